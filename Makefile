@@ -1,0 +1,50 @@
+# Set-up is part of every target: .venv is made if missing, the project installed into it
+# again only when pyproject.toml changed (scripts/venv.sh).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+BIN := .venv/bin
+
+# make demo DEMO_ARGS="--port 8001"; make test PYTEST_ARGS="-k trust -x"
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo test test-fast lint typecheck postgres postgres-stop clean
+
+help:
+	@echo "make demo       build demo data in SQLite and serve it (prints the URL)"
+	@echo "make test       ruff, mypy and the whole pytest suite on SQLite and PostgreSQL"
+	@echo "make test-fast  pytest without slow tests; PostgreSQL tests skip unless"
+	@echo "                ACCORD_TEST_POSTGRES_URL is set"
+	@echo "make lint | typecheck | venv | postgres | postgres-stop | clean"
+
+venv:
+	@bash scripts/venv.sh
+
+demo: venv
+	$(BIN)/accord demo $(DEMO_ARGS)
+
+test:
+	@bash scripts/test.sh $(PYTEST_ARGS)
+
+# Exit 5 (no tests collected) fails here too, with a word on why.
+test-fast: venv
+	@ACCORD_REQUIRE_POSTGRES=0 $(BIN)/pytest -m "not slow" $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test-fast: pytest collected no tests" >&2; fi; \
+	exit $$status
+
+lint: venv
+	$(BIN)/ruff check src tests
+
+typecheck: venv
+	$(BIN)/mypy
+
+# Starts (or reuses) the throw-away test cluster; use as: eval "$$(make -s postgres)"
+postgres:
+	@bash scripts/ensure-postgres.sh --export
+
+postgres-stop:
+	@bash scripts/ensure-postgres.sh --stop
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole check, as `make test` and CI run it: venv, PostgreSQL, ruff, mypy, then pytest.
+# Arguments go to pytest. Every step runs even after one fails; the exit code says if any did.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+say() { printf 'make test: %s\n' "$*" >&2; }
+
+bash scripts/venv.sh || exit 1
+if ! url=$(bash scripts/ensure-postgres.sh); then
+    say "no PostgreSQL server for the tests (see above)"
+    exit 1
+fi
+export ACCORD_TEST_POSTGRES_URL=$url
+export ACCORD_REQUIRE_POSTGRES=1
+
+failed=()
+.venv/bin/ruff check src tests || failed+=("ruff check")
+.venv/bin/mypy || failed+=(mypy)
+.venv/bin/pytest "$@"
+status=$?
+if [ "$status" -eq 5 ]; then
+    say "pytest collected no tests"
+fi
+[ "$status" -eq 0 ] || failed+=("pytest (exit $status)")
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    say "FAILED: ${failed[*]}"
+    exit 1
+fi

@@ -1,0 +1,297 @@
+"""The `accord` command: set up, import and export, demo, serve, users, audit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from accord.config import Settings
+from accord.db import UnitOfWork, make_engine, migrate, schema_is_current
+from accord.errors import AccordError
+from accord.org.domain import GlobalRole, Operator
+
+app = typer.Typer(
+    help="Accord: the system of record for trust-based partnerships between teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+
+OPERATOR = Operator("cli")
+
+
+class Failed(Exception):
+    """A refusal the CLI prints as one clear message and exits non-zero on."""
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def say(message: str) -> None:
+    typer.echo(message)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Print refusals as `error: …` with their rule, without a traceback, and exit 1."""
+    try:
+        yield
+    except AccordError as error:
+        typer.echo(f"error: {error.message}\n(rule: {error.rule})", err=True)
+        raise typer.Exit(1) from None
+    except Failed as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    except OperationalError as error:
+        typer.echo(f"error: the database cannot be used: {error.orig}", err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as error:
+        typer.echo(f"error: database error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def open_engine(config: Settings, *, require_schema: bool = True) -> Engine:
+    engine = make_engine(config.database_url)
+    if require_schema and not schema_is_current(engine):
+        raise Failed(
+            f"the database {describe(config.database_url)} is not set up or is out of date; "
+            "run `accord init` first"
+        )
+    return engine
+
+
+def describe(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return str(Path(parsed.database or ":memory:").resolve()) if parsed.database else ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database named by ACCORD_DATABASE_URL (default: ./accord.db)."""
+    config = settings()
+    with refusals():
+        engine = make_engine(config.database_url)
+        migrate(engine)
+        say(f"database ready: {describe(config.database_url)}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path,
+        typer.Argument(help="An accord/1 JSON document; - reads standard input.", allow_dash=True),
+    ],
+) -> None:
+    """Import an accord/1 document: all or nothing, and importing it again changes nothing."""
+    from accord.interchange.service import import_document
+
+    config = settings()
+    with refusals():
+        data = _read_json(file)
+        engine = open_engine(config)
+        report = import_document(UnitOfWork(engine), OPERATOR, data)
+        for section, count in report.created.items():
+            say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")
+
+
+@app.command()
+def export(
+    file: Annotated[
+        Path | None, typer.Argument(help="Where to write; standard output if omitted.")
+    ] = None,
+) -> None:
+    """Export everything as one accord/1 JSON document."""
+    from accord.interchange.service import export_document
+
+    config = settings()
+    with refusals():
+        document = export_document(UnitOfWork(open_engine(config)))
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        if file is None or str(file) == "-":
+            sys.stdout.write(text)
+        else:
+            file.write_text(text, encoding="utf-8")
+            say(f"wrote {file}")
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="The same seed gives the same organization.")] = 7,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards.")
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Fill a database with a realistic demo organization, then serve it.
+
+    Without ACCORD_DATABASE_URL the demo gets its own fresh file, ./accord-demo.db; a database
+    named by ACCORD_DATABASE_URL must be empty.
+    """
+    from accord.interchange.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
+    from accord.interchange.service import import_document
+    from accord.org import service as org
+
+    config = settings()
+    with refusals():
+        if "ACCORD_DATABASE_URL" not in _environ():
+            path = Path("accord-demo.db").resolve()
+            for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                stale.unlink(missing_ok=True)
+            config = config.model_copy(update={"database_url": f"sqlite:///{path}"})
+        engine = make_engine(config.database_url)
+        migrate(engine)
+        uow = UnitOfWork(engine)
+        with uow:
+            if uow.org.teams():
+                raise Failed(
+                    f"the database {describe(config.database_url)} already has data; "
+                    "the demo fills only an empty one"
+                )
+        document = build_demo(seed=seed)
+        report = import_document(uow, OPERATOR, document)
+        org.set_passwords(uow, OPERATOR, [p["email"] for p in document["people"]], DEMO_PASSWORD)
+        say(
+            f"demo organization in {describe(config.database_url)}: "
+            + ", ".join(f"{count} {section}" for section, count in report.created.items())
+        )
+        say(f"sign in as {DEMO_LOGIN} with password {DEMO_PASSWORD}")
+    if serve_after:
+        _serve(config, host, port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (ACCORD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (ACCORD_PORT).")] = None,
+) -> None:
+    """Serve the web app and the API."""
+    config = settings()
+    with refusals():
+        open_engine(config).dispose()
+    _serve(config, host, port)
+
+
+def _serve(config: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from accord.api.app import create_app
+
+    config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
+    shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
+    say(f"Accord is running at http://{shown_host}:{config.port}/  (Ctrl+C stops it)")
+    uvicorn.run(
+        create_app(config), host=config.host, port=config.port, log_level=config.log_level.lower()
+    )
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The person's e-mail, used to sign in.")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    role: Annotated[GlobalRole, typer.Option(help="Global role.")] = GlobalRole.MEMBER,
+    password: Annotated[str | None, typer.Option(help="Password (8 characters or more).")] = None,
+    token: Annotated[
+        bool, typer.Option("--token", help="Also make an API token; printed on the last line.")
+    ] = False,
+) -> None:
+    """Create a person; with --token, print a new API token on the last line."""
+    from accord.org import service as org
+
+    config = settings()
+    with refusals():
+        uow = UnitOfWork(open_engine(config))
+        person = org.create_person(
+            uow, OPERATOR, email=email, name=name, role=role, password=password
+        )
+        say(f"created {person.email} ({person.role.value})")
+        if token:
+            say(org.create_token(uow, OPERATOR, person.email, "cli"))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List people: e-mail, role, name, teams."""
+    from accord.org import service as org
+
+    config = settings()
+    with refusals():
+        for person in org.list_people(UnitOfWork(open_engine(config))):
+            teams = ", ".join(f"{m.team.slug} ({m.role.value})" for m in person.memberships)
+            say(f"{person.email:32} {person.role.value:7} {person.name:24} {teams}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Argument(help="The person's e-mail.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="The new password."
+        ),
+    ],
+) -> None:
+    """Set a person's password."""
+    from accord.org import service as org
+
+    config = settings()
+    with refusals():
+        org.set_password(UnitOfWork(open_engine(config)), OPERATOR, email, password)
+        say(f"password set for {email.strip().lower()}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain of the event log; name the first bad event and exit 1 if broken."""
+    from accord.events import service as events
+
+    config = settings()
+    with refusals():
+        report = events.verify(UnitOfWork(open_engine(config)))
+        if not report.ok:
+            typer.echo(f"audit FAILED at event {report.first_bad_id}: {report.problem}", err=True)
+            raise typer.Exit(1)
+        say(f"audit ok: {report.checked} events, the chain is intact")
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise Failed(f"cannot read {file}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise Failed(
+            f"{file} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Commitments: the conversation for action between a requester and a performer."""

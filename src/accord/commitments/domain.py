@@ -1,0 +1,477 @@
+"""The conversation for action: states, moves, who may make them, and terms.
+
+The state machine is data: `TRANSITIONS` maps (state, move) to the side that may make the
+move and the state it leads to. `Commitment.apply` looks moves up there and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
+
+if TYPE_CHECKING:
+    from accord.org.domain import Team
+    from accord.partnerships.domain import Partnership
+    from accord.purposes.domain import Measure
+
+
+class State(StrEnum):
+    REQUESTED = "requested"
+    COUNTERED = "countered"
+    PROMISED = "promised"
+    RENEGOTIATING = "renegotiating"
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+    MISSED = "missed"
+
+
+FINAL = frozenset({State.ACCEPTED, State.DECLINED, State.WITHDRAWN, State.REVOKED, State.MISSED})
+OPEN = frozenset(
+    {State.REQUESTED, State.COUNTERED, State.PROMISED, State.RENEGOTIATING, State.DELIVERED}
+)
+COMMITTED = frozenset({State.PROMISED, State.RENEGOTIATING})
+
+
+class Move(StrEnum):
+    REQUEST = "request"
+    PROMISE = "promise"
+    COUNTER = "counter"
+    DECLINE = "decline"
+    ACCEPT_COUNTER = "accept_counter"
+    REVISE = "revise"
+    WITHDRAW = "withdraw"
+    PROPOSE_CHANGE = "propose_change"
+    ACCEPT_CHANGE = "accept_change"
+    REJECT_CHANGE = "reject_change"
+    REVOKE = "revoke"
+    REPORT_DONE = "report_done"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    MARK_MISSED = "mark_missed"
+
+
+class Side(StrEnum):
+    REQUESTER = "R"
+    PERFORMER = "P"
+
+
+class Who(StrEnum):
+    """Who may make a move, as DESIGN.md's table says it."""
+
+    R = "R"
+    P = "P"
+    EITHER = "R or P"
+    OTHER = "the other side"
+
+
+class Reliance(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+RELIANCE_WEIGHT: dict[Reliance, float] = {
+    Reliance.NONE: 0.0,
+    Reliance.LOW: 0.25,
+    Reliance.MEDIUM: 0.5,
+    Reliance.HIGH: 0.75,
+    Reliance.CRITICAL: 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    who: Who
+    to: State
+
+
+_S = State
+_M = Move
+TRANSITIONS: dict[tuple[State | None, Move], Transition] = {
+    (None, _M.REQUEST): Transition(Who.R, _S.REQUESTED),
+    (_S.REQUESTED, _M.PROMISE): Transition(Who.P, _S.PROMISED),
+    (_S.REQUESTED, _M.COUNTER): Transition(Who.P, _S.COUNTERED),
+    (_S.REQUESTED, _M.DECLINE): Transition(Who.P, _S.DECLINED),
+    (_S.COUNTERED, _M.ACCEPT_COUNTER): Transition(Who.R, _S.PROMISED),
+    (_S.COUNTERED, _M.REVISE): Transition(Who.R, _S.REQUESTED),
+    (_S.REQUESTED, _M.WITHDRAW): Transition(Who.R, _S.WITHDRAWN),
+    (_S.COUNTERED, _M.WITHDRAW): Transition(Who.R, _S.WITHDRAWN),
+    (_S.PROMISED, _M.WITHDRAW): Transition(Who.R, _S.WITHDRAWN),
+    (_S.RENEGOTIATING, _M.WITHDRAW): Transition(Who.R, _S.WITHDRAWN),
+    (_S.PROMISED, _M.PROPOSE_CHANGE): Transition(Who.EITHER, _S.RENEGOTIATING),
+    (_S.RENEGOTIATING, _M.ACCEPT_CHANGE): Transition(Who.OTHER, _S.PROMISED),
+    (_S.RENEGOTIATING, _M.REJECT_CHANGE): Transition(Who.OTHER, _S.PROMISED),
+    (_S.PROMISED, _M.REVOKE): Transition(Who.P, _S.REVOKED),
+    (_S.RENEGOTIATING, _M.REVOKE): Transition(Who.P, _S.REVOKED),
+    (_S.PROMISED, _M.REPORT_DONE): Transition(Who.P, _S.DELIVERED),
+    (_S.RENEGOTIATING, _M.REPORT_DONE): Transition(Who.P, _S.DELIVERED),
+    (_S.DELIVERED, _M.ACCEPT): Transition(Who.R, _S.ACCEPTED),
+    (_S.DELIVERED, _M.REJECT): Transition(Who.R, _S.PROMISED),
+    (_S.PROMISED, _M.MARK_MISSED): Transition(Who.R, _S.MISSED),
+    (_S.RENEGOTIATING, _M.MARK_MISSED): Transition(Who.R, _S.MISSED),
+}
+
+EVENT_NAMES: dict[Move, str] = {
+    _M.REQUEST: "CommitmentRequested",
+    _M.PROMISE: "CommitmentPromised",
+    _M.COUNTER: "CommitmentCountered",
+    _M.DECLINE: "CommitmentDeclined",
+    _M.ACCEPT_COUNTER: "CommitmentCounterAccepted",
+    _M.REVISE: "CommitmentRevised",
+    _M.WITHDRAW: "CommitmentWithdrawn",
+    _M.PROPOSE_CHANGE: "CommitmentChangeProposed",
+    _M.ACCEPT_CHANGE: "CommitmentChangeAccepted",
+    _M.REJECT_CHANGE: "CommitmentChangeRejected",
+    _M.REVOKE: "CommitmentRevoked",
+    _M.REPORT_DONE: "CommitmentReportedDone",
+    _M.ACCEPT: "CommitmentAccepted",
+    _M.REJECT: "CommitmentRejected",
+    _M.MARK_MISSED: "CommitmentMarkedMissed",
+}
+
+TERM_FIELDS = ("title", "conditions_of_satisfaction", "due")
+# The fields each move takes besides `move`, `by` and `at`, and which of them it requires.
+MOVE_FIELDS: dict[Move, tuple[frozenset[str], frozenset[str]]] = {
+    _M.REQUEST: (
+        frozenset({"title", "conditions_of_satisfaction", "due", "reliance", "measure"}),
+        frozenset({"title", "due"}),
+    ),
+    _M.PROMISE: (frozenset({"note"}), frozenset()),
+    _M.COUNTER: (frozenset({*TERM_FIELDS, "note"}), frozenset()),
+    _M.DECLINE: (frozenset({"reason"}), frozenset({"reason"})),
+    _M.ACCEPT_COUNTER: (frozenset({"note"}), frozenset()),
+    _M.REVISE: (frozenset({*TERM_FIELDS, "reliance", "note"}), frozenset()),
+    _M.WITHDRAW: (frozenset({"reason"}), frozenset()),
+    _M.PROPOSE_CHANGE: (frozenset({*TERM_FIELDS, "note"}), frozenset()),
+    _M.ACCEPT_CHANGE: (frozenset({"note"}), frozenset()),
+    _M.REJECT_CHANGE: (frozenset({"note", "reason"}), frozenset()),
+    _M.REVOKE: (frozenset({"reason"}), frozenset({"reason"})),
+    _M.REPORT_DONE: (frozenset({"note"}), frozenset()),
+    _M.ACCEPT: (frozenset({"value", "note"}), frozenset({"value"})),
+    _M.REJECT: (frozenset({"reason"}), frozenset({"reason"})),
+    _M.MARK_MISSED: (frozenset({"note"}), frozenset()),
+}
+TERMS_REQUIRED = frozenset({_M.COUNTER, _M.PROPOSE_CHANGE, _M.REVISE})
+TEXT_LIMITS = {
+    "title": 200,
+    "conditions_of_satisfaction": 4000,
+    "note": 4000,
+    "reason": 4000,
+    "measure": 200,
+}
+
+
+def allowed_from(move: Move) -> list[State]:
+    return [state for (state, m) in TRANSITIONS if m == move and state is not None]
+
+
+def iso(moment: datetime) -> str:
+    from accord.events.domain import iso as event_iso
+
+    return event_iso(moment)
+
+
+def normalize_args(move: Move, args: dict[str, Any]) -> dict[str, Any]:
+    """The move's arguments checked and in canonical form (the event payload of the move).
+
+    Unknown fields, missing required ones, empty texts, naive times, bad values: refused.
+    """
+    allowed, required = MOVE_FIELDS[move]
+    given = {k: v for k, v in args.items() if v is not None}
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise Invalid(
+            f"'{move}' does not take {', '.join(unknown)}; it takes "
+            f"{', '.join(sorted(allowed)) or 'nothing'}",
+            rule="commitment.unknown_field",
+        )
+    missing = sorted(required - set(given))
+    if missing:
+        raise Invalid(f"'{move}' needs {', '.join(missing)}", rule="commitment.missing_field")
+    out: dict[str, Any] = {}
+    for name in sorted(given):
+        value = given[name]
+        if name == "due":
+            if not isinstance(value, datetime):
+                raise Invalid("due must be a date-time", rule="commitment.due_invalid")
+            if value.tzinfo is None:
+                raise Invalid("due must carry a time zone", rule="commitment.due_invalid")
+            out[name] = value
+        elif name == "reliance":
+            try:
+                out[name] = Reliance(value).value
+            except ValueError:
+                raise Invalid(
+                    f"reliance {value!r} is not one of {', '.join(r.value for r in Reliance)}",
+                    rule="commitment.reliance_invalid",
+                ) from None
+        elif name == "value":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                raise Invalid(
+                    f"value must be a whole number from 1 to 5, is {value!r}",
+                    rule="commitment.value_invalid",
+                )
+            out[name] = value
+        else:
+            if not isinstance(value, str):
+                raise Invalid(f"{name} must be text", rule="commitment.text_invalid")
+            text = value.strip()
+            if len(text) > TEXT_LIMITS[name]:
+                raise Invalid(
+                    f"{name} is longer than {TEXT_LIMITS[name]} characters",
+                    rule="commitment.text_too_long",
+                )
+            if not text and (name in required or name in ("title", "measure")):
+                raise Invalid(f"{name} must not be empty", rule="commitment.text_empty")
+            if text or name == "conditions_of_satisfaction":
+                out[name] = text
+    if move == _M.REQUEST:
+        out.setdefault("conditions_of_satisfaction", "")
+        out.setdefault("reliance", Reliance.NONE.value)
+    terms = (*TERM_FIELDS, "reliance") if move == _M.REVISE else TERM_FIELDS
+    if move in TERMS_REQUIRED and not any(f in out for f in terms):
+        raise Invalid(
+            f"'{move}' needs at least one new term: {', '.join(terms)}",
+            rule="commitment.no_new_terms",
+        )
+    return out
+
+
+@dataclass(eq=False)
+class Commitment:
+    """A promise from a performer team to a requester team of the same partnership."""
+
+    key: str
+    partnership: Partnership
+    requester: Team
+    performer: Team
+    title: str
+    due: datetime
+    conditions_of_satisfaction: str = ""
+    reliance: Reliance = Reliance.NONE
+    measure: Measure | None = None
+    state: State = State.REQUESTED
+    version: int = 1
+    requested_at: datetime | None = None
+    updated_at: datetime | None = None
+    delivered_at: datetime | None = None
+    value: int | None = None
+    pending: dict[str, Any] | None = None
+    pending_by: Side | None = None
+    id: int | None = None
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        key: str,
+        partnership: Partnership,
+        requester: Team,
+        performer: Team,
+        measure: Measure | None,
+        sides: frozenset[Side],
+        at: datetime,
+        args: dict[str, Any],
+    ) -> tuple[Commitment, dict[str, Any]]:
+        """Open a commitment with a request; returns it and the event payload."""
+        if requester is performer:
+            raise RuleBroken(
+                "a team cannot make a commitment to itself", rule="commitment.same_team"
+            )
+        if Side.REQUESTER not in sides:
+            raise Forbidden(
+                "only a member of the requester team may request", rule="commitment.wrong_side"
+            )
+        terms = normalize_args(Move.REQUEST, args)
+        _check_due_ahead(terms["due"], at)
+        commitment = cls(
+            key=key,
+            partnership=partnership,
+            requester=requester,
+            performer=performer,
+            measure=measure,
+            title=terms["title"],
+            due=terms["due"],
+            conditions_of_satisfaction=terms["conditions_of_satisfaction"],
+            reliance=Reliance(terms["reliance"]),
+            requested_at=at,
+            updated_at=at,
+        )
+        return commitment, _payload(Move.REQUEST, None, State.REQUESTED, 1, None, terms)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.state in COMMITTED and now > self.due
+
+    def terms(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "conditions_of_satisfaction": self.conditions_of_satisfaction,
+            "due": self.due,
+        }
+
+    def allowed_moves(self, sides: frozenset[Side], now: datetime) -> list[Move]:
+        """The moves an actor on `sides` could make now (arguments aside)."""
+        moves = []
+        for (state, move), transition in TRANSITIONS.items():
+            if state != self.state or self._side_for(transition.who, sides) is None:
+                continue
+            if move == Move.MARK_MISSED and not now > self.due:
+                continue
+            moves.append(move)
+        return moves
+
+    def apply(
+        self,
+        move: Move,
+        *,
+        sides: frozenset[Side],
+        at: datetime,
+        expected_version: int | None,
+        args: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Make `move`; refused moves raise and change nothing. Returns the event payload."""
+        if move == Move.REQUEST:
+            raise RuleBroken("'request' opens a new commitment", rule="commitment.move_not_allowed")
+        if expected_version is not None and expected_version != self.version:
+            raise Conflict(
+                f"commitment {self.key!r} is at version {self.version}, not {expected_version}; "
+                "reload it and try again",
+                rule="commitment.version_stale",
+            )
+        transition = TRANSITIONS.get((self.state, move))
+        if transition is None:
+            states = " or ".join(s.value for s in allowed_from(move))
+            raise RuleBroken(
+                f"'{move}' needs state {states}, is {self.state}",
+                rule="commitment.move_not_allowed",
+            )
+        side = self._side_for(transition.who, sides)
+        if side is None:
+            raise Forbidden(
+                f"'{move}' is for {self._who_text(transition.who)}", rule="commitment.wrong_side"
+            )
+        args = normalize_args(move, args)
+        if self.updated_at is not None and at < self.updated_at:
+            raise RuleBroken(
+                f"'{move}' at {iso(at)} comes before the last move ({iso(self.updated_at)})",
+                rule="commitment.time_backwards",
+            )
+        if move == Move.MARK_MISSED and not at > self.due:
+            raise RuleBroken(
+                f"'mark_missed' is only possible after the due date {iso(self.due)}",
+                rule="commitment.not_yet_due",
+            )
+        if "due" in args:
+            _check_due_ahead(args["due"], at)
+        if (
+            move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE)
+            and self.pending
+            and "due" in self.pending
+        ):
+            _check_due_ahead(datetime.fromisoformat(self.pending["due"]), at)
+        before = self.state
+        self._effect(move, side, args, at)
+        self.state = transition.to
+        self.version += 1
+        self.updated_at = at
+        return _payload(move, before, self.state, self.version, side, args, self)
+
+    def _effect(self, move: Move, side: Side, args: dict[str, Any], at: datetime) -> None:
+        if move in (Move.COUNTER, Move.PROPOSE_CHANGE):
+            self.pending = {
+                k: iso(args[k]) if k == "due" else args[k] for k in TERM_FIELDS if k in args
+            }
+            self.pending_by = side
+        elif move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE):
+            self._take_terms(self.pending or {})
+            self.pending, self.pending_by = None, None
+        elif move in (
+            Move.REJECT_CHANGE,
+            Move.WITHDRAW,
+            Move.REVOKE,
+            Move.MARK_MISSED,
+            Move.DECLINE,
+        ):
+            self.pending, self.pending_by = None, None
+        elif move == Move.REVISE:
+            self._take_terms(args)
+            if "reliance" in args:
+                self.reliance = Reliance(args["reliance"])
+            self.pending, self.pending_by = None, None
+        elif move == Move.REPORT_DONE:
+            self.delivered_at = at
+            self.pending, self.pending_by = None, None
+        elif move == Move.ACCEPT:
+            self.value = args["value"]
+
+    def _take_terms(self, terms: dict[str, Any]) -> None:
+        if "title" in terms:
+            self.title = terms["title"]
+        if "conditions_of_satisfaction" in terms:
+            self.conditions_of_satisfaction = terms["conditions_of_satisfaction"]
+        if "due" in terms:
+            due = terms["due"]
+            self.due = datetime.fromisoformat(due) if isinstance(due, str) else due
+
+    def _side_for(self, who: Who, sides: frozenset[Side]) -> Side | None:
+        if who == Who.R:
+            return Side.REQUESTER if Side.REQUESTER in sides else None
+        if who == Who.P:
+            return Side.PERFORMER if Side.PERFORMER in sides else None
+        if who == Who.EITHER:
+            if Side.PERFORMER in sides:
+                return Side.PERFORMER
+            return Side.REQUESTER if Side.REQUESTER in sides else None
+        other = Side.REQUESTER if self.pending_by == Side.PERFORMER else Side.PERFORMER
+        return other if other in sides else None
+
+    def _who_text(self, who: Who) -> str:
+        if who == Who.R:
+            return "a member of the requester team"
+        if who == Who.P:
+            return "a member of the performer team"
+        if who == Who.EITHER:
+            return "a member of the requester or the performer team"
+        other = "requester" if self.pending_by == Side.PERFORMER else "performer"
+        return f"the side that did not propose the change (a member of the {other} team)"
+
+
+def _check_due_ahead(due: datetime, at: datetime) -> None:
+    if due <= at:
+        raise RuleBroken(
+            f"due {iso(due)} must be after the time of the move ({iso(at)})",
+            rule="commitment.due_in_past",
+        )
+
+
+def _payload(
+    move: Move,
+    before: State | None,
+    after: State,
+    version: int,
+    side: Side | None,
+    args: dict[str, Any],
+    commitment: Commitment | None = None,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "move": move.value,
+        "from": before.value if before else None,
+        "to": after.value,
+        "version": version,
+        "side": side.value if side else Side.REQUESTER.value,
+        "args": {k: iso(v) if isinstance(v, datetime) else v for k, v in args.items()},
+    }
+    if commitment is not None and move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE):
+        payload["terms"] = {
+            k: iso(v) if isinstance(v, datetime) else v for k, v in commitment.terms().items()
+        }
+    return payload

@@ -1,0 +1,64 @@
+"""Queries for commitments; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from accord.commitments.domain import COMMITTED, Commitment, State
+from accord.commitments.orm import commitments_table
+from accord.db import KeyCache
+from accord.errors import NotFound
+from accord.org.domain import Team
+from accord.partnerships.domain import Partnership
+
+c = commitments_table.c
+
+
+class CommitmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._by_key = KeyCache[Commitment](session)
+
+    def add(self, commitment: Commitment) -> None:
+        self.session.add(commitment)
+        self._by_key.remember(commitment.key, commitment)
+
+    def find(self, key: str) -> Commitment | None:
+        return self._by_key.find(
+            key, lambda: self.session.scalars(select(Commitment).where(c.key == key)).first()
+        )
+
+    def get(self, key: str) -> Commitment:
+        commitment = self.find(key)
+        if commitment is None:
+            raise NotFound(f"no commitment {key!r}", rule="commitment.not_found")
+        return commitment
+
+    def list(
+        self,
+        *,
+        partnership: Partnership | None = None,
+        team: Team | None = None,
+        states: Sequence[State] | None = None,
+        overdue_at: datetime | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Commitment]:
+        query = select(Commitment).order_by(c.due, c.id)
+        if partnership is not None:
+            query = query.where(c.partnership_id == partnership.id)
+        if team is not None:
+            query = query.where(or_(c.requester_id == team.id, c.performer_id == team.id))
+        if states is not None:
+            query = query.where(c.state.in_(list(states)))
+        if overdue_at is not None:
+            query = query.where(c.state.in_(list(COMMITTED)), c.due < overdue_at)
+        if limit is not None:
+            query = query.limit(limit)
+        return self.session.scalars(query).unique().all()
+
+    def keys_like(self, prefix: str) -> set[str]:
+        return set(self.session.scalars(select(c.key).where(c.key.startswith(prefix))))

@@ -1,0 +1,234 @@
+"""Use cases of commitments: the request and every move after it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.commitments.domain import (
+    EVENT_NAMES,
+    Commitment,
+    Move,
+    Side,
+    State,
+)
+from accord.db import UnitOfWork
+from accord.errors import Forbidden, RuleBroken, choice
+from accord.events.domain import Event
+from accord.org.domain import Actor, Person, check_slug, ensure_can_write, slugify, unique_key
+from accord.partnerships.domain import PartnershipStatus
+
+
+def sides_of(person: Person, commitment: Commitment) -> frozenset[Side]:
+    """The sides of a commitment a person may act for: requester, performer, or both."""
+    sides = set()
+    if person.is_member(commitment.requester):
+        sides.add(Side.REQUESTER)
+    if person.is_member(commitment.performer):
+        sides.add(Side.PERFORMER)
+    return frozenset(sides)
+
+
+def _subject(key: str) -> str:
+    return f"commitment:{key}"
+
+
+def request(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    partnership: str,
+    requester: str,
+    performer: str,
+    title: str,
+    due: datetime,
+    conditions_of_satisfaction: str = "",
+    reliance: str | None = None,
+    measure: str | None = None,
+    key: str | None = None,
+    at: datetime | None = None,
+) -> Commitment:
+    """Ask a partner team for something (a member of the requester team)."""
+    with uow:
+        actor = uow.bind(actor)
+        person = ensure_can_write(actor)
+        the_partnership = uow.partnerships.get(partnership)
+        requester_team = uow.org.team(requester)
+        performer_team = uow.org.team(performer)
+        for team, role in ((requester_team, "requester"), (performer_team, "performer")):
+            if not the_partnership.has_party(team):
+                raise RuleBroken(
+                    f"the {role} {team.slug!r} is not a party of partnership {partnership!r}",
+                    rule="commitment.not_a_party",
+                )
+        if the_partnership.status not in (PartnershipStatus.FORMING, PartnershipStatus.ACTIVE):
+            raise RuleBroken(
+                f"partnership {partnership!r} is {the_partnership.status.value}: no new requests",
+                rule="commitment.partnership_not_open",
+            )
+        if not person.is_member(requester_team):
+            raise Forbidden(
+                f"only a member of the requester team {requester!r} may request; "
+                f"{person.email} is not",
+                rule="commitment.wrong_side",
+            )
+        the_measure = the_partnership.purpose.measure(measure) if measure else None
+        if key is None:
+            base = slugify(title, "commitment")[:40].strip("-") or "commitment"
+            key = unique_key(base, uow.commitments.keys_like(base))
+        check_slug(key, "commitment key")
+        if uow.commitments.find(key) is not None:
+            raise RuleBroken(f"commitment {key!r} already exists", rule="commitment.exists")
+        when = at or uow.now()
+        commitment, payload = Commitment.request(
+            key=key,
+            partnership=the_partnership,
+            requester=requester_team,
+            performer=performer_team,
+            measure=the_measure,
+            sides=frozenset({Side.REQUESTER}),
+            at=when,
+            args={
+                "title": title,
+                "due": due,
+                "conditions_of_satisfaction": conditions_of_satisfaction,
+                "reliance": reliance,
+                "measure": measure,
+            },
+        )
+        payload.update(partnership=partnership, requester=requester, performer=performer)
+        uow.commitments.add(commitment)
+        uow.record(EVENT_NAMES[Move.REQUEST], _subject(key), person.email, when, payload)
+        uow.commit()
+        return commitment
+
+
+def move(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    move: Move | str,
+    *,
+    version: int | None,
+    at: datetime | None = None,
+    **args: Any,
+) -> Commitment:
+    """Make a move on a commitment, as DESIGN §1's table allows; a stale version is refused."""
+    with uow:
+        actor = uow.bind(actor)
+        person = ensure_can_write(actor)
+        commitment = uow.commitments.get(key)
+        the_move = choice(Move, move, "move")
+        sides = sides_of(person, commitment)
+        if not sides:
+            raise Forbidden(
+                f"only members of {commitment.requester.slug!r} or {commitment.performer.slug!r} "
+                f"may act on commitment {key!r}; {person.email} is in neither",
+                rule="commitment.wrong_side",
+            )
+        when = at or uow.now()
+        payload = commitment.apply(
+            the_move, sides=sides, at=when, expected_version=version, args=args
+        )
+        uow.record(EVENT_NAMES[the_move], _subject(key), person.email, when, payload)
+        uow.commit()
+        return commitment
+
+
+@dataclass(frozen=True)
+class CommitmentView:
+    """A commitment with what a reader may do with it now."""
+
+    commitment: Commitment
+    overdue: bool
+    allowed_moves: list[Move]
+
+
+def get_commitment(uow: UnitOfWork, key: str, actor: Actor | None = None) -> CommitmentView:
+    """One commitment, with the moves `actor` may make now."""
+    with uow:
+        commitment = uow.commitments.get(key)
+        now = uow.now()
+        allowed: list[Move] = []
+        if isinstance(actor, Person):
+            person = uow.bind(actor)
+            assert isinstance(person, Person)
+            allowed = commitment.allowed_moves(sides_of(person, commitment), now)
+        return CommitmentView(commitment, commitment.is_overdue(now), allowed)
+
+
+def list_commitments(
+    uow: UnitOfWork,
+    *,
+    partnership: str | None = None,
+    team: str | None = None,
+    states: Sequence[State | str] | None = None,
+    overdue: bool = False,
+) -> Sequence[Commitment]:
+    """Commitments by due date, filtered by partnership, team, state or overdue."""
+    with uow:
+        return uow.commitments.list(
+            partnership=uow.partnerships.get(partnership) if partnership else None,
+            team=uow.org.team(team) if team else None,
+            states=[choice(State, s, "state") for s in states] if states else None,
+            overdue_at=uow.now() if overdue else None,
+        )
+
+
+def history(uow: UnitOfWork, key: str) -> Sequence[Event]:
+    """Every move of a commitment, oldest first."""
+    with uow:
+        uow.commitments.get(key)
+        return uow.events.for_subject(_subject(key))
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a person's teams must do next, most pressing first."""
+
+    to_answer: list[Commitment]
+    to_accept: list[Commitment]
+    overdue: list[Commitment]
+    due_soon: list[Commitment]
+    waiting_on_partners: list[Commitment]
+
+
+def desk(uow: UnitOfWork, actor: Actor, *, soon_days: int = 7) -> Desk:
+    """Requests to answer, deliveries to accept, overdue and soon-due promises of my teams."""
+    from datetime import timedelta
+
+    from accord.commitments.domain import OPEN
+
+    with uow:
+        person = uow.bind(actor)
+        if not isinstance(person, Person):
+            return Desk([], [], [], [], [])
+        now = uow.now()
+        soon = now + timedelta(days=soon_days)
+        desk = Desk([], [], [], [], [])
+        seen: set[int | None] = set()
+        for team in person.teams():
+            for commitment in uow.commitments.list(team=team, states=list(OPEN)):
+                if commitment.id in seen:
+                    continue
+                seen.add(commitment.id)
+                sides = sides_of(person, commitment)
+                answerable = {Move.PROMISE, Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE}
+                moves = set(commitment.allowed_moves(sides, now))
+                if commitment.state == State.DELIVERED and Side.REQUESTER in sides:
+                    desk.to_accept.append(commitment)
+                elif moves & answerable:
+                    desk.to_answer.append(commitment)
+                elif commitment.is_overdue(now):
+                    desk.overdue.append(commitment)
+                elif (
+                    Side.PERFORMER in sides
+                    and commitment.state.value in ("promised", "renegotiating")
+                    and commitment.due <= soon
+                ):
+                    desk.due_soon.append(commitment)
+                else:
+                    desk.waiting_on_partners.append(commitment)
+        return desk

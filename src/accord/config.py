@@ -1,0 +1,33 @@
+"""Settings, read once from the environment (prefix ACCORD_)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of Accord; each field is an ACCORD_* environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCORD_", env_file=None, extra="ignore")
+
+    database_url: str = Field("sqlite:///accord.db", description="SQLAlchemy URL of the database.")
+    secret_key: str = Field(
+        "", description="Key that signs sessions and CSRF tokens; required outside demos."
+    )
+    host: str = Field("127.0.0.1", description="Address `accord serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `accord serve` listens on.")
+    base_url: str = Field("", description="Public URL of the app, used in links and e-mails.")
+    half_life_days: float = Field(180.0, gt=0, description="Half-life of trust evidence.")
+    pair_prior_weight: float = Field(8.0, gt=0, description="Prior weight W of pair trust.")
+    team_prior_weight: float = Field(2.0, gt=0, description="Prior weight W of team trust.")
+    weight_ability: float = Field(0.4, ge=0, description="Weight of ability in overall trust.")
+    weight_integrity: float = Field(0.3, ge=0, description="Weight of integrity in overall.")
+    weight_value: float = Field(0.3, ge=0, description="Weight of value in overall trust.")
+    min_responses: int = Field(3, ge=1, description="Answers a party needs before results show.")
+    trust_visibility: Literal["partners", "org"] = Field(
+        "partners", description="`org` turns on the organization-wide trust ranking."
+    )
+    log_level: str = Field("info", description="Log level of the server.")

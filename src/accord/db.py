@@ -1,0 +1,319 @@
+"""Database plumbing: metadata, engines, migrations and the unit of work."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, SessionTransaction, registry
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import TypeDecorator
+
+from accord.errors import Conflict
+
+if TYPE_CHECKING:
+    from accord.commitments.repository import CommitmentRepository
+    from accord.events.repository import EventStore
+    from accord.org.domain import Actor
+    from accord.org.repository import OrgRepository
+    from accord.partnerships.repository import PartnershipRepository
+    from accord.purposes.repository import PurposeRepository
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times are aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and transactions that lock early."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        if not _is_memory(url):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A writer takes the write lock at BEGIN, so two writers queue instead of failing
+        # later on a stale snapshot; readers keep the concurrent, deferred BEGIN.
+        read_only = conn.get_execution_options().get("accord_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _is_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (the only way tables are made)."""
+    from alembic import command
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())
+
+
+@dataclass
+class PendingEvent:
+    """An event recorded by a use case, appended to the log when the unit of work commits."""
+
+    type: str
+    subject: str
+    actor: str | None
+    at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+class KeyCache(Generic[T]):
+    """Objects found by a key that never changes (slug, e-mail, key), kept for one session.
+
+    A use case that looks the same thing up many times (an import) asks the database once;
+    an object the session no longer holds (a rolled-back savepoint) is looked up again.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[str, T] = {}
+
+    def find(self, key: str, load: Callable[[], T | None]) -> T | None:
+        known = self._known.get(key)
+        if known is not None and known in self.session:
+            return known
+        found = load()
+        if found is not None:
+            self._known[key] = found
+        return found
+
+    def remember(self, key: str, item: T) -> None:
+        self._known[key] = item
+
+
+_UNIQUE_NAME = re.compile(r"(uq_\w+|UNIQUE constraint failed: [\w.]+)")
+
+
+class UnitOfWork:
+    """One use case, one transaction: repositories, events and the single commit.
+
+    Entered again while open, it becomes a savepoint: the inner use case commits into the
+    outer transaction or rolls back alone (import replays many use cases in one transaction).
+    """
+
+    session: Session
+    org: OrgRepository
+    purposes: PurposeRepository
+    partnerships: PartnershipRepository
+    commitments: CommitmentRepository
+    events: EventStore
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.read_only = read_only
+        self._depth = 0
+        self._pending: list[PendingEvent] = []
+        self._savepoints: list[tuple[SessionTransaction, int]] = []
+
+    def __enter__(self) -> Self:
+        if self._depth == 0:
+            from accord.commitments.repository import CommitmentRepository
+            from accord.events.repository import EventStore
+            from accord.org.repository import OrgRepository
+            from accord.partnerships.repository import PartnershipRepository
+            from accord.purposes.repository import PurposeRepository
+
+            bind = (
+                self.engine.execution_options(accord_read_only=True)
+                if self.read_only
+                else self.engine
+            )
+            self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+            self.org = OrgRepository(self.session)
+            self.purposes = PurposeRepository(self.session)
+            self.partnerships = PartnershipRepository(self.session)
+            self.commitments = CommitmentRepository(self.session)
+            self.events = EventStore(self.session)
+            self._pending = []
+        else:
+            self._savepoints.append((self.session.begin_nested(), len(self._pending)))
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            # close() rolls back what was not committed, and leaves loaded objects readable
+            self.session.close()
+            self._pending = []
+            return
+        savepoint, mark = self._savepoints.pop()
+        if savepoint.is_active:
+            savepoint.rollback()
+            del self._pending[mark:]
+
+    @property
+    def nested(self) -> bool:
+        return self._depth > 1
+
+    def bind(self, actor: Actor) -> Actor:
+        """The actor as loaded in this unit of work (a person's teams are compared by identity)."""
+        from accord.org.domain import Person
+
+        if isinstance(actor, Person):
+            return self.org.person_by_id(actor.id)
+        return actor
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def record(
+        self,
+        type: str,
+        subject: str,
+        actor: str | None,
+        at: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Note an event; it is written in the same transaction as the change."""
+        self._pending.append(PendingEvent(type, subject, actor, at, payload or {}))
+
+    def flush(self) -> None:
+        with self._translate_errors():
+            self.session.flush()
+
+    def commit(self) -> None:
+        """Write the change and its events; inside another unit of work, release the savepoint."""
+        with self._translate_errors():
+            if self._depth > 1:
+                self.session.flush()
+                self._savepoints[-1][0].commit()
+                return
+            self.session.flush()
+            if self._pending:
+                self.events.append(self._pending)
+                self._pending = []
+            self.session.commit()
+
+    def rollback(self) -> None:
+        if self._depth > 1:
+            savepoint, mark = self._savepoints[-1]
+            if savepoint.is_active:
+                savepoint.rollback()
+            del self._pending[mark:]
+        else:
+            self.session.rollback()
+            self._pending = []
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except StaleDataError as error:
+            raise Conflict(
+                "someone else changed this at the same time; reload and try again",
+                rule="version.stale",
+            ) from error
+        except IntegrityError as error:
+            match = _UNIQUE_NAME.search(str(error.orig))
+            what = match.group(1) if match else "a uniqueness rule"
+            raise Conflict(f"this already exists ({what})", rule="unique") from error
+        except OperationalError as error:
+            if "locked" in str(error.orig) or "could not serialize" in str(error.orig):
+                raise Conflict(
+                    "the database was busy with a conflicting change; try again",
+                    rule="database.busy",
+                ) from error
+            raise

@@ -1,0 +1,64 @@
+"""The errors Accord raises; delivery channels map them to HTTP, CLI exits and pages."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class AccordError(Exception):
+    """A refusal that a user can read: what is wrong, and the rule that says so."""
+
+    rule: str = "accord.error"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if rule is not None:
+            self.rule = rule
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(AccordError):
+    """The thing named does not exist."""
+
+    rule = "not_found"
+
+
+class Forbidden(AccordError):
+    """The actor may not do this."""
+
+    rule = "forbidden"
+
+
+class Conflict(AccordError):
+    """The thing changed since the actor last saw it (a stale version), or already exists."""
+
+    rule = "conflict"
+
+
+class RuleBroken(AccordError):
+    """A rule of the domain refuses the change."""
+
+    rule = "rule_broken"
+
+
+class Invalid(AccordError):
+    """The input is malformed."""
+
+    rule = "invalid"
+
+
+def choice(kind: type[E], value: E | str, what: str) -> E:
+    """`value` as a member of `kind`, or an error that lists the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise Invalid(
+            f"{what} {value!r} is not one of {allowed}", rule=f"{what.replace(' ', '_')}.invalid"
+        ) from None

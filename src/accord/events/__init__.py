@@ -1,0 +1,1 @@
+"""The event log: an append-only, hash-chained record of every change."""

@@ -1,0 +1,113 @@
+"""Event records and the hash chain that makes the log tamper-evident."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(eq=False)
+class Event:
+    """One change: who did what to which subject, when, chained to the event before it."""
+
+    id: int
+    at: datetime
+    actor: str | None
+    type: str
+    subject: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS_HASH
+    hash: str = ""
+
+
+def iso(moment: datetime) -> str:
+    """The canonical text of an instant: UTC, microseconds only when present, 'Z'."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(event: Event) -> str:
+    """SHA-256 over the canonical JSON of the event together with the previous hash."""
+    body = {
+        "id": event.id,
+        "at": iso(event.at),
+        "actor": event.actor,
+        "type": event.type,
+        "subject": event.subject,
+        "payload": event.payload,
+        "prev_hash": event.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of verifying the log: how many events, and the first bad one if any."""
+
+    checked: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(
+    events: Iterable[Event], head_id: int | None = None, head_hash: str | None = None
+) -> ChainReport:
+    """Check ids run 1, 2, 3…, each prev_hash is the hash before, and each hash is right.
+
+    `head_id` and `head_hash` are what the log's head says was last appended, so that a
+    deleted last event is found too.
+    """
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    checked = 0
+    for event in events:
+        if event.id != expected_id:
+            return ChainReport(
+                checked,
+                event.id,
+                f"event {event.id} follows event {expected_id - 1}: "
+                f"event {expected_id} is missing or the order was changed",
+            )
+        if event.prev_hash != expected_prev:
+            return ChainReport(
+                checked,
+                event.id,
+                f"event {event.id} does not chain to the event before it "
+                "(an event before it was changed, removed or moved)",
+            )
+        if event_hash(event) != event.hash:
+            return ChainReport(
+                checked, event.id, f"event {event.id} was changed after it was written"
+            )
+        expected_prev = event.hash
+        expected_id += 1
+        checked += 1
+    if head_id is not None and head_id != checked:
+        return ChainReport(
+            checked,
+            checked + 1 if head_id > checked else head_id + 1,
+            f"the log's head records {head_id} events but {checked} are present",
+        )
+    if head_hash is not None and head_hash != expected_prev:
+        return ChainReport(
+            checked, checked or None, "the last event is not the one the log's head records"
+        )
+    return ChainReport(checked)

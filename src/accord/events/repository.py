@@ -1,0 +1,109 @@
+"""Appending to and reading the event log; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.events.domain import Event, event_hash
+from accord.events.orm import event_head_table, events_table
+
+if TYPE_CHECKING:
+    from accord.db import PendingEvent
+
+
+class EventStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, pending: Sequence[PendingEvent]) -> list[Event]:
+        """Chain and insert events; the head row is locked so appends never fork the chain."""
+        head = self.session.execute(
+            select(event_head_table.c.last_id, event_head_table.c.last_hash)
+            .where(event_head_table.c.id == 1)
+            .with_for_update()
+        ).one()
+        last_id, last_hash = int(head.last_id), str(head.last_hash)
+        written: list[Event] = []
+        for item in pending:
+            event = Event(
+                id=last_id + 1,
+                at=item.at,
+                actor=item.actor,
+                type=item.type,
+                subject=item.subject,
+                payload=item.payload,
+                prev_hash=last_hash,
+            )
+            event.hash = event_hash(event)
+            written.append(event)
+            last_id, last_hash = event.id, event.hash
+        self.session.execute(
+            insert(events_table),
+            [
+                {
+                    "id": e.id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "type": e.type,
+                    "subject": e.subject,
+                    "payload": e.payload,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in written
+            ],
+        )
+        self.session.execute(
+            update(event_head_table)
+            .where(event_head_table.c.id == 1)
+            .values(last_id=last_id, last_hash=last_hash)
+        )
+        return written
+
+    def head(self) -> tuple[int, str]:
+        row = self.session.execute(
+            select(event_head_table.c.last_id, event_head_table.c.last_hash)
+        ).one()
+        return int(row.last_id), str(row.last_hash)
+
+    def scan(self, batch: int = 5000) -> Iterator[Event]:
+        """Every event in id order, read in batches."""
+        after = 0
+        while True:
+            rows = self.session.execute(
+                select(events_table)
+                .where(events_table.c.id > after)
+                .order_by(events_table.c.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield Event(
+                    id=row.id,
+                    at=row.at,
+                    actor=row.actor,
+                    type=row.type,
+                    subject=row.subject,
+                    payload=row.payload,
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                )
+            after = rows[-1].id
+
+    def list(
+        self, *, subject: str | None = None, after: int = 0, limit: int = 100
+    ) -> Sequence[Event]:
+        query = select(Event).where(events_table.c.id > after)
+        if subject is not None:
+            query = query.where(events_table.c.subject == subject)
+        return self.session.scalars(query.order_by(events_table.c.id).limit(limit)).all()
+
+    def for_subject(self, subject: str) -> Sequence[Event]:
+        return self.session.scalars(
+            select(Event).where(events_table.c.subject == subject).order_by(events_table.c.id)
+        ).all()

@@ -1,0 +1,1 @@
+"""The `accord/1` interchange document: import, export, the demo organization."""

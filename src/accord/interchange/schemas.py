@@ -1,0 +1,169 @@
+"""The `accord/1` document as pydantic models: parsing input and writing exports alike."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from accord.commitments.domain import Move, Reliance
+from accord.events.domain import iso
+from accord.org.domain import GlobalRole, MemberRole, TeamKind
+from accord.purposes.domain import PurposeStatus
+
+
+def _none_to_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _none_to_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+Instant = Annotated[AwareDatetime, PlainSerializer(iso, return_type=str)]
+Text = Annotated[str, BeforeValidator(_none_to_empty)]
+Email = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
+
+
+class Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TeamDoc(Doc):
+    slug: str
+    name: str
+    kind: TeamKind
+    parent: str | None = None
+    mission: Text = ""
+
+
+class MembershipDoc(Doc):
+    team: str
+    role: MemberRole = MemberRole.MEMBER
+
+
+class PersonDoc(Doc):
+    email: Email
+    name: str
+    role: GlobalRole = GlobalRole.MEMBER
+    memberships: Annotated[list[MembershipDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class MeasureUpdateDoc(Doc):
+    value: float
+    at: Instant
+    note: Text = ""
+    by: Email | None = None
+
+
+class MeasureDoc(Doc):
+    name: str
+    unit: Text = ""
+    baseline: float | None = None
+    target: float | None = None
+    current: float | None = None
+    updates: Annotated[list[MeasureUpdateDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class PurposeDoc(Doc):
+    key: str
+    title: str
+    statement: Text = ""
+    status: PurposeStatus = PurposeStatus.DRAFT
+    sponsor: Email | None = None
+    target_date: date | None = None
+    parent: str | None = None
+    measures: Annotated[list[MeasureDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class PartyDoc(Doc):
+    team: str
+    contribution: Text = ""
+    affirmed_by: Email | None = None
+    affirmed_at: Instant | None = None
+
+
+class PartnershipDoc(Doc):
+    key: str
+    name: str
+    purpose: str
+    parties: list[PartyDoc]
+    working_agreements: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    review_every_days: int | None = None
+    status: Literal["forming", "active", "paused", "concluded", "dissolved"] | None = None
+
+
+class MoveDoc(Doc):
+    move: Move
+    by: Email
+    at: Instant
+    title: str | None = None
+    conditions_of_satisfaction: str | None = None
+    due: Instant | None = None
+    reliance: Reliance | None = None
+    measure: str | None = None
+    value: int | None = None
+    note: str | None = None
+    reason: str | None = None
+
+    def args(self) -> dict[str, Any]:
+        """The move's own fields (terms, value, note, reason), without move, by and at."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "title",
+                "conditions_of_satisfaction",
+                "due",
+                "reliance",
+                "measure",
+                "value",
+                "note",
+                "reason",
+            )
+            if getattr(self, name) is not None
+        }
+
+
+class CommitmentDoc(Doc):
+    key: str
+    partnership: str
+    requester: str
+    performer: str
+    history: list[MoveDoc] = Field(min_length=1)
+
+
+class Document(Doc):
+    format: Literal["accord/1"]
+    teams: Annotated[list[TeamDoc], BeforeValidator(_none_to_list)] = Field(default_factory=list)
+    people: Annotated[list[PersonDoc], BeforeValidator(_none_to_list)] = Field(default_factory=list)
+    purposes: Annotated[list[PurposeDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    partnerships: Annotated[list[PartnershipDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    commitments: Annotated[list[CommitmentDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
+def dump(doc: Document) -> dict[str, Any]:
+    """The document as JSON-ready data, in the canonical form `accord export` writes.
+
+    A move lists only the fields it carries; everything else keeps its nulls.
+    """
+    data = doc.model_dump(mode="json")
+    for commitment in data["commitments"]:
+        commitment["history"] = [
+            {k: v for k, v in move.items() if v is not None} for move in commitment["history"]
+        ]
+    return data

@@ -1,0 +1,628 @@
+"""Import and export of `accord/1` documents.
+
+Import replays the document through the same services a live user calls, in one transaction:
+every problem is collected with its JSON path and, if there is any, nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from accord.commitments import service as commitments
+from accord.commitments.domain import Commitment, Move, normalize_args
+from accord.db import UnitOfWork
+from accord.errors import AccordError, RuleBroken
+from accord.events.domain import iso
+from accord.interchange.schemas import (
+    CommitmentDoc,
+    Document,
+    MeasureDoc,
+    MeasureUpdateDoc,
+    MembershipDoc,
+    MoveDoc,
+    PartnershipDoc,
+    PartyDoc,
+    PersonDoc,
+    PurposeDoc,
+    TeamDoc,
+    dump,
+)
+from accord.org import service as org
+from accord.org.domain import Actor, Person, Team, ensure_admin
+from accord.partnerships import service as partnerships
+from accord.partnerships.domain import Partnership
+from accord.purposes import service as purposes
+from accord.purposes.domain import Purpose, PurposeStatus
+
+SECTIONS = ("teams", "people", "purposes", "partnerships", "commitments")
+PURPOSE_PATHS: dict[PurposeStatus, list[PurposeStatus]] = {
+    PurposeStatus.DRAFT: [],
+    PurposeStatus.ACTIVE: [PurposeStatus.ACTIVE],
+    PurposeStatus.ACHIEVED: [PurposeStatus.ACTIVE, PurposeStatus.ACHIEVED],
+    PurposeStatus.ABANDONED: [PurposeStatus.ABANDONED],
+}
+MANUAL_STATUSES = ("paused", "concluded", "dissolved")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document, at its JSON path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ImportRefused(AccordError):
+    """The document was refused whole; `problems` lists every reason."""
+
+    rule = "import.refused"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(
+            f"the document was refused ({count} problem{'s' if count != 1 else ''}); "
+            "nothing was imported:\n" + "\n".join(f"  {p}" for p in self.problems)
+        )
+
+
+@dataclass
+class ImportReport:
+    """How many items of each section were created, and how many were already there."""
+
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+
+
+def json_path(location: Sequence[int | str]) -> str:
+    """('commitments', 3, 'history', 2) -> 'commitments[3].history[2]'."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def parse(data: Any) -> Document:
+    """Check a document's shape; every malformed field is listed with its path."""
+    if not isinstance(data, dict):
+        raise ImportRefused([Problem("", "the document must be a JSON object")])
+    try:
+        return Document.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            location = [
+                p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            ]
+            message = item["msg"]
+            if item["type"] == "extra_forbidden":
+                message = "is not a field of accord/1"
+            elif item["type"] == "literal_error" and location == ["format"]:
+                message = "must be 'accord/1'"
+            problems.append(Problem(json_path(location), message))
+        raise ImportRefused(problems) from None
+
+
+class _Replay:
+    def __init__(self, uow: UnitOfWork, actor: Actor) -> None:
+        self.uow = uow
+        self.actor = actor
+        self.problems: list[Problem] = []
+        self.report = ImportReport()
+
+    @contextmanager
+    def at(self, path: str) -> Iterator[None]:
+        try:
+            yield
+        except AccordError as error:
+            self.problems.append(Problem(path, error.message))
+
+    def person(self, email: str) -> Person:
+        return self.uow.org.person(email)
+
+    def unique(
+        self, section: str, items: Sequence[BaseModel], key: Callable[[Any], str]
+    ) -> set[str]:
+        """Keys given more than once are problems; returns the keys to skip."""
+        first: dict[str, int] = {}
+        bad: set[str] = set()
+        for index, item in enumerate(items):
+            value = key(item)
+            if value in first:
+                self.problems.append(
+                    Problem(
+                        f"{section}[{index}]",
+                        f"{value!r} appears twice in the document "
+                        f"(first at {section}[{first[value]}])",
+                    )
+                )
+                bad.add(value)
+            else:
+                first[value] = index
+        return bad
+
+    def existing(
+        self, section: str, index: int, given: BaseModel, current: BaseModel | None
+    ) -> bool:
+        """True when the item is already there; a different one with that key is a problem."""
+        if current is None:
+            return False
+        if current != given:
+            differing = [
+                name
+                for name in type(given).model_fields
+                if getattr(given, name) != getattr(current, name)
+            ]
+            self.problems.append(
+                Problem(
+                    f"{section}[{index}]",
+                    "the same key exists with other content (differs in "
+                    + ", ".join(differing)
+                    + ")",
+                )
+            )
+        else:
+            self.report.unchanged[section] += 1
+        return True
+
+    def teams(self, docs: Sequence[TeamDoc]) -> None:
+        duplicates = self.unique("teams", docs, lambda d: d.slug)
+        for index, doc in _parents_first(docs, lambda d: d.slug, lambda d: d.parent):
+            path = f"teams[{index}]"
+            if doc.slug in duplicates:
+                continue
+            team = self.uow.org.find_team(doc.slug)
+            if self.existing("teams", index, doc, team_doc(team) if team else None):
+                continue
+            if doc.parent is not None and self.uow.org.find_team(doc.parent) is None:
+                self.problems.append(Problem(f"{path}.parent", f"no team {doc.parent!r}"))
+                continue
+            with self.at(path):
+                org.create_team(
+                    self.uow,
+                    self.actor,
+                    slug=doc.slug,
+                    name=doc.name,
+                    kind=doc.kind,
+                    mission=doc.mission,
+                    parent=doc.parent,
+                )
+                self.report.created["teams"] += 1
+
+    def people(self, docs: Sequence[PersonDoc]) -> None:
+        duplicates = self.unique("people", docs, lambda d: d.email)
+        for index, doc in enumerate(docs):
+            path = f"people[{index}]"
+            if doc.email in duplicates:
+                continue
+            person = self.uow.org.find_person(doc.email)
+            normalized = doc.model_copy(
+                update={"memberships": sorted(doc.memberships, key=lambda m: m.team)}
+            )
+            if self.existing("people", index, normalized, person_doc(person) if person else None):
+                continue
+            with self.at(path):
+                org.create_person(
+                    self.uow, self.actor, email=doc.email, name=doc.name, role=doc.role
+                )
+                self.report.created["people"] += 1
+                for m_index, membership in enumerate(doc.memberships):
+                    if self.uow.org.find_team(membership.team) is None:
+                        self.problems.append(
+                            Problem(
+                                f"{path}.memberships[{m_index}].team",
+                                f"no team {membership.team!r}",
+                            )
+                        )
+                        continue
+                    with self.at(f"{path}.memberships[{m_index}]"):
+                        org.set_membership(
+                            self.uow, self.actor, membership.team, doc.email, membership.role
+                        )
+
+    def purposes(self, docs: Sequence[PurposeDoc]) -> None:
+        duplicates = self.unique("purposes", docs, lambda d: d.key)
+        for index, doc in _parents_first(docs, lambda d: d.key, lambda d: d.parent):
+            path = f"purposes[{index}]"
+            if doc.key in duplicates:
+                continue
+            purpose = self.uow.purposes.find(doc.key)
+            if self.existing("purposes", index, doc, purpose_doc(purpose) if purpose else None):
+                continue
+            for field_name, email in (("sponsor", doc.sponsor),):
+                if email is not None and self.uow.org.find_person(email) is None:
+                    self.problems.append(Problem(f"{path}.{field_name}", f"no person {email!r}"))
+            if doc.parent is not None and self.uow.purposes.find(doc.parent) is None:
+                self.problems.append(Problem(f"{path}.parent", f"no purpose {doc.parent!r}"))
+                continue
+            with self.at(path):
+                purposes.create_purpose(
+                    self.uow,
+                    self.actor,
+                    key=doc.key,
+                    title=doc.title,
+                    statement=doc.statement,
+                    sponsor=doc.sponsor
+                    if doc.sponsor and self.uow.org.find_person(doc.sponsor)
+                    else None,
+                    target_date=doc.target_date,
+                    parent=doc.parent,
+                )
+                self.report.created["purposes"] += 1
+                for m_index, measure in enumerate(doc.measures):
+                    self.measure(doc.key, f"{path}.measures[{m_index}]", measure)
+                for status in PURPOSE_PATHS[doc.status]:
+                    purposes.set_status(self.uow, self.actor, doc.key, status)
+
+    def measure(self, key: str, path: str, doc: MeasureDoc) -> None:
+        with self.at(path):
+            purposes.add_measure(
+                self.uow,
+                self.actor,
+                key,
+                name=doc.name,
+                unit=doc.unit,
+                baseline=doc.baseline,
+                target=doc.target,
+                current=None if doc.updates else doc.current,
+            )
+            for u_index, update in enumerate(doc.updates):
+                with self.at(f"{path}.updates[{u_index}]"):
+                    actor = self.person(update.by) if update.by else self.actor
+                    purposes.update_measure(
+                        self.uow,
+                        actor,
+                        key,
+                        doc.name,
+                        value=update.value,
+                        note=update.note,
+                        at=update.at,
+                    )
+            if doc.updates and doc.current is not None and doc.current != doc.updates[-1].value:
+                self.problems.append(
+                    Problem(f"{path}.current", "differs from the value of the last update")
+                )
+
+    def partnerships(self, docs: Sequence[PartnershipDoc]) -> None:
+        duplicates = self.unique("partnerships", docs, lambda d: d.key)
+        for index, doc in enumerate(docs):
+            path = f"partnerships[{index}]"
+            if doc.key in duplicates:
+                continue
+            partnership = self.uow.partnerships.find(doc.key)
+            current = partnership_doc(partnership) if partnership else None
+            given = (
+                doc
+                if doc.status or current is None
+                else doc.model_copy(
+                    update={"status": current.status}  # an omitted status is the derived one
+                )
+            )
+            if self.existing("partnerships", index, given, current):
+                continue
+            if self.uow.purposes.find(doc.purpose) is None:
+                self.problems.append(Problem(f"{path}.purpose", f"no purpose {doc.purpose!r}"))
+                continue
+            missing = [
+                i for i, p in enumerate(doc.parties) if self.uow.org.find_team(p.team) is None
+            ]
+            for p_index in missing:
+                self.problems.append(
+                    Problem(
+                        f"{path}.parties[{p_index}].team", f"no team {doc.parties[p_index].team!r}"
+                    )
+                )
+            if missing:
+                continue
+            with self.at(path):
+                partnerships.create_partnership(
+                    self.uow,
+                    self.actor,
+                    key=doc.key,
+                    name=doc.name,
+                    purpose=doc.purpose,
+                    parties=[(p.team, p.contribution) for p in doc.parties],
+                    working_agreements=doc.working_agreements,
+                    review_every_days=doc.review_every_days,
+                    imported=True,
+                )
+                self.report.created["partnerships"] += 1
+                affirmed = sorted(
+                    (p for p in enumerate(doc.parties) if p[1].affirmed_by is not None),
+                    key=lambda item: (item[1].affirmed_at is None, item[1].affirmed_at, item[0]),
+                )
+                for p_index, party in affirmed:
+                    party_path = f"{path}.parties[{p_index}]"
+                    if party.affirmed_at is None:
+                        self.problems.append(
+                            Problem(f"{party_path}.affirmed_at", "is needed with affirmed_by")
+                        )
+                        continue
+                    with self.at(party_path):
+                        partnerships.affirm(
+                            self.uow,
+                            self.actor,
+                            doc.key,
+                            party.team,
+                            at=party.affirmed_at,
+                            by=party.affirmed_by,
+                        )
+
+    def commitments(self, docs: Sequence[CommitmentDoc]) -> None:
+        duplicates = self.unique("commitments", docs, lambda d: d.key)
+        for index, doc in enumerate(docs):
+            path = f"commitments[{index}]"
+            if doc.key in duplicates:
+                continue
+            commitment = self.uow.commitments.find(doc.key)
+            if commitment is not None:
+                with self.at(path):
+                    self.existing(
+                        "commitments",
+                        index,
+                        _canonical_commitment(doc),
+                        commitment_doc(self.uow, commitment),
+                    )
+                continue
+            self.commitment(path, doc)
+
+    def commitment(self, path: str, doc: CommitmentDoc) -> None:
+        first = doc.history[0]
+        if first.move != Move.REQUEST:
+            self.problems.append(
+                Problem(
+                    f"{path}.history[0]",
+                    f"a history starts with 'request', not {first.move.value!r}",
+                )
+            )
+            return
+        for m_index, step in enumerate(doc.history):
+            step_path = f"{path}.history[{m_index}]"
+            if self.uow.org.find_person(step.by) is None:
+                self.problems.append(Problem(f"{step_path}.by", f"no person {step.by!r}"))
+                return
+            if m_index and step.at < doc.history[m_index - 1].at:
+                self.problems.append(
+                    Problem(f"{step_path}.at", "goes back in time from the move before")
+                )
+                return
+            before = len(self.problems)
+            with self.at(step_path):
+                actor = self.person(step.by)
+                if m_index == 0:
+                    if step.title is None or step.due is None:
+                        _missing(step)
+                    commitments.request(
+                        self.uow,
+                        actor,
+                        key=doc.key,
+                        partnership=doc.partnership,
+                        requester=doc.requester,
+                        performer=doc.performer,
+                        at=step.at,
+                        title=step.title or "",
+                        due=step.due or step.at,
+                        conditions_of_satisfaction=step.conditions_of_satisfaction or "",
+                        reliance=step.reliance,
+                        measure=step.measure,
+                    )
+                    self.report.created["commitments"] += 1
+                else:
+                    commitments.move(
+                        self.uow, actor, doc.key, step.move, version=None, at=step.at, **step.args()
+                    )
+            if len(self.problems) > before:
+                return
+
+
+def _missing(step: MoveDoc) -> NoReturn:
+    needed = [name for name in ("title", "due") if getattr(step, name) is None]
+    raise RuleBroken(f"'request' needs {', '.join(needed)}", rule="commitment.missing_field")
+
+
+T = TypeVar("T")
+
+
+def _parents_first(
+    docs: Sequence[T], key: Callable[[T], str], parent: Callable[[T], str | None]
+) -> list[tuple[int, T]]:
+    """Items with their index, each parent given in the document before its children."""
+    by_key = {key(d): (i, d) for i, d in enumerate(docs)}
+    ordered: list[tuple[int, T]] = []
+    placed: set[str] = set()
+
+    def place(index: int, doc: T, seen: frozenset[str]) -> None:
+        name = key(doc)
+        if name in placed or name in seen:
+            return
+        above = parent(doc)
+        if above is not None and above in by_key:
+            place(*by_key[above], seen | {name})
+        placed.add(name)
+        ordered.append((index, doc))
+
+    for index, doc in enumerate(docs):
+        place(index, doc, frozenset())
+    return ordered
+
+
+def import_document(uow: UnitOfWork, actor: Actor, data: Any) -> ImportReport:
+    """Import a document whole or not at all (admins only); importing it again changes nothing."""
+    document = parse(data)
+    with uow:
+        actor = uow.bind(actor)
+        ensure_admin(actor, "import")
+        replay = _Replay(uow, actor)
+        replay.teams(document.teams)
+        replay.people(document.people)
+        replay.purposes(document.purposes)
+        replay.partnerships(document.partnerships)
+        replay.commitments(document.commitments)
+        for index, doc in enumerate(document.partnerships):
+            if doc.status is None:
+                continue
+            with replay.at(f"partnerships[{index}].status"):
+                partnership = uow.partnerships.find(doc.key)
+                if partnership is None or partnership.status.value == doc.status:
+                    continue
+                if doc.status not in MANUAL_STATUSES:
+                    raise RuleBroken(
+                        f"is {doc.status!r} but the partnership is {partnership.status.value} "
+                        "(forming and active follow from the affirmations)",
+                        rule="import.status_derived",
+                    )
+                partnerships.set_status(uow, actor, doc.key, doc.status, imported=True)
+        if replay.problems:
+            uow.rollback()
+            raise ImportRefused(replay.problems)
+        uow.commit()
+        return replay.report
+
+
+def team_doc(team: Team) -> TeamDoc:
+    return TeamDoc(
+        slug=team.slug,
+        name=team.name,
+        kind=team.kind,
+        parent=team.parent.slug if team.parent else None,
+        mission=team.mission,
+    )
+
+
+def person_doc(person: Person) -> PersonDoc:
+    return PersonDoc(
+        email=person.email,
+        name=person.name,
+        role=person.role,
+        memberships=sorted(
+            (MembershipDoc(team=m.team.slug, role=m.role) for m in person.memberships),
+            key=lambda m: m.team,
+        ),
+    )
+
+
+def purpose_doc(purpose: Purpose) -> PurposeDoc:
+    return PurposeDoc(
+        key=purpose.key,
+        title=purpose.title,
+        statement=purpose.statement,
+        status=purpose.status,
+        sponsor=purpose.sponsor.email if purpose.sponsor else None,
+        target_date=purpose.target_date,
+        parent=purpose.parent.key if purpose.parent else None,
+        measures=[
+            MeasureDoc(
+                name=m.name,
+                unit=m.unit,
+                baseline=m.baseline,
+                target=m.target,
+                current=m.current,
+                updates=[
+                    MeasureUpdateDoc(
+                        value=u.value, at=u.at, note=u.note, by=u.by.email if u.by else None
+                    )
+                    for u in m.updates
+                ],
+            )
+            for m in purpose.measures
+        ],
+    )
+
+
+def partnership_doc(partnership: Partnership) -> PartnershipDoc:
+    parties = []
+    for party in partnership.parties:
+        affirmed = partnership.is_affirmed(party) and party.affirmed_by is not None
+        parties.append(
+            PartyDoc(
+                team=party.team.slug,
+                contribution=party.contribution,
+                affirmed_by=party.affirmed_by.email if affirmed and party.affirmed_by else None,
+                affirmed_at=party.affirmed_at if affirmed else None,
+            )
+        )
+    return PartnershipDoc(
+        key=partnership.key,
+        name=partnership.name,
+        purpose=partnership.purpose.key,
+        parties=parties,
+        working_agreements=list(partnership.working_agreements),
+        review_every_days=partnership.review_every_days,
+        status=partnership.status.value,
+    )
+
+
+def commitment_doc(uow: UnitOfWork, commitment: Commitment) -> CommitmentDoc:
+    history = []
+    for event in uow.events.for_subject(f"commitment:{commitment.key}"):
+        payload = event.payload
+        if "move" not in payload:
+            continue
+        history.append(
+            MoveDoc.model_validate(
+                {"move": payload["move"], "by": event.actor, "at": event.at, **payload["args"]}
+            )
+        )
+    return CommitmentDoc(
+        key=commitment.key,
+        partnership=commitment.partnership.key,
+        requester=commitment.requester.slug,
+        performer=commitment.performer.slug,
+        history=history,
+    )
+
+
+def _canonical_commitment(doc: CommitmentDoc) -> CommitmentDoc:
+    """The history as the services would record it (defaults filled, texts trimmed)."""
+    history = []
+    for step in doc.history:
+        args = normalize_args(step.move, step.args())
+        history.append(
+            MoveDoc.model_validate(
+                {
+                    "move": step.move,
+                    "by": step.by,
+                    "at": step.at,
+                    **{k: iso(v) if isinstance(v, datetime) else v for k, v in args.items()},
+                }
+            )
+        )
+    return doc.model_copy(update={"history": history})
+
+
+def export_document(uow: UnitOfWork) -> dict[str, Any]:
+    """Everything as one `accord/1` document; importing it into an empty database gives it back."""
+    with uow:
+        teams = [
+            team_doc(t)
+            for _, t in _parents_first(
+                list(uow.org.teams()),
+                lambda t: t.slug,
+                lambda t: t.parent.slug if t.parent else None,
+            )
+        ]
+        purpose_list = _parents_first(
+            list(uow.purposes.list()), lambda p: p.key, lambda p: p.parent.key if p.parent else None
+        )
+        commitment_list = sorted(uow.commitments.list(), key=lambda c: (c.requested_at, c.key))
+        document = Document(
+            format="accord/1",
+            teams=teams,
+            people=[person_doc(p) for p in uow.org.people()],
+            purposes=[purpose_doc(p) for _, p in purpose_list],
+            partnerships=[partnership_doc(p) for p in uow.partnerships.list()],
+            commitments=[commitment_doc(uow, c) for c in commitment_list],
+        )
+        return dump(document)

@@ -1,0 +1,9 @@
+"""Imports every table mapping, so that the metadata is complete (migrations, tests)."""
+
+from accord.commitments import orm as commitments_orm
+from accord.events import orm as events_orm
+from accord.org import orm as org_orm
+from accord.partnerships import orm as partnerships_orm
+from accord.purposes import orm as purposes_orm
+
+__all__ = ["commitments_orm", "events_orm", "org_orm", "partnerships_orm", "purposes_orm"]

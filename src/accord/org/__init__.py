@@ -1,0 +1,1 @@
+"""Teams, people and memberships: who is in the organization and who leads what."""

@@ -1,0 +1,207 @@
+"""Teams, people, memberships, and the questions of who may act."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from accord.errors import Forbidden, Invalid, RuleBroken
+
+
+class TeamKind(StrEnum):
+    TEAM = "team"
+    DELIVERY_GROUP = "delivery_group"
+    BUSINESS_UNIT = "business_unit"
+    SHARED_SERVICE = "shared_service"
+
+
+class MemberRole(StrEnum):
+    LEAD = "lead"
+    MEMBER = "member"
+
+
+class GlobalRole(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_slug(slug: str, what: str = "slug") -> str:
+    if not SLUG.fullmatch(slug) or len(slug) > 63:
+        raise Invalid(
+            f"{what} {slug!r} must be 1-63 lowercase letters, digits and single hyphens",
+            rule="slug.invalid",
+        )
+    return slug
+
+
+def slugify(text: str, fallback: str = "item") -> str:
+    """A url-safe key made from a title: 'Halve churn!' -> 'halve-churn'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50].strip("-")
+    return slug or fallback
+
+
+def unique_key(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`… whichever is not taken."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def check_text(value: str, what: str, *, max_length: int = 200, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise Invalid(f"{what} must not be empty", rule="text.empty")
+    if len(value) > max_length:
+        raise Invalid(f"{what} is longer than {max_length} characters", rule="text.too_long")
+    return value
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL.fullmatch(email) or len(email) > 320:
+        raise Invalid(f"{email!r} is not an e-mail address", rule="email.invalid")
+    return email
+
+
+@dataclass(eq=False)
+class Team:
+    """A team, delivery group, business unit or shared service."""
+
+    slug: str
+    name: str
+    kind: TeamKind = TeamKind.TEAM
+    mission: str = ""
+    parent: Team | None = None
+    memberships: list[Membership] = field(default_factory=list)
+    id: int | None = None
+
+    def set_parent(self, parent: Team | None) -> None:
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor is self:
+                raise RuleBroken(
+                    f"team {self.slug!r} cannot sit under {parent.slug if parent else ''!r}: "
+                    "the tree would loop",
+                    rule="team.parent_cycle",
+                )
+            ancestor = ancestor.parent
+        self.parent = parent
+
+    def leads(self) -> list[Person]:
+        return [m.person for m in self.memberships if m.role == MemberRole.LEAD]
+
+
+@dataclass(eq=False)
+class Person:
+    """Someone who signs in; belongs to teams."""
+
+    email: str
+    name: str
+    role: GlobalRole = GlobalRole.MEMBER
+    password_hash: str | None = None
+    active: bool = True
+    memberships: list[Membership] = field(default_factory=list)
+    id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == GlobalRole.ADMIN
+
+    def membership(self, team: Team) -> Membership | None:
+        for membership in self.memberships:
+            if membership.team is team:
+                return membership
+        return None
+
+    def is_member(self, team: Team) -> bool:
+        return self.membership(team) is not None
+
+    def is_lead(self, team: Team) -> bool:
+        membership = self.membership(team)
+        return membership is not None and membership.role == MemberRole.LEAD
+
+    def teams(self) -> list[Team]:
+        return [m.team for m in self.memberships]
+
+
+@dataclass(eq=False)
+class Membership:
+    person: Person
+    team: Team
+    role: MemberRole = MemberRole.MEMBER
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class ApiToken:
+    """A machine credential; only its hash is kept."""
+
+    person: Person
+    name: str
+    token_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Whoever runs the `accord` command on the server: administers, acts for no team."""
+
+    label: str = "cli"
+
+
+Actor = Person | Operator
+
+
+def actor_name(actor: Actor) -> str:
+    return actor.email if isinstance(actor, Person) else f"operator:{actor.label}"
+
+
+def is_admin(actor: Actor) -> bool:
+    return isinstance(actor, Operator) or actor.is_admin
+
+
+def ensure_admin(actor: Actor, doing: str) -> None:
+    if not is_admin(actor):
+        raise Forbidden(f"only an admin may {doing}", rule="permission.admin_only")
+
+
+def ensure_can_write(actor: Actor) -> Person:
+    """A person who may change things for their teams (not a viewer, not the operator)."""
+    if isinstance(actor, Operator):
+        raise Forbidden(
+            "this is done by a person for their team, not by the operator",
+            rule="permission.person_only",
+        )
+    if actor.role == GlobalRole.VIEWER:
+        raise Forbidden(f"{actor.email} is a viewer and may only read", rule="permission.viewer")
+    if not actor.active:
+        raise Forbidden(f"{actor.email} is deactivated", rule="permission.inactive")
+    return actor
+
+
+def ensure_lead(actor: Actor, team: Team, doing: str) -> Person:
+    person = ensure_can_write(actor)
+    if not person.is_lead(team):
+        raise Forbidden(
+            f"only a lead of team {team.slug!r} may {doing}; {person.email} is not",
+            rule="permission.lead_only",
+        )
+    return person
+
+
+def ensure_lead_or_admin(actor: Actor, team: Team, doing: str) -> None:
+    if is_admin(actor):
+        return
+    ensure_lead(actor, team, doing)

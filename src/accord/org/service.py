@@ -1,0 +1,340 @@
+"""Use cases of the organization: teams, people, memberships, credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from accord.db import UnitOfWork
+from accord.errors import Conflict, Invalid, NotFound, choice
+from accord.org.domain import (
+    Actor,
+    ApiToken,
+    GlobalRole,
+    MemberRole,
+    Membership,
+    Person,
+    Team,
+    TeamKind,
+    actor_name,
+    check_slug,
+    check_text,
+    ensure_admin,
+    ensure_lead_or_admin,
+    normalize_email,
+)
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 8
+_UNSET = object()
+
+
+def _team_payload(team: Team) -> dict[str, object]:
+    return {
+        "slug": team.slug,
+        "name": team.name,
+        "kind": team.kind.value,
+        "mission": team.mission,
+        "parent": team.parent.slug if team.parent else None,
+    }
+
+
+def create_team(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    kind: TeamKind | str = TeamKind.TEAM,
+    mission: str = "",
+    parent: str | None = None,
+) -> Team:
+    """Create a team (admins only)."""
+    with uow:
+        actor = uow.bind(actor)
+        ensure_admin(actor, "create teams")
+        check_slug(slug, "team slug")
+        if uow.org.find_team(slug) is not None:
+            raise Conflict(f"team {slug!r} already exists", rule="team.exists")
+        team = Team(
+            slug=slug,
+            name=check_text(name, "team name"),
+            kind=_kind(kind),
+            mission=check_text(mission, "mission", max_length=2000, required=False),
+        )
+        if parent is not None:
+            team.set_parent(uow.org.team(parent))
+        uow.org.add(team)
+        uow.record(
+            "team.created", f"team:{slug}", actor_name(actor), uow.now(), _team_payload(team)
+        )
+        uow.commit()
+        return team
+
+
+def update_team(
+    uow: UnitOfWork,
+    actor: Actor,
+    slug: str,
+    *,
+    name: str | None = None,
+    mission: str | None = None,
+    kind: TeamKind | str | None = None,
+    parent: str | object | None = _UNSET,
+) -> Team:
+    """Change a team's name or mission (its leads, an admin); kind and parent (an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        team = uow.org.team(slug)
+        ensure_lead_or_admin(actor, team, f"edit team {slug!r}")
+        if kind is not None or parent is not _UNSET:
+            ensure_admin(actor, "move a team in the tree or change its kind")
+        if name is not None:
+            team.name = check_text(name, "team name")
+        if mission is not None:
+            team.mission = check_text(mission, "mission", max_length=2000, required=False)
+        if kind is not None:
+            team.kind = _kind(kind)
+        if parent is not _UNSET:
+            team.set_parent(uow.org.team(parent) if isinstance(parent, str) else None)
+        uow.record(
+            "team.updated", f"team:{slug}", actor_name(actor), uow.now(), _team_payload(team)
+        )
+        uow.commit()
+        return team
+
+
+def create_person(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: GlobalRole | str = GlobalRole.MEMBER,
+    password: str | None = None,
+) -> Person:
+    """Create a person who can sign in (admins only)."""
+    with uow:
+        actor = uow.bind(actor)
+        ensure_admin(actor, "create people")
+        email = normalize_email(email)
+        if uow.org.find_person(email) is not None:
+            raise Conflict(f"person {email!r} already exists", rule="person.exists")
+        person = Person(email=email, name=check_text(name, "name"), role=_role(role))
+        if password is not None:
+            person.password_hash = hash_password(password)
+        uow.org.add(person)
+        uow.record(
+            "person.created",
+            f"person:{email}",
+            actor_name(actor),
+            uow.now(),
+            {"email": email, "name": person.name, "role": person.role.value},
+        )
+        uow.commit()
+        return person
+
+
+def update_person(
+    uow: UnitOfWork,
+    actor: Actor,
+    email: str,
+    *,
+    name: str | None = None,
+    role: GlobalRole | str | None = None,
+    active: bool | None = None,
+) -> Person:
+    """Change a person's name, global role or whether they may sign in (admins only)."""
+    with uow:
+        actor = uow.bind(actor)
+        ensure_admin(actor, "edit people")
+        person = uow.org.person(email)
+        if name is not None:
+            person.name = check_text(name, "name")
+        if role is not None:
+            person.role = _role(role)
+        if active is not None:
+            person.active = active
+        uow.record(
+            "person.updated",
+            f"person:{person.email}",
+            actor_name(actor),
+            uow.now(),
+            {"name": person.name, "role": person.role.value, "active": person.active},
+        )
+        uow.commit()
+        return person
+
+
+def set_membership(
+    uow: UnitOfWork, actor: Actor, team_slug: str, email: str, role: MemberRole | str
+) -> Membership:
+    """Add a person to a team or change their role in it (the team's leads or an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        team = uow.org.team(team_slug)
+        ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
+        person = uow.org.person(email)
+        member_role = _member_role(role)
+        membership = person.membership(team)
+        if membership is None:
+            membership = Membership(person=person, team=team, role=member_role)
+            person.memberships.append(membership)
+        else:
+            membership.role = member_role
+        uow.record(
+            "membership.set",
+            f"team:{team.slug}",
+            actor_name(actor),
+            uow.now(),
+            {"person": person.email, "role": member_role.value},
+        )
+        uow.commit()
+        return membership
+
+
+def remove_membership(uow: UnitOfWork, actor: Actor, team_slug: str, email: str) -> None:
+    """Take a person out of a team (the team's leads or an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        team = uow.org.team(team_slug)
+        ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
+        person = uow.org.person(email)
+        membership = person.membership(team)
+        if membership is None:
+            raise NotFound(
+                f"{person.email} is not in team {team_slug!r}", rule="membership.not_found"
+            )
+        person.memberships.remove(membership)
+        team.memberships.remove(membership)
+        uow.record(
+            "membership.removed",
+            f"team:{team.slug}",
+            actor_name(actor),
+            uow.now(),
+            {"person": person.email},
+        )
+        uow.commit()
+
+
+def set_password(uow: UnitOfWork, actor: Actor, email: str, password: str) -> None:
+    """Set a person's password (the person themself or an admin)."""
+    set_passwords(uow, actor, [email], password)
+
+
+def set_passwords(uow: UnitOfWork, actor: Actor, emails: Sequence[str], password: str) -> None:
+    """Give people one password in one change (each person themself, or an admin for anyone)."""
+    with uow:
+        actor = uow.bind(actor)
+        people = [uow.org.person(email) for email in emails]
+        if not (isinstance(actor, Person) and all(person is actor for person in people)):
+            ensure_admin(actor, "set another person's password")
+        password_hash = hash_password(password)
+        for person in people:
+            person.password_hash = password_hash
+            uow.record(
+                "person.password_set", f"person:{person.email}", actor_name(actor), uow.now()
+            )
+        uow.commit()
+
+
+def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str = "api") -> str:
+    """Make an API token for a person; the secret is returned once and only its hash is kept."""
+    with uow:
+        actor = uow.bind(actor)
+        person = uow.org.person(email)
+        if not (isinstance(actor, Person) and actor is person):
+            ensure_admin(actor, "create tokens for another person")
+        secret = "acc_" + secrets.token_urlsafe(32)
+        token = ApiToken(
+            person=person,
+            name=check_text(name, "token name", max_length=100),
+            token_hash=token_hash(secret),
+            created_at=uow.now(),
+        )
+        uow.org.add(token)
+        uow.record(
+            "token.created",
+            f"person:{person.email}",
+            actor_name(actor),
+            uow.now(),
+            {"name": token.name},
+        )
+        uow.commit()
+        return secret
+
+
+def authenticate_password(uow: UnitOfWork, email: str, password: str) -> Person | None:
+    """The person with this e-mail and password, if both are right and the person is active."""
+    with uow:
+        person = uow.org.find_person(email)
+        if person is None or person.password_hash is None or not person.active:
+            _hasher.hash(password)  # equal time whether or not the account exists
+            return None
+        try:
+            _hasher.verify(person.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return person
+
+
+def authenticate_token(uow: UnitOfWork, secret: str) -> Person | None:
+    """The active person a live API token belongs to."""
+    with uow:
+        token = uow.org.token_by_hash(token_hash(secret))
+        if token is None or token.revoked_at is not None or not token.person.active:
+            return None
+        return token.person
+
+
+def list_teams(uow: UnitOfWork) -> Sequence[Team]:
+    """All teams, by slug."""
+    with uow:
+        return uow.org.teams()
+
+
+def get_team(uow: UnitOfWork, slug: str) -> Team:
+    """One team."""
+    with uow:
+        return uow.org.team(slug)
+
+
+def list_people(uow: UnitOfWork) -> Sequence[Person]:
+    """All people, by e-mail."""
+    with uow:
+        return uow.org.people()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(
+            f"a password needs at least {MIN_PASSWORD} characters", rule="password.too_short"
+        )
+    return _hasher.hash(password)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _kind(kind: TeamKind | str) -> TeamKind:
+    return choice(TeamKind, kind, "team kind")
+
+
+def _role(role: GlobalRole | str) -> GlobalRole:
+    return choice(GlobalRole, role, "role")
+
+
+def _member_role(role: MemberRole | str) -> MemberRole:
+    return choice(MemberRole, role, "team role")
+
+
+def person_by_id(uow: UnitOfWork, person_id: int) -> Person | None:
+    """An active person by internal id (sessions carry it), or None."""
+    with uow:
+        person = uow.session.get(Person, person_id)
+        return person if person is not None and person.active else None

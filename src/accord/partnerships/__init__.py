@@ -1,0 +1,1 @@
+"""Partnerships: charters, parties, affirmations and the charter checks."""

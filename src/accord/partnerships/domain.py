@@ -1,0 +1,249 @@
+"""A partnership's charter, its status rules and the checks that make it trust-based."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from accord.errors import NotFound, RuleBroken
+from accord.org.domain import Person, Team
+from accord.purposes.domain import Purpose, PurposeStatus
+
+
+class PartnershipStatus(StrEnum):
+    FORMING = "forming"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CONCLUDED = "concluded"
+    DISSOLVED = "dissolved"
+
+
+CLOSED = frozenset({PartnershipStatus.CONCLUDED, PartnershipStatus.DISSOLVED})
+
+# The moves a lead may make by hand; forming -> active happens by affirmation alone.
+STATUS_MOVES: dict[PartnershipStatus, frozenset[PartnershipStatus]] = {
+    PartnershipStatus.FORMING: frozenset({PartnershipStatus.DISSOLVED}),
+    PartnershipStatus.ACTIVE: frozenset(
+        {PartnershipStatus.PAUSED, PartnershipStatus.CONCLUDED, PartnershipStatus.DISSOLVED}
+    ),
+    PartnershipStatus.PAUSED: frozenset(
+        {PartnershipStatus.ACTIVE, PartnershipStatus.CONCLUDED, PartnershipStatus.DISSOLVED}
+    ),
+    PartnershipStatus.CONCLUDED: frozenset(),
+    PartnershipStatus.DISSOLVED: frozenset(),
+}
+
+
+class Label(StrEnum):
+    TRUST_BASED = "trust-based"
+    TRADITIONAL = "traditional"
+
+
+@dataclass(eq=False)
+class Party:
+    """A team in a partnership, what it uniquely contributes, and its signature."""
+
+    team: Team
+    contribution: str = ""
+    affirmed_by: Person | None = None
+    affirmed_at: datetime | None = None
+    affirmed_version: int | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One charter check: whether it passes and, if not, how to make it pass."""
+
+    name: str
+    passed: bool
+    detail: str
+    fix: str
+
+
+@dataclass(eq=False)
+class Partnership:
+    """Two or more teams joined around one purpose."""
+
+    key: str
+    name: str
+    purpose: Purpose
+    parties: list[Party] = field(default_factory=list)
+    working_agreements: list[str] = field(default_factory=list)
+    review_every_days: int | None = None
+    status: PartnershipStatus = PartnershipStatus.FORMING
+    charter_version: int = 1
+    id: int | None = None
+
+    def party(self, team: Team) -> Party:
+        for party in self.parties:
+            if party.team is team:
+                return party
+        raise NotFound(
+            f"team {team.slug!r} is not a party of partnership {self.key!r}",
+            rule="partnership.not_a_party",
+        )
+
+    def has_party(self, team: Team) -> bool:
+        return any(party.team is team for party in self.parties)
+
+    def is_affirmed(self, party: Party) -> bool:
+        return party.affirmed_by is not None and party.affirmed_version == self.charter_version
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED
+
+    def ensure_open(self) -> None:
+        if not self.is_open:
+            raise RuleBroken(
+                f"partnership {self.key!r} is {self.status.value}; its charter is closed",
+                rule="partnership.closed",
+            )
+
+    def add_party(self, team: Team, contribution: str) -> Party:
+        self.ensure_open()
+        if self.has_party(team):
+            raise RuleBroken(
+                f"team {team.slug!r} is already a party of {self.key!r}",
+                rule="partnership.party_exists",
+            )
+        party = Party(team=team, contribution=contribution)
+        self.parties.append(party)
+        self.charter_changed()
+        return party
+
+    def set_contribution(self, team: Team, contribution: str) -> None:
+        self.ensure_open()
+        party = self.party(team)
+        if party.contribution != contribution:
+            party.contribution = contribution
+            self.charter_changed()
+
+    def set_purpose(self, purpose: Purpose) -> None:
+        self.ensure_open()
+        if purpose is not self.purpose:
+            self.purpose = purpose
+            self.charter_changed()
+
+    def set_working_agreements(self, agreements: list[str]) -> None:
+        self.ensure_open()
+        if agreements != list(self.working_agreements):
+            self.working_agreements = agreements
+            self.charter_changed()
+
+    def charter_changed(self) -> None:
+        """A new charter: every party must affirm it again, so an active partnership re-forms."""
+        self.charter_version += 1
+        if self.status in (PartnershipStatus.ACTIVE, PartnershipStatus.PAUSED):
+            self.status = PartnershipStatus.FORMING
+
+    def affirm(self, team: Team, person: Person, at: datetime) -> bool:
+        """Sign the current charter for `team`; returns True when this made it active."""
+        self.ensure_open()
+        party = self.party(team)
+        party.affirmed_by = person
+        party.affirmed_at = at
+        party.affirmed_version = self.charter_version
+        if (
+            self.status == PartnershipStatus.FORMING
+            and len(self.parties) >= 2
+            and all(self.is_affirmed(p) for p in self.parties)
+        ):
+            self.status = PartnershipStatus.ACTIVE
+            return True
+        return False
+
+    def move_to(self, status: PartnershipStatus) -> None:
+        if status == self.status:
+            return
+        if status not in STATUS_MOVES[self.status]:
+            hint = (
+                " (it becomes active when every party has affirmed)"
+                if (status == PartnershipStatus.ACTIVE and self.status == PartnershipStatus.FORMING)
+                else ""
+            )
+            raise RuleBroken(
+                f"partnership {self.key!r} cannot go from {self.status.value} "
+                f"to {status.value}{hint}",
+                rule="partnership.status_not_allowed",
+            )
+        if status == PartnershipStatus.ACTIVE and not all(
+            self.is_affirmed(p) for p in self.parties
+        ):
+            raise RuleBroken(
+                f"partnership {self.key!r} cannot resume before every party affirms its charter",
+                rule="partnership.not_affirmed",
+            )
+        self.status = status
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def charter_checks(partnership: Partnership) -> list[Check]:
+    """The five checks of a trust-based partnership, in a fixed order."""
+    parties = partnership.parties
+    purpose = partnership.purpose
+    purpose_ok = purpose is not None and purpose.status in (
+        PurposeStatus.ACTIVE,
+        PurposeStatus.ACHIEVED,
+    )
+    distinct_teams = {id(p.team) for p in parties}
+    missing = [p.team.slug for p in parties if not p.contribution.strip()]
+    seen: dict[str, str] = {}
+    duplicates: list[str] = []
+    for party in parties:
+        norm = _norm(party.contribution)
+        if not norm:
+            continue
+        if norm in seen:
+            duplicates.append(f"{seen[norm]} and {party.team.slug}")
+        else:
+            seen[norm] = party.team.slug
+    unaffirmed = [p.team.slug for p in parties if not partnership.is_affirmed(p)]
+    return [
+        Check(
+            "shared_purpose",
+            purpose_ok,
+            f"purpose {purpose.key!r} is {purpose.status.value}",
+            "activate the purpose, or join a purpose that is active",
+        ),
+        Check(
+            "enough_parties",
+            len(distinct_teams) >= 2,
+            f"{len(distinct_teams)} distinct team(s)",
+            "add at least one more team as a party",
+        ),
+        Check(
+            "contributions_stated",
+            not missing,
+            "every party states its contribution"
+            if not missing
+            else "no contribution from " + ", ".join(missing),
+            "each party states what it uniquely provides",
+        ),
+        Check(
+            "contributions_distinct",
+            not duplicates,
+            "every contribution is unique"
+            if not duplicates
+            else "the same contribution from " + "; ".join(duplicates),
+            "make each contribution say what only that party provides",
+        ),
+        Check(
+            "all_affirmed",
+            not unaffirmed,
+            "every party affirmed the current charter"
+            if not unaffirmed
+            else "not yet affirmed by " + ", ".join(unaffirmed),
+            "a lead of each party affirms the charter",
+        ),
+    ]
+
+
+def label(checks: list[Check]) -> Label:
+    """Trust-based when every check passes; derived, never typed in."""
+    return Label.TRUST_BASED if all(c.passed for c in checks) else Label.TRADITIONAL

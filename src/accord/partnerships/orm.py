@@ -1,0 +1,76 @@
+"""Tables of partnerships and their parties."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from accord.db import JSONType, UTCDateTime, mapper_registry, metadata
+from accord.org.domain import Person, Team
+from accord.partnerships.domain import Partnership, PartnershipStatus, Party
+from accord.purposes.domain import Purpose
+
+partnerships_table = Table(
+    "partnerships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(100), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column(
+        "purpose_id",
+        Integer,
+        ForeignKey("purposes.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("working_agreements", JSONType, nullable=False),
+    Column("review_every_days", Integer, nullable=True),
+    Column(
+        "status",
+        Enum(
+            PartnershipStatus,
+            name="partnership_status",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        nullable=False,
+    ),
+    Column("charter_version", Integer, nullable=False),
+)
+
+parties_table = Table(
+    "parties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "team_id", Integer, ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False, index=True
+    ),
+    Column("contribution", Text, nullable=False),
+    Column("affirmed_by_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    Column("affirmed_at", UTCDateTime(), nullable=True),
+    Column("affirmed_version", Integer, nullable=True),
+    UniqueConstraint("partnership_id", "team_id", name="uq_parties_partnership_team"),
+)
+
+mapper_registry.map_imperatively(
+    Partnership,
+    partnerships_table,
+    properties={
+        "purpose": relationship(Purpose, lazy="joined"),
+        "parties": relationship(
+            Party, cascade="all, delete-orphan", lazy="selectin", order_by=parties_table.c.id
+        ),
+    },
+)
+mapper_registry.map_imperatively(
+    Party,
+    parties_table,
+    properties={
+        "team": relationship(Team, lazy="joined"),
+        "affirmed_by": relationship(Person, lazy="joined"),
+    },
+)

@@ -1,0 +1,60 @@
+"""Queries for partnerships; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.db import KeyCache
+from accord.errors import NotFound
+from accord.org.domain import Team
+from accord.partnerships.domain import Partnership
+from accord.partnerships.orm import parties_table, partnerships_table
+from accord.purposes.domain import Purpose
+
+
+class PartnershipRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._by_key = KeyCache[Partnership](session)
+
+    def add(self, partnership: Partnership) -> None:
+        self.session.add(partnership)
+        self._by_key.remember(partnership.key, partnership)
+
+    def find(self, key: str) -> Partnership | None:
+        return self._by_key.find(
+            key,
+            lambda: self.session.scalars(
+                select(Partnership).where(partnerships_table.c.key == key)
+            ).first(),
+        )
+
+    def get(self, key: str) -> Partnership:
+        partnership = self.find(key)
+        if partnership is None:
+            raise NotFound(f"no partnership {key!r}", rule="partnership.not_found")
+        return partnership
+
+    def list(
+        self, *, team: Team | None = None, purpose: Purpose | None = None
+    ) -> Sequence[Partnership]:
+        query = select(Partnership).order_by(partnerships_table.c.key)
+        if team is not None:
+            query = query.where(
+                partnerships_table.c.id.in_(
+                    select(parties_table.c.partnership_id).where(parties_table.c.team_id == team.id)
+                )
+            )
+        if purpose is not None:
+            query = query.where(partnerships_table.c.purpose_id == purpose.id)
+        return self.session.scalars(query).unique().all()
+
+    def keys_like(self, prefix: str) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(partnerships_table.c.key).where(partnerships_table.c.key.startswith(prefix))
+            )
+        )

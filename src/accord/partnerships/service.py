@@ -1,0 +1,348 @@
+"""Use cases of partnerships: charters, parties, affirmation and status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.db import UnitOfWork
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
+from accord.org.domain import (
+    Actor,
+    Person,
+    Team,
+    actor_name,
+    check_slug,
+    check_text,
+    ensure_admin,
+    ensure_can_write,
+    ensure_lead,
+    slugify,
+    unique_key,
+)
+from accord.partnerships.domain import (
+    Check,
+    Label,
+    Partnership,
+    PartnershipStatus,
+    charter_checks,
+    label,
+)
+
+MAX_AGREEMENTS = 50
+
+
+@dataclass(frozen=True)
+class PartnershipView:
+    """A partnership with what Accord derives from it."""
+
+    partnership: Partnership
+    checks: list[Check]
+    label: Label
+
+
+def view(partnership: Partnership) -> PartnershipView:
+    checks = charter_checks(partnership)
+    return PartnershipView(partnership, checks, label(checks))
+
+
+def _subject(partnership: Partnership) -> str:
+    return f"partnership:{partnership.key}"
+
+
+def _ensure_party_lead(actor: Actor, partnership: Partnership, doing: str) -> Person:
+    person = ensure_can_write(actor)
+    if not any(person.is_lead(party.team) for party in partnership.parties):
+        raise Forbidden(
+            f"only a lead of a party of {partnership.key!r} may {doing}",
+            rule="permission.party_lead",
+        )
+    return person
+
+
+def _agreements(items: Sequence[str]) -> list[str]:
+    if len(items) > MAX_AGREEMENTS:
+        raise Invalid(
+            f"at most {MAX_AGREEMENTS} working agreements", rule="partnership.too_many_agreements"
+        )
+    return [check_text(item, "working agreement", max_length=500) for item in items]
+
+
+def _review(days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= 366:
+        raise Invalid("review_every_days must be from 1 to 366", rule="partnership.review_invalid")
+    return days
+
+
+def create_partnership(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: str,
+    purpose: str,
+    parties: Sequence[tuple[str, str]],
+    working_agreements: Sequence[str] = (),
+    review_every_days: int | None = None,
+    key: str | None = None,
+    imported: bool = False,
+) -> PartnershipView:
+    """Start a partnership around one purpose (a lead of one of its parties; an admin on import)."""
+    with uow:
+        actor = uow.bind(actor)
+        if imported:
+            ensure_admin(actor, "import partnerships")
+        name = check_text(name, "partnership name")
+        teams: list[tuple[Team, str]] = []
+        for slug, contribution in parties:
+            team = uow.org.team(slug)
+            if any(team is other for other, _ in teams):
+                raise RuleBroken(
+                    f"team {slug!r} is named twice as a party", rule="partnership.party_exists"
+                )
+            teams.append(
+                (team, check_text(contribution, "contribution", max_length=1000, required=False))
+            )
+        if not imported:
+            person = ensure_can_write(actor)
+            if not any(person.is_lead(team) for team, _ in teams):
+                raise Forbidden(
+                    "only a lead of a team that becomes a party may start a partnership",
+                    rule="permission.party_lead",
+                )
+        if key is None:
+            base = slugify(name, "partnership")
+            key = unique_key(base, uow.partnerships.keys_like(base))
+        check_slug(key, "partnership key")
+        if uow.partnerships.find(key) is not None:
+            raise Conflict(f"partnership {key!r} already exists", rule="partnership.exists")
+        partnership = Partnership(
+            key=key,
+            name=name,
+            purpose=uow.purposes.get(purpose),
+            working_agreements=_agreements(working_agreements),
+            review_every_days=_review(review_every_days),
+        )
+        for team, contribution in teams:
+            partnership.add_party(team, contribution)
+        partnership.charter_version = 1
+        uow.partnerships.add(partnership)
+        uow.record(
+            "partnership.created",
+            _subject(partnership),
+            actor_name(actor),
+            uow.now(),
+            {
+                "name": name,
+                "purpose": purpose,
+                "parties": [{"team": t.slug, "contribution": c} for t, c in teams],
+                "working_agreements": partnership.working_agreements,
+                "review_every_days": partnership.review_every_days,
+            },
+        )
+        uow.commit()
+        return view(partnership)
+
+
+def add_party(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    team: str,
+    contribution: str = "",
+    *,
+    imported: bool = False,
+) -> PartnershipView:
+    """Add a team as a party (a lead of that team or of a party); the charter re-forms."""
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key)
+        new_team = uow.org.team(team)
+        if imported:
+            ensure_admin(actor, "import partnerships")
+        else:
+            person = ensure_can_write(actor)
+            if not person.is_lead(new_team):
+                _ensure_party_lead(actor, partnership, "add a party")
+        partnership.add_party(
+            new_team, check_text(contribution, "contribution", max_length=1000, required=False)
+        )
+        uow.record(
+            "partnership.party_added",
+            _subject(partnership),
+            actor_name(actor),
+            uow.now(),
+            {
+                "team": team,
+                "contribution": contribution.strip(),
+                "status": partnership.status.value,
+            },
+        )
+        uow.commit()
+        return view(partnership)
+
+
+_UNSET: Any = object()
+
+
+def update_charter(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    *,
+    name: str | None = None,
+    purpose: str | None = None,
+    working_agreements: Sequence[str] | None = None,
+    review_every_days: int | None = _UNSET,
+) -> PartnershipView:
+    """Edit the charter (a lead of a party); a new purpose or agreements need new affirmations."""
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key)
+        _ensure_party_lead(actor, partnership, "edit the charter")
+        partnership.ensure_open()
+        if name is not None:
+            partnership.name = check_text(name, "partnership name")
+        if purpose is not None:
+            partnership.set_purpose(uow.purposes.get(purpose))
+        if working_agreements is not None:
+            partnership.set_working_agreements(_agreements(working_agreements))
+        if review_every_days is not _UNSET:
+            partnership.review_every_days = _review(review_every_days)
+        uow.record(
+            "partnership.charter_updated",
+            _subject(partnership),
+            actor_name(actor),
+            uow.now(),
+            {
+                "name": partnership.name,
+                "purpose": partnership.purpose.key,
+                "working_agreements": list(partnership.working_agreements),
+                "review_every_days": partnership.review_every_days,
+                "charter_version": partnership.charter_version,
+                "status": partnership.status.value,
+            },
+        )
+        uow.commit()
+        return view(partnership)
+
+
+def set_contribution(
+    uow: UnitOfWork, actor: Actor, key: str, team: str, contribution: str
+) -> PartnershipView:
+    """State what a party uniquely contributes (a lead of that party's team)."""
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key)
+        party_team = uow.org.team(team)
+        ensure_lead(actor, party_team, f"state the contribution of {team!r}")
+        partnership.set_contribution(
+            party_team, check_text(contribution, "contribution", max_length=1000, required=False)
+        )
+        uow.record(
+            "partnership.contribution_set",
+            _subject(partnership),
+            actor_name(actor),
+            uow.now(),
+            {
+                "team": team,
+                "contribution": contribution.strip(),
+                "charter_version": partnership.charter_version,
+                "status": partnership.status.value,
+            },
+        )
+        uow.commit()
+        return view(partnership)
+
+
+def affirm(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    team: str,
+    *,
+    at: datetime | None = None,
+    by: str | None = None,
+) -> PartnershipView:
+    """Sign the charter for a party (a lead of its team).
+
+    On import an admin replays an affirmation made earlier by `by`, who must be a member of
+    the party's team (they may have led it then and not now).
+    """
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key)
+        party_team = uow.org.team(team)
+        if by is not None:
+            ensure_admin(actor, "replay affirmations")
+            person = uow.org.person(by)
+            if not person.is_member(party_team):
+                raise Forbidden(
+                    f"{person.email} cannot affirm for {team!r}: not a member of that team",
+                    rule="partnership.affirmer_not_member",
+                )
+        else:
+            person = ensure_lead(actor, party_team, f"affirm the charter for {team!r}")
+        when = at or uow.now()
+        activated = partnership.affirm(party_team, person, when)
+        uow.record(
+            "partnership.affirmed",
+            _subject(partnership),
+            person.email,
+            when,
+            {"team": team, "charter_version": partnership.charter_version},
+        )
+        if activated:
+            uow.record("partnership.activated", _subject(partnership), person.email, when, {})
+        uow.commit()
+        return view(partnership)
+
+
+def set_status(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    status: PartnershipStatus | str,
+    *,
+    imported: bool = False,
+) -> PartnershipView:
+    """Pause, resume, conclude or dissolve a partnership (a lead of a party)."""
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key)
+        if imported:
+            ensure_admin(actor, "import partnerships")
+        else:
+            _ensure_party_lead(actor, partnership, "change its status")
+        before = partnership.status
+        partnership.move_to(choice(PartnershipStatus, status, "partnership status"))
+        uow.record(
+            "partnership.status_changed",
+            _subject(partnership),
+            actor_name(actor),
+            uow.now(),
+            {"from": before.value, "to": partnership.status.value},
+        )
+        uow.commit()
+        return view(partnership)
+
+
+def get_partnership(uow: UnitOfWork, key: str) -> PartnershipView:
+    """One partnership with its charter checks and label."""
+    with uow:
+        return view(uow.partnerships.get(key))
+
+
+def list_partnerships(
+    uow: UnitOfWork, *, team: str | None = None, purpose: str | None = None
+) -> list[PartnershipView]:
+    """Partnerships, optionally of one team or one purpose."""
+    with uow:
+        return [
+            view(p)
+            for p in uow.partnerships.list(
+                team=uow.org.team(team) if team else None,
+                purpose=uow.purposes.get(purpose) if purpose else None,
+            )
+        ]

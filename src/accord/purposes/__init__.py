@@ -1,0 +1,1 @@
+"""Common, compelling purposes and their measures (key results)."""

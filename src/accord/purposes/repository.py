@@ -1,0 +1,38 @@
+"""Queries for purposes; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.errors import NotFound
+from accord.purposes.domain import Purpose
+from accord.purposes.orm import purposes_table
+
+
+class PurposeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, purpose: Purpose) -> None:
+        self.session.add(purpose)
+
+    def find(self, key: str) -> Purpose | None:
+        return self.session.scalars(select(Purpose).where(purposes_table.c.key == key)).first()
+
+    def get(self, key: str) -> Purpose:
+        purpose = self.find(key)
+        if purpose is None:
+            raise NotFound(f"no purpose {key!r}", rule="purpose.not_found")
+        return purpose
+
+    def list(self) -> Sequence[Purpose]:
+        return self.session.scalars(select(Purpose).order_by(purposes_table.c.key)).unique().all()
+
+    def keys_like(self, prefix: str) -> set[str]:
+        rows = self.session.scalars(
+            select(purposes_table.c.key).where(purposes_table.c.key.startswith(prefix))
+        )
+        return set(rows)

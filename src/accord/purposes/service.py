@@ -1,0 +1,250 @@
+"""Use cases of purposes and their measures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from accord.db import UnitOfWork
+from accord.errors import Conflict, Forbidden, choice
+from accord.org.domain import (
+    Actor,
+    Person,
+    actor_name,
+    check_slug,
+    check_text,
+    ensure_can_write,
+    is_admin,
+    slugify,
+    unique_key,
+)
+from accord.purposes.domain import Measure, MeasureUpdate, Purpose, PurposeStatus
+
+_UNSET: Any = object()
+
+
+def _subject(purpose: Purpose) -> str:
+    return f"purpose:{purpose.key}"
+
+
+def _ensure_editor(actor: Actor, purpose: Purpose, doing: str) -> None:
+    """The sponsor, whoever created the purpose, or an admin."""
+    if is_admin(actor):
+        return
+    person = ensure_can_write(actor)
+    if person is not purpose.sponsor and person is not purpose.created_by:
+        raise Forbidden(
+            f"only the sponsor or the author of purpose {purpose.key!r} may {doing}",
+            rule="permission.purpose_editor",
+        )
+
+
+def create_purpose(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    title: str,
+    statement: str = "",
+    sponsor: str | None = None,
+    target_date: date | None = None,
+    parent: str | None = None,
+    key: str | None = None,
+) -> Purpose:
+    """Create a purpose in draft (any member)."""
+    with uow:
+        actor = uow.bind(actor)
+        creator = (
+            None if is_admin(actor) and not isinstance(actor, Person) else ensure_can_write(actor)
+        )
+        title = check_text(title, "purpose title")
+        if key is None:
+            base = slugify(title, "purpose")
+            key = unique_key(base, uow.purposes.keys_like(base))
+        check_slug(key, "purpose key")
+        if uow.purposes.find(key) is not None:
+            raise Conflict(f"purpose {key!r} already exists", rule="purpose.exists")
+        purpose = Purpose(
+            key=key,
+            title=title,
+            statement=check_text(statement, "statement", max_length=4000, required=False),
+            sponsor=uow.org.person(sponsor) if sponsor else None,
+            created_by=creator,
+            target_date=target_date,
+        )
+        if parent is not None:
+            purpose.set_parent(uow.purposes.get(parent))
+        uow.purposes.add(purpose)
+        uow.record(
+            "purpose.created", _subject(purpose), actor_name(actor), uow.now(), _payload(purpose)
+        )
+        uow.commit()
+        return purpose
+
+
+def update_purpose(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    *,
+    title: str | None = None,
+    statement: str | None = None,
+    sponsor: str | None = _UNSET,
+    target_date: date | None = _UNSET,
+    parent: str | None = _UNSET,
+) -> Purpose:
+    """Edit a purpose (its sponsor, its author or an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        purpose = uow.purposes.get(key)
+        _ensure_editor(actor, purpose, "edit it")
+        if title is not None:
+            purpose.title = check_text(title, "purpose title")
+        if statement is not None:
+            purpose.statement = check_text(statement, "statement", max_length=4000, required=False)
+        if sponsor is not _UNSET:
+            purpose.sponsor = uow.org.person(sponsor) if sponsor else None
+        if target_date is not _UNSET:
+            purpose.target_date = target_date
+        if parent is not _UNSET:
+            purpose.set_parent(uow.purposes.get(parent) if parent else None)
+        uow.record(
+            "purpose.updated", _subject(purpose), actor_name(actor), uow.now(), _payload(purpose)
+        )
+        uow.commit()
+        return purpose
+
+
+def set_status(uow: UnitOfWork, actor: Actor, key: str, status: PurposeStatus | str) -> Purpose:
+    """Activate, achieve, abandon or reopen a purpose (its sponsor or an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        purpose = uow.purposes.get(key)
+        if not is_admin(actor):
+            person = ensure_can_write(actor)
+            if person is not purpose.sponsor:
+                raise Forbidden(
+                    f"only the sponsor of purpose {key!r} or an admin may change its status",
+                    rule="permission.purpose_sponsor",
+                )
+        before = purpose.status
+        purpose.move_to(choice(PurposeStatus, status, "purpose status"))
+        uow.record(
+            "purpose.status_changed",
+            _subject(purpose),
+            actor_name(actor),
+            uow.now(),
+            {"from": before.value, "to": purpose.status.value},
+        )
+        uow.commit()
+        return purpose
+
+
+def add_measure(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    *,
+    name: str,
+    unit: str = "",
+    baseline: float | None = None,
+    target: float | None = None,
+    current: float | None = None,
+) -> Measure:
+    """Add a key result to a purpose (its sponsor, its author or an admin)."""
+    with uow:
+        actor = uow.bind(actor)
+        purpose = uow.purposes.get(key)
+        _ensure_editor(actor, purpose, "add measures")
+        measure = Measure(
+            name=check_text(name, "measure name"),
+            unit=check_text(unit, "unit", max_length=40, required=False),
+            baseline=baseline,
+            target=target,
+            current=current if current is not None else baseline,
+        )
+        purpose.add_measure(measure)
+        uow.record(
+            "measure.added",
+            _subject(purpose),
+            actor_name(actor),
+            uow.now(),
+            {
+                "name": measure.name,
+                "unit": measure.unit,
+                "baseline": baseline,
+                "target": target,
+                "current": measure.current,
+            },
+        )
+        uow.commit()
+        return measure
+
+
+def update_measure(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    name: str,
+    *,
+    value: float,
+    note: str = "",
+    at: datetime | None = None,
+) -> MeasureUpdate:
+    """Record a measure's new value (the sponsor, or a lead of a team partnering on the purpose)."""
+    with uow:
+        actor = uow.bind(actor)
+        purpose = uow.purposes.get(key)
+        measure = purpose.measure(name)
+        person = actor if isinstance(actor, Person) else None
+        if not is_admin(actor):
+            person = ensure_can_write(actor)
+            partner_leads = {
+                id(lead)
+                for partnership in uow.partnerships.list(purpose=purpose)
+                for party in partnership.parties
+                for lead in party.team.leads()
+            }
+            if person is not purpose.sponsor and id(person) not in partner_leads:
+                raise Forbidden(
+                    f"only the sponsor of {key!r} or a lead of a partner team "
+                    "may update its measures",
+                    rule="permission.measure_update",
+                )
+        when = at or uow.now()
+        update = measure.record(
+            value, when, check_text(note, "note", max_length=2000, required=False), person
+        )
+        uow.record(
+            "measure.updated",
+            _subject(purpose),
+            actor_name(actor),
+            when,
+            {"name": measure.name, "value": value, "note": update.note},
+        )
+        uow.commit()
+        return update
+
+
+def get_purpose(uow: UnitOfWork, key: str) -> Purpose:
+    """One purpose."""
+    with uow:
+        return uow.purposes.get(key)
+
+
+def list_purposes(uow: UnitOfWork) -> Sequence[Purpose]:
+    """All purposes, by key."""
+    with uow:
+        return uow.purposes.list()
+
+
+def _payload(purpose: Purpose) -> dict[str, Any]:
+    return {
+        "key": purpose.key,
+        "title": purpose.title,
+        "statement": purpose.statement,
+        "sponsor": purpose.sponsor.email if purpose.sponsor else None,
+        "target_date": purpose.target_date.isoformat() if purpose.target_date else None,
+        "parent": purpose.parent.key if purpose.parent else None,
+        "status": purpose.status.value,
+    }

@@ -1,0 +1,107 @@
+"""Pages: sign-in, sign-out and the desk of the signed-in person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from accord.api.deps import SessionPerson, SignerDep, UowDep, get_uow
+from accord.commitments import service as commitments
+from accord.org import service as org
+from accord.partnerships import service as partnerships
+from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_ok, new_csrf_token
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+    response = templates.TemplateResponse(
+        request, name, {"csrf_token": token, **context}, status_code=status_code
+    )
+    secure = request.url.scheme == "https"
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, person: SessionPerson) -> Response:
+    """The sign-in form."""
+    if person is not None:
+        return RedirectResponse("/", status_code=303)
+    return _page(request, "sign_in.html", {"error": None, "email": ""})
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    uow: UowDep,
+    signer: SignerDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Check e-mail and password and open a session."""
+    if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
+        return _page(
+            request,
+            "sign_in.html",
+            {"error": "The form expired; please sign in again.", "email": email},
+            403,
+        )
+    person = org.authenticate_password(uow, email, password)
+    if person is None or person.id is None:
+        return _page(
+            request,
+            "sign_in.html",
+            {"error": "E-mail or password is not right.", "email": email},
+            401,
+        )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signer.session(person.id),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """End the session."""
+    response = RedirectResponse("/sign-in", status_code=303)
+    if csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
+        response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, person: SessionPerson) -> Response:
+    """My desk: what my teams must answer, deliver and accept, and our partnerships."""
+    if person is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    uow = get_uow(request)
+    my_desk = commitments.desk(uow, person)
+    views = {
+        view.partnership.key: view
+        for team in person.teams()
+        for view in partnerships.list_partnerships(uow, team=team.slug)
+    }
+    return _page(
+        request,
+        "home.html",
+        {
+            "person": person,
+            "desk": my_desk,
+            "partnerships": list(views.values()),
+            "now": uow.now(),
+        },
+    )

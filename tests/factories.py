@@ -1,0 +1,168 @@
+"""Small factories that build an organization through the services, as its people would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from accord.commitments import service as commitments
+from accord.commitments.domain import Commitment
+from accord.db import UnitOfWork
+from accord.events import service as events
+from accord.events.domain import Event
+from accord.org import service as org
+from accord.org.domain import Operator, Person, Team
+from accord.partnerships import service as partnerships
+from accord.partnerships.domain import Partnership
+from accord.purposes import service as purposes
+from accord.purposes.domain import Purpose
+
+OPERATOR = Operator("tests")
+
+# The status moves that take a new (draft) purpose to each status.
+_STATUS_PATH = {
+    "draft": (),
+    "active": ("active",),
+    "achieved": ("active", "achieved"),
+    "abandoned": ("abandoned",),
+}
+
+
+def make_team(
+    uow: UnitOfWork,
+    slug: str,
+    *,
+    name: str | None = None,
+    kind: str = "team",
+    mission: str = "",
+    parent: str | None = None,
+) -> Team:
+    """A team, created by the operator."""
+    return org.create_team(
+        uow,
+        OPERATOR,
+        slug=slug,
+        name=name or slug.replace("-", " ").title(),
+        kind=kind,
+        mission=mission,
+        parent=parent,
+    )
+
+
+def make_person(
+    uow: UnitOfWork,
+    email: str,
+    *,
+    teams: Mapping[str, str] | None = None,
+    role: str = "member",
+    name: str | None = None,
+) -> Person:
+    """A person with a global role and memberships {team slug: "lead" | "member"}."""
+    person = org.create_person(
+        uow, OPERATOR, email=email, name=name or email.split("@")[0].title(), role=role
+    )
+    for slug, team_role in (teams or {}).items():
+        person = org.set_membership(uow, OPERATOR, slug, email, team_role).person
+    return person
+
+
+def make_purpose(
+    uow: UnitOfWork,
+    sponsor: Person,
+    *,
+    title: str = "Halve customer churn",
+    status: str = "active",
+    measures: Sequence[Mapping[str, Any]] = (),
+    key: str | None = None,
+    statement: str = "Customers who stay are customers we serve well",
+) -> Purpose:
+    """A purpose created and sponsored by `sponsor`, with measures, moved to `status`."""
+    purpose = purposes.create_purpose(
+        uow, sponsor, title=title, statement=statement, sponsor=sponsor.email, key=key
+    )
+    for measure in measures:
+        purposes.add_measure(uow, sponsor, purpose.key, **measure)
+    for step in _STATUS_PATH[status]:
+        purposes.set_status(uow, sponsor, purpose.key, step)
+    return purposes.get_purpose(uow, purpose.key)
+
+
+def make_partnership(
+    uow: UnitOfWork,
+    lead_actor: Person,
+    *,
+    parties: Sequence[tuple[str, str]],
+    affirmed_by: Sequence[Person] = (),
+    purpose: Purpose | str | None = None,
+    name: str = "Churn signals",
+    key: str | None = None,
+    working_agreements: Sequence[str] = ("Say early when a date slips",),
+) -> Partnership:
+    """A partnership started by `lead_actor`; each of `affirmed_by` affirms for the parties it leads.
+
+    Without `purpose`, `lead_actor` sponsors a new active one.
+    """
+    if purpose is None:
+        purpose = make_purpose(uow, lead_actor, key=f"{key}-purpose" if key else None)
+    purpose_key = purpose if isinstance(purpose, str) else purpose.key
+    view = partnerships.create_partnership(
+        uow,
+        lead_actor,
+        name=name,
+        key=key,
+        purpose=purpose_key,
+        parties=parties,
+        working_agreements=working_agreements,
+    )
+    result = view.partnership
+    for person in affirmed_by:
+        led = {m.team.slug for m in person.memberships if m.role.value == "lead"}
+        for slug, _ in parties:
+            if slug in led:
+                result = partnerships.affirm(uow, person, result.key, slug).partnership
+    return result
+
+
+def make_commitment(
+    uow: UnitOfWork,
+    partnership: Partnership | str,
+    requester_person: Person,
+    requester: str,
+    performer: str,
+    *,
+    title: str = "Daily churn-risk score per account",
+    due: datetime | None = None,
+    reliance: str | None = "high",
+    conditions_of_satisfaction: str = "In the CRM by 08:00 every day",
+    key: str | None = None,
+) -> Commitment:
+    """A requested commitment; without `due`, it is due 30 days after the clock's now."""
+    return commitments.request(
+        uow,
+        requester_person,
+        partnership=partnership if isinstance(partnership, str) else partnership.key,
+        requester=requester,
+        performer=performer,
+        title=title,
+        due=due or uow.now() + timedelta(days=30),
+        conditions_of_satisfaction=conditions_of_satisfaction,
+        reliance=reliance,
+        key=key,
+    )
+
+
+def events_after(uow: UnitOfWork, after: int = 0) -> list[Event]:
+    """Every event appended after event id `after`, oldest first."""
+    return list(events.list_events(uow, after=after, limit=1_000_000))
+
+
+def last_event_id(uow: UnitOfWork) -> int:
+    """The id of the newest event, 0 for an empty log."""
+    found = events_after(uow)
+    return found[-1].id if found else 0
+
+
+def chain_ok(uow: UnitOfWork) -> bool:
+    """Whether the whole event log verifies."""
+    return events.verify(uow).ok

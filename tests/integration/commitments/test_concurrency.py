@@ -1,0 +1,104 @@
+"""Two people move the same commitment version at once: one wins, the other gets a Conflict."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from accord.commitments import service as commitments
+from accord.errors import Conflict
+from factories import (
+    chain_ok,
+    events_after,
+    last_event_id,
+    make_commitment,
+    make_partnership,
+    make_person,
+    make_team,
+)
+
+ROUNDS = 5
+WINNER_STATE = {"promise": "promised", "decline": "declined", "withdraw": "withdrawn"}
+
+
+@pytest.fixture
+def org(uow):
+    make_team(uow, "payments")
+    make_team(uow, "platform")
+    people = {
+        "r": make_person(uow, "rita@example.org", teams={"payments": "lead"}),
+        "p": make_person(uow, "paul@example.org", teams={"platform": "lead"}),
+        "p2": make_person(uow, "pia@example.org", teams={"platform": "member"}),
+    }
+    make_partnership(
+        uow,
+        people["r"],
+        key="checkout",
+        parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
+        affirmed_by=[people["r"], people["p"]],
+    )
+    return people
+
+
+def race(make_uow, moves: list[tuple[Any, str, dict[str, Any]]], key: str) -> list[Any]:
+    """Run each (actor, move, args) at version 1 in its own thread and unit of work, together."""
+    barrier = threading.Barrier(len(moves))
+    outcomes: list[Any] = [None] * len(moves)
+
+    def run(index: int, actor: Any, move: str, args: dict[str, Any]) -> None:
+        uow = make_uow()
+        barrier.wait(timeout=30)
+        try:
+            outcomes[index] = commitments.move(uow, actor, key, move, version=1, **args)
+        except Exception as error:  # the test looks at what each thread got
+            outcomes[index] = error
+
+    threads = [
+        threading.Thread(target=run, args=(i, actor, move, args))
+        for i, (actor, move, args) in enumerate(moves)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("p", "promise", {}), ("p2", "decline", {"reason": "We are full"})),
+        (("p", "promise", {}), ("r", "withdraw", {"reason": "Not needed"})),
+        (("p", "promise", {}), ("p2", "promise", {})),
+    ],
+    ids=["promise-vs-decline", "promise-vs-withdraw", "promise-vs-promise"],
+)
+def test_exactly_one_of_two_simultaneous_moves_wins(uow, make_uow, org, first, second):
+    for round_ in range(ROUNDS):
+        key = f"race-{round_}"
+        make_commitment(uow, "checkout", org["r"], "payments", "platform", key=key)
+        mark = last_event_id(uow)
+        moves = [(org[who], move, args) for who, move, args in (first, second)]
+
+        outcomes = race(make_uow, moves, key)
+
+        winners = [i for i, o in enumerate(outcomes) if not isinstance(o, Exception)]
+        losers = [o for o in outcomes if isinstance(o, Exception)]
+        assert len(winners) == 1, outcomes
+        assert len(losers) == 1
+        assert isinstance(losers[0], Conflict), repr(losers[0])
+        [winner] = winners
+        won_move = moves[winner][1]
+        stored = commitments.get_commitment(uow, key).commitment
+        assert (stored.version, stored.state.value) == (2, WINNER_STATE[won_move])
+        [event] = events_after(uow, mark)
+        assert (event.subject, event.payload["move"], event.payload["version"]) == (
+            f"commitment:{key}",
+            won_move,
+            2,
+        )
+        assert event.actor == moves[winner][0].email
+    assert chain_ok(uow)
