@@ -54,6 +54,9 @@ class Clock:
     def __call__(self) -> datetime:
         return self._now
 
+    def __repr__(self) -> str:
+        return f"Clock({self._now.isoformat()})"
+
     def advance(self, **delta: float) -> datetime:
         """Move the clock on by `timedelta(**delta)` and return the new time."""
         self.now = self._now + timedelta(**delta)

@@ -99,7 +99,7 @@ def make_partnership(
     key: str | None = None,
     working_agreements: Sequence[str] = ("Say early when a date slips",),
 ) -> Partnership:
-    """A partnership started by `lead_actor`; each of `affirmed_by` affirms for the parties it leads.
+    """A partnership started by `lead_actor`; each of `affirmed_by` affirms for the teams it leads.
 
     Without `purpose`, `lead_actor` sponsors a new active one.
     """

@@ -233,7 +233,7 @@ def users_list() -> None:
     config = settings()
     with refusals():
         for person in org.list_people(UnitOfWork(open_engine(config))):
-            teams = ", ".join(f"{m.team.slug} ({m.role.value})" for m in person.memberships)
+            teams = ", ".join(f"{m.team.slug} ({m.role.value})" for m in person.current_memberships)
             say(f"{person.email:32} {person.role.value:7} {person.name:24} {teams}")
 
 

@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from live_server import serve
 from sqlalchemy import Engine
-from tests.factories import make_partnership, make_person, make_purpose, make_team
-from tests.web.conftest import serve
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -17,6 +16,7 @@ from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE
+from factories import make_partnership, make_person, make_purpose, make_team
 
 PASSWORD = "correct horse"
 
@@ -32,12 +32,21 @@ def organization(sqlite_engine: Engine) -> str:
     org.set_password(uow, Operator(), "ana@example.org", PASSWORD)
     purpose = make_purpose(uow, bo)
     partnership = make_partnership(
-        uow, ana, purpose=purpose, parties=[("data", "Signals"), ("care", "Playbooks")],
+        uow,
+        ana,
+        purpose=purpose,
+        parties=[("data", "Signals"), ("care", "Playbooks")],
         affirmed_by=[ana, bo],
     )
     commitments.request(
-        uow, bo, partnership=partnership.key, requester="care", performer="data",
-        title="Daily churn-risk score", due=uow.now() + timedelta(days=20), reliance="high",
+        uow,
+        bo,
+        partnership=partnership.key,
+        requester="care",
+        performer="data",
+        title="Daily churn-risk score",
+        due=uow.now() + timedelta(days=20),
+        reliance="high",
     )
     return "ana@example.org"
 
@@ -100,9 +109,7 @@ def test_wrong_password_is_refused(client: httpx.Client, organization: str) -> N
 
 def test_sign_in_without_the_csrf_token_is_refused(client: httpx.Client, organization: str) -> None:
     client.get("/sign-in")
-    response = client.post(
-        "/sign-in", data={"email": organization, "password": PASSWORD}
-    )
+    response = client.post("/sign-in", data={"email": organization, "password": PASSWORD})
     assert response.status_code == 403
     assert SESSION_COOKIE not in client.cookies
 

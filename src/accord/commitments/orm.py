@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import relationship
 
 from accord.commitments.domain import Commitment, Reliance, Side, State
-from accord.db import JSONType, UTCDateTime, mapper_registry, metadata
+from accord.db import JSONType, UTCDateTime, enum_type, mapper_registry, metadata
 from accord.org.domain import Team
 from accord.partnerships.domain import Partnership
 from accord.purposes.domain import Measure
-
-
-def _enum(kind: type[State] | type[Reliance] | type[Side], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
 
 commitments_table = Table(
     "commitments",
@@ -39,16 +28,16 @@ commitments_table = Table(
     Column("title", String(200), nullable=False),
     Column("conditions_of_satisfaction", Text, nullable=False),
     Column("due", UTCDateTime(), nullable=False),
-    Column("reliance", _enum(Reliance, "reliance"), nullable=False),
+    Column("reliance", enum_type(Reliance, "reliance"), nullable=False),
     Column("measure_id", Integer, ForeignKey("measures.id", ondelete="SET NULL"), nullable=True),
-    Column("state", _enum(State, "commitment_state"), nullable=False),
+    Column("state", enum_type(State, "commitment_state"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("requested_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("delivered_at", UTCDateTime(), nullable=True),
     Column("value", Integer, nullable=True),
     Column("pending", JSONType, nullable=True),
-    Column("pending_by", _enum(Side, "commitment_side"), nullable=True),
+    Column("pending_by", enum_type(Side, "commitment_side"), nullable=True),
     Index("ix_commitments_requester_state", "requester_id", "state"),
     Index("ix_commitments_performer_state", "performer_id", "state"),
     Index("ix_commitments_state_due", "state", "due"),
@@ -65,7 +54,7 @@ mapper_registry.map_imperatively(
         "performer": relationship(
             Team, foreign_keys=[commitments_table.c.performer_id], lazy="joined"
         ),
-        "measure": relationship(Measure, lazy="select"),
+        "measure": relationship(Measure, lazy="joined"),
     },
     version_id_col=commitments_table.c.version,
     version_id_generator=False,

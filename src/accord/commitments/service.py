@@ -15,9 +15,14 @@ from accord.commitments.domain import (
     State,
 )
 from accord.db import UnitOfWork
-from accord.errors import Forbidden, RuleBroken, choice
+from accord.errors import Conflict, Forbidden, RuleBroken, choice
 from accord.events.domain import Event
-from accord.org.domain import Actor, Person, check_slug, ensure_can_write, slugify, unique_key
+from accord.org.domain import (
+    Actor,
+    Person,
+    choose_key,
+    ensure_can_write,
+)
 from accord.partnerships.domain import PartnershipStatus
 
 
@@ -75,12 +80,9 @@ def request(
                 rule="commitment.wrong_side",
             )
         the_measure = the_partnership.purpose.measure(measure) if measure else None
-        if key is None:
-            base = slugify(title, "commitment")[:40].strip("-") or "commitment"
-            key = unique_key(base, uow.commitments.keys_like(base))
-        check_slug(key, "commitment key")
+        key = choose_key(key, title, "commitment", uow.commitments.keys_like)
         if uow.commitments.find(key) is not None:
-            raise RuleBroken(f"commitment {key!r} already exists", rule="commitment.exists")
+            raise Conflict(f"commitment {key!r} already exists", rule="commitment.exists")
         when = at or uow.now()
         commitment, payload = Commitment.request(
             key=key,

@@ -41,12 +41,14 @@ class TeamDoc(Doc):
 class MembershipDoc(Doc):
     team: str
     role: MemberRole = MemberRole.MEMBER
+    left_at: Instant | None = None
 
 
 class PersonDoc(Doc):
     email: Email
     name: str
     role: GlobalRole = GlobalRole.MEMBER
+    active: bool = True
     memberships: Annotated[list[MembershipDoc], BeforeValidator(_none_to_list)] = Field(
         default_factory=list
     )
@@ -159,9 +161,16 @@ class Document(Doc):
 def dump(doc: Document) -> dict[str, Any]:
     """The document as JSON-ready data, in the canonical form `accord export` writes.
 
-    A move lists only the fields it carries; everything else keeps its nulls.
+    A move lists only the fields it carries, a membership says `left_at` only once it ended,
+    a person says `active` only once deactivated; everything else keeps its nulls.
     """
     data = doc.model_dump(mode="json")
+    for person in data["people"]:
+        if person["active"]:
+            del person["active"]
+        for membership in person["memberships"]:
+            if membership["left_at"] is None:
+                del membership["left_at"]
     for commitment in data["commitments"]:
         commitment["history"] = [
             {k: v for k, v in move.items() if v is not None} for move in commitment["history"]

@@ -121,6 +121,8 @@ class _Replay:
         self.actor = actor
         self.problems: list[Problem] = []
         self.report = ImportReport()
+        self.later_updates: list[tuple[str, str, MeasureDoc]] = []
+        self.later_departures: list[tuple[datetime, str, str, str]] = []
 
     @contextmanager
     def at(self, path: str) -> Iterator[None]:
@@ -217,6 +219,8 @@ class _Replay:
                 org.create_person(
                     self.uow, self.actor, email=doc.email, name=doc.name, role=doc.role
                 )
+                if not doc.active:
+                    org.update_person(self.uow, self.actor, doc.email, active=False)
                 self.report.created["people"] += 1
                 for m_index, membership in enumerate(doc.memberships):
                     if self.uow.org.find_team(membership.team) is None:
@@ -230,6 +234,15 @@ class _Replay:
                     with self.at(f"{path}.memberships[{m_index}]"):
                         org.set_membership(
                             self.uow, self.actor, membership.team, doc.email, membership.role
+                        )
+                    if membership.left_at is not None:
+                        self.later_departures.append(
+                            (
+                                membership.left_at,
+                                membership.team,
+                                doc.email,
+                                f"{path}.memberships[{m_index}].left_at",
+                            )
                         )
 
     def purposes(self, docs: Sequence[PurposeDoc]) -> None:
@@ -278,6 +291,12 @@ class _Replay:
                 target=doc.target,
                 current=None if doc.updates else doc.current,
             )
+            if doc.updates:
+                self.later_updates.append((key, path, doc))
+
+    def measure_updates(self) -> None:
+        """Measure histories, replayed once partnerships exist (partner leads may update)."""
+        for key, path, doc in self.later_updates:
             for u_index, update in enumerate(doc.updates):
                 with self.at(f"{path}.updates[{u_index}]"):
                     actor = self.person(update.by) if update.by else self.actor
@@ -290,10 +309,16 @@ class _Replay:
                         note=update.note,
                         at=update.at,
                     )
-            if doc.updates and doc.current is not None and doc.current != doc.updates[-1].value:
+            if doc.current is not None and doc.current != doc.updates[-1].value:
                 self.problems.append(
                     Problem(f"{path}.current", "differs from the value of the last update")
                 )
+
+    def departures(self) -> None:
+        """Memberships that ended, ended last: their moves were made while they were members."""
+        for at, team, email, path in sorted(self.later_departures, key=lambda d: d[0]):
+            with self.at(path):
+                org.remove_membership(self.uow, self.actor, team, email, at=at)
 
     def partnerships(self, docs: Sequence[PartnershipDoc]) -> None:
         duplicates = self.unique("partnerships", docs, lambda d: d.key)
@@ -469,7 +494,9 @@ def import_document(uow: UnitOfWork, actor: Actor, data: Any) -> ImportReport:
         replay.people(document.people)
         replay.purposes(document.purposes)
         replay.partnerships(document.partnerships)
+        replay.measure_updates()
         replay.commitments(document.commitments)
+        replay.departures()
         for index, doc in enumerate(document.partnerships):
             if doc.status is None:
                 continue
@@ -506,8 +533,12 @@ def person_doc(person: Person) -> PersonDoc:
         email=person.email,
         name=person.name,
         role=person.role,
+        active=person.active,
         memberships=sorted(
-            (MembershipDoc(team=m.team.slug, role=m.role) for m in person.memberships),
+            (
+                MembershipDoc(team=m.team.slug, role=m.role, left_at=m.left_at)
+                for m in person.memberships
+            ),
             key=lambda m: m.team,
         ),
     )

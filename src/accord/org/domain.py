@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +58,14 @@ def unique_key(base: str, taken: set[str]) -> str:
     return f"{base}-{n}"
 
 
+def choose_key(key: str | None, title: str, what: str, keys_like: Callable[[str], set[str]]) -> str:
+    """The key given, checked; or one made from the title that no other `what` has yet."""
+    if key is None:
+        base = slugify(title, what)[:40].strip("-") or what
+        return unique_key(base, keys_like(base))
+    return check_slug(key, f"{what} key")
+
+
 def check_text(value: str, what: str, *, max_length: int = 200, required: bool = True) -> str:
     value = value.strip()
     if required and not value:
@@ -82,7 +91,7 @@ class Team:
     kind: TeamKind = TeamKind.TEAM
     mission: str = ""
     parent: Team | None = None
-    memberships: list[Membership] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list, repr=False)
     id: int | None = None
 
     def set_parent(self, parent: Team | None) -> None:
@@ -98,7 +107,9 @@ class Team:
         self.parent = parent
 
     def leads(self) -> list[Person]:
-        return [m.person for m in self.memberships if m.role == MemberRole.LEAD]
+        return [
+            m.person for m in self.memberships if m.role == MemberRole.LEAD and m.left_at is None
+        ]
 
 
 @dataclass(eq=False)
@@ -110,16 +121,21 @@ class Person:
     role: GlobalRole = GlobalRole.MEMBER
     password_hash: str | None = None
     active: bool = True
-    memberships: list[Membership] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list, repr=False)
     id: int | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == GlobalRole.ADMIN
 
-    def membership(self, team: Team) -> Membership | None:
+    @property
+    def current_memberships(self) -> list[Membership]:
+        return [m for m in self.memberships if m.left_at is None]
+
+    def membership(self, team: Team, *, former: bool = False) -> Membership | None:
+        """The person's membership of `team`: the current one, or with `former` any."""
         for membership in self.memberships:
-            if membership.team is team:
+            if membership.team is team and (former or membership.left_at is None):
                 return membership
         return None
 
@@ -131,7 +147,28 @@ class Person:
         return membership is not None and membership.role == MemberRole.LEAD
 
     def teams(self) -> list[Team]:
-        return [m.team for m in self.memberships]
+        return [m.team for m in self.current_memberships]
+
+    def join(self, team: Team, role: MemberRole = MemberRole.MEMBER) -> Membership:
+        """Become a member of `team` (again), or change the role in it."""
+        membership = self.membership(team, former=True)
+        if membership is not None:
+            membership.role = role
+            membership.left_at = None
+            return membership
+        membership = Membership(person=self, team=team, role=role)
+        # when mapped, creating the membership already files it on both sides
+        for collection in (self.memberships, team.memberships):
+            if not any(m is membership for m in collection):
+                collection.append(membership)
+        return membership
+
+    def leave(self, team: Team, at: datetime) -> Membership | None:
+        """Stop being a member of `team`; the membership is kept, ended, for the record."""
+        membership = self.membership(team)
+        if membership is not None:
+            membership.left_at = at
+        return membership
 
 
 @dataclass(eq=False)
@@ -139,6 +176,7 @@ class Membership:
     person: Person
     team: Team
     role: MemberRole = MemberRole.MEMBER
+    left_at: datetime | None = None
     id: int | None = None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -15,19 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from accord.db import UTCDateTime, mapper_registry, metadata
+from accord.db import UTCDateTime, enum_type, mapper_registry, metadata
 from accord.org.domain import ApiToken, GlobalRole, MemberRole, Membership, Person, Team, TeamKind
-
-
-def enum(kind: type[TeamKind] | type[MemberRole] | type[GlobalRole], name: str) -> Enum:
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
 
 teams_table = Table(
     "teams",
@@ -35,7 +23,7 @@ teams_table = Table(
     Column("id", Integer, primary_key=True),
     Column("slug", String(63), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
-    Column("kind", enum(TeamKind, "team_kind"), nullable=False),
+    Column("kind", enum_type(TeamKind, "team_kind"), nullable=False),
     Column("mission", Text, nullable=False, default=""),
     Column(
         "parent_id", Integer, ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True
@@ -48,7 +36,7 @@ people_table = Table(
     Column("id", Integer, primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
-    Column("role", enum(GlobalRole, "global_role"), nullable=False),
+    Column("role", enum_type(GlobalRole, "global_role"), nullable=False),
     Column("password_hash", String(200), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
 )
@@ -61,7 +49,8 @@ memberships_table = Table(
     Column(
         "team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
     ),
-    Column("role", enum(MemberRole, "member_role"), nullable=False),
+    Column("role", enum_type(MemberRole, "member_role"), nullable=False),
+    Column("left_at", UTCDateTime(), nullable=True),
     UniqueConstraint("person_id", "team_id", name="uq_memberships_person_team"),
 )
 
@@ -87,9 +76,9 @@ mapper_registry.map_imperatively(
     teams_table,
     properties={
         "parent": relationship(Team, remote_side=[teams_table.c.id], lazy="joined", join_depth=3),
-        # loaded on demand: eager members of every team would load half the organization
+        # no backrefs: Person.join and Person.leave file a membership on both sides
         "memberships": relationship(
-            Membership, back_populates="team", cascade="all, delete-orphan", lazy="select"
+            Membership, cascade="all, delete-orphan", lazy="selectin", overlaps="memberships"
         ),
     },
 )
@@ -98,7 +87,7 @@ mapper_registry.map_imperatively(
     people_table,
     properties={
         "memberships": relationship(
-            Membership, back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+            Membership, cascade="all, delete-orphan", lazy="selectin", overlaps="memberships"
         ),
     },
 )
@@ -106,8 +95,8 @@ mapper_registry.map_imperatively(
     Membership,
     memberships_table,
     properties={
-        "person": relationship(Person, back_populates="memberships", lazy="joined"),
-        "team": relationship(Team, back_populates="memberships", lazy="joined"),
+        "person": relationship(Person, lazy="joined", overlaps="memberships"),
+        "team": relationship(Team, lazy="joined", overlaps="memberships"),
     },
 )
 mapper_registry.map_imperatively(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -180,12 +181,7 @@ def set_membership(
         ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
         person = uow.org.person(email)
         member_role = _member_role(role)
-        membership = person.membership(team)
-        if membership is None:
-            membership = Membership(person=person, team=team, role=member_role)
-            person.memberships.append(membership)
-        else:
-            membership.role = member_role
+        membership = person.join(team, member_role)
         uow.record(
             "membership.set",
             f"team:{team.slug}",
@@ -197,25 +193,25 @@ def set_membership(
         return membership
 
 
-def remove_membership(uow: UnitOfWork, actor: Actor, team_slug: str, email: str) -> None:
+def remove_membership(
+    uow: UnitOfWork, actor: Actor, team_slug: str, email: str, *, at: datetime | None = None
+) -> None:
     """Take a person out of a team (the team's leads or an admin)."""
     with uow:
         actor = uow.bind(actor)
         team = uow.org.team(team_slug)
         ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
         person = uow.org.person(email)
-        membership = person.membership(team)
-        if membership is None:
+        when = at or uow.now()
+        if person.leave(team, when) is None:
             raise NotFound(
                 f"{person.email} is not in team {team_slug!r}", rule="membership.not_found"
             )
-        person.memberships.remove(membership)
-        team.memberships.remove(membership)
         uow.record(
             "membership.removed",
             f"team:{team.slug}",
             actor_name(actor),
-            uow.now(),
+            when,
             {"person": person.email},
         )
         uow.commit()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from accord.db import JSONType, UTCDateTime, mapper_registry, metadata
+from accord.db import JSONType, UTCDateTime, enum_type, mapper_registry, metadata
 from accord.org.domain import Person, Team
 from accord.partnerships.domain import Partnership, PartnershipStatus, Party
 from accord.purposes.domain import Purpose
@@ -27,13 +27,7 @@ partnerships_table = Table(
     Column("review_every_days", Integer, nullable=True),
     Column(
         "status",
-        Enum(
-            PartnershipStatus,
-            name="partnership_status",
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_type(PartnershipStatus, "partnership_status"),
         nullable=False,
     ),
     Column("charter_version", Integer, nullable=False),

@@ -14,13 +14,11 @@ from accord.org.domain import (
     Person,
     Team,
     actor_name,
-    check_slug,
     check_text,
+    choose_key,
     ensure_admin,
     ensure_can_write,
     ensure_lead,
-    slugify,
-    unique_key,
 )
 from accord.partnerships.domain import (
     Check,
@@ -111,10 +109,7 @@ def create_partnership(
                     "only a lead of a team that becomes a party may start a partnership",
                     rule="permission.party_lead",
                 )
-        if key is None:
-            base = slugify(name, "partnership")
-            key = unique_key(base, uow.partnerships.keys_like(base))
-        check_slug(key, "partnership key")
+        key = choose_key(key, name, "partnership", uow.partnerships.keys_like)
         if uow.partnerships.find(key) is not None:
             raise Conflict(f"partnership {key!r} already exists", rule="partnership.exists")
         partnership = Partnership(

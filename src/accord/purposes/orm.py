@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from accord.db import UTCDateTime, mapper_registry, metadata
+from accord.db import UTCDateTime, enum_type, mapper_registry, metadata
 from accord.org.domain import Person
 from accord.purposes.domain import Measure, MeasureUpdate, Purpose, PurposeStatus
 
@@ -29,13 +28,7 @@ purposes_table = Table(
     Column("statement", Text, nullable=False, default=""),
     Column(
         "status",
-        Enum(
-            PurposeStatus,
-            name="purpose_status",
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_type(PurposeStatus, "purpose_status"),
         nullable=False,
     ),
     Column("sponsor_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
@@ -83,7 +76,9 @@ mapper_registry.map_imperatively(
         "created_by": relationship(
             Person, foreign_keys=[purposes_table.c.created_by_id], lazy="joined"
         ),
-        "parent": relationship(Purpose, remote_side=[purposes_table.c.id], lazy="select"),
+        "parent": relationship(
+            Purpose, remote_side=[purposes_table.c.id], lazy="joined", join_depth=3
+        ),
         "measures": relationship(
             Measure,
             cascade="all, delete-orphan",
@@ -100,7 +95,7 @@ mapper_registry.map_imperatively(
         "updates": relationship(
             MeasureUpdate,
             cascade="all, delete-orphan",
-            lazy="select",
+            lazy="selectin",
             order_by=[measure_updates_table.c.at, measure_updates_table.c.id],
         ),
     },

@@ -12,12 +12,10 @@ from accord.org.domain import (
     Actor,
     Person,
     actor_name,
-    check_slug,
     check_text,
+    choose_key,
     ensure_can_write,
     is_admin,
-    slugify,
-    unique_key,
 )
 from accord.purposes.domain import Measure, MeasureUpdate, Purpose, PurposeStatus
 
@@ -28,16 +26,10 @@ def _subject(purpose: Purpose) -> str:
     return f"purpose:{purpose.key}"
 
 
-def _ensure_editor(actor: Actor, purpose: Purpose, doing: str) -> None:
-    """The sponsor, whoever created the purpose, or an admin."""
-    if is_admin(actor):
-        return
-    person = ensure_can_write(actor)
-    if person is not purpose.sponsor and person is not purpose.created_by:
-        raise Forbidden(
-            f"only the sponsor or the author of purpose {purpose.key!r} may {doing}",
-            rule="permission.purpose_editor",
-        )
+def _ensure_editor(actor: Actor) -> None:
+    """Any member may shape a purpose (DESIGN §7); its status is the sponsor's to change."""
+    if not is_admin(actor):
+        ensure_can_write(actor)
 
 
 def create_purpose(
@@ -58,10 +50,7 @@ def create_purpose(
             None if is_admin(actor) and not isinstance(actor, Person) else ensure_can_write(actor)
         )
         title = check_text(title, "purpose title")
-        if key is None:
-            base = slugify(title, "purpose")
-            key = unique_key(base, uow.purposes.keys_like(base))
-        check_slug(key, "purpose key")
+        key = choose_key(key, title, "purpose", uow.purposes.keys_like)
         if uow.purposes.find(key) is not None:
             raise Conflict(f"purpose {key!r} already exists", rule="purpose.exists")
         purpose = Purpose(
@@ -93,11 +82,11 @@ def update_purpose(
     target_date: date | None = _UNSET,
     parent: str | None = _UNSET,
 ) -> Purpose:
-    """Edit a purpose (its sponsor, its author or an admin)."""
+    """Edit a purpose (any member)."""
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key)
-        _ensure_editor(actor, purpose, "edit it")
+        _ensure_editor(actor)
         if title is not None:
             purpose.title = check_text(title, "purpose title")
         if statement is not None:
@@ -151,11 +140,11 @@ def add_measure(
     target: float | None = None,
     current: float | None = None,
 ) -> Measure:
-    """Add a key result to a purpose (its sponsor, its author or an admin)."""
+    """Add a key result to a purpose (any member)."""
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key)
-        _ensure_editor(actor, purpose, "add measures")
+        _ensure_editor(actor)
         measure = Measure(
             name=check_text(name, "measure name"),
             unit=check_text(unit, "unit", max_length=40, required=False),

@@ -10,6 +10,7 @@ import pytest
 from accord.commitments import service as commitments
 from accord.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
 from accord.events.domain import iso
+from accord.org import service as org_service
 from accord.partnerships import service as partnerships
 from factories import (
     OPERATOR,
@@ -467,7 +468,7 @@ def test_an_existing_key_or_unknown_partnership_is_refused(uow, org):
     new(uow, org)
     mark = last_event_id(uow)
 
-    with pytest.raises(RuleBroken) as exists:
+    with pytest.raises(Conflict) as exists:
         new(uow, org, title="Another")
     with pytest.raises(NotFound):
         make_commitment(uow, "nowhere", org["r"], "payments", "platform")
@@ -552,9 +553,9 @@ def test_the_desk_sorts_work_by_what_my_team_must_do(uow, org, clock):
         "due_soon": [],
         "waiting_on_partners": ["due-soon", "to-answer", "later"],
     }
-    assert keys(commitments.desk(uow, org["outsider"])) == dict.fromkeys(
-        ["to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners"], []
-    )
+    nothing = {name: [] for name in
+               ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")}
+    assert keys(commitments.desk(uow, org["outsider"])) == nothing
     assert keys(commitments.desk(uow, OPERATOR)) == keys(commitments.desk(uow, org["outsider"]))
 
 
@@ -562,10 +563,25 @@ def test_allowed_moves_depend_on_the_side(uow, org):
     new(uow, org)
 
     def allowed(who):
-        return sorted(m.value for m in commitments.get_commitment(uow, "vault", org[who]).allowed_moves)
+        view = commitments.get_commitment(uow, "vault", org[who])
+        return sorted(m.value for m in view.allowed_moves)
 
     assert allowed("r") == ["withdraw"]
     assert allowed("p") == ["counter", "decline", "promise"]
     assert allowed("both") == ["counter", "decline", "promise", "withdraw"]
     assert allowed("outsider") == []
     assert commitments.get_commitment(uow, "vault").allowed_moves == []
+
+
+def test_someone_who_left_the_team_may_no_longer_move(uow, org):
+    new(uow, org)
+    do(uow, org["p"], "counter", due=LATER)
+    org_service.remove_membership(uow, OPERATOR, "payments", "rita@example.org")
+    before = snapshot(uow)
+
+    with pytest.raises(Forbidden) as error:
+        commitments.move(uow, org["r"], "vault", "accept_counter", version=2)
+
+    assert error.value.rule == "commitment.wrong_side"
+    assert snapshot(uow) == before
+    assert [c.key for c in commitments.desk(uow, org["r"]).to_answer] == []

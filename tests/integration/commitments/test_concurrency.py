@@ -102,3 +102,34 @@ def test_exactly_one_of_two_simultaneous_moves_wins(uow, make_uow, org, first, s
         )
         assert event.actor == moves[winner][0].email
     assert chain_ok(uow)
+
+
+def test_simultaneous_moves_on_different_commitments_all_land_in_one_chain(uow, make_uow, org):
+    keys = [f"parallel-{i}" for i in range(4)]
+    for key in keys:
+        make_commitment(uow, "checkout", org["r"], "payments", "platform", key=key)
+    mark = last_event_id(uow)
+    barrier = threading.Barrier(len(keys))
+    outcomes: dict[str, Any] = {}
+
+    def run(key: str, actor: Any) -> None:
+        unit = make_uow()
+        barrier.wait(timeout=30)
+        try:
+            outcomes[key] = commitments.move(unit, actor, key, "promise", version=1)
+        except Exception as error:  # the test looks at what each thread got
+            outcomes[key] = error
+
+    actors = [org["p"], org["p2"]] * 2
+    threads = [threading.Thread(target=run, args=pair) for pair in zip(keys, actors, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+    appended = events_after(uow, mark)
+    assert [e.id for e in appended] == list(range(mark + 1, mark + 1 + len(keys)))
+    assert sorted(e.subject for e in appended) == [f"commitment:{key}" for key in keys]
+    assert chain_ok(uow)

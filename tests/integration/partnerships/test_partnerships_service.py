@@ -170,7 +170,11 @@ def test_it_becomes_active_when_every_party_affirms(uow, org, clock):
         1,
     )
     assert [(e.type, e.actor, e.payload) for e in events_after(uow, mark)] == [
-        ("partnership.affirmed", "ana@example.org", {"team": "data-platform", "charter_version": 1}),
+        (
+            "partnership.affirmed",
+            "ana@example.org",
+            {"team": "data-platform", "charter_version": 1},
+        ),
         (
             "partnership.affirmed",
             "bo@example.org",

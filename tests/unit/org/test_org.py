@@ -8,7 +8,6 @@ from accord.errors import Forbidden, Invalid, RuleBroken
 from accord.org.domain import (
     GlobalRole,
     MemberRole,
-    Membership,
     Operator,
     Person,
     Team,
@@ -31,9 +30,7 @@ def person(email: str = "ana@example.com", role: GlobalRole = GlobalRole.MEMBER)
 
 
 def join(p: Person, team: Team, role: MemberRole = MemberRole.MEMBER) -> None:
-    membership = Membership(person=p, team=team, role=role)
-    p.memberships.append(membership)
-    team.memberships.append(membership)
+    p.join(team, role)
 
 
 @pytest.mark.parametrize("slug", ["a", "payments", "team-2", "x" * 63, "a-b-c", "9lives"])

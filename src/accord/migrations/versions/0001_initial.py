@@ -124,6 +124,7 @@ def upgrade() -> None:
             sa.Enum("lead", "member", name="member_role", native_enum=False, length=20),
             nullable=False,
         ),
+        sa.Column("left_at", accord.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"],
             ["people.id"],
