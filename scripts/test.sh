@@ -15,7 +15,7 @@ export ACCORD_TEST_POSTGRES_URL=$url
 export ACCORD_REQUIRE_POSTGRES=1
 
 failed=()
-.venv/bin/ruff check src tests || failed+=("ruff check")
+.venv/bin/ruff check --no-cache src tests || failed+=("ruff check")
 .venv/bin/mypy || failed+=(mypy)
 .venv/bin/pytest "$@"
 status=$?

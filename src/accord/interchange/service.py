@@ -254,9 +254,9 @@ class _Replay:
             purpose = self.uow.purposes.find(doc.key)
             if self.existing("purposes", index, doc, purpose_doc(purpose) if purpose else None):
                 continue
-            for field_name, email in (("sponsor", doc.sponsor),):
-                if email is not None and self.uow.org.find_person(email) is None:
-                    self.problems.append(Problem(f"{path}.{field_name}", f"no person {email!r}"))
+            if doc.sponsor is not None and self.uow.org.find_person(doc.sponsor) is None:
+                self.problems.append(Problem(f"{path}.sponsor", f"no person {doc.sponsor!r}"))
+                continue
             if doc.parent is not None and self.uow.purposes.find(doc.parent) is None:
                 self.problems.append(Problem(f"{path}.parent", f"no purpose {doc.parent!r}"))
                 continue
@@ -267,9 +267,7 @@ class _Replay:
                     key=doc.key,
                     title=doc.title,
                     statement=doc.statement,
-                    sponsor=doc.sponsor
-                    if doc.sponsor and self.uow.org.find_person(doc.sponsor)
-                    else None,
+                    sponsor=doc.sponsor,
                     target_date=doc.target_date,
                     parent=doc.parent,
                 )

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from interchange_documents import example, unrelated
 
 from accord.commitments import service as commitments
 from accord.db import UnitOfWork, make_engine, migrate
@@ -27,6 +26,7 @@ from factories import (
     make_purpose,
     make_team,
 )
+from interchange_documents import example, unrelated
 
 SECTIONS = ("teams", "people", "purposes", "partnerships", "commitments")
 
