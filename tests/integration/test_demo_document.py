@@ -14,10 +14,10 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from accord.interchange.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
 
@@ -484,38 +484,41 @@ def test_the_default_anchor_is_todays_midnight() -> None:
     assert before - timedelta(days=5) <= last <= after
 
 
-@pytest.mark.slow  # the import replays ~1,400 moves through the services (tens of seconds)
-def test_the_demo_imports_into_an_empty_database(doc: dict[str, Any], tmp_path: Path) -> None:
-    service = pytest.importorskip("accord.interchange.service")
-    from accord.db import UnitOfWork, make_engine, migrate
+def test_the_demo_imports_and_its_log_verifies(doc: dict[str, Any], engine: Engine) -> None:
+    from accord.db import UnitOfWork
+    from accord.events.service import verify
+    from accord.interchange.service import SECTIONS, export_document, import_document
     from accord.org.domain import Operator
     from accord.partnerships.domain import charter_checks
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
-    try:
-        migrate(engine)
-        report = service.import_document(UnitOfWork(engine), Operator(), doc)
-        assert report.created == {
-            "teams": len(doc["teams"]),
-            "people": len(doc["people"]),
-            "purposes": len(doc["purposes"]),
-            "partnerships": len(doc["partnerships"]),
-            "commitments": len(doc["commitments"]),
+    report = import_document(UnitOfWork(engine), Operator(), doc)
+
+    assert report.created == {
+        "teams": len(doc["teams"]),
+        "people": len(doc["people"]),
+        "purposes": len(doc["purposes"]),
+        "partnerships": len(doc["partnerships"]),
+        "commitments": len(doc["commitments"]),
+    }
+    _, outcomes = validate(doc, ANCHOR)
+    with UnitOfWork(engine) as uow:
+        stored = {c.key: c.state.value for c in uow.commitments.list()}
+        checks = {
+            p.key: {c.name for c in charter_checks(p) if not c.passed}
+            for p in uow.partnerships.list()
         }
-        _, outcomes = validate(doc, ANCHOR)
-        with UnitOfWork(engine) as uow:
-            stored = {c.key: c.state.value for c in uow.commitments.list()}
-            checks = {
-                p.key: {c.name for c in charter_checks(p) if not c.passed}
-                for p in uow.partnerships.list()
-            }
-            statuses = {p.key: p.status.value for p in uow.partnerships.list()}
-        assert stored == {key: o.state for key, o in outcomes.items()}
-        assert checks == charter_failures(doc)
-        for partnership in doc["partnerships"]:
-            expected = partnership.get("status") or (
-                "forming" if "all_affirmed" in checks[partnership["key"]] else "active"
-            )
-            assert statuses[partnership["key"]] == expected
-    finally:
-        engine.dispose()
+        statuses = {p.key: p.status.value for p in uow.partnerships.list()}
+    assert stored == {key: o.state for key, o in outcomes.items()}
+    assert checks == charter_failures(doc)
+    for partnership in doc["partnerships"]:
+        expected = partnership.get("status") or (
+            "forming" if "all_affirmed" in checks[partnership["key"]] else "active"
+        )
+        assert statuses[partnership["key"]] == expected
+    report = verify(UnitOfWork(engine))
+    assert report.ok
+    assert report.checked > sum(len(c["history"]) for c in doc["commitments"])
+    exported = export_document(UnitOfWork(engine))
+    assert import_document(UnitOfWork(engine), Operator(), exported).created == dict.fromkeys(
+        SECTIONS, 0
+    )

@@ -139,6 +139,8 @@ EVENT_NAMES: dict[Move, str] = {
 }
 
 TERM_FIELDS = ("title", "conditions_of_satisfaction", "due")
+# The moves that answer the other side's counter or change.
+ANSWERS = frozenset({Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE, Move.REJECT_CHANGE})
 # The fields each move takes besides `move`, `by` and `at`, and which of them it requires.
 MOVE_FIELDS: dict[Move, tuple[frozenset[str], frozenset[str]]] = {
     _M.REQUEST: (
@@ -267,6 +269,7 @@ class Commitment:
     value: int | None = None
     pending: dict[str, Any] | None = None
     pending_by: Side | None = None
+    pending_proposer: str | None = None
     id: int | None = None
 
     @classmethod
@@ -337,8 +340,13 @@ class Commitment:
         at: datetime,
         expected_version: int | None,
         args: dict[str, Any],
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        """Make `move`; refused moves raise and change nothing. Returns the event payload."""
+        """Make `move` as `actor`; refused moves raise and change nothing.
+
+        Returns the event payload. Whoever proposed a counter or a change cannot answer it
+        themselves, even when they belong to both teams.
+        """
         if move == Move.REQUEST:
             raise RuleBroken("'request' opens a new commitment", rule="commitment.move_not_allowed")
         if expected_version is not None and expected_version != self.version:
@@ -358,6 +366,11 @@ class Commitment:
         if side is None:
             raise Forbidden(
                 f"'{move}' is for {self._who_text(transition.who)}", rule="commitment.wrong_side"
+            )
+        if move in ANSWERS and actor is not None and actor == self.pending_proposer:
+            raise Forbidden(
+                f"'{move}' answers a proposal {actor} made; someone of the other team answers it",
+                rule="commitment.own_proposal",
             )
         args = normalize_args(move, args)
         if self.updated_at is not None and at < self.updated_at:
@@ -379,39 +392,32 @@ class Commitment:
         ):
             _check_due_ahead(datetime.fromisoformat(self.pending["due"]), at)
         before = self.state
-        self._effect(move, side, args, at)
+        self._effect(move, side, args, at, actor)
         self.state = transition.to
         self.version += 1
         self.updated_at = at
         return _payload(move, before, self.state, self.version, side, args, self)
 
-    def _effect(self, move: Move, side: Side, args: dict[str, Any], at: datetime) -> None:
+    def _effect(
+        self, move: Move, side: Side, args: dict[str, Any], at: datetime, actor: str | None
+    ) -> None:
         if move in (Move.COUNTER, Move.PROPOSE_CHANGE):
             self.pending = {
                 k: iso(args[k]) if k == "due" else args[k] for k in TERM_FIELDS if k in args
             }
-            self.pending_by = side
-        elif move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE):
+            self.pending_by, self.pending_proposer = side, actor
+            return
+        if move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE):
             self._take_terms(self.pending or {})
-            self.pending, self.pending_by = None, None
-        elif move in (
-            Move.REJECT_CHANGE,
-            Move.WITHDRAW,
-            Move.REVOKE,
-            Move.MARK_MISSED,
-            Move.DECLINE,
-        ):
-            self.pending, self.pending_by = None, None
         elif move == Move.REVISE:
             self._take_terms(args)
             if "reliance" in args:
                 self.reliance = Reliance(args["reliance"])
-            self.pending, self.pending_by = None, None
         elif move == Move.REPORT_DONE:
             self.delivered_at = at
-            self.pending, self.pending_by = None, None
         elif move == Move.ACCEPT:
             self.value = args["value"]
+        self.pending, self.pending_by, self.pending_proposer = None, None, None
 
     def _take_terms(self, terms: dict[str, Any]) -> None:
         if "title" in terms:

@@ -38,6 +38,7 @@ commitments_table = Table(
     Column("value", Integer, nullable=True),
     Column("pending", JSONType, nullable=True),
     Column("pending_by", enum_type(Side, "commitment_side"), nullable=True),
+    Column("pending_proposer", String(320), nullable=True),
     Index("ix_commitments_requester_state", "requester_id", "state"),
     Index("ix_commitments_performer_state", "performer_id", "state"),
     Index("ix_commitments_state_due", "state", "due"),

@@ -132,7 +132,12 @@ def move(
             )
         when = at or uow.now()
         payload = commitment.apply(
-            the_move, sides=sides, at=when, expected_version=version, args=args
+            the_move,
+            sides=sides,
+            at=when,
+            expected_version=version,
+            args=args,
+            actor=person.email,
         )
         uow.record(EVENT_NAMES[the_move], _subject(key), person.email, when, payload)
         uow.commit()

@@ -53,10 +53,20 @@ def make_teams() -> tuple[Partnership, Team, Team]:
 def request(at: datetime = T0, sides: frozenset[Side] = R, **args: Any) -> Commitment:
     partnership, requester, performer = make_teams()
     commitment, _ = Commitment.request(
-        key="c-1", partnership=partnership, requester=requester, performer=performer,
-        measure=None, sides=sides, at=at,
-        args={"title": "Card vault API", "due": DUE, "conditions_of_satisfaction": "p99 < 50ms",
-              "reliance": "high", **args},
+        key="c-1",
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        measure=None,
+        sides=sides,
+        at=at,
+        args={
+            "title": "Card vault API",
+            "due": DUE,
+            "conditions_of_satisfaction": "p99 < 50ms",
+            "reliance": "high",
+            **args,
+        },
     )
     return commitment
 
@@ -78,8 +88,10 @@ PATHS: dict[State, list[Step]] = {
     ],
     State.DECLINED: [(Move.DECLINE, P, {"reason": "no capacity"}, hours(1))],
     State.WITHDRAWN: [(Move.WITHDRAW, R, {}, hours(1))],
-    State.REVOKED: [(Move.PROMISE, P, {}, hours(1)), (Move.REVOKE, P, {"reason": "lost staff"},
-                                                     hours(2))],
+    State.REVOKED: [
+        (Move.PROMISE, P, {}, hours(1)),
+        (Move.REVOKE, P, {"reason": "lost staff"}, hours(2)),
+    ],
     State.MISSED: [
         (Move.PROMISE, P, {}, hours(1)),
         (Move.MARK_MISSED, R, {}, DUE + timedelta(hours=1)),
@@ -107,9 +119,19 @@ def at_state(target: State) -> Commitment:
 
 
 def snapshot(c: Commitment) -> tuple[Any, ...]:
-    return (c.state, c.version, c.title, c.due, c.conditions_of_satisfaction, c.reliance,
-            dict(c.pending) if c.pending else None, c.pending_by, c.delivered_at, c.value,
-            c.updated_at)
+    return (
+        c.state,
+        c.version,
+        c.title,
+        c.due,
+        c.conditions_of_satisfaction,
+        c.reliance,
+        dict(c.pending) if c.pending else None,
+        c.pending_by,
+        c.delivered_at,
+        c.value,
+        c.updated_at,
+    )
 
 
 def right_sides(c: Commitment, who: Who) -> list[frozenset[Side]]:
@@ -153,8 +175,13 @@ def test_every_row_works_for_the_right_side(row: tuple[State, Move]) -> None:
     for sides in right_sides(at_state(source), transition.who):
         commitment = at_state(source)
         version = commitment.version
-        payload = commitment.apply(move, sides=sides, at=move_time(move),
-                                   expected_version=version, args=VALID_ARGS.get(move, {}))
+        payload = commitment.apply(
+            move,
+            sides=sides,
+            at=move_time(move),
+            expected_version=version,
+            args=VALID_ARGS.get(move, {}),
+        )
         assert commitment.state == transition.to
         assert commitment.version == version + 1
         assert commitment.updated_at == move_time(move)
@@ -173,8 +200,13 @@ def test_every_row_refuses_the_wrong_side(row: tuple[State, Move]) -> None:
         commitment = at_state(source)
         before = snapshot(commitment)
         with pytest.raises(Forbidden) as refused:
-            commitment.apply(move, sides=sides, at=move_time(move),
-                             expected_version=commitment.version, args=VALID_ARGS.get(move, {}))
+            commitment.apply(
+                move,
+                sides=sides,
+                at=move_time(move),
+                expected_version=commitment.version,
+                args=VALID_ARGS.get(move, {}),
+            )
         assert refused.value.rule == "commitment.wrong_side"
         assert snapshot(commitment) == before
 
@@ -190,8 +222,13 @@ def test_moves_outside_the_table_are_refused(row: tuple[State, Move]) -> None:
     commitment = at_state(source)
     before = snapshot(commitment)
     with pytest.raises(RuleBroken) as refused:
-        commitment.apply(move, sides=BOTH, at=LATER + timedelta(days=1),
-                         expected_version=commitment.version, args=VALID_ARGS.get(move, {}))
+        commitment.apply(
+            move,
+            sides=BOTH,
+            at=LATER + timedelta(days=1),
+            expected_version=commitment.version,
+            args=VALID_ARGS.get(move, {}),
+        )
     assert refused.value.rule == "commitment.move_not_allowed"
     assert f"is {source.value}" in refused.value.message
     assert snapshot(commitment) == before
@@ -200,8 +237,9 @@ def test_moves_outside_the_table_are_refused(row: tuple[State, Move]) -> None:
 def test_wrong_state_message_names_needed_and_actual_state() -> None:
     commitment = at_state(State.PROMISED)
     with pytest.raises(RuleBroken) as refused:
-        commitment.apply(Move.ACCEPT, sides=R, at=hours(5), expected_version=None,
-                         args={"value": 3})
+        commitment.apply(
+            Move.ACCEPT, sides=R, at=hours(5), expected_version=None, args={"value": 3}
+        )
     assert refused.value.message == "'accept' needs state delivered, is promised"
     assert str(refused.value) == refused.value.message
 
@@ -219,8 +257,13 @@ def test_withdraw_message_lists_every_state_it_needs() -> None:
 def test_request_cannot_be_applied_to_an_existing_commitment(sides: frozenset[Side]) -> None:
     commitment = request()
     with pytest.raises(RuleBroken) as refused:
-        commitment.apply(Move.REQUEST, sides=sides, at=hours(1), expected_version=1,
-                         args={"title": "again", "due": DUE})
+        commitment.apply(
+            Move.REQUEST,
+            sides=sides,
+            at=hours(1),
+            expected_version=1,
+            args={"title": "again", "due": DUE},
+        )
     assert refused.value.rule == "commitment.move_not_allowed"
     assert commitment.version == 1
 
@@ -231,9 +274,13 @@ def test_final_states_refuse_every_move() -> None:
         for move in Move:
             before = snapshot(commitment)
             with pytest.raises(RuleBroken):
-                commitment.apply(move, sides=BOTH, at=LATER + timedelta(days=2),
-                                 expected_version=commitment.version,
-                                 args=VALID_ARGS.get(move, {}))
+                commitment.apply(
+                    move,
+                    sides=BOTH,
+                    at=LATER + timedelta(days=2),
+                    expected_version=commitment.version,
+                    args=VALID_ARGS.get(move, {}),
+                )
             assert snapshot(commitment) == before
 
 
@@ -242,8 +289,13 @@ def test_stale_version_is_a_conflict(offset: int) -> None:
     commitment = at_state(State.PROMISED)
     before = snapshot(commitment)
     with pytest.raises(Conflict) as refused:
-        commitment.apply(Move.REPORT_DONE, sides=P, at=hours(5),
-                         expected_version=commitment.version + offset, args={})
+        commitment.apply(
+            Move.REPORT_DONE,
+            sides=P,
+            at=hours(5),
+            expected_version=commitment.version + offset,
+            args={},
+        )
     assert refused.value.rule == "commitment.version_stale"
     assert f"version {commitment.version}" in refused.value.message
     assert snapshot(commitment) == before
@@ -259,8 +311,13 @@ def test_no_expected_version_skips_the_version_check() -> None:
 def test_request_opens_a_commitment_with_its_terms() -> None:
     partnership, requester, performer = make_teams()
     commitment, payload = Commitment.request(
-        key="c-9", partnership=partnership, requester=requester, performer=performer,
-        measure=None, sides=R, at=T0,
+        key="c-9",
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        measure=None,
+        sides=R,
+        at=T0,
         args={"title": "  Card vault API ", "due": DUE, "reliance": "critical"},
     )
     assert commitment.state == State.REQUESTED
@@ -281,8 +338,14 @@ def test_request_opens_a_commitment_with_its_terms() -> None:
 def test_request_defaults_reliance_to_none() -> None:
     partnership, requester, performer = make_teams()
     commitment, _ = Commitment.request(
-        key="c-9", partnership=partnership, requester=requester, performer=performer,
-        measure=None, sides=R, at=T0, args={"title": "x", "due": DUE},
+        key="c-9",
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        measure=None,
+        sides=R,
+        at=T0,
+        args={"title": "x", "due": DUE},
     )
     assert commitment.reliance == Reliance.NONE
 
@@ -298,8 +361,14 @@ def test_requester_cannot_be_the_performer() -> None:
     partnership, requester, _ = make_teams()
     with pytest.raises(RuleBroken) as refused:
         Commitment.request(
-            key="c-1", partnership=partnership, requester=requester, performer=requester,
-            measure=None, sides=BOTH, at=T0, args={"title": "x", "due": DUE},
+            key="c-1",
+            partnership=partnership,
+            requester=requester,
+            performer=requester,
+            measure=None,
+            sides=BOTH,
+            at=T0,
+            args={"title": "x", "due": DUE},
         )
     assert refused.value.rule == "commitment.same_team"
 
@@ -339,30 +408,40 @@ def test_due_in_another_time_zone_is_the_same_instant() -> None:
 
 def test_counter_then_accept_counter_takes_the_counter_terms() -> None:
     commitment = request()
-    commitment.apply(Move.COUNTER, sides=P, at=hours(1), expected_version=1,
-                     args={"title": "Vault API, read only", "due": NEW_DUE,
-                           "conditions_of_satisfaction": "p99 < 80ms"})
+    commitment.apply(
+        Move.COUNTER,
+        sides=P,
+        at=hours(1),
+        expected_version=1,
+        args={
+            "title": "Vault API, read only",
+            "due": NEW_DUE,
+            "conditions_of_satisfaction": "p99 < 80ms",
+        },
+    )
     assert commitment.state == State.COUNTERED
     assert commitment.pending_by == Side.PERFORMER
     assert commitment.title == "Card vault API"
     assert commitment.due == DUE
-    payload = commitment.apply(Move.ACCEPT_COUNTER, sides=R, at=hours(2), expected_version=2,
-                               args={})
+    payload = commitment.apply(
+        Move.ACCEPT_COUNTER, sides=R, at=hours(2), expected_version=2, args={}
+    )
     assert commitment.state == State.PROMISED
     assert commitment.title == "Vault API, read only"
     assert commitment.conditions_of_satisfaction == "p99 < 80ms"
     assert commitment.due == NEW_DUE
     assert commitment.pending is None
     assert commitment.pending_by is None
-    assert payload["terms"] == {"title": "Vault API, read only",
-                                "conditions_of_satisfaction": "p99 < 80ms",
-                                "due": "2025-04-09T09:00:00Z"}
+    assert payload["terms"] == {
+        "title": "Vault API, read only",
+        "conditions_of_satisfaction": "p99 < 80ms",
+        "due": "2025-04-09T09:00:00Z",
+    }
 
 
 def test_counter_keeps_terms_it_does_not_change() -> None:
     commitment = request()
-    commitment.apply(Move.COUNTER, sides=P, at=hours(1), expected_version=1,
-                     args={"due": NEW_DUE})
+    commitment.apply(Move.COUNTER, sides=P, at=hours(1), expected_version=1, args={"due": NEW_DUE})
     commitment.apply(Move.ACCEPT_COUNTER, sides=R, at=hours(2), expected_version=2, args={})
     assert commitment.title == "Card vault API"
     assert commitment.conditions_of_satisfaction == "p99 < 50ms"
@@ -371,8 +450,13 @@ def test_counter_keeps_terms_it_does_not_change() -> None:
 
 def test_revise_takes_new_terms_and_goes_back_to_requested() -> None:
     commitment = at_state(State.COUNTERED)
-    commitment.apply(Move.REVISE, sides=R, at=hours(3), expected_version=2,
-                     args={"title": "Smaller ask", "reliance": "low"})
+    commitment.apply(
+        Move.REVISE,
+        sides=R,
+        at=hours(3),
+        expected_version=2,
+        args={"title": "Smaller ask", "reliance": "low"},
+    )
     assert commitment.state == State.REQUESTED
     assert commitment.title == "Smaller ask"
     assert commitment.reliance == Reliance.LOW
@@ -385,22 +469,33 @@ def test_revise_takes_new_terms_and_goes_back_to_requested() -> None:
 def test_counter_and_propose_change_need_new_terms(move: Move) -> None:
     commitment = at_state(State.REQUESTED if move == Move.COUNTER else State.PROMISED)
     with pytest.raises(Invalid) as refused:
-        commitment.apply(move, sides=P, at=hours(5), expected_version=None,
-                         args={"note": "just talking"})
+        commitment.apply(
+            move, sides=P, at=hours(5), expected_version=None, args={"note": "just talking"}
+        )
     assert refused.value.rule == "commitment.no_new_terms"
 
 
 @pytest.mark.parametrize("proposer", [Side.REQUESTER, Side.PERFORMER])
 def test_reject_change_keeps_the_old_terms(proposer: Side) -> None:
     commitment = at_state(State.PROMISED)
-    commitment.apply(Move.PROPOSE_CHANGE, sides=SIDE[proposer], at=hours(2), expected_version=2,
-                     args={"due": NEW_DUE, "title": "Renamed"})
+    commitment.apply(
+        Move.PROPOSE_CHANGE,
+        sides=SIDE[proposer],
+        at=hours(2),
+        expected_version=2,
+        args={"due": NEW_DUE, "title": "Renamed"},
+    )
     assert commitment.state == State.RENEGOTIATING
     assert commitment.pending_by == proposer
     assert commitment.pending == {"due": "2025-04-09T09:00:00Z", "title": "Renamed"}
     other = Side.REQUESTER if proposer == Side.PERFORMER else Side.PERFORMER
-    commitment.apply(Move.REJECT_CHANGE, sides=SIDE[other], at=hours(3), expected_version=3,
-                     args={"reason": "we need it on time"})
+    commitment.apply(
+        Move.REJECT_CHANGE,
+        sides=SIDE[other],
+        at=hours(3),
+        expected_version=3,
+        args={"reason": "we need it on time"},
+    )
     assert commitment.state == State.PROMISED
     assert commitment.due == DUE
     assert commitment.title == "Card vault API"
@@ -411,11 +506,17 @@ def test_reject_change_keeps_the_old_terms(proposer: Side) -> None:
 @pytest.mark.parametrize("proposer", [Side.REQUESTER, Side.PERFORMER])
 def test_accept_change_takes_the_new_terms(proposer: Side) -> None:
     commitment = at_state(State.PROMISED)
-    commitment.apply(Move.PROPOSE_CHANGE, sides=SIDE[proposer], at=hours(2), expected_version=2,
-                     args={"due": NEW_DUE})
+    commitment.apply(
+        Move.PROPOSE_CHANGE,
+        sides=SIDE[proposer],
+        at=hours(2),
+        expected_version=2,
+        args={"due": NEW_DUE},
+    )
     other = Side.REQUESTER if proposer == Side.PERFORMER else Side.PERFORMER
-    payload = commitment.apply(Move.ACCEPT_CHANGE, sides=SIDE[other], at=hours(3),
-                               expected_version=3, args={})
+    payload = commitment.apply(
+        Move.ACCEPT_CHANGE, sides=SIDE[other], at=hours(3), expected_version=3, args={}
+    )
     assert commitment.state == State.PROMISED
     assert commitment.due == NEW_DUE
     assert commitment.due.utcoffset() == timedelta(0)
@@ -429,8 +530,13 @@ def test_accept_change_takes_the_new_terms(proposer: Side) -> None:
 @pytest.mark.parametrize("answer", [Move.ACCEPT_CHANGE, Move.REJECT_CHANGE])
 def test_the_proposing_side_cannot_answer_its_own_change(proposer: Side, answer: Move) -> None:
     commitment = at_state(State.PROMISED)
-    commitment.apply(Move.PROPOSE_CHANGE, sides=SIDE[proposer], at=hours(2), expected_version=2,
-                     args={"due": NEW_DUE})
+    commitment.apply(
+        Move.PROPOSE_CHANGE,
+        sides=SIDE[proposer],
+        at=hours(2),
+        expected_version=2,
+        args={"due": NEW_DUE},
+    )
     before = snapshot(commitment)
     with pytest.raises(Forbidden) as refused:
         commitment.apply(answer, sides=SIDE[proposer], at=hours(3), expected_version=3, args={})
@@ -440,8 +546,9 @@ def test_the_proposing_side_cannot_answer_its_own_change(proposer: Side, answer:
 
 def test_propose_change_by_both_sides_counts_as_the_performer() -> None:
     commitment = at_state(State.PROMISED)
-    payload = commitment.apply(Move.PROPOSE_CHANGE, sides=BOTH, at=hours(2), expected_version=2,
-                               args={"due": NEW_DUE})
+    payload = commitment.apply(
+        Move.PROPOSE_CHANGE, sides=BOTH, at=hours(2), expected_version=2, args={"due": NEW_DUE}
+    )
     assert commitment.pending_by == Side.PERFORMER
     assert payload["side"] == "P"
 
@@ -459,40 +566,55 @@ def test_mark_missed_before_due_is_refused(at: datetime) -> None:
 @pytest.mark.parametrize("source", [State.PROMISED, State.RENEGOTIATING])
 def test_mark_missed_after_due_is_allowed(source: State) -> None:
     commitment = at_state(source)
-    commitment.apply(Move.MARK_MISSED, sides=R, at=DUE + timedelta(microseconds=1),
-                     expected_version=None, args={"note": "nothing arrived"})
+    commitment.apply(
+        Move.MARK_MISSED,
+        sides=R,
+        at=DUE + timedelta(microseconds=1),
+        expected_version=None,
+        args={"note": "nothing arrived"},
+    )
     assert commitment.state == State.MISSED
     assert commitment.pending is None
 
 
 def test_mark_missed_uses_the_due_in_force_not_the_proposed_one() -> None:
     commitment = at_state(State.PROMISED)
-    commitment.apply(Move.PROPOSE_CHANGE, sides=P, at=hours(2), expected_version=2,
-                     args={"due": NEW_DUE})
-    commitment.apply(Move.MARK_MISSED, sides=R, at=DUE + timedelta(hours=1), expected_version=3,
-                     args={})
+    commitment.apply(
+        Move.PROPOSE_CHANGE, sides=P, at=hours(2), expected_version=2, args={"due": NEW_DUE}
+    )
+    commitment.apply(
+        Move.MARK_MISSED, sides=R, at=DUE + timedelta(hours=1), expected_version=3, args={}
+    )
     assert commitment.state == State.MISSED
 
 
 def test_mark_missed_after_an_accepted_later_due_waits_for_it() -> None:
     commitment = at_state(State.PROMISED)
-    commitment.apply(Move.PROPOSE_CHANGE, sides=P, at=hours(2), expected_version=2,
-                     args={"due": NEW_DUE})
+    commitment.apply(
+        Move.PROPOSE_CHANGE, sides=P, at=hours(2), expected_version=2, args={"due": NEW_DUE}
+    )
     commitment.apply(Move.ACCEPT_CHANGE, sides=R, at=hours(3), expected_version=3, args={})
     with pytest.raises(RuleBroken) as refused:
-        commitment.apply(Move.MARK_MISSED, sides=R, at=DUE + timedelta(hours=1),
-                         expected_version=4, args={})
+        commitment.apply(
+            Move.MARK_MISSED, sides=R, at=DUE + timedelta(hours=1), expected_version=4, args={}
+        )
     assert refused.value.rule == "commitment.not_yet_due"
 
 
 def test_report_done_sets_delivered_at_to_the_last_report() -> None:
     commitment = at_state(State.PROMISED)
     assert commitment.delivered_at is None
-    commitment.apply(Move.REPORT_DONE, sides=P, at=hours(5), expected_version=2,
-                     args={"note": "deployed"})
+    commitment.apply(
+        Move.REPORT_DONE, sides=P, at=hours(5), expected_version=2, args={"note": "deployed"}
+    )
     assert commitment.delivered_at == hours(5)
-    commitment.apply(Move.REJECT, sides=R, at=hours(6), expected_version=3,
-                     args={"reason": "fails the load test"})
+    commitment.apply(
+        Move.REJECT,
+        sides=R,
+        at=hours(6),
+        expected_version=3,
+        args={"reason": "fails the load test"},
+    )
     assert commitment.state == State.PROMISED
     commitment.apply(Move.REPORT_DONE, sides=P, at=hours(9), expected_version=4, args={})
     assert commitment.delivered_at == hours(9)
@@ -509,8 +631,9 @@ def test_report_done_from_renegotiating_drops_the_proposal() -> None:
 @pytest.mark.parametrize("value", [1, 2, 3, 4, 5])
 def test_accept_records_value(value: int) -> None:
     commitment = at_state(State.DELIVERED)
-    payload = commitment.apply(Move.ACCEPT, sides=R, at=hours(5), expected_version=3,
-                               args={"value": value})
+    payload = commitment.apply(
+        Move.ACCEPT, sides=R, at=hours(5), expected_version=3, args={"value": value}
+    )
     assert commitment.state == State.ACCEPTED
     assert commitment.value == value
     assert payload["args"] == {"value": value}
@@ -521,8 +644,9 @@ def test_accept_refuses_values_outside_1_to_5(value: object) -> None:
     commitment = at_state(State.DELIVERED)
     before = snapshot(commitment)
     with pytest.raises(Invalid) as refused:
-        commitment.apply(Move.ACCEPT, sides=R, at=hours(5), expected_version=3,
-                         args={"value": value})
+        commitment.apply(
+            Move.ACCEPT, sides=R, at=hours(5), expected_version=3, args={"value": value}
+        )
     assert refused.value.rule == "commitment.value_invalid"
     assert snapshot(commitment) == before
 
@@ -530,8 +654,9 @@ def test_accept_refuses_values_outside_1_to_5(value: object) -> None:
 def test_accept_needs_a_value() -> None:
     commitment = at_state(State.DELIVERED)
     with pytest.raises(Invalid) as refused:
-        commitment.apply(Move.ACCEPT, sides=R, at=hours(5), expected_version=3,
-                         args={"note": "great"})
+        commitment.apply(
+            Move.ACCEPT, sides=R, at=hours(5), expected_version=3, args={"note": "great"}
+        )
     assert refused.value.rule == "commitment.missing_field"
     assert commitment.value is None
 
@@ -547,8 +672,12 @@ REASON_MOVES = [
 @pytest.mark.parametrize(("source", "move", "sides"), REASON_MOVES)
 @pytest.mark.parametrize(
     ("args", "rule"),
-    [({}, "commitment.missing_field"), ({"reason": None}, "commitment.missing_field"),
-     ({"reason": "  \n "}, "commitment.text_empty"), ({"reason": 7}, "commitment.text_invalid")],
+    [
+        ({}, "commitment.missing_field"),
+        ({"reason": None}, "commitment.missing_field"),
+        ({"reason": "  \n "}, "commitment.text_empty"),
+        ({"reason": 7}, "commitment.text_invalid"),
+    ],
 )
 def test_moves_that_need_a_reason_refuse_without_one(
     source: State, move: Move, sides: frozenset[Side], args: dict[str, Any], rule: str
@@ -566,15 +695,20 @@ def test_reason_is_kept_trimmed_in_the_payload(
     source: State, move: Move, sides: frozenset[Side]
 ) -> None:
     commitment = at_state(source)
-    payload = commitment.apply(move, sides=sides, at=hours(5), expected_version=None,
-                               args={"reason": "  out of budget "})
+    payload = commitment.apply(
+        move, sides=sides, at=hours(5), expected_version=None, args={"reason": "  out of budget "}
+    )
     assert payload["args"] == {"reason": "out of budget"}
 
 
 @pytest.mark.parametrize(
     ("source", "move", "sides"),
-    [(State.REQUESTED, Move.COUNTER, P), (State.COUNTERED, Move.REVISE, R),
-     (State.PROMISED, Move.PROPOSE_CHANGE, R), (State.PROMISED, Move.PROPOSE_CHANGE, P)],
+    [
+        (State.REQUESTED, Move.COUNTER, P),
+        (State.COUNTERED, Move.REVISE, R),
+        (State.PROMISED, Move.PROPOSE_CHANGE, R),
+        (State.PROMISED, Move.PROPOSE_CHANGE, P),
+    ],
 )
 @pytest.mark.parametrize("due", [hours(5), hours(4), T0 - timedelta(days=1)])
 def test_new_due_must_be_after_the_move(
@@ -597,20 +731,35 @@ def test_time_cannot_go_backwards(source: State) -> None:
     )
     before = snapshot(commitment)
     with pytest.raises(RuleBroken) as refused:
-        commitment.apply(move, sides=BOTH, at=commitment.updated_at - timedelta(microseconds=1),
-                         expected_version=None, args=VALID_ARGS.get(move, {}))
+        commitment.apply(
+            move,
+            sides=BOTH,
+            at=commitment.updated_at - timedelta(microseconds=1),
+            expected_version=None,
+            args=VALID_ARGS.get(move, {}),
+        )
     assert refused.value.rule == "commitment.time_backwards"
     assert snapshot(commitment) == before
-    commitment.apply(move, sides=BOTH, at=commitment.updated_at, expected_version=None,
-                     args=VALID_ARGS.get(move, {}))
+    commitment.apply(
+        move,
+        sides=BOTH,
+        at=commitment.updated_at,
+        expected_version=None,
+        args=VALID_ARGS.get(move, {}),
+    )
     assert commitment.state == transition.to
 
 
 def test_unknown_field_is_refused_and_named() -> None:
     commitment = at_state(State.REQUESTED)
     with pytest.raises(Invalid, match="'promise' does not take due, title") as refused:
-        commitment.apply(Move.PROMISE, sides=P, at=hours(5), expected_version=1,
-                         args={"title": "x", "due": NEW_DUE})
+        commitment.apply(
+            Move.PROMISE,
+            sides=P,
+            at=hours(5),
+            expected_version=1,
+            args={"title": "x", "due": NEW_DUE},
+        )
     assert refused.value.rule == "commitment.unknown_field"
     assert commitment.state == State.REQUESTED
 
@@ -624,7 +773,10 @@ def test_normalize_args_canonical_form() -> None:
         "conditions_of_satisfaction": ""
     }
     assert normalize_args(Move.REQUEST, {"title": "t", "due": DUE}) == {
-        "title": "t", "due": DUE, "conditions_of_satisfaction": "", "reliance": "none"
+        "title": "t",
+        "due": DUE,
+        "conditions_of_satisfaction": "",
+        "reliance": "none",
     }
 
 
@@ -664,8 +816,7 @@ def test_is_overdue(source: State, now: datetime, overdue: bool) -> None:
         (State.PROMISED, R, hours(5), {Move.WITHDRAW, Move.PROPOSE_CHANGE}),
         (State.PROMISED, R, LATER, {Move.WITHDRAW, Move.PROPOSE_CHANGE, Move.MARK_MISSED}),
         (State.PROMISED, P, LATER, {Move.PROPOSE_CHANGE, Move.REVOKE, Move.REPORT_DONE}),
-        (State.RENEGOTIATING, R, hours(5),
-         {Move.WITHDRAW, Move.ACCEPT_CHANGE, Move.REJECT_CHANGE}),
+        (State.RENEGOTIATING, R, hours(5), {Move.WITHDRAW, Move.ACCEPT_CHANGE, Move.REJECT_CHANGE}),
         (State.RENEGOTIATING, P, hours(5), {Move.REVOKE, Move.REPORT_DONE}),
         (State.DELIVERED, R, hours(5), {Move.ACCEPT, Move.REJECT}),
         (State.DELIVERED, P, hours(5), set()),
@@ -693,9 +844,60 @@ def test_allowed_moves_are_exactly_the_moves_that_succeed(
                 continue
             commitment = at_state(source)
             try:
-                commitment.apply(move, sides=sides, at=now, expected_version=commitment.version,
-                                 args=VALID_ARGS.get(move, {}))
+                commitment.apply(
+                    move,
+                    sides=sides,
+                    at=now,
+                    expected_version=commitment.version,
+                    args=VALID_ARGS.get(move, {}),
+                )
             except (Forbidden, RuleBroken):
                 assert move not in allowed, (source, move, now)
             else:
                 assert move in allowed, (source, move, now)
+
+
+@pytest.mark.parametrize(
+    ("proposal", "answer"),
+    [
+        (Move.COUNTER, Move.ACCEPT_COUNTER),
+        (Move.PROPOSE_CHANGE, Move.ACCEPT_CHANGE),
+        (Move.PROPOSE_CHANGE, Move.REJECT_CHANGE),
+    ],
+)
+def test_nobody_answers_their_own_proposal_even_in_both_teams(proposal: Move, answer: Move) -> None:
+    commitment = request()
+    if proposal == Move.PROPOSE_CHANGE:
+        commitment.apply(Move.PROMISE, sides=P, at=hours(1), expected_version=1, args={})
+    commitment.apply(
+        proposal,
+        sides=BOTH,
+        at=hours(2),
+        expected_version=None,
+        args={"due": NEW_DUE},
+        actor="both@example.org",
+    )
+    before = snapshot(commitment)
+
+    with pytest.raises(Forbidden) as refused:
+        commitment.apply(
+            answer,
+            sides=BOTH,
+            at=hours(3),
+            expected_version=None,
+            args={},
+            actor="both@example.org",
+        )
+
+    assert refused.value.rule == "commitment.own_proposal"
+    assert snapshot(commitment) == before
+    commitment.apply(
+        answer,
+        sides=BOTH,
+        at=hours(3),
+        expected_version=None,
+        args={},
+        actor="colleague@example.org",
+    )
+    assert commitment.state == State.PROMISED
+    assert commitment.pending_proposer is None

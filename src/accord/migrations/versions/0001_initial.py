@@ -303,6 +303,7 @@ def upgrade() -> None:
             sa.Enum("R", "P", name="commitment_side", native_enum=False, length=20),
             nullable=True,
         ),
+        sa.Column("pending_proposer", sa.String(length=320), nullable=True),
         sa.ForeignKeyConstraint(
             ["measure_id"],
             ["measures.id"],
