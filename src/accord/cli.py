@@ -121,7 +121,7 @@ def export(
 
     config = settings()
     with refusals():
-        document = export_document(UnitOfWork(open_engine(config)))
+        document = export_document(UnitOfWork(open_engine(config), read_only=True))
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if file is None or str(file) == "-":
             sys.stdout.write(text)
@@ -232,7 +232,7 @@ def users_list() -> None:
 
     config = settings()
     with refusals():
-        for person in org.list_people(UnitOfWork(open_engine(config))):
+        for person in org.list_people(UnitOfWork(open_engine(config), read_only=True)):
             teams = ", ".join(f"{m.team.slug} ({m.role.value})" for m in person.current_memberships)
             say(f"{person.email:32} {person.role.value:7} {person.name:24} {teams}")
 
@@ -263,7 +263,7 @@ def audit_verify() -> None:
 
     config = settings()
     with refusals():
-        report = events.verify(UnitOfWork(open_engine(config)))
+        report = events.verify(UnitOfWork(open_engine(config), read_only=True))
         if not report.ok:
             typer.echo(f"audit FAILED at event {report.first_bad_id}: {report.problem}", err=True)
             raise typer.Exit(1)

@@ -222,11 +222,7 @@ class UnitOfWork:
             from accord.partnerships.repository import PartnershipRepository
             from accord.purposes.repository import PurposeRepository
 
-            bind = (
-                self.engine.execution_options(accord_read_only=True)
-                if self.read_only
-                else self.engine
-            )
+            bind = self._read_engine() if self.read_only else self.engine
             self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
             self.org = OrgRepository(self.session)
             self.purposes = PurposeRepository(self.session)
@@ -255,6 +251,15 @@ class UnitOfWork:
         if savepoint.is_active:
             savepoint.rollback()
             del self._pending[mark:]
+
+    def _read_engine(self) -> Engine:
+        # A reader sees one snapshot throughout (an export, an audit), and on SQLite takes no
+        # write lock.
+        if self.engine.dialect.name == "postgresql":
+            return self.engine.execution_options(
+                accord_read_only=True, isolation_level="REPEATABLE READ"
+            )
+        return self.engine.execution_options(accord_read_only=True)
 
     @property
     def nested(self) -> bool:
@@ -288,6 +293,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Write the change and its events; inside another unit of work, release the savepoint."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit a change")
         with self._translate_errors():
             if self._depth > 1:
                 self.session.flush()

@@ -19,7 +19,13 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_uow(request: Request) -> UnitOfWork:
+    """A unit of work for a use case that changes something."""
     return UnitOfWork(request.app.state.engine)
+
+
+def get_read_uow(request: Request) -> UnitOfWork:
+    """A unit of work that only reads: one snapshot, and no write lock on SQLite."""
+    return UnitOfWork(request.app.state.engine, read_only=True)
 
 
 def get_signer(request: Request) -> Signer:
@@ -29,10 +35,11 @@ def get_signer(request: Request) -> Signer:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 SignerDep = Annotated[Signer, Depends(get_signer)]
 
 
-def session_person(request: Request, uow: UowDep, signer: SignerDep) -> Person | None:
+def session_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person | None:
     """The person whose session cookie this request carries, if it is valid and they are active."""
     data = signer.unsign(request.cookies.get(SESSION_COOKIE))
     if data is None or not isinstance(data.get("pid"), int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.events.domain import Event, event_hash
@@ -64,22 +64,28 @@ class EventStore:
         )
         return written
 
+    def count_after(self, event_id: int) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(events_table).where(events_table.c.id > event_id)
+            )
+            or 0
+        )
+
     def head(self) -> tuple[int, str]:
         row = self.session.execute(
             select(event_head_table.c.last_id, event_head_table.c.last_hash)
         ).one()
         return int(row.last_id), str(row.last_hash)
 
-    def scan(self, batch: int = 5000) -> Iterator[Event]:
-        """Every event in id order, read in batches."""
+    def scan(self, batch: int = 5000, *, upto: int | None = None) -> Iterator[Event]:
+        """Every event in id order (up to id `upto`), read in batches."""
         after = 0
         while True:
-            rows = self.session.execute(
-                select(events_table)
-                .where(events_table.c.id > after)
-                .order_by(events_table.c.id)
-                .limit(batch)
-            ).all()
+            query = select(events_table).where(events_table.c.id > after)
+            if upto is not None:
+                query = query.where(events_table.c.id <= upto)
+            rows = self.session.execute(query.order_by(events_table.c.id).limit(batch)).all()
             if not rows:
                 return
             for row in rows:

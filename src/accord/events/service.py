@@ -9,10 +9,20 @@ from accord.events.domain import ChainReport, Event, verify_chain
 
 
 def verify(uow: UnitOfWork) -> ChainReport:
-    """Check the whole hash chain and name the first event that breaks it."""
+    """Check the whole hash chain and name the first event that breaks it.
+
+    Give it a read-only unit of work: it then sees one snapshot even while others append.
+    """
     with uow:
         head_id, head_hash = uow.events.head()
-        return verify_chain(uow.events.scan(), head_id=head_id, head_hash=head_hash)
+        report = verify_chain(uow.events.scan(upto=head_id), head_id=head_id, head_hash=head_hash)
+        if report.ok and (extra := uow.events.count_after(head_id)):
+            return ChainReport(
+                report.checked,
+                head_id + 1,
+                f"{extra} event(s) after the last one the log's head records were added by hand",
+            )
+        return report
 
 
 def list_events(

@@ -32,8 +32,18 @@ class PartnershipRepository:
             ).first(),
         )
 
-    def get(self, key: str) -> Partnership:
-        partnership = self.find(key)
+    def get(self, key: str, *, for_update: bool = False) -> Partnership:
+        """The partnership; `for_update` locks its row until the commit (PostgreSQL), so two
+        changes of one charter (two affirmations, say) see each other instead of racing."""
+        if for_update:
+            partnership = self.session.scalars(
+                select(Partnership)
+                .where(partnerships_table.c.key == key)
+                .with_for_update(of=partnerships_table)
+                .execution_options(populate_existing=True)
+            ).first()
+        else:
+            partnership = self.find(key)
         if partnership is None:
             raise NotFound(f"no partnership {key!r}", rule="partnership.not_found")
         return partnership

@@ -152,7 +152,7 @@ def add_party(
     """Add a team as a party (a lead of that team or of a party); the charter re-forms."""
     with uow:
         actor = uow.bind(actor)
-        partnership = uow.partnerships.get(key)
+        partnership = uow.partnerships.get(key, for_update=True)
         new_team = uow.org.team(team)
         if imported:
             ensure_admin(actor, "import partnerships")
@@ -194,7 +194,7 @@ def update_charter(
     """Edit the charter (a lead of a party); a new purpose or agreements need new affirmations."""
     with uow:
         actor = uow.bind(actor)
-        partnership = uow.partnerships.get(key)
+        partnership = uow.partnerships.get(key, for_update=True)
         _ensure_party_lead(actor, partnership, "edit the charter")
         partnership.ensure_open()
         if name is not None:
@@ -229,7 +229,7 @@ def set_contribution(
     """State what a party uniquely contributes (a lead of that party's team)."""
     with uow:
         actor = uow.bind(actor)
-        partnership = uow.partnerships.get(key)
+        partnership = uow.partnerships.get(key, for_update=True)
         party_team = uow.org.team(team)
         ensure_lead(actor, party_team, f"state the contribution of {team!r}")
         partnership.set_contribution(
@@ -267,7 +267,7 @@ def affirm(
     """
     with uow:
         actor = uow.bind(actor)
-        partnership = uow.partnerships.get(key)
+        partnership = uow.partnerships.get(key, for_update=True)
         party_team = uow.org.team(team)
         if by is not None:
             ensure_admin(actor, "replay affirmations")
@@ -305,7 +305,7 @@ def set_status(
     """Pause, resume, conclude or dissolve a partnership (a lead of a party)."""
     with uow:
         actor = uow.bind(actor)
-        partnership = uow.partnerships.get(key)
+        partnership = uow.partnerships.get(key, for_update=True)
         if imported:
             ensure_admin(actor, "import partnerships")
         else:

@@ -22,8 +22,14 @@ class PurposeRepository:
     def find(self, key: str) -> Purpose | None:
         return self.session.scalars(select(Purpose).where(purposes_table.c.key == key)).first()
 
-    def get(self, key: str) -> Purpose:
-        purpose = self.find(key)
+    def get(self, key: str, *, for_update: bool = False) -> Purpose:
+        """The purpose; `for_update` locks its row until the commit (PostgreSQL)."""
+        query = select(Purpose).where(purposes_table.c.key == key)
+        if for_update:
+            query = query.with_for_update(of=purposes_table).execution_options(
+                populate_existing=True
+            )
+        purpose = self.session.scalars(query).first()
         if purpose is None:
             raise NotFound(f"no purpose {key!r}", rule="purpose.not_found")
         return purpose

@@ -85,13 +85,21 @@ def update_purpose(
     """Edit a purpose (any member)."""
     with uow:
         actor = uow.bind(actor)
-        purpose = uow.purposes.get(key)
+        purpose = uow.purposes.get(key, for_update=True)
         _ensure_editor(actor)
         if title is not None:
             purpose.title = check_text(title, "purpose title")
         if statement is not None:
             purpose.statement = check_text(statement, "statement", max_length=4000, required=False)
         if sponsor is not _UNSET:
+            may_hand_over = actor is purpose.sponsor or (
+                purpose.sponsor is None and actor is purpose.created_by
+            )
+            if not (is_admin(actor) or may_hand_over):
+                raise Forbidden(
+                    f"only the sponsor of purpose {key!r} or an admin may change its sponsor",
+                    rule="permission.purpose_sponsor",
+                )
             purpose.sponsor = uow.org.person(sponsor) if sponsor else None
         if target_date is not _UNSET:
             purpose.target_date = target_date
@@ -108,7 +116,7 @@ def set_status(uow: UnitOfWork, actor: Actor, key: str, status: PurposeStatus | 
     """Activate, achieve, abandon or reopen a purpose (its sponsor or an admin)."""
     with uow:
         actor = uow.bind(actor)
-        purpose = uow.purposes.get(key)
+        purpose = uow.purposes.get(key, for_update=True)
         if not is_admin(actor):
             person = ensure_can_write(actor)
             if person is not purpose.sponsor:
@@ -143,7 +151,7 @@ def add_measure(
     """Add a key result to a purpose (any member)."""
     with uow:
         actor = uow.bind(actor)
-        purpose = uow.purposes.get(key)
+        purpose = uow.purposes.get(key, for_update=True)
         _ensure_editor(actor)
         measure = Measure(
             name=check_text(name, "measure name"),
@@ -183,7 +191,7 @@ def update_measure(
     """Record a measure's new value (the sponsor, or a lead of a team partnering on the purpose)."""
     with uow:
         actor = uow.bind(actor)
-        purpose = uow.purposes.get(key)
+        purpose = uow.purposes.get(key, for_update=True)
         measure = purpose.measure(name)
         person = actor if isinstance(actor, Person) else None
         if not is_admin(actor):

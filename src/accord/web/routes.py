@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from accord.api.deps import SessionPerson, SignerDep, UowDep, get_uow
+from accord.api.deps import ReadUowDep, SessionPerson, SignerDep
 from accord.commitments import service as commitments
 from accord.org import service as org
 from accord.partnerships import service as partnerships
@@ -40,7 +40,7 @@ def sign_in_page(request: Request, person: SessionPerson) -> Response:
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in(
     request: Request,
-    uow: UowDep,
+    uow: ReadUowDep,
     signer: SignerDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -84,11 +84,10 @@ def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respo
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, person: SessionPerson) -> Response:
+def home(request: Request, person: SessionPerson, uow: ReadUowDep) -> Response:
     """My desk: what my teams must answer, deliver and accept, and our partnerships."""
     if person is None:
         return RedirectResponse("/sign-in", status_code=303)
-    uow = get_uow(request)
     my_desk = commitments.desk(uow, person)
     views = {
         view.partnership.key: view

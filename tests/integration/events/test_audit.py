@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from accord.commitments import service as commitments
+from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import event_hash
 from accord.events.orm import events_table
@@ -211,3 +212,25 @@ def test_odd_times_texts_and_numbers_verify_after_the_round_trip_through_the_dat
     [first, *_] = events_after(uow)
     assert first.at.microsecond == 123_457
     assert events_after(uow)[-1].payload["baseline"] == 0.1 + 0.2
+
+
+def test_an_event_added_by_hand_after_the_head_is_detected(engine, uow, log):
+    last = rows(engine)[log]
+    forged = {name: getattr(last, name) for name in COLUMNS}
+    forged.update(id=log + 1, prev_hash=last.hash, type="team.created")
+    with engine.begin() as connection:
+        connection.execute(events_table.insert().values(**forged))
+
+    report = events.verify(uow)
+
+    assert not report.ok
+    assert report.first_bad_id == log + 1
+
+
+def test_a_read_only_audit_sees_one_snapshot(engine, make_uow, log):
+    reader = UnitOfWork(engine, read_only=True)
+    with reader:
+        head_id, _ = reader.events.head()
+        make_team(make_uow(), "late-comers")  # appended while the audit reads
+        assert reader.events.count_after(head_id) == 0
+    assert events.verify(make_uow()).ok
