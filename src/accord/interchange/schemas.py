@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from accord.commitments.domain import Move, Reliance
 from accord.events.domain import iso
@@ -27,7 +35,8 @@ Email = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance
 
 
 class Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # texts are compared as the services store them: without surrounding white space
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class TeamDoc(Doc):
@@ -70,6 +79,14 @@ class MeasureDoc(Doc):
     updates: Annotated[list[MeasureUpdateDoc], BeforeValidator(_none_to_list)] = Field(
         default_factory=list
     )
+
+    @model_validator(mode="after")
+    def _current_from_history(self) -> Self:
+        """An omitted `current` is the last update's value, or else the baseline."""
+        if self.current is None:
+            value = self.updates[-1].value if self.updates else self.baseline
+            object.__setattr__(self, "current", value)
+        return self
 
 
 class PurposeDoc(Doc):

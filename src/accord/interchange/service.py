@@ -34,7 +34,7 @@ from accord.interchange.schemas import (
     dump,
 )
 from accord.org import service as org
-from accord.org.domain import Actor, Person, Team, ensure_admin
+from accord.org.domain import Actor, GlobalRole, Person, Team, ensure_admin
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Partnership
 from accord.purposes import service as purposes
@@ -123,6 +123,9 @@ class _Replay:
         self.report = ImportReport()
         self.later_updates: list[tuple[str, str, MeasureDoc]] = []
         self.later_departures: list[tuple[datetime, str, str, str]] = []
+        self.later_accounts: list[tuple[str, PersonDoc]] = []
+        # (person, team) -> when that membership ended (None: it goes on), from the document
+        self.tenure: dict[tuple[str, str], datetime | None] = {}
 
     @contextmanager
     def at(self, path: str) -> Iterator[None]:
@@ -216,11 +219,13 @@ class _Replay:
             if self.existing("people", index, normalized, person_doc(person) if person else None):
                 continue
             with self.at(path):
+                # a viewer or a deactivated person acted before; they become so after the replay
+                first_role = GlobalRole.MEMBER if doc.role == GlobalRole.VIEWER else doc.role
                 org.create_person(
-                    self.uow, self.actor, email=doc.email, name=doc.name, role=doc.role
+                    self.uow, self.actor, email=doc.email, name=doc.name, role=first_role
                 )
-                if not doc.active:
-                    org.update_person(self.uow, self.actor, doc.email, active=False)
+                if first_role != doc.role or not doc.active:
+                    self.later_accounts.append((path, doc))
                 self.report.created["people"] += 1
                 for m_index, membership in enumerate(doc.memberships):
                     if self.uow.org.find_team(membership.team) is None:
@@ -235,6 +240,7 @@ class _Replay:
                         org.set_membership(
                             self.uow, self.actor, membership.team, doc.email, membership.role
                         )
+                    self.tenure[(doc.email, membership.team)] = membership.left_at
                     if membership.left_at is not None:
                         self.later_departures.append(
                             (
@@ -297,20 +303,40 @@ class _Replay:
         for key, path, doc in self.later_updates:
             for u_index, update in enumerate(doc.updates):
                 with self.at(f"{path}.updates[{u_index}]"):
-                    actor = self.person(update.by) if update.by else self.actor
                     purposes.update_measure(
                         self.uow,
-                        actor,
+                        self.actor,
                         key,
                         doc.name,
                         value=update.value,
                         note=update.note,
                         at=update.at,
+                        by=update.by,
                     )
             if doc.current is not None and doc.current != doc.updates[-1].value:
                 self.problems.append(
                     Problem(f"{path}.current", "differs from the value of the last update")
                 )
+
+    def accounts(self) -> None:
+        """Viewer roles and deactivations, applied once the history is replayed."""
+        for path, doc in self.later_accounts:
+            with self.at(path):
+                org.update_person(self.uow, self.actor, doc.email, role=doc.role, active=doc.active)
+
+    def left_before(self, email: str, teams: Sequence[str], at: datetime) -> str | None:
+        """Why `email` could not act for `teams` at `at`: every membership had ended by then."""
+        ended = [
+            (team, left)
+            for team in teams
+            if (email, team) in self.tenure
+            for left in [self.tenure[(email, team)]]
+        ]
+        if ended and all(left is not None and left < at for _, left in ended):
+            return "; ".join(
+                f"{email} had left {team!r} on {iso(left)}" for team, left in ended if left
+            )
+        return None
 
     def departures(self) -> None:
         """Memberships that ended, ended last: their moves were made while they were members."""
@@ -368,10 +394,15 @@ class _Replay:
                 )
                 for p_index, party in affirmed:
                     party_path = f"{path}.parties[{p_index}]"
+                    assert party.affirmed_by is not None  # only affirmed parties are listed
                     if party.affirmed_at is None:
                         self.problems.append(
                             Problem(f"{party_path}.affirmed_at", "is needed with affirmed_by")
                         )
+                        continue
+                    gone = self.left_before(party.affirmed_by, (party.team,), party.affirmed_at)
+                    if gone is not None:
+                        self.problems.append(Problem(f"{party_path}.affirmed_by", gone))
                         continue
                     with self.at(party_path):
                         partnerships.affirm(
@@ -420,6 +451,10 @@ class _Replay:
                 self.problems.append(
                     Problem(f"{step_path}.at", "goes back in time from the move before")
                 )
+                return
+            gone = self.left_before(step.by, (doc.requester, doc.performer), step.at)
+            if gone is not None:
+                self.problems.append(Problem(f"{step_path}.by", gone))
                 return
             before = len(self.problems)
             with self.at(step_path):
@@ -495,6 +530,7 @@ def import_document(uow: UnitOfWork, actor: Actor, data: Any) -> ImportReport:
         replay.measure_updates()
         replay.commitments(document.commitments)
         replay.departures()
+        replay.accounts()
         for index, doc in enumerate(document.partnerships):
             if doc.status is None:
                 continue

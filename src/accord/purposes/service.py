@@ -14,6 +14,7 @@ from accord.org.domain import (
     actor_name,
     check_text,
     choose_key,
+    ensure_admin,
     ensure_can_write,
     is_admin,
 )
@@ -187,14 +188,22 @@ def update_measure(
     value: float,
     note: str = "",
     at: datetime | None = None,
+    by: str | None = None,
 ) -> MeasureUpdate:
-    """Record a measure's new value (the sponsor, or a lead of a team partnering on the purpose)."""
+    """Record a measure's new value (the sponsor, or a lead of a team partnering on the purpose).
+
+    On import an admin replays an update made earlier `by` someone, whose role may have changed
+    since.
+    """
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
         measure = purpose.measure(name)
         person = actor if isinstance(actor, Person) else None
-        if not is_admin(actor):
+        if by is not None:
+            ensure_admin(actor, "replay measure updates")
+            person = uow.org.person(by)
+        elif not is_admin(actor):
             person = ensure_can_write(actor)
             partner_leads = {
                 id(lead)
@@ -215,7 +224,7 @@ def update_measure(
         uow.record(
             "measure.updated",
             _subject(purpose),
-            actor_name(actor),
+            person.email if by is not None and person else actor_name(actor),
             when,
             {"name": measure.name, "value": value, "note": update.note},
         )

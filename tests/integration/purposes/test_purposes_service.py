@@ -343,3 +343,20 @@ def test_plain_members_unrelated_leads_and_viewers_may_not_update_a_measure(uow,
     [measure] = purposes.get_purpose(uow, "churn").measures
     assert (measure.current, measure.updates) == (4.0, [])
     assert last_event_id(uow) == mark
+
+
+def test_only_the_sponsor_or_an_admin_hands_a_purpose_to_another_sponsor(uow, people):
+    make_purpose(uow, people["sponsor"], key="churn", status="draft")
+    mark = last_event_id(uow)
+
+    with pytest.raises(Forbidden) as refused:
+        purposes.update_purpose(uow, people["member"], "churn", sponsor="bo@example.org")
+    with pytest.raises(Forbidden):
+        purposes.set_status(uow, people["member"], "churn", "abandoned")
+
+    assert refused.value.rule == "permission.purpose_sponsor"
+    assert purposes.get_purpose(uow, "churn").sponsor.email == "ceo@example.org"
+    assert last_event_id(uow) == mark
+    purposes.update_purpose(uow, people["sponsor"], "churn", sponsor="bo@example.org")
+    purposes.set_status(uow, people["member"], "churn", "active")
+    assert purposes.get_purpose(uow, "churn").status.value == "active"
