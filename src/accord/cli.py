@@ -126,7 +126,10 @@ def export(
         if file is None or str(file) == "-":
             sys.stdout.write(text)
         else:
-            file.write_text(text, encoding="utf-8")
+            try:
+                file.write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise Failed(f"cannot write {file}: {error.strerror}") from None
             say(f"wrote {file}")
 
 
@@ -272,9 +275,12 @@ def audit_verify() -> None:
 
 def _read_json(file: Path) -> Any:
     try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        text = raw.decode("utf-8-sig")
     except OSError as error:
         raise Failed(f"cannot read {file}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise Failed(f"{file} is not UTF-8 text (byte {error.start} cannot be read)") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -303,3 +303,25 @@ def test_demo_fills_its_own_file_and_its_log_verifies(tmp_path):
     exported = json.loads(run("export", db=demo_db, cwd=tmp_path).stdout)
     assert len(exported["teams"]) >= 10
     assert len(exported["commitments"]) >= 100
+
+
+def test_a_file_that_is_not_utf8_is_refused_cleanly(accord):
+    path = accord.directory / "latin1.json"
+    path.write_bytes(json.dumps(DOCUMENT).replace("Ana Lima", "Ana Lïma").encode("latin-1"))
+
+    assert "is not UTF-8 text" in accord.refused("import", str(path))
+
+
+def test_a_utf8_file_with_a_byte_order_mark_imports(accord):
+    path = accord.directory / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(DOCUMENT).encode())
+
+    accord.ok("import", str(path))
+
+    assert accord.event_count() > 0
+
+
+def test_export_into_a_missing_folder_is_refused_cleanly(accord):
+    message = accord.refused("export", str(accord.directory / "no-such-folder" / "out.json"))
+
+    assert message.startswith("error: cannot write")

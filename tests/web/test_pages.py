@@ -149,3 +149,51 @@ def test_openapi_document_is_served(client: httpx.Client) -> None:
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "Accord"
+
+
+def test_an_old_session_cookie_is_over_after_sign_out(
+    client: httpx.Client, organization: str
+) -> None:
+    sign_in(client, organization, PASSWORD)
+    old = client.cookies[SESSION_COOKIE]
+    client.post("/sign-out", data={"csrf_token": client.cookies[CSRF_COOKIE]})
+
+    client.cookies.set(SESSION_COOKIE, old)
+
+    assert client.get("/").status_code == 303
+
+
+def test_a_forged_sign_out_signs_nobody_out(client: httpx.Client, organization: str) -> None:
+    sign_in(client, organization, PASSWORD)
+
+    response = client.post("/sign-out", data={"csrf_token": "not-the-token"})
+
+    assert response.headers["location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_a_new_password_ends_open_sessions(
+    client: httpx.Client, organization: str, sqlite_engine: Engine
+) -> None:
+    sign_in(client, organization, PASSWORD)
+    assert client.get("/").status_code == 200
+
+    org.set_password(UnitOfWork(sqlite_engine), Operator(), organization, "another password")
+
+    assert client.get("/").status_code == 303
+
+
+@pytest.mark.parametrize("cookie", ["abc.é", "é", "x" * 5000])
+def test_garbage_session_cookies_are_no_session(client: httpx.Client, cookie: str) -> None:
+    response = client.get("/", headers={"Cookie": f"{SESSION_COOKIE}={cookie}".encode()})
+    assert response.status_code == 303
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_crash(
+    client: httpx.Client, organization: str
+) -> None:
+    client.get("/sign-in")
+    response = client.post(
+        "/sign-in", data={"email": organization, "password": PASSWORD, "csrf_token": "é"}
+    )
+    assert response.status_code == 403

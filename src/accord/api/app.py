@@ -16,22 +16,13 @@ from sqlalchemy import text
 import accord
 import accord.models
 from accord.api import errors
+from accord.api.errors import SECURITY_HEADERS
 from accord.config import Settings
 from accord.db import make_engine
 from accord.web.session import Signer
 
 log = logging.getLogger("accord")
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

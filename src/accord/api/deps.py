@@ -44,7 +44,10 @@ def session_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Pers
     data = signer.unsign(request.cookies.get(SESSION_COOKIE))
     if data is None or not isinstance(data.get("pid"), int):
         return None
-    return org.person_by_id(uow, data["pid"])
+    person = org.person_by_id(uow, data["pid"])
+    if person is None or data.get("e") != person.session_epoch:
+        return None  # signed out everywhere, or the password changed, since
+    return person
 
 
 SessionPerson = Annotated[Person | None, Depends(session_person)]

@@ -122,6 +122,7 @@ class Person:
     password_hash: str | None = None
     active: bool = True
     memberships: list[Membership] = field(default_factory=list, repr=False)
+    session_epoch: int = 0  # sessions signed with an older epoch are over
     id: int | None = None
 
     @property

@@ -39,6 +39,7 @@ people_table = Table(
     Column("role", enum_type(GlobalRole, "global_role"), nullable=False),
     Column("password_hash", String(200), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
+    Column("session_epoch", Integer, nullable=False, default=0),
 )
 
 memberships_table = Table(

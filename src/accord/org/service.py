@@ -232,9 +232,21 @@ def set_passwords(uow: UnitOfWork, actor: Actor, emails: Sequence[str], password
         password_hash = hash_password(password)
         for person in people:
             person.password_hash = password_hash
+            person.session_epoch += 1  # a new password ends every open session
             uow.record(
                 "person.password_set", f"person:{person.email}", actor_name(actor), uow.now()
             )
+        uow.commit()
+
+
+def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
+    """Sign a person out everywhere: every session cookie given to them so far stops working."""
+    with uow:
+        person = uow.bind(actor)
+        if not isinstance(person, Person):
+            return
+        person.session_epoch += 1
+        uow.record("person.signed_out", f"person:{person.email}", person.email, uow.now())
         uow.commit()
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from accord.api.deps import ReadUowDep, SessionPerson, SignerDep
+from accord.api.deps import ReadUowDep, SessionPerson, SignerDep, UowDep
 from accord.commitments import service as commitments
 from accord.org import service as org
 from accord.partnerships import service as partnerships
@@ -65,7 +65,7 @@ def sign_in(
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        signer.session(person.id),
+        signer.session(person.id, person.session_epoch),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
@@ -75,11 +75,19 @@ def sign_in(
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """End the session."""
+def sign_out(
+    request: Request,
+    person: SessionPerson,
+    uow: UowDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """End the person's sessions, on this device and every other."""
+    if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
+        return RedirectResponse("/", status_code=303)  # a forged sign-out changes nothing
+    if person is not None:
+        org.end_sessions(uow, person)
     response = RedirectResponse("/sign-in", status_code=303)
-    if csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
-        response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE)
     return response
 
 

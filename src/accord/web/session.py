@@ -27,7 +27,7 @@ class Signer:
         if not token or "." not in token:
             return None
         body, mac = token.rsplit(".", 1)
-        if not hmac.compare_digest(mac, self._mac(body)):
+        if not hmac.compare_digest(mac.encode(errors="replace"), self._mac(body).encode()):
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(body.encode()))
@@ -37,9 +37,14 @@ class Signer:
             return None
         return data
 
-    def session(self, person_id: int) -> str:
+    def session(self, person_id: int, epoch: int) -> str:
         return self.sign(
-            {"pid": person_id, "exp": int(time.time()) + SESSION_SECONDS, "n": secrets.token_hex(8)}
+            {
+                "pid": person_id,
+                "e": epoch,
+                "exp": int(time.time()) + SESSION_SECONDS,
+                "n": secrets.token_hex(8),
+            }
         )
 
     def _mac(self, body: str) -> str:
@@ -51,4 +56,6 @@ def new_csrf_token() -> str:
 
 
 def csrf_ok(cookie: str | None, form_value: str | None) -> bool:
-    return bool(cookie) and bool(form_value) and hmac.compare_digest(str(cookie), str(form_value))
+    if not cookie or not form_value:
+        return False
+    return hmac.compare_digest(cookie.encode(errors="replace"), form_value.encode(errors="replace"))
