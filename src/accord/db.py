@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -110,6 +111,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def database_reachable(engine: Engine) -> bool:
+    """Whether a connection to the database can be opened and answers."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception:  # any failure to reach the database means "unreachable"
+        logging.getLogger("accord").exception("the database is unreachable")
+        return False
+    return True
 
 
 def _is_memory(url: str) -> bool:

@@ -11,14 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 import accord
 import accord.models
 from accord.api import errors
 from accord.api.errors import SECURITY_HEADERS
 from accord.config import Settings
-from accord.db import make_engine
+from accord.db import database_reachable, make_engine
 from accord.web.session import Signer
 
 log = logging.getLogger("accord")
@@ -65,11 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:
         """Whether the app runs and reaches its database."""
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "unavailable"
-            log.exception("health check: database unreachable")
+        if not database_reachable(engine):
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.db import UnitOfWork
+from accord.db import UnitOfWork, make_engine, migrate
 from factories import chain_ok
 
 
@@ -14,3 +14,12 @@ from factories import chain_ok
 def _chain_still_verifies(uow: UnitOfWork) -> Iterator[None]:
     yield
     assert chain_ok(uow), "the event log no longer verifies"
+
+
+@pytest.fixture
+def other_uow(tmp_path, clock) -> Iterator[UnitOfWork]:
+    """A second, empty database (SQLite) to import exports into."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate(engine)
+    yield UnitOfWork(engine, clock=clock)
+    engine.dispose()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork, make_engine, migrate
+from accord.db import UnitOfWork
 from accord.errors import Forbidden
 from accord.interchange.service import ImportRefused, export_document, import_document
 from accord.org import service as org
@@ -33,15 +32,6 @@ SECTIONS = ("teams", "people", "purposes", "partnerships", "commitments")
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-@pytest.fixture
-def other_uow(tmp_path, clock) -> Iterator[UnitOfWork]:
-    """A second, empty database (SQLite) to import exports into."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    migrate(engine)
-    yield UnitOfWork(engine, clock=clock)
-    engine.dispose()
 
 
 @pytest.fixture

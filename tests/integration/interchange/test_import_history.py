@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork, make_engine, migrate
 from accord.errors import Forbidden
 from accord.interchange.service import ImportRefused, export_document, import_document
 from accord.org import service as org
@@ -23,15 +21,6 @@ from factories import (
     make_team,
 )
 from interchange_documents import example
-
-
-@pytest.fixture
-def fresh(tmp_path, clock) -> Iterator[UnitOfWork]:
-    """An empty database to import into."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-    migrate(engine)
-    yield UnitOfWork(engine, clock=clock)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -67,30 +56,30 @@ def acted(uow, clock):
     ids=["deactivated", "made-viewer"],
 )
 def test_people_whose_account_changed_after_they_acted_survive_a_round_trip(
-    acted, fresh, change: dict[str, Any]
+    acted, other_uow, change: dict[str, Any]
 ):
     org.update_person(acted, OPERATOR, "paul@example.org", **change)
     org.update_person(acted, OPERATOR, "rita@example.org", **change)
     exported = export_document(acted)
 
-    import_document(fresh, OPERATOR, exported)
+    import_document(other_uow, OPERATOR, exported)
 
-    assert export_document(fresh) == exported
-    with fresh:
-        paul = fresh.org.person("paul@example.org")
+    assert export_document(other_uow) == exported
+    with other_uow:
+        paul = other_uow.org.person("paul@example.org")
         assert (paul.active, paul.role.value) == (
             change.get("active", True),
             change.get("role", "member"),
         )
 
 
-def test_a_lead_demoted_after_updating_a_measure_survives_a_round_trip(acted, fresh):
+def test_a_lead_demoted_after_updating_a_measure_survives_a_round_trip(acted, other_uow):
     org.set_membership(acted, OPERATOR, "payments", "rita@example.org", "member")
     exported = export_document(acted)
 
-    import_document(fresh, OPERATOR, exported)
+    import_document(other_uow, OPERATOR, exported)
 
-    assert export_document(fresh) == exported
+    assert export_document(other_uow) == exported
     [update] = exported["purposes"][0]["measures"][0]["updates"]
     assert update["by"] == "rita@example.org"
 
@@ -103,57 +92,57 @@ def test_measure_updates_are_replayed_by_an_admin_only(acted):
         )
 
 
-def test_a_move_made_after_its_maker_left_the_team_is_refused(fresh):
+def test_a_move_made_after_its_maker_left_the_team_is_refused(other_uow):
     document = example()
     ana = document["people"][0]
     ana["memberships"][0]["left_at"] = "2026-01-10T12:00:00Z"  # before her promise on 01-11
-    mark = last_event_id(fresh)
+    mark = last_event_id(other_uow)
 
     with pytest.raises(ImportRefused) as refused:
-        import_document(fresh, OPERATOR, document)
+        import_document(other_uow, OPERATOR, document)
 
     paths = [p.path for p in refused.value.problems]
     assert paths == ["commitments[0].history[1].by"]
     assert "ana@example.org had left 'data-platform'" in refused.value.problems[0].message
-    assert last_event_id(fresh) == mark
-    assert chain_ok(fresh)
+    assert last_event_id(other_uow) == mark
+    assert chain_ok(other_uow)
 
 
-def test_an_affirmation_made_after_leaving_is_refused(fresh):
+def test_an_affirmation_made_after_leaving_is_refused(other_uow):
     document = example()
     document["people"][1]["memberships"][0]["left_at"] = "2026-01-02T00:00:00Z"
 
     with pytest.raises(ImportRefused) as refused:
-        import_document(fresh, OPERATOR, document)
+        import_document(other_uow, OPERATOR, document)
 
     assert "partnerships[0].parties[1].affirmed_by" in [p.path for p in refused.value.problems]
 
 
-def test_a_membership_that_ended_after_the_moves_is_kept(fresh):
+def test_a_membership_that_ended_after_the_moves_is_kept(other_uow):
     document = example()
     document["people"][0]["memberships"][0]["left_at"] = "2026-04-01T00:00:00Z"
 
-    import_document(fresh, OPERATOR, document)
+    import_document(other_uow, OPERATOR, document)
 
-    exported = export_document(fresh)
+    exported = export_document(other_uow)
     assert exported["people"][0]["memberships"] == [
         {"team": "data-platform", "role": "lead", "left_at": "2026-04-01T00:00:00Z"}
     ]
-    with fresh:
-        assert not fresh.org.person("ana@example.org").teams()
+    with other_uow:
+        assert not other_uow.org.person("ana@example.org").teams()
 
 
-def test_white_space_and_an_omitted_current_import_twice_unchanged(fresh):
+def test_white_space_and_an_omitted_current_import_twice_unchanged(other_uow):
     document = example()
     document["teams"][0]["name"] = "  Data Platform "
     document["partnerships"][0]["parties"][0]["contribution"] = "Customer health data  "
     del document["purposes"][0]["measures"][0]["current"]
 
-    import_document(fresh, OPERATOR, document)
-    again = import_document(fresh, OPERATOR, document)
+    import_document(other_uow, OPERATOR, document)
+    again = import_document(other_uow, OPERATOR, document)
 
     assert sum(again.created.values()) == 0
-    exported = export_document(fresh)
+    exported = export_document(other_uow)
     names = {team["slug"]: team["name"] for team in exported["teams"]}
     assert names["data-platform"] == "Data Platform"
     assert exported["purposes"][0]["measures"][0]["current"] == 4.0
