@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from accord.org.repository import OrgRepository
     from accord.partnerships.repository import PartnershipRepository
     from accord.purposes.repository import PurposeRepository
+    from accord.trust.repository import TrustStore
 
 metadata = MetaData(
     naming_convention={
@@ -211,6 +212,7 @@ class UnitOfWork:
     partnerships: PartnershipRepository
     commitments: CommitmentRepository
     events: EventStore
+    trust: TrustStore
 
     def __init__(
         self,
@@ -233,6 +235,7 @@ class UnitOfWork:
             from accord.org.repository import OrgRepository
             from accord.partnerships.repository import PartnershipRepository
             from accord.purposes.repository import PurposeRepository
+            from accord.trust.repository import TrustStore
 
             bind = self._read_engine() if self.read_only else self.engine
             self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
@@ -241,6 +244,7 @@ class UnitOfWork:
             self.partnerships = PartnershipRepository(self.session)
             self.commitments = CommitmentRepository(self.session)
             self.events = EventStore(self.session)
+            self.trust = TrustStore(self.session)
             self._pending = []
         else:
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))
@@ -314,8 +318,10 @@ class UnitOfWork:
                 return
             self.session.flush()
             if self._pending:
-                self.events.append(self._pending)
+                written = self.events.append(self._pending)
                 self._pending = []
+                # trust is kept up to date in the same transaction, in log order
+                self.trust.project(written)
             self.session.commit()
 
     def rollback(self) -> None:

@@ -5,5 +5,13 @@ from accord.events import orm as events_orm
 from accord.org import orm as org_orm
 from accord.partnerships import orm as partnerships_orm
 from accord.purposes import orm as purposes_orm
+from accord.trust import orm as trust_orm
 
-__all__ = ["commitments_orm", "events_orm", "org_orm", "partnerships_orm", "purposes_orm"]
+__all__ = [
+    "commitments_orm",
+    "events_orm",
+    "org_orm",
+    "partnerships_orm",
+    "purposes_orm",
+    "trust_orm",
+]

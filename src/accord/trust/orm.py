@@ -1,0 +1,84 @@
+"""Stored trust: decayed evidence sums scaled to a reference time, and the open commitments.
+
+`trust_pairs` holds finished evidence per (requester, performer), `trust_state` the whole
+organization's and the bookkeeping, `trust_tracks` what trust needs of every open commitment
+(overdue evidence is added at read time from these, since it grows without any move).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table
+
+from accord.db import UTCDateTime, metadata
+
+EVIDENCE_COLUMNS = (
+    "ability_r",
+    "ability_s",
+    "integrity_r",
+    "integrity_s",
+    "value_r",
+    "value_s",
+)
+
+
+def _evidence_columns() -> list[Column[float]]:
+    return [Column(name, Float, nullable=False, default=0.0) for name in EVIDENCE_COLUMNS]
+
+
+trust_state_table = Table(
+    "trust_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("reference", UTCDateTime(), nullable=False),
+    Column("half_life_days", Float, nullable=False),
+    Column("built", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("latest_at", UTCDateTime(), nullable=True),
+    *_evidence_columns(),
+)
+
+trust_pairs_table = Table(
+    "trust_pairs",
+    metadata,
+    Column(
+        "requester_id",
+        Integer,
+        ForeignKey("teams.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column(
+        "performer_id",
+        Integer,
+        ForeignKey("teams.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    *_evidence_columns(),
+    Index("ix_trust_pairs_performer", "performer_id"),
+)
+
+trust_tracks_table = Table(
+    "trust_tracks",
+    metadata,
+    Column(
+        "commitment_id",
+        Integer,
+        ForeignKey("commitments.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("key", String(100), nullable=False, unique=True),
+    Column("requester_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("performer_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("due", UTCDateTime(), nullable=False),
+    # 2 ** ((due - reference) / H): an overdue commitment's evidence, summed in SQL
+    Column("due_weight", Float, nullable=False),
+    Column("notice", Boolean, nullable=False),
+    Column("reliance", String(20), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("promised_at", UTCDateTime(), nullable=True),
+    Index("ix_trust_tracks_due", "due"),
+    Index("ix_trust_tracks_performer_due", "performer_id", "due"),
+)

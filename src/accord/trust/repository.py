@@ -1,0 +1,420 @@
+"""Stored trust: the upkeep that folds each commit's events into the sums, and the reads.
+
+Never commits. Sums are scaled to `trust_state.reference`: a read multiplies them by
+2 ** (-(T - reference) / H), which makes decay exact without touching old rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.commitments.orm import commitments_table
+from accord.events.orm import events_table
+from accord.org.orm import teams_table
+from accord.trust.domain import COMMITTED, FINAL, Track, commitment_key
+from accord.trust.model import Evidence, days_between, scaled_weight
+from accord.trust.orm import (
+    EVIDENCE_COLUMNS,
+    trust_pairs_table,
+    trust_state_table,
+    trust_tracks_table,
+)
+
+if TYPE_CHECKING:
+    from accord.events.domain import Event
+
+log = logging.getLogger("accord.trust")
+Pair = tuple[int, int]
+# Sums are rebased before a weight 2 ** x passes 2 ** MAX_EXPONENT (floats end near 2 ** 1024).
+MAX_EXPONENT = 500.0
+CHUNK = 500
+S = trust_state_table.c
+P = trust_pairs_table.c
+T = trust_tracks_table.c
+
+
+@dataclass
+class StoredState:
+    reference: datetime
+    half_life_days: float
+    built: bool
+    version: int
+    latest_at: datetime | None
+    org: list[float]
+
+
+def _evidence(values: Iterable[Any]) -> Evidence:
+    return Evidence(*(float(v or 0.0) for v in values))
+
+
+def _track(row: Row[Any]) -> Track:
+    return Track(
+        key=row.key,
+        requester=row.requester_id,
+        performer=row.performer_id,
+        state=row.state,
+        due=row.due,
+        reliance=row.reliance,
+        notice=bool(row.notice),
+        delivered_at=row.delivered_at,
+        promised_at=row.promised_at,
+    )
+
+
+def track_row(
+    track: Track, commitment_id: int, reference: datetime, half_life: float
+) -> dict[str, Any]:
+    return {
+        "commitment_id": commitment_id,
+        "key": track.key,
+        "requester_id": track.requester,
+        "performer_id": track.performer,
+        "state": track.state,
+        "due": track.due,
+        "due_weight": scaled_weight(track.due, reference, half_life),
+        "notice": track.notice,
+        "reliance": track.reliance,
+        "delivered_at": track.delivered_at,
+        "promised_at": track.promised_at,
+    }
+
+
+class TrustStore:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def state(self, *, for_update: bool = False) -> StoredState:
+        query = select(trust_state_table).where(S.id == 1)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).one()
+        return StoredState(
+            reference=row.reference,
+            half_life_days=float(row.half_life_days),
+            built=bool(row.built),
+            version=int(row.version),
+            latest_at=row.latest_at,
+            org=[float(getattr(row, name)) for name in EVIDENCE_COLUMNS],
+        )
+
+    def project(self, events: Sequence[Event]) -> None:
+        """Fold the commitment events of one commit into the stored sums (same transaction)."""
+        moves = [
+            (e, key) for e in events if (key := commitment_key(e.subject)) and "move" in e.payload
+        ]
+        if not moves:
+            return
+        state = self.state(for_update=True)
+        if not state.built:
+            return
+        keys = {key for _, key in moves}
+        tracks = self._tracks(keys)
+        known = set(tracks)
+        new_keys = {key for e, key in moves if e.payload["move"] == "request"}
+        ids = self.commitment_ids_of(new_keys) if new_keys else {}
+        slugs = {
+            e.payload[side]
+            for e, _ in moves
+            if e.payload["move"] == "request"
+            for side in ("requester", "performer")
+        }
+        team_ids = self._team_ids(slugs) if slugs else {}
+        pairs: dict[Pair, list[float]] = {}
+        stored_pairs: set[Pair] = set()
+        latest = state.latest_at
+        top = max(e.at for e, _ in moves)
+        if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
+            self._rebase(state, top)
+        for event, key in moves:
+            payload = event.payload
+            latest = event.at if latest is None or event.at > latest else latest
+            if payload["move"] == "request":
+                tracks[key] = Track.open(
+                    key, team_ids[payload["requester"]], team_ids[payload["performer"]], payload
+                )
+                continue
+            track = tracks.get(key)
+            if track is None:
+                log.warning("trust: no track for commitment %r; run `accord trust rebuild`", key)
+                self.session.execute(update(trust_state_table).where(S.id == 1).values(built=False))
+                return
+            outcome = track.advance(event.at, payload)
+            if outcome is None:
+                continue
+            pair = (int(track.requester), int(track.performer))
+            if pair not in pairs:
+                loaded = self._pair(pair)
+                if loaded is not None:
+                    stored_pairs.add(pair)
+                pairs[pair] = loaded or [0.0] * 6
+            weight = scaled_weight(outcome.at, state.reference, state.half_life_days)
+            for i, value in enumerate(outcome.evidence(weight).as_tuple()):
+                pairs[pair][i] += value
+                state.org[i] += value
+        self._write_tracks(tracks, known, ids, state)
+        for pair, sums in pairs.items():
+            values = dict(zip(EVIDENCE_COLUMNS, sums, strict=True))
+            if pair in stored_pairs:
+                self.session.execute(
+                    update(trust_pairs_table)
+                    .where(P.requester_id == pair[0], P.performer_id == pair[1])
+                    .values(**values)
+                )
+            else:
+                self.session.execute(
+                    insert(trust_pairs_table).values(
+                        requester_id=pair[0], performer_id=pair[1], **values
+                    )
+                )
+        self.session.execute(
+            update(trust_state_table)
+            .where(S.id == 1)
+            .values(
+                version=state.version + 1,
+                latest_at=latest,
+                **dict(zip(EVIDENCE_COLUMNS, state.org, strict=True)),
+            )
+        )
+
+    def _write_tracks(
+        self,
+        tracks: dict[str, Track],
+        known: set[str],
+        ids: dict[str, int],
+        state: StoredState,
+    ) -> None:
+        gone = [key for key, track in tracks.items() if key in known and track.state in FINAL]
+        for chunk in _chunks(gone):
+            self.session.execute(delete(trust_tracks_table).where(T.key.in_(chunk)))
+        rows = [
+            track_row(track, ids[key], state.reference, state.half_life_days)
+            for key, track in tracks.items()
+            if key not in known and track.state not in FINAL
+        ]
+        if rows:
+            self.session.execute(insert(trust_tracks_table), rows)
+        changed = [
+            track_row(track, 0, state.reference, state.half_life_days)
+            for key, track in tracks.items()
+            if key in known and track.state not in FINAL
+        ]
+        if changed:
+            for row in changed:
+                row["k"] = row.pop("key")
+                del row["commitment_id"], row["requester_id"], row["performer_id"]
+            self.session.execute(
+                update(trust_tracks_table).where(T.key == bindparam("k")),
+                changed,
+                execution_options={"synchronize_session": False},
+            )
+
+    def _tracks(self, keys: set[str]) -> dict[str, Track]:
+        found: dict[str, Track] = {}
+        for chunk in _chunks(sorted(keys)):
+            for row in self.session.execute(select(trust_tracks_table).where(T.key.in_(chunk))):
+                found[row.key] = _track(row)
+        return found
+
+    def commitment_ids_of(self, keys: set[str]) -> dict[str, int]:
+        c = commitments_table.c
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(keys)):
+            for key, id_ in self.session.execute(select(c.key, c.id).where(c.key.in_(chunk))):
+                found[key] = int(id_)
+        return found
+
+    def _team_ids(self, slugs: set[str]) -> dict[str, int]:
+        t = teams_table.c
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(slugs)):
+            for slug, id_ in self.session.execute(select(t.slug, t.id).where(t.slug.in_(chunk))):
+                found[slug] = int(id_)
+        return found
+
+    def _pair(self, pair: Pair) -> list[float] | None:
+        row = self.session.execute(
+            select(*(P[name] for name in EVIDENCE_COLUMNS)).where(
+                P.requester_id == pair[0], P.performer_id == pair[1]
+            )
+        ).first()
+        return [float(v) for v in row] if row is not None else None
+
+    def _rebase(self, state: StoredState, reference: datetime) -> None:
+        """Move the reference time forward, scaling every stored sum to match (rare)."""
+        factor = 2.0 ** (-days_between(state.reference, reference) / state.half_life_days)
+        self.session.execute(
+            update(trust_pairs_table).values(
+                **{name: P[name] * factor for name in EVIDENCE_COLUMNS}
+            )
+        )
+        self.session.execute(update(trust_tracks_table).values(due_weight=T.due_weight * factor))
+        state.org = [value * factor for value in state.org]
+        state.reference = reference
+        self.session.execute(update(trust_state_table).where(S.id == 1).values(reference=reference))
+
+    def replace(
+        self,
+        *,
+        reference: datetime,
+        half_life_days: float,
+        org: Evidence,
+        pairs: dict[Pair, Evidence],
+        tracks: Sequence[dict[str, Any]],
+        latest_at: datetime | None,
+    ) -> None:
+        """Replace every stored sum (a rebuild), marking the store built."""
+        self.session.execute(delete(trust_tracks_table))
+        self.session.execute(delete(trust_pairs_table))
+        rows = [
+            {
+                "requester_id": r,
+                "performer_id": p,
+                **dict(zip(EVIDENCE_COLUMNS, e.as_tuple(), strict=True)),
+            }
+            for (r, p), e in pairs.items()
+        ]
+        for chunk in _chunks(rows, 5000):
+            self.session.execute(insert(trust_pairs_table), chunk)
+        for chunk in _chunks(list(tracks), 5000):
+            self.session.execute(insert(trust_tracks_table), chunk)
+        version = self.session.scalar(select(S.version).where(S.id == 1)) or 0
+        self.session.execute(
+            update(trust_state_table)
+            .where(S.id == 1)
+            .values(
+                reference=reference,
+                half_life_days=half_life_days,
+                built=True,
+                version=int(version) + 1,
+                latest_at=latest_at,
+                **dict(zip(EVIDENCE_COLUMNS, org.as_tuple(), strict=True)),
+            )
+        )
+
+    def pair_sums(self, requester: int, performer: int) -> Evidence:
+        row = self._pair((requester, performer))
+        return Evidence(*row) if row else Evidence()
+
+    def team_sums(self, performer: int) -> Evidence:
+        row = self.session.execute(
+            select(*(func.sum(P[name]) for name in EVIDENCE_COLUMNS)).where(
+                P.performer_id == performer
+            )
+        ).one()
+        return _evidence(row)
+
+    def overdue(
+        self, moment: datetime, *, performer: int | None = None, requester: int | None = None
+    ) -> Evidence:
+        """Scaled evidence of the open commitments overdue at `moment` (counted at their due)."""
+        return self.overdue_counted(moment, performer=performer, requester=requester)[0]
+
+    def overdue_counted(
+        self, moment: datetime, *, performer: int | None = None, requester: int | None = None
+    ) -> tuple[Evidence, tuple[int, float]]:
+        """The overdue evidence, and (how many, total weight): what the network depends on."""
+        query = (
+            select(T.notice, func.count(), func.sum(T.due_weight))
+            .where(T.due < moment, T.state.in_(sorted(COMMITTED)))
+            .group_by(T.notice)
+        )
+        if performer is not None:
+            query = query.where(T.performer_id == performer)
+        if requester is not None:
+            query = query.where(T.requester_id == requester)
+        total = Evidence()
+        count, weights = 0, 0.0
+        for notice, number, weight in self.session.execute(query):
+            w = float(weight or 0.0)
+            count, weights = count + int(number), weights + w
+            # always a failure of ability; of integrity only without notice
+            total = total + (Evidence(0.0, w, w, 0.0) if notice else Evidence(0.0, w, 0.0, w))
+        return total, (count, weights)
+
+    def local_trust(self, moment: datetime) -> Iterator[tuple[int, int, float]]:
+        """(requester, performer, r - s) of ability and integrity, scaled, for EigenTrust."""
+        overdue: dict[Pair, float] = {}
+        query = (
+            select(T.requester_id, T.performer_id, T.notice, func.sum(T.due_weight))
+            .where(T.due < moment, T.state.in_(sorted(COMMITTED)))
+            .group_by(T.requester_id, T.performer_id, T.notice)
+        )
+        for requester, performer, notice, weight in self.session.execute(query):
+            # an overdue commitment is negative ability, and negative integrity without notice
+            delta = 0.0 if notice else -2.0 * float(weight)
+            overdue[(requester, performer)] = overdue.get((requester, performer), 0.0) + delta
+        rows = self.session.execute(
+            select(
+                P.requester_id,
+                P.performer_id,
+                P.ability_r + P.integrity_r - P.ability_s - P.integrity_s,
+            )
+        )
+        for requester, performer, local in rows:
+            yield requester, performer, float(local) + overdue.pop((requester, performer), 0.0)
+        for (requester, performer), local in overdue.items():
+            yield requester, performer, local
+
+    def given(self, requester: int, performer: int) -> list[str]:
+        """The reliance of each open commitment of the pair."""
+        return list(
+            self.session.scalars(
+                select(T.reliance).where(T.performer_id == performer, T.requester_id == requester)
+            )
+        )
+
+    def team_signature(self) -> tuple[int, int]:
+        """(count, largest id) of teams: changes whenever a team is added or removed."""
+        t = teams_table.c
+        row = self.session.execute(select(func.count(), func.max(t.id))).one()
+        return int(row[0]), int(row[1] or 0)
+
+    def team_ids(self) -> list[int]:
+        t = teams_table.c
+        return [int(i) for i in self.session.scalars(select(t.id).order_by(t.id))]
+
+    def count_commitment_events(self) -> int:
+        e = events_table.c
+        return int(
+            self.session.scalar(
+                select(func.count()).where(e.subject >= "commitment:", e.subject < "commitment;")
+            )
+            or 0
+        )
+
+    def commitment_events(
+        self, *, upto: datetime | None = None, batch: int = 20_000
+    ) -> Iterator[tuple[datetime, str, dict[str, Any]]]:
+        """Every commitment event (at, subject, payload) in log order, read in batches."""
+        e = events_table.c
+        after = 0
+        while True:
+            query = (
+                select(e.id, e.at, e.subject, e.payload)
+                .where(
+                    e.id > after,
+                    and_(e.subject >= "commitment:", e.subject < "commitment;"),
+                )
+                .order_by(e.id)
+                .limit(batch)
+            )
+            if upto is not None:
+                query = query.where(e.at <= upto)
+            rows = self.session.execute(query).all()
+            if not rows:
+                return
+            for row in rows:
+                yield row.at, row.subject, row.payload
+            after = rows[-1].id
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,408 @@
+"""Trust through its services on SQLite and PostgreSQL: the worked example, the upkeep against
+a rebuild from the log, as-of replays, who may see what, forecasts and the backtest."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from accord.commitments import service as commitments
+from accord.commitments.domain import State
+from accord.config import Settings
+from accord.errors import Forbidden, Invalid, NotFound, RuleBroken
+from accord.trust import service as trust
+from accord.trust.domain import fold, ledger
+from accord.trust.model import Opinion, organization_rate
+from accord.trust.orm import trust_pairs_table, trust_state_table, trust_tracks_table
+from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
+
+START = datetime(2026, 6, 1, tzinfo=UTC)
+SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
+EPSILON = timedelta(microseconds=1)
+
+
+@pytest.fixture
+def org(uow):
+    """R (requester) and P (performer) in partnership `rp`; O is a third team, X an outsider."""
+    for slug in ("r", "p", "o", "x"):
+        make_team(uow, slug)
+    people = {
+        "r": make_person(uow, "rita@example.org", teams={"r": "lead"}),
+        "p": make_person(uow, "paul@example.org", teams={"p": "lead"}),
+        "o": make_person(uow, "olga@example.org", teams={"o": "lead"}),
+        "o_member": make_person(uow, "omar@example.org", teams={"o": "member"}),
+        "x": make_person(uow, "xena@example.org", teams={"x": "lead"}),
+        "admin": make_person(uow, "root@example.org", role="admin"),
+    }
+    make_partnership(
+        uow,
+        people["r"],
+        key="rp",
+        parties=[("r", "Asks"), ("p", "Delivers"), ("o", "Advises")],
+        affirmed_by=[people["r"], people["p"], people["o"]],
+    )
+    return people
+
+
+def play(uow, people, key: str, moves: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
+    for move, who, at, args in moves:
+        commitment = commitments.get_commitment(uow, key).commitment
+        commitments.move(uow, people[who], key, move, version=commitment.version, at=at, **args)
+
+
+def worked_example(uow, clock, people, *, success_age_days: float = 0) -> datetime:
+    """DESIGN §2: one accepted on time (value 5), one missed without notice; returns T."""
+    moment = START + timedelta(days=400)
+    accepted_at = moment - timedelta(days=success_age_days)
+    make_commitment(
+        uow, "rp", people["r"], "r", "p", key="good", due=accepted_at + timedelta(days=1)
+    )
+    make_commitment(uow, "rp", people["r"], "r", "p", key="bad", due=moment)
+    play(
+        uow,
+        people,
+        "good",
+        [
+            ("promise", "p", START + timedelta(days=1), {}),
+            ("report_done", "p", accepted_at - timedelta(hours=1), {}),
+            ("accept", "r", accepted_at, {"value": 5}),
+        ],
+    )
+    play(
+        uow,
+        people,
+        "bad",
+        [
+            ("promise", "p", START + timedelta(days=1), {}),
+            ("mark_missed", "r", moment + EPSILON, {}),
+        ],
+    )
+    clock.now = moment + timedelta(days=1)
+    return moment + EPSILON
+
+
+def test_worked_example_through_the_service(uow, clock, org) -> None:
+    moment = worked_example(uow, clock, org)
+    report = trust.trust_of(uow, SETTINGS, OPERATOR, "p", as_of=moment).document()
+    assert report["ability"]["expected"] == pytest.approx(0.5, abs=1e-6)
+    assert report["ability"]["uncertainty"] == pytest.approx(0.5, abs=1e-6)
+    assert report["integrity"]["expected"] == pytest.approx(0.5, abs=1e-6)
+    assert report["value"]["expected"] == pytest.approx(0.777778, abs=1e-6)
+    assert report["value"]["uncertainty"] == pytest.approx(0.666667, abs=1e-6)
+    assert report["overall"] == pytest.approx({"expected": 0.583333, "uncertainty": 0.55}, abs=1e-6)
+    assert report["as_of"] == "2027-07-06T00:00:00.000001Z"
+
+
+def test_worked_example_with_the_success_180_days_before(uow, clock, org) -> None:
+    moment = worked_example(uow, clock, org, success_age_days=180)
+    team = trust.trust_of(uow, SETTINGS, OPERATOR, "p", as_of=moment)
+    assert team.trust.ability.r == pytest.approx(0.5, abs=1e-6)
+    assert team.trust.ability.base_rate == pytest.approx(0.428571, abs=1e-6)
+    assert team.trust.ability.expected == pytest.approx(0.387755, abs=1e-6)
+    pair = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r", as_of=moment)
+    assert pair.trust.ability.expected == pytest.approx(0.379162, abs=1e-6)
+    assert pair.trust.ability.uncertainty == pytest.approx(0.842105, abs=1e-6)
+    # the good one is high reliance and done; nothing open is relied on
+    assert pair.given == 0.0
+    assert pair.gap == pytest.approx(-0.379162, abs=1e-6)
+
+
+def stored(engine) -> dict[str, Any]:
+    with engine.connect() as connection:
+        state = dict(connection.execute(select(trust_state_table)).mappings().one())
+        state.pop("version")
+        return {
+            "state": state,
+            "pairs": [
+                dict(r)
+                for r in connection.execute(
+                    select(trust_pairs_table).order_by(
+                        trust_pairs_table.c.requester_id, trust_pairs_table.c.performer_id
+                    )
+                ).mappings()
+            ],
+            "tracks": [
+                dict(r)
+                for r in connection.execute(
+                    select(trust_tracks_table).order_by(trust_tracks_table.c.commitment_id)
+                ).mappings()
+            ],
+        }
+
+
+ARGS = {
+    "decline": lambda rng, now: {"reason": "No capacity"},
+    "revoke": lambda rng, now: {"reason": "Priorities changed"},
+    "reject": lambda rng, now: {"reason": "Not what we asked"},
+    "accept": lambda rng, now: {"value": rng.randint(1, 5)},
+    "counter": lambda rng, now: {"due": now + timedelta(days=rng.randint(5, 40))},
+    "revise": lambda rng, now: {
+        "due": now + timedelta(days=rng.randint(5, 40)),
+        "reliance": rng.choice(["none", "high", "critical"]),
+    },
+    "propose_change": lambda rng, now: {"due": now + timedelta(days=rng.randint(5, 40))},
+}
+
+
+def random_history(uow, clock, people, seed: int, steps: int) -> None:
+    """Requests and random allowed moves between r, p and o over many months."""
+    rng = random.Random(seed)
+    teams = ["r", "p", "o"]
+    open_keys: list[str] = []
+    for step in range(steps):
+        clock.advance(hours=rng.randint(1, 24 * 3))
+        if not open_keys or rng.random() < 0.25:
+            requester, performer = rng.sample(teams, 2)
+            key = f"c{seed}-{step}"
+            make_commitment(
+                uow,
+                "rp",
+                people[requester],
+                requester,
+                performer,
+                key=key,
+                due=clock.now + timedelta(days=rng.randint(3, 30)),
+                reliance=rng.choice(["none", "low", "medium", "high", "critical"]),
+            )
+            open_keys.append(key)
+            continue
+        key = rng.choice(open_keys)
+        commitment = commitments.get_commitment(uow, key).commitment
+        moves = []
+        for who in (commitment.requester.slug, commitment.performer.slug):
+            moves += [
+                (m, who) for m in commitments.get_commitment(uow, key, people[who]).allowed_moves
+            ]
+        if not moves:
+            continue
+        weights = [4 if m.value in ("promise", "report_done", "accept") else 1 for m, _ in moves]
+        move, who = rng.choices(moves, weights)[0]
+        args = ARGS.get(move.value, lambda rng, now: {})(rng, clock.now)
+        try:
+            commitments.move(uow, people[who], key, move, version=commitment.version, **args)
+        except RuleBroken:  # accepting a counter or change whose due date has passed
+            continue
+        if commitments.get_commitment(uow, key).commitment.state in (
+            State.ACCEPTED,
+            State.DECLINED,
+            State.WITHDRAWN,
+            State.REVOKED,
+            State.MISSED,
+        ):
+            open_keys.remove(key)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_upkeep_equals_a_rebuild_from_the_log(engine, uow, clock, org, seed) -> None:
+    random_history(uow, clock, org, seed, steps=160)
+    kept = stored(engine)
+    assert kept["pairs"], "the history finished no commitment"
+    assert kept["tracks"], "the history left nothing open"
+    report = trust.rebuild(uow, SETTINGS, OPERATOR)
+    assert report.commitments > 20
+    assert stored(engine) == kept  # bit for bit: the same fold in the same order
+
+
+def test_reads_of_the_stored_sums_equal_a_replay_of_the_log(engine, uow, clock, org) -> None:
+    random_history(uow, clock, org, 3, steps=160)
+    later = clock.now + timedelta(days=20)  # some open commitments become overdue by then
+    with uow:
+        tracks = fold(uow.trust.commitment_events())
+    replayed = ledger(tracks.values(), later, SETTINGS.half_life_days)
+    assert any(t.overdue(later) for t in tracks.values())
+    for team, of in (("p", None), ("r", None), ("p", "r"), ("o", "p"), ("r", "o")):
+        fast = trust.trust_of(uow, SETTINGS, OPERATOR, team, of=of, as_of=later)
+        assert isinstance(fast, trust.TrustReport)
+        evidence = replayed.pair(of, team) if of else replayed.team(team)
+        for name in ("ability", "integrity", "value"):
+            r, s = evidence.rs(name)
+            assert fast.trust.dimension(name).r == pytest.approx(r, rel=1e-9, abs=1e-12)
+            assert fast.trust.dimension(name).s == pytest.approx(s, rel=1e-9, abs=1e-12)
+        org_r, org_s = replayed.org.rs("ability")
+        if of is None:
+            assert fast.trust.ability.base_rate == pytest.approx(organization_rate(org_r, org_s))
+        else:
+            assert fast.given == replayed.given.get((of, team), 0.0)
+
+
+def test_as_of_in_the_past_replays_what_was_known_then(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="one", due=START + timedelta(days=30))
+    play(
+        uow,
+        org,
+        "one",
+        [
+            ("promise", "p", START + timedelta(days=1), {}),
+            ("report_done", "p", START + timedelta(days=10), {}),
+            ("accept", "r", START + timedelta(days=11), {"value": 5}),
+        ],
+    )
+    clock.now = START + timedelta(days=20)
+    before = trust.trust_of(uow, SETTINGS, OPERATOR, "p", as_of=START + timedelta(days=10))
+    after = trust.trust_of(uow, SETTINGS, OPERATOR, "p", as_of=START + timedelta(days=11))
+    now = trust.trust_of(uow, SETTINGS, OPERATOR, "p")
+    assert before.trust.ability.r == 0.0
+    assert after.trust.ability.r == pytest.approx(1.0)
+    assert now.trust.ability.r == pytest.approx(0.5 ** (9 / 180))
+    assert now.as_of == clock.now
+
+
+def test_overdue_counts_without_any_move_and_mark_missed_changes_nothing(uow, clock, org) -> None:
+    due = START + timedelta(days=5)
+    make_commitment(uow, "rp", org["r"], "r", "p", key="late", due=due)
+    play(uow, org, "late", [("promise", "p", START + timedelta(days=1), {})])
+    clock.now = due
+    assert trust.trust_of(uow, SETTINGS, OPERATOR, "p").trust.ability.s == 0.0
+    clock.now = due + timedelta(days=180)
+    overdue = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r")
+    assert overdue.trust.ability.s == pytest.approx(0.5)
+    assert overdue.trust.integrity.s == pytest.approx(0.5)
+    play(uow, org, "late", [("mark_missed", "r", clock.now, {})])
+    missed = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r")
+    assert missed.trust.ability.s == pytest.approx(overdue.trust.ability.s)
+    assert missed.network == pytest.approx(overdue.network)
+
+
+def test_given_gap_and_flags(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="bet", reliance="critical")
+    report = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r")
+    assert report.given == 1.0
+    assert report.flags == ["over_reliant"]
+    assert report.gap == pytest.approx(1.0 - report.trust.ability.expected)
+    document = report.document()
+    assert set(document) >= {"given", "gap", "flags", "network"}
+    play(uow, org, "bet", [("withdraw", "r", clock.now, {})])
+    assert trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r").given == 0.0
+
+
+def test_network_reputation_is_in_every_report(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="kept", due=START + timedelta(days=30))
+    play(
+        uow,
+        org,
+        "kept",
+        [
+            ("promise", "p", START + timedelta(days=1), {}),
+            ("report_done", "p", START + timedelta(days=2), {}),
+            ("accept", "r", START + timedelta(days=3), {"value": 4}),
+        ],
+    )
+    clock.now = START + timedelta(days=4)
+    values = {slug: trust.trust_of(uow, SETTINGS, OPERATOR, slug).network for slug in "rpox"}
+    assert sum(values.values()) == pytest.approx(4.0)
+    assert values["p"] > values["x"]
+
+
+def test_who_may_see_trust(uow, clock, org) -> None:
+    worked_example(uow, clock, org)
+    assert trust.trust_of(uow, SETTINGS, org["p"], "p").team == "p"  # its own members
+    assert trust.trust_of(uow, SETTINGS, org["o"], "p").team == "p"  # a partner team's lead
+    assert trust.trust_of(uow, SETTINGS, org["admin"], "p", of="r").of == "r"
+    with pytest.raises(Forbidden, match="members, admins and the leads"):
+        trust.trust_of(uow, SETTINGS, org["o_member"], "p")  # a partner team's member
+    with pytest.raises(Forbidden):
+        trust.trust_of(uow, SETTINGS, org["x"], "p")
+    with pytest.raises(Forbidden, match="members of the two teams"):
+        trust.trust_of(uow, SETTINGS, org["o"], "p", of="r")
+    opened = SETTINGS.model_copy(update={"trust_visibility": "org"})
+    assert trust.trust_of(uow, opened, org["x"], "p").team == "p"
+    with pytest.raises(Forbidden):
+        trust.trust_of(uow, opened, org["x"], "p", of="r")
+    with pytest.raises(Invalid, match="does not rate itself"):
+        trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="p")
+    with pytest.raises(NotFound):
+        trust.trust_of(uow, SETTINGS, OPERATOR, "nobody")
+
+
+def test_forecasts_of_a_commitment_and_of_a_purpose(uow, clock, org) -> None:
+    worked_example(uow, clock, org)
+    for key, reliance in (("a", "high"), ("b", "critical"), ("c", "low")):
+        make_commitment(uow, "rp", org["r"], "r", "p", key=key, reliance=reliance)
+    make_commitment(uow, "rp", org["p"], "p", "r", key="d", reliance="high")
+    pair = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r").trust.ability
+    back = trust.trust_of(uow, SETTINGS, OPERATOR, "r", of="p").trust.ability
+    one = trust.commitment_forecast(uow, SETTINGS, org["r"], "a")
+    assert one.probability == pytest.approx(pair.expected)
+    with pytest.raises(Forbidden):
+        trust.commitment_forecast(uow, SETTINGS, org["x"], "a")
+    with uow:
+        purpose = uow.partnerships.get("rp").purpose.key
+    result = trust.purpose_forecast(uow, SETTINGS, org["o"], purpose, seed=1)
+    assert sorted(c.key for c in result.commitments) == ["a", "b", "d"]
+    exact = (
+        (pair.alpha / (pair.alpha + pair.beta))
+        * ((pair.alpha + 1) / (pair.alpha + pair.beta + 1))
+        * back.expected
+    )
+    assert result.outlook.probability_all == pytest.approx(exact)
+    assert result.outlook.expected_count == pytest.approx(2 * pair.expected + back.expected)
+    assert len(result.outlook.distribution) == 4
+    hidden = trust.purpose_forecast(uow, SETTINGS, org["x"], purpose, seed=1)
+    assert all(c.probability is None for c in hidden.commitments)
+    assert hidden.outlook == result.outlook
+
+
+def naive_backtest(events, settings) -> list[tuple[str, float, float, int]]:
+    """The backtest by its definition, replaying the log before every promise (slow, plain)."""
+    final = fold(events)
+    rows = []
+    finished = sorted(
+        (t.promised_at, key)
+        for key, t in final.items()
+        if t.state in ("accepted", "revoked", "missed")
+    )
+    for moment, key in finished:
+        known = fold(events, before=moment)
+        evidence = ledger(known.values(), moment, settings.half_life_days)
+        track = final[key]
+        org_r, org_s = evidence.org.rs("ability")
+        team_r, team_s = evidence.team(track.performer).rs("ability")
+        pair_r, pair_s = evidence.pair(track.requester, track.performer).rs("ability")
+        team_e = Opinion(team_r, team_s, 2, organization_rate(org_r, org_s)).expected
+        done = [t for t in known.values() if t.outcome() is not None]
+        base = (sum(t.on_time() for t in done) + 1) / (len(done) + 2)
+        rows.append((key, Opinion(pair_r, pair_s, 8, team_e).expected, base, int(track.on_time())))
+    return rows
+
+
+def test_backtest_follows_its_definition(uow, clock, org) -> None:
+    random_history(uow, clock, org, 5, steps=200)
+    with uow:
+        events = list(uow.trust.commitment_events())
+    fast = list(trust.backtest_rows(events, SETTINGS))
+    slow = naive_backtest(events, SETTINGS)
+    assert len(fast) > 20
+    assert [r[0] for r in fast] == [r[0] for r in slow]
+    for mine, plain in zip(fast, slow, strict=True):
+        assert mine[1:] == pytest.approx(plain[1:], rel=1e-9)
+    result = trust.backtest(uow, SETTINGS, org["x"])
+    assert result.n == len(fast)
+    assert sum(b.n for b in result.bins) == result.n
+
+
+def test_a_new_half_life_replays_until_rebuilt(uow, clock, org) -> None:
+    moment = worked_example(uow, clock, org, success_age_days=90)
+    quicker = SETTINGS.model_copy(update={"half_life_days": 90.0})
+    replayed = trust.trust_of(uow, quicker, OPERATOR, "p", as_of=moment + timedelta(days=1))
+    assert trust.ensure_built(uow, quicker) is True
+    assert trust.ensure_built(uow, quicker) is False
+    rebuilt = trust.trust_of(uow, quicker, OPERATOR, "p", as_of=moment + timedelta(days=1))
+    assert rebuilt.trust.ability.r == pytest.approx(replayed.trust.ability.r, rel=1e-12)
+    assert rebuilt.trust.ability.r == pytest.approx(0.5 ** (91 / 90), rel=1e-6)
+
+
+def test_only_admins_rebuild(uow, org) -> None:
+    with pytest.raises(Forbidden):
+        trust.rebuild(uow, SETTINGS, org["p"])
+
+
+def test_partners_of_a_team_are_the_pairs_it_may_see(uow, clock, org) -> None:
+    worked_example(uow, clock, org)
+    reports = trust.partners_of(uow, SETTINGS, org["r"], "r")
+    assert [(report.team, report.of) for report in reports] == [("o", "r"), ("p", "r")]
+    assert reports[1].trust.ability.r > 0
+    assert trust.partners_of(uow, SETTINGS, org["x"], "r") == []
