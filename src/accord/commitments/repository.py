@@ -28,9 +28,14 @@ class CommitmentRepository:
         self._by_key.remember(commitment.key, commitment)
 
     def find(self, key: str) -> Commitment | None:
-        return self._by_key.find(
-            key, lambda: self.session.scalars(select(Commitment).where(c.key == key)).first()
-        )
+        return self._by_key.find(key, lambda: self._load(key))
+
+    def _load(self, key: str) -> Commitment | None:
+        # A plain look-up first: loading a commitment with its eager graph costs milliseconds
+        # even when there is none, and an import asks about thousands of new keys.
+        if self.session.scalar(select(c.id).where(c.key == key)) is None:
+            return None
+        return self.session.scalars(select(Commitment).where(c.key == key)).first()
 
     def get(self, key: str) -> Commitment:
         commitment = self.find(key)
