@@ -1,4 +1,4 @@
-"""The `accord` command: set up, import and export, demo, serve, users, audit."""
+"""The `accord` command: set up, import and export, demo, serve, users, audit, trust."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,8 +28,12 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
+trust_app = typer.Typer(
+    help="Earned and given trust, forecasts, calibration.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(trust_app, name="trust")
 
 OPERATOR = Operator("cli")
 
@@ -88,6 +93,7 @@ def init() -> None:
     with refusals():
         engine = make_engine(config.database_url)
         migrate(engine)
+        _ensure_trust(engine, config)
         say(f"database ready: {describe(config.database_url)}")
 
 
@@ -187,8 +193,17 @@ def serve(
     """Serve the web app and the API."""
     config = settings()
     with refusals():
-        open_engine(config).dispose()
+        engine = open_engine(config)
+        _ensure_trust(engine, config)
+        engine.dispose()
     _serve(config, host, port)
+
+
+def _ensure_trust(engine: Engine, config: Settings) -> None:
+    from accord.trust.service import ensure_built
+
+    if ensure_built(UnitOfWork(engine), config):
+        say(f"trust sums rebuilt from the event log (half-life {config.half_life_days:g} days)")
 
 
 def _serve(config: Settings, host: str | None, port: int | None) -> None:
@@ -271,6 +286,156 @@ def audit_verify() -> None:
             typer.echo(f"audit FAILED at event {report.first_bad_id}: {report.problem}", err=True)
             raise typer.Exit(1)
         say(f"audit ok: {report.checked} events, the chain is intact")
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 instant with a zone, or a date (midnight UTC)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Failed(
+            f"{option} {text!r} is not an ISO 8601 date-time (e.g. 2026-06-01T00:00:00Z)"
+        ) from None
+    if len(text) == 10:
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise Failed(f"{option} {text!r} needs a time zone, e.g. {text}Z")
+    return moment.astimezone(UTC)
+
+
+@trust_app.command("show")
+def trust_show(
+    team: Annotated[str, typer.Argument(help="The performer team (slug).")],
+    of: Annotated[
+        str | None, typer.Option("--of", help="The requester team: trust as that team sees it.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="An ISO 8601 instant; default now.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The DESIGN §6 document.")] = False,
+) -> None:
+    """A team's earned trust, or the pair's with --of, with its uncertainty."""
+    from accord.trust.service import trust_of
+
+    config = settings()
+    with refusals():
+        moment = _instant(as_of, "--as-of")
+        report = trust_of(
+            UnitOfWork(open_engine(config), read_only=True),
+            config,
+            OPERATOR,
+            team,
+            of=of,
+            as_of=moment,
+        )
+        document = report.document()
+        if as_json:
+            say(json.dumps(document, indent=2))
+            return
+        seen = f"{team} as seen by {of}" if of else f"{team} as seen by everyone"
+        say(f"{seen}, as of {document['as_of']}")
+        say(
+            f"{'':10} {'expected':>8} {'belief':>8} {'disbelief':>9} {'uncertain':>9} "
+            f"{'r':>8} {'s':>8}"
+        )
+        for name in ("ability", "integrity", "value"):
+            d = document[name]
+            say(
+                f"{name:10} {d['expected']:8.3f} {d['belief']:8.3f} {d['disbelief']:9.3f} "
+                f"{d['uncertainty']:9.3f} {d['r']:8.2f} {d['s']:8.2f}"
+            )
+        overall = document["overall"]
+        say(
+            f"{'overall':10} {overall['expected']:8.3f} {'':8} {'':9} {overall['uncertainty']:9.3f}"
+        )
+        say(f"network reputation {document['network']:.2f} (1.00 = average)")
+        if of:
+            flags = ", ".join(document["flags"]) or "none"
+            say(
+                f"trust given {document['given']:.2f} · gap {document['gap']:+.2f} · flags: {flags}"
+            )
+
+
+@trust_app.command("backtest")
+def trust_backtest(
+    as_json: Annotated[bool, typer.Option("--json", help="The document of DESIGN §6.")] = False,
+) -> None:
+    """How well the forecast predicted every finished commitment: Brier, skill, reliability."""
+    from accord.trust.service import backtest
+
+    config = settings()
+    with refusals():
+        result = backtest(UnitOfWork(open_engine(config), read_only=True), config, OPERATOR)
+        document = {
+            "n": result.n,
+            "brier": result.brier,
+            "brier_base": result.brier_base,
+            "skill": result.skill,
+            "bins": [
+                {
+                    "lo": b.lo,
+                    "hi": b.hi,
+                    "n": b.n,
+                    "mean_forecast": b.mean_forecast,
+                    "observed": b.observed,
+                }
+                for b in result.bins
+            ],
+        }
+        if as_json:
+            say(json.dumps(document, indent=2))
+            return
+        if result.n == 0:
+            say("no finished commitments yet: nothing to score")
+            return
+        say(f"{result.n} finished commitments, each forecast from what was known at its promise")
+        say(
+            f"Brier score {result.brier:.4f}; base rate {result.brier_base:.4f}; "
+            + (f"skill {result.skill:+.3f}" if result.skill is not None else "skill undefined")
+        )
+        say("")
+        say("forecast      n   mean  observed   0 ......... observed share ......... 1")
+        for line in reliability_lines(result.bins):
+            say(line)
+        say("(# = observed share on time, | = mean forecast: a calibrated bin has # up to |)")
+
+
+def reliability_lines(bins: Any, width: int = 40) -> list[str]:
+    """The reliability diagram drawn in text, one line per bin."""
+    lines = []
+    for b in bins:
+        label = f"{b.lo:.1f}-{b.hi:.1f}"
+        if not b.n:
+            lines.append(f"{label}  {0:5}      -         -")
+            continue
+        bar = ["#" if i < round(b.observed * width) else " " for i in range(width)]
+        mark = min(int(b.mean_forecast * width), width - 1)
+        bar[mark] = "|"
+        lines.append(
+            f"{label}  {b.n:5}  {b.mean_forecast:5.3f}    {b.observed:5.3f}   {''.join(bar)}"
+        )
+    return lines
+
+
+@trust_app.command("rebuild")
+def trust_rebuild() -> None:
+    """Recompute the stored trust sums from the event log."""
+    from accord.trust.service import rebuild
+
+    config = settings()
+    with refusals():
+        engine = open_engine(config)
+        uow = UnitOfWork(engine)
+        with uow:
+            total = uow.trust.count_commitment_events()
+        with typer.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
+            report = rebuild(uow, config, OPERATOR, progress=bar.update)
+        say(
+            f"trust rebuilt: {report.events} events, {report.commitments} commitments, "
+            f"{report.pairs} pairs with evidence, {report.open} open"
+        )
 
 
 def _read_json(file: Path) -> Any:

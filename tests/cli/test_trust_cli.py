@@ -1,0 +1,219 @@
+"""`accord trust show | backtest | rebuild`, run as real processes on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cli import Accord
+
+T = "2026-09-01T00:00:00Z"
+
+
+def step(move: str, by: str, at: str, **fields: Any) -> dict[str, Any]:
+    return {"move": move, "by": by, "at": at, **fields}
+
+
+def worked_example() -> dict[str, Any]:
+    """DESIGN §2's worked example as an accord/1 document: asked at T (the missed one is due
+    at T and marked missed a moment later)."""
+    return {
+        "format": "accord/1",
+        "teams": [
+            {"slug": "r", "name": "Requester", "kind": "team"},
+            {"slug": "p", "name": "Performer", "kind": "shared_service"},
+        ],
+        "people": [
+            {
+                "email": "rita@example.org",
+                "name": "Rita",
+                "memberships": [{"team": "r", "role": "lead"}],
+            },
+            {
+                "email": "paul@example.org",
+                "name": "Paul",
+                "memberships": [{"team": "p", "role": "lead"}],
+            },
+        ],
+        "purposes": [
+            {
+                "key": "churn",
+                "title": "Halve churn",
+                "status": "active",
+                "sponsor": "rita@example.org",
+            }
+        ],
+        "partnerships": [
+            {
+                "key": "rp",
+                "name": "R and P",
+                "purpose": "churn",
+                "parties": [
+                    {
+                        "team": "r",
+                        "contribution": "Asks",
+                        "affirmed_by": "rita@example.org",
+                        "affirmed_at": "2026-01-01T00:00:00Z",
+                    },
+                    {
+                        "team": "p",
+                        "contribution": "Delivers",
+                        "affirmed_by": "paul@example.org",
+                        "affirmed_at": "2026-01-01T00:00:00Z",
+                    },
+                ],
+            }
+        ],
+        "commitments": [
+            {
+                "key": "good",
+                "partnership": "rp",
+                "requester": "r",
+                "performer": "p",
+                "history": [
+                    step(
+                        "request",
+                        "rita@example.org",
+                        "2026-01-02T00:00:00Z",
+                        title="Scores",
+                        due="2026-09-02T00:00:00Z",
+                        reliance="critical",
+                    ),
+                    step("promise", "paul@example.org", "2026-01-03T00:00:00Z"),
+                    step("report_done", "paul@example.org", "2026-08-31T00:00:00Z"),
+                    step("accept", "rita@example.org", T, value=5),
+                ],
+            },
+            {
+                "key": "bad",
+                "partnership": "rp",
+                "requester": "r",
+                "performer": "p",
+                "history": [
+                    step(
+                        "request",
+                        "rita@example.org",
+                        "2026-01-02T00:00:00Z",
+                        title="Alerts",
+                        due=T,
+                        reliance="high",
+                    ),
+                    step("promise", "paul@example.org", "2026-01-03T00:00:00Z"),
+                    step("mark_missed", "rita@example.org", "2026-09-01T00:00:00.000001Z"),
+                ],
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def accord(tmp_path: Path) -> Accord:
+    command = Accord(tmp_path)
+    command.ok("init")
+    command.ok("import", str(command.write("example.json", worked_example())))
+    return command
+
+
+def test_trust_show_json_gives_the_worked_example(accord: Accord) -> None:
+    result = accord.ok("trust", "show", "p", "--as-of", "2026-09-01T00:00:00.000001Z", "--json")
+    document = json.loads(result.stdout)
+    assert document["team"] == "p"
+    assert document["of"] is None
+    assert document["as_of"] == "2026-09-01T00:00:00.000001Z"
+    assert document["ability"]["expected"] == pytest.approx(0.5, abs=1e-6)
+    assert document["ability"]["belief"] == pytest.approx(0.25, abs=1e-6)
+    assert document["value"]["expected"] == pytest.approx(0.777778, abs=1e-6)
+    assert document["value"]["disbelief"] == 0.0
+    assert document["overall"]["expected"] == pytest.approx(0.583333, abs=1e-6)
+    assert document["overall"]["uncertainty"] == pytest.approx(0.55, abs=1e-6)
+    assert document["network"] == pytest.approx(1.0)
+    assert "given" not in document
+
+
+def test_trust_show_of_a_requester_adds_given_gap_and_flags(accord: Accord) -> None:
+    document = json.loads(accord.ok("trust", "show", "p", "--of", "r", "--json").stdout)
+    assert document["of"] == "r"
+    assert document["given"] == 0.0  # nothing open
+    assert document["gap"] == pytest.approx(-document["ability"]["expected"])
+    assert document["flags"] == []
+    table = accord.ok("trust", "show", "p", "--of", "r").stdout
+    assert table.startswith("p as seen by r, as of ")
+    assert "ability" in table
+    assert "trust given 0.00" in table
+    assert "flags: none" in table
+
+
+def test_trust_show_reads_as_of_a_date_in_the_past(accord: Accord) -> None:
+    document = json.loads(accord.ok("trust", "show", "p", "--as-of", "2026-06-01", "--json").stdout)
+    assert document["as_of"] == "2026-06-01T00:00:00Z"
+    assert document["ability"]["r"] == 0.0
+    assert document["ability"]["s"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("trust", "show", "p", "--as-of", "2026-06-01T00:00:00"), "needs a time zone"),
+        (("trust", "show", "p", "--as-of", "June"), "is not an ISO 8601 date-time"),
+        (("trust", "show", "nobody"), "rule: team.not_found"),
+        (("trust", "show", "p", "--of", "p"), "rule: trust.same_team"),
+    ],
+)
+def test_trust_show_refuses_bad_input_cleanly(
+    accord: Accord, args: tuple[str, ...], message: str
+) -> None:
+    assert message in accord.refused(*args)
+
+
+def test_trust_backtest_scores_the_finished_commitments(accord: Accord) -> None:
+    document = json.loads(accord.ok("trust", "backtest", "--json").stdout)
+    assert document["n"] == 2
+    # both promised on 2026-01-03 with nothing known: forecast 0.5, base rate 1/2
+    assert document["brier"] == pytest.approx(0.25)
+    assert document["brier_base"] == pytest.approx(0.25)
+    assert document["skill"] == pytest.approx(0.0)
+    assert [b["n"] for b in document["bins"]] == [0, 0, 0, 0, 0, 2, 0, 0, 0, 0]
+    assert document["bins"][5] == {
+        "lo": 0.5,
+        "hi": 0.6,
+        "n": 2,
+        "mean_forecast": 0.5,
+        "observed": 0.5,
+    }
+    text = accord.ok("trust", "backtest").stdout
+    assert "2 finished commitments" in text
+    assert "0.5-0.6      2  0.500    0.500   " in text
+    assert "####################|" in text
+
+
+def test_trust_rebuild_gives_back_the_same_sums(accord: Accord) -> None:
+    def sums() -> list[Any]:
+        with closing(sqlite3.connect(accord.db)) as connection:
+            return (
+                connection.execute(
+                    "SELECT ability_r, ability_s, integrity_r, integrity_s, value_r, value_s "
+                    "FROM trust_state"
+                ).fetchall()
+                + connection.execute("SELECT * FROM trust_pairs").fetchall()
+            )
+
+    before = sums()
+    result = accord.ok("trust", "rebuild")
+    assert "trust rebuilt: 7 events, 2 commitments, 1 pairs with evidence, 0 open" in result.stdout
+    assert sums() == before
+
+
+def test_a_database_from_before_trust_is_rebuilt_by_init(accord: Accord) -> None:
+    with closing(sqlite3.connect(accord.db)) as connection, connection:
+        connection.execute("UPDATE trust_state SET built = 0")
+        connection.execute("DELETE FROM trust_pairs")
+    assert "trust sums rebuilt" in accord.ok("init").stdout
+    document = json.loads(
+        accord.ok("trust", "show", "p", "--as-of", "2026-09-01T00:00:00.000001Z", "--json").stdout
+    )
+    assert document["overall"]["expected"] == pytest.approx(0.583333, abs=1e-6)
+    assert "trust sums rebuilt" not in accord.ok("init").stdout
