@@ -7,12 +7,12 @@ backtest, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from accord.trust.model import Evidence, days_between, decay_weight
+from accord.trust.model import Evidence, days_between, decay_weight, scaled_weight
 
 TeamRef = int | str
 COMMITTED = frozenset({"promised", "renegotiating"})
@@ -208,3 +208,47 @@ def ledger(tracks: Iterable[Track], moment: datetime, half_life_days: float) -> 
             pair = (track.requester, track.performer)
             result.given[pair] = max(result.given.get(pair, 0.0), track.given)
     return result
+
+
+@dataclass
+class Accumulator:
+    """Folds commitment events into tracks and evidence sums scaled to a reference time: the
+    upkeep of every commit and the rebuild are this one loop."""
+
+    reference: datetime
+    half_life_days: float
+    org: list[float]
+    tracks: dict[str, Track]
+    load_pair: Callable[[tuple[TeamRef, TeamRef]], list[float] | None] | None = None
+    pairs: dict[tuple[TeamRef, TeamRef], list[float]] = field(default_factory=dict)
+    stored_pairs: set[tuple[TeamRef, TeamRef]] = field(default_factory=set)
+    latest: datetime | None = None
+
+    def apply(
+        self, at: datetime, key: str, payload: Mapping[str, Any], teams: Mapping[str, TeamRef]
+    ) -> bool:
+        """Fold one event; False when a move arrives for a commitment without a track."""
+        self.latest = at if self.latest is None or at > self.latest else self.latest
+        if payload["move"] == "request":
+            self.tracks[key] = Track.open(
+                key, teams[payload["requester"]], teams[payload["performer"]], payload
+            )
+            return True
+        track = self.tracks.get(key)
+        if track is None:
+            return False
+        outcome = track.advance(at, payload)
+        if outcome is None:
+            return True
+        pair = (track.requester, track.performer)
+        sums = self.pairs.get(pair)
+        if sums is None:
+            stored = self.load_pair(pair) if self.load_pair is not None else None
+            if stored is not None:
+                self.stored_pairs.add(pair)
+            sums = self.pairs[pair] = stored or [0.0] * 6
+        weight = scaled_weight(outcome.at, self.reference, self.half_life_days)
+        for i, value in enumerate(outcome.evidence(weight).as_tuple()):
+            sums[i] += value
+            self.org[i] += value
+        return True

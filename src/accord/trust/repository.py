@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from accord.commitments.orm import commitments_table
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
-from accord.trust.domain import COMMITTED, FINAL, Track, commitment_key
+from accord.trust.domain import COMMITTED, FINAL, Accumulator, Track, commitment_key
 from accord.trust.model import Evidence, days_between, scaled_weight
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
@@ -126,42 +126,22 @@ class TrustStore:
             for side in ("requester", "performer")
         }
         team_ids = self._team_ids(slugs) if slugs else {}
-        pairs: dict[Pair, list[float]] = {}
-        stored_pairs: set[Pair] = set()
-        latest = state.latest_at
         top = max(e.at for e, _ in moves)
         if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
             self._rebase(state, top)
+        fold = Accumulator(
+            state.reference, state.half_life_days, state.org, tracks, load_pair=self._pair
+        )
+        fold.latest = state.latest_at
         for event, key in moves:
-            payload = event.payload
-            latest = event.at if latest is None or event.at > latest else latest
-            if payload["move"] == "request":
-                tracks[key] = Track.open(
-                    key, team_ids[payload["requester"]], team_ids[payload["performer"]], payload
-                )
-                continue
-            track = tracks.get(key)
-            if track is None:
+            if not fold.apply(event.at, key, event.payload, team_ids):
                 log.warning("trust: no track for commitment %r; run `accord trust rebuild`", key)
                 self.session.execute(update(trust_state_table).where(S.id == 1).values(built=False))
                 return
-            outcome = track.advance(event.at, payload)
-            if outcome is None:
-                continue
-            pair = (int(track.requester), int(track.performer))
-            if pair not in pairs:
-                loaded = self._pair(pair)
-                if loaded is not None:
-                    stored_pairs.add(pair)
-                pairs[pair] = loaded or [0.0] * 6
-            weight = scaled_weight(outcome.at, state.reference, state.half_life_days)
-            for i, value in enumerate(outcome.evidence(weight).as_tuple()):
-                pairs[pair][i] += value
-                state.org[i] += value
         self._write_tracks(tracks, known, ids, state)
-        for pair, sums in pairs.items():
+        for pair, sums in fold.pairs.items():
             values = dict(zip(EVIDENCE_COLUMNS, sums, strict=True))
-            if pair in stored_pairs:
+            if pair in fold.stored_pairs:
                 self.session.execute(
                     update(trust_pairs_table)
                     .where(P.requester_id == pair[0], P.performer_id == pair[1])
@@ -178,7 +158,7 @@ class TrustStore:
             .where(S.id == 1)
             .values(
                 version=state.version + 1,
-                latest_at=latest,
+                latest_at=fold.latest,
                 **dict(zip(EVIDENCE_COLUMNS, state.org, strict=True)),
             )
         )
@@ -238,7 +218,7 @@ class TrustStore:
                 found[slug] = int(id_)
         return found
 
-    def _pair(self, pair: Pair) -> list[float] | None:
+    def _pair(self, pair: tuple[int | str, int | str]) -> list[float] | None:
         row = self.session.execute(
             select(*(P[name] for name in EVIDENCE_COLUMNS)).where(
                 P.requester_id == pair[0], P.performer_id == pair[1]

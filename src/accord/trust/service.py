@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from accord.commitments.domain import OPEN as OPEN_STATES
-from accord.commitments.domain import Reliance
+from accord.commitments.domain import Commitment, Reliance
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import Forbidden, Invalid
@@ -24,6 +24,7 @@ from accord.trust.domain import (
     FINAL,
     FINISHED,
     RELIANCE_WEIGHT,
+    Accumulator,
     Ledger,
     Track,
     commitment_key,
@@ -379,6 +380,20 @@ class PurposeForecast:
     outlook: Outlook
 
 
+def _forecast_row(
+    commitment: Commitment, now: datetime, probability: float | None
+) -> CommitmentForecast:
+    return CommitmentForecast(
+        commitment.key,
+        commitment.requester.slug,
+        commitment.performer.slug,
+        commitment.reliance.value,
+        commitment.due,
+        commitment.is_overdue(now),
+        probability,
+    )
+
+
 def _ability(view: View, settings: Settings, requester: Team, performer: Team) -> Opinion:
     weights = weights_of(settings)
     team_level = team_trust(view.team(performer), view.org(), settings.team_prior_weight, weights)
@@ -406,15 +421,7 @@ def commitment_forecast(
             probability = _ability(
                 view, settings, commitment.requester, commitment.performer
             ).expected
-        return CommitmentForecast(
-            commitment.key,
-            commitment.requester.slug,
-            commitment.performer.slug,
-            commitment.reliance.value,
-            commitment.due,
-            commitment.is_overdue(now),
-            probability,
-        )
+        return _forecast_row(commitment, now, probability)
 
 
 def purpose_forecast(
@@ -454,17 +461,7 @@ def purpose_forecast(
             ability, count = groups[pair]
             groups[pair] = (ability, count + 1)
             visible = may_see_pair(actor, commitment.requester, commitment.performer)
-            rows.append(
-                CommitmentForecast(
-                    commitment.key,
-                    commitment.requester.slug,
-                    commitment.performer.slug,
-                    commitment.reliance.value,
-                    commitment.due,
-                    commitment.is_overdue(now),
-                    ability.expected if visible else None,
-                )
-            )
+            rows.append(_forecast_row(commitment, now, ability.expected if visible else None))
         result = outlook(
             [PairGroup(a.alpha, a.beta, count) for a, count in groups.values()],
             draws=draws,
@@ -612,39 +609,17 @@ def rebuild(
         H = settings.half_life_days
         reference = state.reference
         teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
-        tracks: dict[str, Track] = {}
-        pairs: dict[tuple[int, int], list[float]] = {}
-        org = [0.0] * 6
-        latest: datetime | None = None
-        count = 0
         events = list(_counted(uow.trust.commitment_events(), progress))
         if events:
             top = max(at for at, _, _ in events)
             if days_between(reference, top) / H > MAX_EXPONENT:
                 reference = top
+        fold = Accumulator(reference, H, [0.0] * 6, {})
         for at, subject, payload in events:
-            count += 1
             key = commitment_key(subject)
-            if key is None or "move" not in payload:
-                continue
-            latest = at if latest is None or at > latest else latest
-            if payload["move"] == "request":
-                tracks[key] = Track.open(
-                    key, teams[payload["requester"]], teams[payload["performer"]], payload
-                )
-                continue
-            track = tracks.get(key)
-            if track is None:
-                continue
-            outcome = track.advance(at, payload)
-            if outcome is None:
-                continue
-            pair = (int(track.requester), int(track.performer))
-            sums = pairs.setdefault(pair, [0.0] * 6)
-            weight = scaled_weight(outcome.at, reference, H)
-            for i, value in enumerate(outcome.evidence(weight).as_tuple()):
-                sums[i] += value
-                org[i] += value
+            if key is not None and "move" in payload:
+                fold.apply(at, key, payload, teams)
+        tracks = fold.tracks
         ids = uow.trust.commitment_ids_of(
             {key for key, track in tracks.items() if track.state not in FINAL}
         )
@@ -656,13 +631,13 @@ def rebuild(
         uow.trust.replace(
             reference=reference,
             half_life_days=H,
-            org=Evidence(*org),
-            pairs={pair: Evidence(*sums) for pair, sums in pairs.items()},
+            org=Evidence(*fold.org),
+            pairs={(int(r), int(p)): Evidence(*sums) for (r, p), sums in fold.pairs.items()},
             tracks=rows,
-            latest_at=latest,
+            latest_at=fold.latest,
         )
         uow.commit()
-        return RebuildReport(count, len(tracks), len(pairs), len(rows))
+        return RebuildReport(len(events), len(tracks), len(fold.pairs), len(rows))
 
 
 def _counted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -14,8 +15,6 @@ from accord.trust.model import Evidence
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DUE = T0 + timedelta(days=30)
-R, P = Team("r", "R"), Team("p", "P")
-BOTH = frozenset({Side.REQUESTER, Side.PERFORMER})
 
 
 def day(n: float) -> datetime:
@@ -29,8 +28,8 @@ class History:
         self.commitment, payload = Commitment.request(
             key="c-1",
             partnership=cast(Any, None),
-            requester=R,
-            performer=P,
+            requester=Team("r", "R"),
+            performer=Team("p", "P"),
             measure=None,
             sides=frozenset({Side.REQUESTER}),
             at=T0,
@@ -140,18 +139,18 @@ def test_open_and_overdue_counts_as_of_the_instant_asked() -> None:
     assert delivered.overdue(day(36)) is None
 
 
-@pytest.mark.parametrize(
-    "history",
-    [
-        pytest.param(History().then("decline", day(1), PS, reason="No capacity"), id="declined"),
-        pytest.param(History().then("withdraw", day(1), RS), id="withdrawn"),
-        pytest.param(promised().then("withdraw", day(40), RS), id="withdrawn-late"),
-        pytest.param(promised(), id="open-not-overdue"),
-        pytest.param(History().then("counter", day(1), PS, due=day(60)), id="countered"),
-    ],
-)
-def test_no_evidence(history: History) -> None:
-    track = history.track()
+NO_EVIDENCE: dict[str, Callable[[], History]] = {
+    "declined": lambda: History().then("decline", day(1), PS, reason="No capacity"),
+    "withdrawn": lambda: History().then("withdraw", day(1), RS),
+    "withdrawn-late": lambda: promised().then("withdraw", day(40), RS),
+    "open-not-overdue": promised,
+    "countered": lambda: History().then("counter", day(1), PS, due=day(60)),
+}
+
+
+@pytest.mark.parametrize("name", NO_EVIDENCE)
+def test_no_evidence(name: str) -> None:
+    track = NO_EVIDENCE[name]().track()
     assert track.outcome() is None
     assert track.overdue(day(29)) is None
 
