@@ -406,3 +406,37 @@ def test_partners_of_a_team_are_the_pairs_it_may_see(uow, clock, org) -> None:
     assert [(report.team, report.of) for report in reports] == [("o", "r"), ("p", "r")]
     assert reports[1].trust.ability.r > 0
     assert trust.partners_of(uow, SETTINGS, org["x"], "r") == []
+
+
+def test_moves_made_at_once_keep_the_sums_a_rebuild_gives(
+    engine, uow, make_uow, clock, org
+) -> None:
+    """Writers finish commitments in parallel; the sums still equal the log's, bit for bit."""
+    import threading
+
+    keys = [f"parallel-{i}" for i in range(6)]
+    for key in keys:
+        make_commitment(uow, "rp", org["r"], "r", "p", key=key, due=clock.now + timedelta(days=9))
+        play(uow, org, key, [("promise", "p", clock.now, {})])
+    clock.advance(days=1)
+    barrier = threading.Barrier(len(keys))
+    failures: list[BaseException] = []
+
+    def finish(index: int, key: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            commitments.move(make_uow(), org["p"], key, "report_done", version=2)
+            commitments.move(make_uow(), org["r"], key, "accept", version=3, value=1 + index % 5)
+        except BaseException as error:  # the test reports what each thread got
+            failures.append(error)
+
+    threads = [threading.Thread(target=finish, args=(i, k)) for i, k in enumerate(keys)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    kept = stored(engine)
+    assert kept["pairs"][0]["ability_r"] > 5.9
+    trust.rebuild(uow, SETTINGS, OPERATOR)
+    assert stored(engine) == kept
