@@ -358,6 +358,63 @@ def trust_show(
             )
 
 
+@trust_app.command("forecast")
+def trust_forecast(
+    purpose: Annotated[str, typer.Argument(help="The purpose (key).")],
+    seed: Annotated[int, typer.Option(help="Seed of the Monte Carlo draws.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Will a purpose's high and critical commitments land on time? Exact P(all), the
+    expected count and its distribution."""
+    from accord.events.domain import iso
+    from accord.trust.service import purpose_forecast
+
+    config = settings()
+    with refusals():
+        result = purpose_forecast(
+            UnitOfWork(open_engine(config), read_only=True), config, OPERATOR, purpose, seed=seed
+        )
+        outlook = result.outlook
+        document = {
+            "purpose": result.purpose,
+            "as_of": iso(result.as_of),
+            "probability_all": outlook.probability_all,
+            "expected_count": outlook.expected_count,
+            "distribution": outlook.distribution,
+            "draws": outlook.draws,
+            "seed": outlook.seed,
+            "commitments": [
+                {
+                    "key": c.key,
+                    "requester": c.requester,
+                    "performer": c.performer,
+                    "reliance": c.reliance,
+                    "due": iso(c.due),
+                    "overdue": c.overdue,
+                    "probability": c.probability,
+                }
+                for c in result.commitments
+            ],
+        }
+        if as_json:
+            say(json.dumps(document, indent=2))
+            return
+        count = len(result.commitments)
+        if not count:
+            say(f"{purpose}: no open commitment with reliance high or critical")
+            return
+        noun = "commitment" if count == 1 else "commitments"
+        say(f"{purpose}: {count} open {noun} with reliance high or critical")
+        for c in result.commitments:
+            late = "  OVERDUE" if c.overdue else ""
+            chance = f"{c.probability:5.1%}" if c.probability is not None else "    -"
+            say(f"  {chance}  {c.key:30} {c.performer} for {c.requester}, due {iso(c.due)}{late}")
+        say(f"all on time: {outlook.probability_all:.1%}")
+        say(f"expected on time: {outlook.expected_count:.2f} of {count}")
+        for landed, share in enumerate(outlook.distribution):
+            say(f"  {landed:3} on time  {share:6.1%}  {'#' * round(share * 50)}")
+
+
 @trust_app.command("backtest")
 def trust_backtest(
     as_json: Annotated[bool, typer.Option("--json", help="The document of DESIGN §6.")] = False,

@@ -217,3 +217,30 @@ def test_a_database_from_before_trust_is_rebuilt_by_init(accord: Accord) -> None
     )
     assert document["overall"]["expected"] == pytest.approx(0.583333, abs=1e-6)
     assert "trust sums rebuilt" not in accord.ok("init").stdout
+
+
+def test_trust_forecast_of_a_purpose(accord: Accord) -> None:
+    later = "2026-10-01T00:00:00Z"
+    document = worked_example()
+    for key in ("next-1", "next-2"):
+        document["commitments"].append(
+            {"key": key, "partnership": "rp", "requester": "r", "performer": "p", "history": [
+                step("request", "rita@example.org", "2026-09-05T00:00:00Z", title=key,
+                     due="2027-09-05T00:00:00Z", reliance="critical"),
+                step("promise", "paul@example.org", later),
+            ]}
+        )  # fmt: skip
+    accord.ok("import", str(accord.write("more.json", document)))
+    result = json.loads(accord.ok("trust", "forecast", "churn", "--json").stdout)
+    assert [c["key"] for c in result["commitments"]] == ["next-1", "next-2"]
+    chance = result["commitments"][0]["probability"]
+    pair = json.loads(accord.ok("trust", "show", "p", "--of", "r", "--json").stdout)
+    assert chance == pytest.approx(pair["ability"]["expected"], rel=1e-6)
+    assert result["probability_all"] > chance**2  # one shared, unknown rate: not independent
+    assert result["expected_count"] == pytest.approx(2 * chance, rel=1e-6)
+    assert sum(result["distribution"]) == pytest.approx(1.0)
+    assert pair["given"] == 1.0
+    text = accord.ok("trust", "forecast", "churn").stdout
+    assert "churn: 2 open commitments with reliance high or critical" in text
+    assert "all on time: " in text
+    assert "rule: purpose.not_found" in accord.refused("trust", "forecast", "nothing")
