@@ -375,27 +375,7 @@ def trust_forecast(
             UnitOfWork(open_engine(config), read_only=True), config, OPERATOR, purpose, seed=seed
         )
         outlook = result.outlook
-        document = {
-            "purpose": result.purpose,
-            "as_of": iso(result.as_of),
-            "probability_all": outlook.probability_all,
-            "expected_count": outlook.expected_count,
-            "distribution": outlook.distribution,
-            "draws": outlook.draws,
-            "seed": outlook.seed,
-            "commitments": [
-                {
-                    "key": c.key,
-                    "requester": c.requester,
-                    "performer": c.performer,
-                    "reliance": c.reliance,
-                    "due": iso(c.due),
-                    "overdue": c.overdue,
-                    "probability": c.probability,
-                }
-                for c in result.commitments
-            ],
-        }
+        document = result.document()
         if as_json:
             say(json.dumps(document, indent=2))
             return
@@ -425,22 +405,7 @@ def trust_backtest(
     config = settings()
     with refusals():
         result = backtest(UnitOfWork(open_engine(config), read_only=True), config, OPERATOR)
-        document = {
-            "n": result.n,
-            "brier": result.brier,
-            "brier_base": result.brier_base,
-            "skill": result.skill,
-            "bins": [
-                {
-                    "lo": b.lo,
-                    "hi": b.hi,
-                    "n": b.n,
-                    "mean_forecast": b.mean_forecast,
-                    "observed": b.observed,
-                }
-                for b in result.bins
-            ],
-        }
+        document = result.document()
         if as_json:
             say(json.dumps(document, indent=2))
             return

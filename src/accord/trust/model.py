@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -299,6 +300,16 @@ class Calibration:
     brier_base: float | None
     skill: float | None
     bins: list[Bin]
+
+    def document(self) -> dict[str, Any]:
+        """The backtest document of DESIGN §6, full floats."""
+        return {
+            "n": self.n,
+            "brier": self.brier,
+            "brier_base": self.brier_base,
+            "skill": self.skill,
+            "bins": [asdict(b) for b in self.bins],
+        }
 
 
 def calibration(

@@ -10,7 +10,7 @@ import heapq
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -378,6 +378,21 @@ class PurposeForecast:
     as_of: datetime
     commitments: list[CommitmentForecast]
     outlook: Outlook
+
+    def document(self) -> dict[str, Any]:
+        """The forecast as JSON: exact P(all), expected count, distribution, each commitment."""
+        from accord.events.domain import iso
+
+        return {
+            "purpose": self.purpose,
+            "as_of": iso(self.as_of),
+            "probability_all": self.outlook.probability_all,
+            "expected_count": self.outlook.expected_count,
+            "distribution": self.outlook.distribution,
+            "draws": self.outlook.draws,
+            "seed": self.outlook.seed,
+            "commitments": [{**asdict(c), "due": iso(c.due)} for c in self.commitments],
+        }
 
 
 def _forecast_row(
