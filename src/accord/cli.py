@@ -43,7 +43,19 @@ class Failed(Exception):
 
 
 def settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad value is named and nothing runs."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = "".join(f"ACCORD_{str(part).upper()}" for part in problem["loc"])
+            message = problem["msg"].removeprefix("Value error, ")
+            value = problem.get("input")
+            shown = f" (is {value!r})" if where and isinstance(value, str) else ""
+            typer.echo(f"error: {where + ': ' if where else ''}{message}{shown}", err=True)
+        raise typer.Exit(2) from None
 
 
 def say(message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,3 +31,12 @@ class Settings(BaseSettings):
         "partners", description="`org` turns on the organization-wide trust ranking."
     )
     log_level: str = Field("info", description="Log level of the server.")
+
+    @model_validator(mode="after")
+    def _weights_add_up(self) -> Settings:
+        if self.weight_ability + self.weight_integrity + self.weight_value <= 0:
+            raise ValueError(
+                "ACCORD_WEIGHT_ABILITY, ACCORD_WEIGHT_INTEGRITY and ACCORD_WEIGHT_VALUE must not "
+                "all be 0 (overall trust is their weighted mean)"
+            )
+        return self

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -244,3 +247,37 @@ def test_trust_forecast_of_a_purpose(accord: Accord) -> None:
     assert "churn: 2 open commitments with reliance high or critical" in text
     assert "all on time: " in text
     assert "rule: purpose.not_found" in accord.refused("trust", "forecast", "nothing")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ACCORD_HALF_LIFE_DAYS", "-1", "ACCORD_HALF_LIFE_DAYS: Input should be greater than 0"),
+        ("ACCORD_WEIGHT_ABILITY", "many", "ACCORD_WEIGHT_ABILITY: Input should be a valid number"),
+        ("ACCORD_TRUST_VISIBILITY", "all", "ACCORD_TRUST_VISIBILITY: Input should be"),
+    ],
+)
+def test_a_bad_setting_is_named_and_nothing_runs(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env.update({variable: value, "ACCORD_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"})
+    result = subprocess.run(
+        [sys.executable, "-m", "accord.cli", "init"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_overall_weights_must_not_all_be_zero(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env.update(ACCORD_WEIGHT_ABILITY="0", ACCORD_WEIGHT_INTEGRITY="0", ACCORD_WEIGHT_VALUE="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "accord.cli", "trust", "backtest"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "must not all be 0" in result.stderr
