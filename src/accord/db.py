@@ -321,7 +321,7 @@ class UnitOfWork:
                 written = self.events.append(self._pending)
                 self._pending = []
                 # trust is kept up to date in the same transaction, in log order
-                self.trust.project(written)
+                self.trust.project(written, self.now())
             self.session.commit()
 
     def rollback(self) -> None:

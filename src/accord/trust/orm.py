@@ -35,6 +35,12 @@ trust_state_table = Table(
     Column("version", Integer, nullable=False),
     Column("latest_at", UTCDateTime(), nullable=True),
     *_evidence_columns(),
+    # Open commitments due before `overdue_through` are summed here (`counted` on their track),
+    # so that a read adds only those that fell due since: O(few), not O(all overdue).
+    Column("overdue_through", UTCDateTime(), nullable=True),
+    Column("overdue_count", Integer, nullable=True),
+    Column("overdue_notice", Float, nullable=True),
+    Column("overdue_silent", Float, nullable=True),
 )
 
 trust_pairs_table = Table(
@@ -79,6 +85,7 @@ trust_tracks_table = Table(
     Column("reliance", String(20), nullable=False),
     Column("delivered_at", UTCDateTime(), nullable=True),
     Column("promised_at", UTCDateTime(), nullable=True),
-    Index("ix_trust_tracks_due", "due"),
+    Column("counted", Boolean, nullable=True),
+    Index("ix_trust_tracks_state_due", "state", "due", "counted", "notice", "due_weight"),
     Index("ix_trust_tracks_performer_due", "performer_id", "due"),
 )

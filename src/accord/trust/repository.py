@@ -48,6 +48,9 @@ class StoredState:
     version: int
     latest_at: datetime | None
     org: list[float]
+    overdue_through: datetime | None = None
+    # how many open commitments due before `overdue_through`, their weights with / without notice
+    overdue: tuple[int, float, float] = (0, 0.0, 0.0)
 
 
 def _evidence(values: Iterable[Any]) -> Evidence:
@@ -69,7 +72,11 @@ def _track(row: Row[Any]) -> Track:
 
 
 def track_row(
-    track: Track, commitment_id: int, reference: datetime, half_life: float
+    track: Track,
+    commitment_id: int,
+    reference: datetime,
+    half_life: float,
+    counted: bool = False,
 ) -> dict[str, Any]:
     return {
         "commitment_id": commitment_id,
@@ -83,6 +90,7 @@ def track_row(
         "reliance": track.reliance,
         "delivered_at": track.delivered_at,
         "promised_at": track.promised_at,
+        "counted": counted,
     }
 
 
@@ -102,10 +110,17 @@ class TrustStore:
             version=int(row.version),
             latest_at=row.latest_at,
             org=[float(getattr(row, name)) for name in EVIDENCE_COLUMNS],
+            overdue_through=row.overdue_through,
+            overdue=(
+                int(row.overdue_count or 0),
+                float(row.overdue_notice or 0.0),
+                float(row.overdue_silent or 0.0),
+            ),
         )
 
-    def project(self, events: Sequence[Event]) -> None:
-        """Fold the commitment events of one commit into the stored sums (same transaction)."""
+    def project(self, events: Sequence[Event], now: datetime) -> None:
+        """Fold the commitment events of one commit into the stored sums (same transaction),
+        and count the open commitments that fell due before `now`."""
         moves = [
             (e, key) for e in events if (key := commitment_key(e.subject)) and "move" in e.payload
         ]
@@ -115,7 +130,7 @@ class TrustStore:
         if not state.built:
             return
         keys = {key for _, key in moves}
-        tracks = self._tracks(keys)
+        tracks, before = self._tracks(keys)
         known = set(tracks)
         new_keys = {key for e, key in moves if e.payload["move"] == "request"}
         ids = self.commitment_ids_of(new_keys) if new_keys else {}
@@ -138,7 +153,30 @@ class TrustStore:
                 log.warning("trust: no track for commitment %r; run `accord trust rebuild`", key)
                 self.session.execute(update(trust_state_table).where(S.id == 1).values(built=False))
                 return
-        self._write_tracks(tracks, known, ids, state)
+        through = (
+            now
+            if state.overdue_through is None or now > state.overdue_through
+            else (state.overdue_through)
+        )
+        count, notice, silent = state.overdue
+        counted: set[str] = set()
+        for key, track in tracks.items():
+            if key in before and before[key][0]:
+                _, had_notice, weight = before[key]
+                count -= 1
+                notice, silent = (
+                    (notice - weight, silent) if had_notice else (notice, silent - weight)
+                )
+            if track.state not in FINAL and track.committed and track.due < through:
+                weight = scaled_weight(track.due, state.reference, state.half_life_days)
+                count += 1
+                notice, silent = (
+                    (notice + weight, silent) if track.notice else (notice, silent + weight)
+                )
+                counted.add(key)
+        self._write_tracks(tracks, known, ids, state, counted)
+        swept = self._sweep(state.overdue_through, through)
+        count, notice, silent = count + swept[0], notice + swept[1], silent + swept[2]
         for pair, sums in fold.pairs.items():
             values = dict(zip(EVIDENCE_COLUMNS, sums, strict=True))
             if pair in fold.stored_pairs:
@@ -159,9 +197,30 @@ class TrustStore:
             .values(
                 version=state.version + 1,
                 latest_at=fold.latest,
+                overdue_through=through,
+                overdue_count=count,
+                overdue_notice=notice,
+                overdue_silent=silent,
                 **dict(zip(EVIDENCE_COLUMNS, state.org, strict=True)),
             )
         )
+
+    def _sweep(self, since: datetime | None, through: datetime) -> tuple[int, float, float]:
+        """Count the untouched open commitments that fell due in [since, through)."""
+        where = [T.state.in_(sorted(COMMITTED)), T.due < through, T.counted.isnot(True)]
+        if since is not None:
+            where.append(T.due >= since)
+        count, notice, silent = 0, 0.0, 0.0
+        query = select(T.notice, func.count(), func.sum(T.due_weight)).where(*where)
+        for has_notice, number, weight in self.session.execute(query.group_by(T.notice)):
+            count += int(number)
+            if has_notice:
+                notice += float(weight or 0.0)
+            else:
+                silent += float(weight or 0.0)
+        if count:
+            self.session.execute(update(trust_tracks_table).where(*where).values(counted=True))
+        return count, notice, silent
 
     def _write_tracks(
         self,
@@ -169,19 +228,20 @@ class TrustStore:
         known: set[str],
         ids: dict[str, int],
         state: StoredState,
+        counted: set[str],
     ) -> None:
         gone = [key for key, track in tracks.items() if key in known and track.state in FINAL]
         for chunk in _chunks(gone):
             self.session.execute(delete(trust_tracks_table).where(T.key.in_(chunk)))
         rows = [
-            track_row(track, ids[key], state.reference, state.half_life_days)
+            track_row(track, ids[key], state.reference, state.half_life_days, key in counted)
             for key, track in tracks.items()
             if key not in known and track.state not in FINAL
         ]
         if rows:
             self.session.execute(insert(trust_tracks_table), rows)
         changed = [
-            track_row(track, 0, state.reference, state.half_life_days)
+            track_row(track, 0, state.reference, state.half_life_days, key in counted)
             for key, track in tracks.items()
             if key in known and track.state not in FINAL
         ]
@@ -195,12 +255,18 @@ class TrustStore:
                 execution_options={"synchronize_session": False},
             )
 
-    def _tracks(self, keys: set[str]) -> dict[str, Track]:
+    def _tracks(
+        self, keys: set[str]
+    ) -> tuple[dict[str, Track], dict[str, tuple[bool, bool, float]]]:
+        """The tracks of `keys`, and for each whether it was counted overdue, with its notice
+        and weight then."""
         found: dict[str, Track] = {}
+        before: dict[str, tuple[bool, bool, float]] = {}
         for chunk in _chunks(sorted(keys)):
             for row in self.session.execute(select(trust_tracks_table).where(T.key.in_(chunk))):
                 found[row.key] = _track(row)
-        return found
+                before[row.key] = (bool(row.counted), bool(row.notice), float(row.due_weight))
+        return found, before
 
     def commitment_ids_of(self, keys: set[str]) -> dict[str, int]:
         c = commitments_table.c
@@ -236,6 +302,8 @@ class TrustStore:
         )
         self.session.execute(update(trust_tracks_table).values(due_weight=T.due_weight * factor))
         state.org = [value * factor for value in state.org]
+        count, notice, silent = state.overdue
+        state.overdue = (count, notice * factor, silent * factor)
         state.reference = reference
         self.session.execute(update(trust_state_table).where(S.id == 1).values(reference=reference))
 
@@ -248,8 +316,19 @@ class TrustStore:
         pairs: dict[Pair, Evidence],
         tracks: Sequence[dict[str, Any]],
         latest_at: datetime | None,
+        overdue_through: datetime,
     ) -> None:
-        """Replace every stored sum (a rebuild), marking the store built."""
+        """Replace every stored sum (a rebuild), marking the store built; the open commitments
+        due before `overdue_through` are counted as overdue."""
+        count, notice, silent = 0, 0.0, 0.0
+        for row in tracks:
+            row["counted"] = row["state"] in COMMITTED and row["due"] < overdue_through
+            if row["counted"]:
+                count += 1
+                if row["notice"]:
+                    notice += row["due_weight"]
+                else:
+                    silent += row["due_weight"]
         self.session.execute(delete(trust_tracks_table))
         self.session.execute(delete(trust_pairs_table))
         rows = [
@@ -274,6 +353,10 @@ class TrustStore:
                 built=True,
                 version=int(version) + 1,
                 latest_at=latest_at,
+                overdue_through=overdue_through,
+                overdue_count=count,
+                overdue_notice=notice,
+                overdue_silent=silent,
                 **dict(zip(EVIDENCE_COLUMNS, org.as_tuple(), strict=True)),
             )
         )
@@ -317,6 +400,31 @@ class TrustStore:
             # always a failure of ability; of integrity only without notice
             total = total + (Evidence(0.0, w, w, 0.0) if notice else Evidence(0.0, w, 0.0, w))
         return total, (count, weights)
+
+    def org_overdue(
+        self, moment: datetime, state: StoredState
+    ) -> tuple[Evidence, tuple[int, float]]:
+        """Overdue evidence of the whole organization at `moment`: the counted sums, plus what
+        fell due since the watermark (or minus what falls due between `moment` and it)."""
+        if state.overdue_through is None:
+            return self.overdue_counted(moment)
+        count, notice, silent = state.overdue
+        later = moment >= state.overdue_through
+        low, high = (state.overdue_through, moment) if later else (moment, state.overdue_through)
+        query = (
+            select(T.notice, func.count(), func.sum(T.due_weight))
+            .where(T.state.in_(sorted(COMMITTED)), T.due >= low, T.due < high)
+            .group_by(T.notice)
+        )
+        sign = 1 if later else -1
+        for has_notice, number, weight in self.session.execute(query):
+            count += sign * int(number)
+            if has_notice:
+                notice += sign * float(weight or 0.0)
+            else:
+                silent += sign * float(weight or 0.0)
+        evidence = Evidence(0.0, notice + silent, notice, silent, 0.0, 0.0)
+        return evidence, (count, notice + silent)
 
     def local_trust(self, moment: datetime) -> Iterator[tuple[int, int, float]]:
         """(requester, performer, r - s) of ability and integrity, scaled, for EigenTrust."""

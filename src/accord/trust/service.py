@@ -51,7 +51,7 @@ from accord.trust.model import (
     team_trust,
     trust_gap,
 )
-from accord.trust.repository import MAX_EXPONENT, track_row
+from accord.trust.repository import MAX_EXPONENT, StoredState, track_row
 
 log = logging.getLogger("accord.trust")
 HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
@@ -153,6 +153,7 @@ class StoredView:
     half_life_days: float
     version: int
     org_stored: Evidence
+    state: StoredState
     factor: float = 0.0
     _org: tuple[Evidence, tuple[int, float]] | None = None
 
@@ -161,7 +162,7 @@ class StoredView:
 
     def _org_overdue(self) -> tuple[Evidence, tuple[int, float]]:
         if self._org is None:
-            self._org = self.uow.trust.overdue_counted(self.moment)
+            self._org = self.uow.trust.org_overdue(self.moment, self.state)
         return self._org
 
     def _decayed(self, stored: Evidence, overdue: Evidence) -> Evidence:
@@ -244,7 +245,13 @@ def _view(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     current = state.latest_at is None or moment >= state.latest_at
     if state.built and state.half_life_days == settings.half_life_days and current:
         return StoredView(
-            uow, moment, state.reference, state.half_life_days, state.version, Evidence(*state.org)
+            uow,
+            moment,
+            state.reference,
+            state.half_life_days,
+            state.version,
+            Evidence(*state.org),
+            state,
         )
     if state.built and state.half_life_days != settings.half_life_days:
         log.warning(
@@ -650,6 +657,7 @@ def rebuild(
             pairs={(int(r), int(p)): Evidence(*sums) for (r, p), sums in fold.pairs.items()},
             tracks=rows,
             latest_at=fold.latest,
+            overdue_through=uow.now(),
         )
         uow.commit()
         return RebuildReport(len(events), len(tracks), len(fold.pairs), len(rows))
