@@ -129,6 +129,9 @@ class TrustStore:
         state = self.state(for_update=True)
         if not state.built:
             return
+        top = max(e.at for e, _ in moves)
+        if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
+            self._rebase(state, top)
         keys = {key for _, key in moves}
         tracks, before = self._tracks(keys)
         known = set(tracks)
@@ -141,9 +144,6 @@ class TrustStore:
             for side in ("requester", "performer")
         }
         team_ids = self._team_ids(slugs) if slugs else {}
-        top = max(e.at for e, _ in moves)
-        if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
-            self._rebase(state, top)
         fold = Accumulator(
             state.reference, state.half_life_days, state.org, tracks, load_pair=self._pair
         )
@@ -153,11 +153,8 @@ class TrustStore:
                 log.warning("trust: no track for commitment %r; run `accord trust rebuild`", key)
                 self.session.execute(update(trust_state_table).where(S.id == 1).values(built=False))
                 return
-        through = (
-            now
-            if state.overdue_through is None or now > state.overdue_through
-            else (state.overdue_through)
-        )
+        # the watermark only moves forward
+        through = now if state.overdue_through is None else max(now, state.overdue_through)
         count, notice, silent = state.overdue
         counted: set[str] = set()
         for key, track in tracks.items():

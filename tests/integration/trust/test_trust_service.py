@@ -458,3 +458,22 @@ def test_overdue_kept_up_to_a_watermark_equals_a_full_count(uow, clock, org) -> 
             assert count == full_count
             assert weight == pytest.approx(full_weight, rel=1e-9)
             assert kept.as_tuple() == pytest.approx(full.as_tuple(), rel=1e-9, abs=1e-12)
+
+
+def test_sums_are_rebased_before_weights_leave_the_float_range(engine, uow, clock, org) -> None:
+    quick = SETTINGS.model_copy(update={"half_life_days": 0.5})
+    assert trust.ensure_built(uow, quick)
+    clock.now = START + timedelta(days=300)  # 2 ** (~450 days / 0.5) would overflow
+    make_commitment(uow, "rp", org["r"], "r", "p", key="late", due=clock.now + timedelta(days=2))
+    play(uow, org, "late", [
+        ("promise", "p", clock.now, {}),
+        ("report_done", "p", clock.now + timedelta(hours=1), {}),
+        ("accept", "r", clock.now + timedelta(hours=2), {"value": 5}),
+    ])  # fmt: skip
+    with uow:
+        assert uow.trust.state().reference == clock.now  # moved forward by the request
+    report = trust.trust_of(uow, quick, OPERATOR, "p", as_of=clock.now + timedelta(hours=14))
+    assert report.trust.ability.r == pytest.approx(0.5)  # 12 hours old, half-life 12 hours
+    kept = stored(engine)
+    trust.rebuild(uow, quick, OPERATOR)
+    assert stored(engine)["pairs"] == kept["pairs"]
