@@ -266,19 +266,17 @@ class TrustStore:
         return found, before
 
     def commitment_ids_of(self, keys: set[str]) -> dict[str, int]:
-        c = commitments_table.c
-        found: dict[str, int] = {}
-        for chunk in _chunks(sorted(keys)):
-            for key, id_ in self.session.execute(select(c.key, c.id).where(c.key.in_(chunk))):
-                found[key] = int(id_)
-        return found
+        return self._ids(commitments_table.c.key, commitments_table.c.id, keys)
 
     def _team_ids(self, slugs: set[str]) -> dict[str, int]:
-        t = teams_table.c
+        return self._ids(teams_table.c.slug, teams_table.c.id, slugs)
+
+    def _ids(self, name: Any, id_: Any, values: set[str]) -> dict[str, int]:
+        """{value: id} of the rows whose `name` column is one of `values`, asked in chunks."""
         found: dict[str, int] = {}
-        for chunk in _chunks(sorted(slugs)):
-            for slug, id_ in self.session.execute(select(t.slug, t.id).where(t.slug.in_(chunk))):
-                found[slug] = int(id_)
+        for chunk in _chunks(sorted(values)):
+            for value, row_id in self.session.execute(select(name, id_).where(name.in_(chunk))):
+                found[value] = int(row_id)
         return found
 
     def _pair(self, pair: tuple[int | str, int | str]) -> list[float] | None:
