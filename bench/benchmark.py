@@ -220,6 +220,7 @@ def measure_moves(engine: Any, count: int) -> dict[str, Any]:
 
 def skill(args: argparse.Namespace) -> None:
     from accord.trust import service as trust
+    from accord.trust.model import calibration
 
     path = Path(args.db)
     settings = Settings(
@@ -244,11 +245,12 @@ def skill(args: argparse.Namespace) -> None:
     tick = time.perf_counter()
     with UnitOfWork(engine, read_only=True) as uow:
         rows = list(trust.backtest_rows(uow.trust.commitment_events(), settings))
-    n = len(rows)
-    brier = sum((f - o) ** 2 for _, f, _, o in rows) / n
-    base = sum((b - o) ** 2 for _, _, b, o in rows) / n
     backtest_s = time.perf_counter() - tick
-    oracle = sum((truth[k] - o) ** 2 for k, _, _, o in rows) / n
+    n = len(rows)
+    outcomes = [o for *_, o in rows]
+    scored = calibration([f for _, f, _, _ in rows], [b for _, _, b, _ in rows], outcomes)
+    oracle_scored = calibration([truth[k] for k, *_ in rows], [0.5] * n, outcomes)
+    brier, base, oracle = scored.brier or 0.0, scored.brier_base or 0.0, oracle_scored.brier or 0.0
     report(
         Path(args.out) if args.out else None,
         {

@@ -5,8 +5,7 @@ from these functions.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -339,8 +338,3 @@ def calibration(
     brier_base = sum((b - o) ** 2 for b, o in zip(base, outcomes, strict=True)) / n
     skill = 1.0 - brier / brier_base if brier_base > 0 else None
     return Calibration(n, brier, brier_base, skill, diagram)
-
-
-def brier_score(forecasts: Iterable[float], outcomes: Iterable[int]) -> float:
-    pairs = list(zip(forecasts, outcomes, strict=True))
-    return sum((f - o) ** 2 for f, o in pairs) / len(pairs) if pairs else math.nan

@@ -149,16 +149,12 @@ class StoredView:
 
     uow: UnitOfWork
     moment: datetime
-    reference: datetime
-    half_life_days: float
-    version: int
-    org_stored: Evidence
     state: StoredState
     factor: float = 0.0
     _org: tuple[Evidence, tuple[int, float]] | None = None
 
     def __post_init__(self) -> None:
-        self.factor = scale_to(self.moment, self.reference, self.half_life_days)
+        self.factor = scale_to(self.moment, self.state.reference, self.state.half_life_days)
 
     def _org_overdue(self) -> tuple[Evidence, tuple[int, float]]:
         if self._org is None:
@@ -169,7 +165,7 @@ class StoredView:
         return (stored + overdue).scaled(self.factor)
 
     def org(self) -> Evidence:
-        return self._decayed(self.org_stored, self._org_overdue()[0])
+        return self._decayed(Evidence(*self.state.org), self._org_overdue()[0])
 
     def team(self, team: Team) -> Evidence:
         assert team.id is not None
@@ -198,7 +194,7 @@ class StoredView:
         store = self.uow.trust
         key = (
             str(self.uow.engine.url),
-            self.version,
+            self.state.version,
             self._org_overdue()[1],
             store.team_signature(),
         )
@@ -244,15 +240,7 @@ def _view(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     state = uow.trust.state()
     current = state.latest_at is None or moment >= state.latest_at
     if state.built and state.half_life_days == settings.half_life_days and current:
-        return StoredView(
-            uow,
-            moment,
-            state.reference,
-            state.half_life_days,
-            state.version,
-            Evidence(*state.org),
-            state,
-        )
+        return StoredView(uow, moment, state)
     if state.built and state.half_life_days != settings.half_life_days:
         log.warning(
             "trust: sums were kept with a half-life of %s days, the setting is %s; reads replay "
