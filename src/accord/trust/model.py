@@ -14,6 +14,9 @@ import numpy as np
 from scipy import sparse
 
 DIMENSIONS = ("ability", "integrity", "value")
+# Stored sums are rebased before a weight 2 ** x passes 2 ** MAX_EXPONENT (floats end near
+# 2 ** 1024).
+MAX_EXPONENT = 500.0
 SECONDS_PER_DAY = 86_400.0
 
 

@@ -19,7 +19,7 @@ from accord.commitments.orm import commitments_table
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
 from accord.trust.domain import COMMITTED, FINAL, Accumulator, Track, commitment_key
-from accord.trust.model import Evidence, days_between, scaled_weight
+from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scaled_weight
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
     trust_pairs_table,
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("accord.trust")
 Pair = tuple[int, int]
-# Sums are rebased before a weight 2 ** x passes 2 ** MAX_EXPONENT (floats end near 2 ** 1024).
-MAX_EXPONENT = 500.0
 CHUNK = 500
 S = trust_state_table.c
 P = trust_pairs_table.c
@@ -309,14 +307,16 @@ class TrustStore:
         half_life_days: float,
         org: Evidence,
         pairs: dict[Pair, Evidence],
-        tracks: Sequence[dict[str, Any]],
+        tracks: Sequence[Track],
         latest_at: datetime | None,
         overdue_through: datetime,
     ) -> None:
         """Replace every stored sum (a rebuild), marking the store built; the open commitments
         due before `overdue_through` are counted as overdue."""
+        ids = self.commitment_ids_of({track.key for track in tracks})
+        track_rows = [track_row(t, ids[t.key], reference, half_life_days) for t in tracks]
         count, notice, silent = 0, 0.0, 0.0
-        for row in tracks:
+        for row in track_rows:
             row["counted"] = row["state"] in COMMITTED and row["due"] < overdue_through
             if row["counted"]:
                 count += 1
@@ -326,7 +326,7 @@ class TrustStore:
                     silent += row["due_weight"]
         self.session.execute(delete(trust_tracks_table))
         self.session.execute(delete(trust_pairs_table))
-        rows = [
+        pair_rows = [
             {
                 "requester_id": r,
                 "performer_id": p,
@@ -334,9 +334,9 @@ class TrustStore:
             }
             for (r, p), e in pairs.items()
         ]
-        for chunk in _chunks(rows, 5000):
+        for chunk in _chunks(pair_rows, 5000):
             self.session.execute(insert(trust_pairs_table), chunk)
-        for chunk in _chunks(list(tracks), 5000):
+        for chunk in _chunks(track_rows, 5000):
             self.session.execute(insert(trust_tracks_table), chunk)
         version = self.session.scalar(select(S.version).where(S.id == 1)) or 0
         self.session.execute(

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from accord.commitments.domain import OPEN as OPEN_STATES
 from accord.commitments.domain import Commitment, Reliance
@@ -32,6 +32,7 @@ from accord.trust.domain import (
     ledger,
 )
 from accord.trust.model import (
+    MAX_EXPONENT,
     Calibration,
     Evidence,
     Opinion,
@@ -51,7 +52,10 @@ from accord.trust.model import (
     team_trust,
     trust_gap,
 )
-from accord.trust.repository import MAX_EXPONENT, StoredState, track_row
+
+if TYPE_CHECKING:
+    # the repository loads table mappings; the unit of work imports it, services need not
+    from accord.trust.repository import StoredState
 
 log = logging.getLogger("accord.trust")
 HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
@@ -629,26 +633,18 @@ def rebuild(
             key = commitment_key(subject)
             if key is not None and "move" in payload:
                 fold.apply(at, key, payload, teams)
-        tracks = fold.tracks
-        ids = uow.trust.commitment_ids_of(
-            {key for key, track in tracks.items() if track.state not in FINAL}
-        )
-        rows = [
-            track_row(track, ids[key], reference, H)
-            for key, track in tracks.items()
-            if track.state not in FINAL
-        ]
+        open_tracks = [track for track in fold.tracks.values() if track.state not in FINAL]
         uow.trust.replace(
             reference=reference,
             half_life_days=H,
             org=Evidence(*fold.org),
             pairs={(int(r), int(p)): Evidence(*sums) for (r, p), sums in fold.pairs.items()},
-            tracks=rows,
+            tracks=open_tracks,
             latest_at=fold.latest,
             overdue_through=uow.now(),
         )
         uow.commit()
-        return RebuildReport(len(events), len(tracks), len(fold.pairs), len(rows))
+        return RebuildReport(len(events), len(fold.tracks), len(fold.pairs), len(open_tracks))
 
 
 def _counted(
