@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +17,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from accord.config import Settings
 from accord.db import UnitOfWork, make_engine, migrate, schema_is_current
-from accord.errors import AccordError
+from accord.errors import AccordError, Invalid
+from accord.events.domain import parse_instant
 from accord.org.domain import GlobalRole, Operator
 
 app = typer.Typer(
@@ -255,6 +256,19 @@ def users_create(
             say(org.create_token(uow, OPERATOR, person.email, "cli"))
 
 
+@users_app.command("token")
+def users_token(
+    email: Annotated[str, typer.Argument(help="Whose token: the person's e-mail.")],
+    name: Annotated[str, typer.Option(help="A name to tell the token apart.")] = "cli",
+) -> None:
+    """Make a new API token for a person; printed once, on the last line."""
+    from accord.org import service as org
+
+    config = settings()
+    with refusals():
+        say(org.create_token(UnitOfWork(open_engine(config)), OPERATOR, email, name))
+
+
 @users_app.command("list")
 def users_list() -> None:
     """List people: e-mail, role, name, teams."""
@@ -305,16 +319,9 @@ def _instant(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise Failed(
-            f"{option} {text!r} is not an ISO 8601 date-time (e.g. 2026-06-01T00:00:00Z)"
-        ) from None
-    if len(text) == 10:
-        return moment.replace(tzinfo=UTC)
-    if moment.tzinfo is None:
-        raise Failed(f"{option} {text!r} needs a time zone, e.g. {text}Z")
-    return moment.astimezone(UTC)
+        return parse_instant(text, option)
+    except Invalid as error:
+        raise Failed(str(error)) from None
 
 
 @trust_app.command("show")

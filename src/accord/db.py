@@ -89,8 +89,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and transactions that lock early."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Enough pooled connections for every request thread (anyio's default pool has 40): a
+    # connection opened past the pool is closed after one use, and a new SQLite connection
+    # parses the whole schema before its first statement.
     if not url.startswith("sqlite"):
+        kwargs = {"pool_size": 10, "max_overflow": 30, **kwargs}
         return create_engine(url, pool_pre_ping=True, **kwargs)
+    if not _is_memory(url):
+        kwargs = {"pool_size": 40, "max_overflow": 10, **kwargs}
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -339,9 +345,11 @@ class UnitOfWork:
         try:
             yield
         except StaleDataError as error:
+            # only commitments carry a version column: their rule says it the same way on
+            # every database, whether the version check or the row guard saw the race
             raise Conflict(
-                "someone else changed this at the same time; reload and try again",
-                rule="version.stale",
+                "someone else moved this commitment at the same time; reload it and try again",
+                rule="commitment.version_stale",
             ) from error
         except IntegrityError as error:
             match = _UNIQUE_NAME.search(str(error.orig))

@@ -53,6 +53,22 @@ class Invalid(AccordError):
     rule = "invalid"
 
 
+class NotSignedIn(AccordError):
+    """No valid credentials came with the request."""
+
+    rule = "auth.required"
+
+
+class TooManyRequests(AccordError):
+    """Too many attempts in a short time; `retry_after` says in how many seconds to try again."""
+
+    rule = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, rule: str | None = None) -> None:
+        super().__init__(message, rule=rule)
+        self.retry_after = retry_after
+
+
 def choice(kind: type[E], value: E | str, what: str) -> E:
     """`value` as a member of `kind`, or an error that lists the allowed values."""
     try:

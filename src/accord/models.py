@@ -1,5 +1,6 @@
 """Imports every table mapping, so that the metadata is complete (migrations, tests)."""
 
+from accord.api import idempotency as idempotency_orm
 from accord.commitments import orm as commitments_orm
 from accord.events import orm as events_orm
 from accord.org import orm as org_orm
@@ -10,6 +11,7 @@ from accord.trust import orm as trust_orm
 __all__ = [
     "commitments_orm",
     "events_orm",
+    "idempotency_orm",
     "org_orm",
     "partnerships_orm",
     "purposes_orm",

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from live_server import serve
 from sqlalchemy import Engine
 
 from accord.config import Settings
+from live_server import serve
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from live_server import serve
 from sqlalchemy import Engine
 
 from accord.commitments import service as commitments
@@ -17,6 +16,7 @@ from accord.org import service as org
 from accord.org.domain import Operator
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE
 from factories import make_partnership, make_person, make_purpose, make_team
+from live_server import serve
 
 PASSWORD = "correct horse"
 

@@ -1,34 +1,41 @@
-"""Request dependencies: settings, a unit of work, the signed-in person."""
+"""Request dependencies: settings, a unit of work, and who is asking."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 
 from accord.config import Settings
 from accord.db import UnitOfWork
+from accord.errors import Forbidden, NotSignedIn
 from accord.org import service as org
 from accord.org.domain import Person
-from accord.web.session import SESSION_COOKIE, Signer
+from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
+
+# The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and
+# the hop costs more than they do.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_uow(request: Request) -> UnitOfWork:
+async def get_uow(request: Request) -> UnitOfWork:
     """A unit of work for a use case that changes something."""
-    return UnitOfWork(request.app.state.engine)
+    return UnitOfWork(request.app.state.engine, request.app.state.clock)
 
 
-def get_read_uow(request: Request) -> UnitOfWork:
+async def get_read_uow(request: Request) -> UnitOfWork:
     """A unit of work that only reads: one snapshot, and no write lock on SQLite."""
-    return UnitOfWork(request.app.state.engine, read_only=True)
+    return UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True)
 
 
-def get_signer(request: Request) -> Signer:
+async def get_signer(request: Request) -> Signer:
     signer: Signer = request.app.state.signer
     return signer
 
@@ -51,3 +58,69 @@ def session_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Pers
 
 
 SessionPerson = Annotated[Person | None, Depends(session_person)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer` header; a malformed header is refused."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotSignedIn(
+            "the Authorization header must be 'Bearer <token>'", rule="auth.bad_header"
+        )
+    return token.strip()
+
+
+def api_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person:
+    """Who calls the API: the owner of the bearer token, or the person of the session cookie.
+
+    A change made with the cookie (the web app's own calls) must also carry the CSRF token in
+    the X-CSRF-Token header, so another site cannot make it in the person's name.
+    """
+    token = bearer_token(request)
+    if token is not None:
+        person = org.authenticate_token(uow, token)
+        if person is None:
+            raise NotSignedIn(
+                "this API token is not valid, was revoked, or its owner was deactivated",
+                rule="auth.bad_token",
+            )
+        return person
+    cookie_person = session_person(request, uow, signer)
+    if cookie_person is None:
+        raise NotSignedIn(
+            "sign in first, or send an API token as 'Authorization: Bearer <token>'",
+            rule="auth.required",
+        )
+    if request.method not in SAFE_METHODS and not csrf_ok(
+        request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden(
+            f"a change made with the session cookie needs the {CSRF_HEADER} header",
+            rule="auth.csrf",
+        )
+    return cookie_person
+
+
+CurrentPerson = Annotated[Person, Depends(api_person)]
+
+
+def principal_of(engine: Engine, signer: Signer, headers: dict[str, str]) -> int | None:
+    """The id of the person a request's credentials name, without checking anything else.
+
+    Scopes idempotency keys: a wrong or stale credential is refused later, by the route.
+    """
+    header = headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        person = org.authenticate_token(UnitOfWork(engine, read_only=True), token.strip())
+        return person.id if person is not None else None
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            data = signer.unsign(value.strip('"'))
+            pid = data.get("pid") if data else None
+            return pid if isinstance(pid, int) else None
+    return None

@@ -8,9 +8,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, Conflict, Forbidden, Invalid, NotFound, RuleBroken
+from accord.errors import (
+    AccordError,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    NotSignedIn,
+    RuleBroken,
+    TooManyRequests,
+)
 
 log = logging.getLogger("accord")
 
@@ -25,24 +35,95 @@ SECURITY_HEADERS = {
 }
 
 STATUS: dict[type[AccordError], int] = {
+    NotSignedIn: 401,
+    TooManyRequests: 429,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
     RuleBroken: 409,
     Invalid: 422,
 }
+# With type about:blank, RFC 9457 asks for the HTTP status phrase as the title.
 TITLES = {
-    400: "Bad request",
-    401: "Not signed in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
     409: "Conflict",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Internal error",
-    503: "Unavailable",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
 }
+
+
+class ProblemItem(BaseModel):
+    path: str = Field(description="Where: a JSON path into the request.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    rule: str | None = Field(
+        None, description="The rule that refused it, e.g. commitment.version_stale."
+    )
+    errors: list[ProblemItem] | None = Field(None, description="Malformed fields (422).")
+    problems: list[ProblemItem] | None = Field(None, description="Every problem of an import.")
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of a route for the errors it may answer."""
+    return {code: {"model": Problem, "description": TITLES[code]} for code in codes}
+
+
+def as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare error answers as application/problem+json in the OpenAPI document."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if code[:1] in "45" and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return schema
+
+
+# Every 401 and 429 answer carries these (see _accord_error), so clients may rely on them.
+ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": 'How to sign in: `Bearer realm="accord"`.',
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+
+
+def with_error_headers(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the headers of 401 and 429 answers in the OpenAPI document."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                if code in ERROR_HEADERS:
+                    response.setdefault("headers", {}).update(ERROR_HEADERS[code])
+    return schema
 
 
 def status_of(error: AccordError) -> int:
@@ -52,7 +133,9 @@ def status_of(error: AccordError) -> int:
     return 422
 
 
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -60,7 +143,9 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 async def _accord_error(request: Request, error: Exception) -> Response:
@@ -69,21 +154,35 @@ async def _accord_error(request: Request, error: Exception) -> Response:
     problems = getattr(error, "problems", None)
     if problems is not None:
         extra["problems"] = [{"path": p.path, "message": p.message} for p in problems]
-    return problem(status_of(error), error.message, **extra)
+    headers = {}
+    if isinstance(error, NotSignedIn):
+        headers["WWW-Authenticate"] = 'Bearer realm="accord"'
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
+    return problem(status_of(error), error.message, headers, **extra)
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    errors = [
-        {"path": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
-        for item in error.errors()
-    ]
+    errors = [{"path": _path(item["loc"]), "message": item["msg"]} for item in error.errors()]
     return problem(422, "the request is malformed", errors=errors)
+
+
+def _path(location: Any) -> str:
+    """('body', 'parties', 0, 'team') -> 'body.parties[0].team'."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    return problem(error.status_code, str(error.detail))
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError):
+        # FastAPI's 400 for a body that is not UTF-8 JSON: malformed like any other, so 422.
+        errors = [{"path": "body", "message": "the body is not JSON in UTF-8"}]
+        return problem(422, "the request is malformed", errors=errors)
+    return problem(error.status_code, str(error.detail), getattr(error, "headers", None))
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:

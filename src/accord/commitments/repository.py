@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, joinedload
 
-from accord.commitments.domain import COMMITTED, Commitment, State
+from accord.commitments.domain import COMMITTED, Commitment, Side, State
 from accord.commitments.orm import commitments_table
 from accord.db import KeyCache
 from accord.errors import NotFound
@@ -16,6 +17,15 @@ from accord.org.domain import Team
 from accord.partnerships.domain import Partnership
 
 c = commitments_table.c
+
+
+def _alone() -> list[Any]:
+    """Load a commitment with its partnership, teams and measure, but none of theirs: their
+    members, parties and purposes load only when a use case asks (a list page loads 50)."""
+    return [
+        joinedload(getattr(Commitment, name)).lazyload("*")
+        for name in ("partnership", "requester", "performer", "measure")
+    ]
 
 
 class CommitmentRepository:
@@ -35,7 +45,9 @@ class CommitmentRepository:
         # even when there is none, and an import asks about thousands of new keys.
         if self.session.scalar(select(c.id).where(c.key == key)) is None:
             return None
-        return self.session.scalars(select(Commitment).where(c.key == key)).first()
+        return self.session.scalars(
+            select(Commitment).where(c.key == key).options(*_alone())
+        ).first()
 
     def get(self, key: str) -> Commitment:
         commitment = self.find(key)
@@ -48,15 +60,28 @@ class CommitmentRepository:
         *,
         partnership: Partnership | None = None,
         team: Team | None = None,
+        side: Side | None = None,
         states: Sequence[State] | None = None,
         overdue_at: datetime | None = None,
+        due_before: datetime | None = None,
+        after: tuple[datetime, int] | None = None,
         limit: int | None = None,
     ) -> Sequence[Commitment]:
-        query = select(Commitment).order_by(c.due, c.id)
+        """By due date; `team` with `side` keeps one side; `after` (due, id) starts a page."""
+        query = select(Commitment).order_by(c.due, c.id).options(*_alone())
         if partnership is not None:
             query = query.where(c.partnership_id == partnership.id)
-        if team is not None:
+        if team is not None and side == Side.REQUESTER:
+            query = query.where(c.requester_id == team.id)
+        elif team is not None and side == Side.PERFORMER:
+            query = query.where(c.performer_id == team.id)
+        elif team is not None:
             query = query.where(or_(c.requester_id == team.id, c.performer_id == team.id))
+        if due_before is not None:
+            query = query.where(c.due < due_before)
+        if after is not None:
+            due, last_id = after
+            query = query.where(or_(c.due > due, and_(c.due == due, c.id > last_id)))
         if states is not None:
             query = query.where(c.state.in_(list(states)))
         if overdue_at is not None:

@@ -15,7 +15,7 @@ from accord.commitments.domain import (
     State,
 )
 from accord.db import UnitOfWork
-from accord.errors import Conflict, Forbidden, RuleBroken, choice
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
 from accord.events.domain import Event
 from accord.org.domain import (
     Actor,
@@ -171,17 +171,81 @@ def list_commitments(
     *,
     partnership: str | None = None,
     team: str | None = None,
+    side: Side | str | None = None,
     states: Sequence[State | str] | None = None,
     overdue: bool = False,
+    due_before: datetime | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
 ) -> Sequence[Commitment]:
-    """Commitments by due date, filtered by partnership, team, state or overdue."""
+    """Commitments by due date, filtered by partnership, team (and its side), state, overdue
+    or due date (all, or the page after `after`)."""
     with uow:
-        return uow.commitments.list(
-            partnership=uow.partnerships.get(partnership) if partnership else None,
-            team=uow.org.team(team) if team else None,
-            states=[choice(State, s, "state") for s in states] if states else None,
-            overdue_at=uow.now() if overdue else None,
-        )
+        return _find(uow, partnership, team, side, states, overdue, due_before, after, limit)
+
+
+def browse(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    partnership: str | None = None,
+    team: str | None = None,
+    side: Side | str | None = None,
+    states: Sequence[State | str] | None = None,
+    overdue: bool = False,
+    due_before: datetime | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[CommitmentView]:
+    """Like `list_commitments`, each with the moves `actor` may make now."""
+    with uow:
+        found = _find(uow, partnership, team, side, states, overdue, due_before, after, limit)
+        now = uow.now()
+        person = uow.bind(actor)
+        return [
+            CommitmentView(
+                c,
+                c.is_overdue(now),
+                c.allowed_moves(sides_of(person, c), now) if isinstance(person, Person) else [],
+            )
+            for c in found
+        ]
+
+
+def _find(
+    uow: UnitOfWork,
+    partnership: str | None,
+    team: str | None,
+    side: Side | str | None,
+    states: Sequence[State | str] | None,
+    overdue: bool,
+    due_before: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int | None,
+) -> Sequence[Commitment]:
+    the_side = _side(side) if side else None
+    if the_side is not None and team is None:
+        raise Invalid("a side needs a team: whose side?", rule="commitment.side_without_team")
+    if due_before is not None and due_before.tzinfo is None:
+        raise Invalid("due_before needs a time zone", rule="time.no_zone")
+    return uow.commitments.list(
+        partnership=uow.partnerships.get(partnership) if partnership else None,
+        team=uow.org.team(team) if team else None,
+        side=the_side,
+        states=[choice(State, s, "state") for s in states] if states else None,
+        overdue_at=uow.now() if overdue else None,
+        due_before=due_before,
+        after=after,
+        limit=limit,
+    )
+
+
+def _side(side: Side | str) -> Side:
+    """A side by its letter (R, P) or its name (requester, performer)."""
+    names = {"requester": Side.REQUESTER, "performer": Side.PERFORMER}
+    if isinstance(side, str) and side.lower() in names:
+        return names[side.lower()]
+    return choice(Side, side, "side")
 
 
 def history(uow: UnitOfWork, key: str) -> Sequence[Event]:

@@ -35,6 +35,24 @@ def iso(moment: datetime) -> str:
     return text + "Z"
 
 
+def parse_instant(text: str, what: str) -> datetime:
+    """An ISO 8601 instant with a zone, or a date (midnight UTC); anything else is refused."""
+    from accord.errors import Invalid
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(
+            f"{what} {text!r} is not an ISO 8601 date-time (e.g. 2026-06-01T00:00:00Z)",
+            rule="time.invalid",
+        ) from None
+    if len(text) == 10:
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise Invalid(f"{what} {text!r} needs a time zone, e.g. {text}Z", rule="time.no_zone")
+    return moment.astimezone(UTC)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same value always gives the same text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -312,6 +312,7 @@ class _Replay:
                         note=update.note,
                         at=update.at,
                         by=update.by,
+                        imported=True,
                     )
             if doc.current is not None and doc.current != doc.updates[-1].value:
                 self.problems.append(
@@ -518,10 +519,10 @@ def _parents_first(
 
 def import_document(uow: UnitOfWork, actor: Actor, data: Any) -> ImportReport:
     """Import a document whole or not at all (admins only); importing it again changes nothing."""
-    document = parse(data)
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
+        document = parse(data)
         replay = _Replay(uow, actor)
         replay.teams(document.teams)
         replay.people(document.people)
@@ -665,6 +666,13 @@ def _canonical_commitment(doc: CommitmentDoc) -> CommitmentDoc:
             )
         )
     return doc.model_copy(update={"history": history})
+
+
+def export_for(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """The whole organization as one document, for an admin (a backup, a move elsewhere)."""
+    with uow:
+        ensure_admin(uow.bind(actor), "export the whole organization")
+    return export_document(uow)
 
 
 def export_document(uow: UnitOfWork) -> dict[str, Any]:

@@ -72,6 +72,16 @@ api_tokens_table = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
 )
 
+# Failed sign-ins of the last minutes, counted per account and per address to slow guessing.
+sign_in_failures_table = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String(320), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+)
+
 mapper_registry.map_imperatively(
     Team,
     teams_table,

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, defaultload, lazyload, selectinload
 
 from accord.db import KeyCache
 from accord.errors import NotFound
-from accord.org.domain import ApiToken, Person, Team
-from accord.org.orm import api_tokens_table, people_table, teams_table
+from accord.org.domain import ApiToken, Membership, Person, Team
+from accord.org.orm import (
+    api_tokens_table,
+    people_table,
+    sign_in_failures_table,
+    teams_table,
+)
+
+failures = sign_in_failures_table.c
 
 
 class OrgRepository:
@@ -22,20 +31,25 @@ class OrgRepository:
     def add(self, item: Team | Person | ApiToken) -> None:
         self.session.add(item)
 
-    def find_team(self, slug: str) -> Team | None:
-        return self._teams.find(
-            slug,
-            lambda: self.session.scalars(select(Team).where(teams_table.c.slug == slug)).first(),
-        )
+    def find_team(self, slug: str, *, members: bool = True) -> Team | None:
+        """The team; without `members` its members load only when asked for (a cheaper read)."""
+        query = select(Team).where(teams_table.c.slug == slug)
+        if not members:
+            query = query.options(lazyload(Team.memberships))  # type: ignore[arg-type]
+        return self._teams.find(slug, lambda: self.session.scalars(query).first())
 
-    def team(self, slug: str) -> Team:
-        team = self.find_team(slug)
+    def team(self, slug: str, *, members: bool = True) -> Team:
+        team = self.find_team(slug, members=members)
         if team is None:
             raise NotFound(f"no team {slug!r}", rule="team.not_found")
         return team
 
-    def teams(self) -> Sequence[Team]:
-        return self.session.scalars(select(Team).order_by(teams_table.c.slug)).unique().all()
+    def teams(self, *, after: str | None = None, limit: int | None = None) -> Sequence[Team]:
+        """Teams by slug; `after` and `limit` give one page."""
+        query = select(Team).order_by(teams_table.c.slug)
+        if after is not None:
+            query = query.where(teams_table.c.slug > after)
+        return self.session.scalars(query.limit(limit)).unique().all()
 
     def find_person(self, email: str) -> Person | None:
         email = email.strip().lower()
@@ -53,15 +67,87 @@ class OrgRepository:
         return person
 
     def person_by_id(self, person_id: int | None) -> Person:
-        person = self.session.get(Person, person_id) if person_id is not None else None
+        """The person with their memberships and teams (the teams' own members load on demand:
+        loading them eagerly would pull in every member of every team of the person)."""
+        person = (
+            self.session.get(
+                Person,
+                person_id,
+                options=[
+                    selectinload(Person.memberships)  # type: ignore[arg-type]
+                    .joinedload(Membership.team)  # type: ignore[misc, arg-type]
+                    .lazyload(Team.memberships)  # type: ignore[arg-type]
+                ],
+            )
+            if person_id is not None
+            else None
+        )
         if person is None:
             raise NotFound("the signed-in person no longer exists", rule="person.not_found")
         return person
 
-    def people(self) -> Sequence[Person]:
-        return self.session.scalars(select(Person).order_by(people_table.c.email)).all()
+    def people(self, *, after: str | None = None, limit: int | None = None) -> Sequence[Person]:
+        """People by e-mail; `after` and `limit` give one page."""
+        query = select(Person).order_by(people_table.c.email)
+        if after is not None:
+            query = query.where(people_table.c.email > after)
+        return self.session.scalars(query.limit(limit)).all()
+
+    def tokens_of(self, person: Person) -> Sequence[ApiToken]:
+        return self.session.scalars(
+            select(ApiToken)
+            .where(api_tokens_table.c.person_id == person.id)
+            .order_by(api_tokens_table.c.id)
+        ).all()
+
+    def token(self, person: Person, token_id: int) -> ApiToken:
+        token = self.session.scalars(
+            select(ApiToken).where(
+                api_tokens_table.c.id == token_id, api_tokens_table.c.person_id == person.id
+            )
+        ).first()
+        if token is None:
+            raise NotFound(f"{person.email} has no token {token_id}", rule="token.not_found")
+        return token
+
+    def sign_in_failures(self, account: str, address: str, since: datetime) -> tuple[int, int]:
+        """Failed sign-ins since `since`: of this account, and from this address."""
+
+        def count(*where: Any) -> int:
+            query = select(func.count()).select_from(sign_in_failures_table).where(*where)
+            return int(self.session.scalar(query) or 0)
+
+        return (
+            count(failures.account == account, failures.at > since),
+            count(failures.address == address, failures.at > since),
+        )
+
+    def oldest_failure(self, account: str, address: str, since: datetime) -> datetime | None:
+        oldest: datetime | None = self.session.scalar(
+            select(func.min(failures.at)).where(
+                failures.at > since, (failures.account == account) | (failures.address == address)
+            )
+        )
+        return oldest
+
+    def add_sign_in_failure(self, account: str, address: str, at: datetime) -> None:
+        self.session.execute(
+            insert(sign_in_failures_table).values(account=account, address=address, at=at)
+        )
+
+    def forget_sign_in_failures(self, *, account: str | None = None, before: datetime) -> None:
+        """Drop failures older than `before` (and, with `account`, every one of that account)."""
+        condition = failures.at < before
+        if account is not None:
+            condition = condition | (failures.account == account)
+        self.session.execute(delete(sign_in_failures_table).where(condition))
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        """The token and its owner, without the owner's teams: a credential check needs none."""
         return self.session.scalars(
-            select(ApiToken).where(api_tokens_table.c.token_hash == token_hash)
+            select(ApiToken)
+            .where(api_tokens_table.c.token_hash == token_hash)
+            .options(
+                defaultload(ApiToken.person).raiseload(Person.memberships)  # type: ignore[misc, arg-type]
+            )
         ).first()

@@ -5,13 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from accord.db import UnitOfWork
-from accord.errors import Conflict, Invalid, NotFound, choice
+from accord.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    NotSignedIn,
+    RuleBroken,
+    TooManyRequests,
+    choice,
+)
 from accord.org.domain import (
     Actor,
     ApiToken,
@@ -31,6 +39,10 @@ from accord.org.domain import (
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
+# Guessing is slowed per account and per address: this many failures in the window, then a wait.
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 30
 _UNSET = object()
 
 
@@ -154,6 +166,13 @@ def update_person(
         actor = uow.bind(actor)
         ensure_admin(actor, "edit people")
         person = uow.org.person(email)
+        demoted = role is not None and _role(role) != GlobalRole.ADMIN
+        if person is actor and (active is False or demoted):
+            raise RuleBroken(
+                f"{person.email} cannot deactivate themself or give up the admin role; "
+                "another admin can",
+                rule="person.self_lockout",
+            )
         if name is not None:
             person.name = check_text(name, "name")
         if role is not None:
@@ -279,15 +298,81 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str = "api") -
 def authenticate_password(uow: UnitOfWork, email: str, password: str) -> Person | None:
     """The person with this e-mail and password, if both are right and the person is active."""
     with uow:
-        person = uow.org.find_person(email)
-        if person is None or person.password_hash is None or not person.active:
-            _hasher.hash(password)  # equal time whether or not the account exists
-            return None
-        try:
-            _hasher.verify(person.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return None
+        return _verified(uow, email, password)
+
+
+def _verified(uow: UnitOfWork, email: str, password: str) -> Person | None:
+    person = uow.org.find_person(email)
+    if person is None or person.password_hash is None or not person.active:
+        _hasher.hash(password)  # equal time whether or not the account exists
+        return None
+    try:
+        _hasher.verify(person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return person
+
+
+def sign_in(uow: UnitOfWork, email: str, password: str, address: str) -> Person:
+    """Check a password sign-in, counting failures per account and per address.
+
+    After MAX_FAILURES_PER_ACCOUNT failures of one account, or MAX_FAILURES_PER_ADDRESS from one
+    address, within SIGN_IN_WINDOW, every attempt is refused unchecked until the oldest failure
+    leaves the window. A success clears the account's failures.
+    """
+    account = email.strip().lower()[:320]
+    address = address[:64]
+    with uow:
+        now = uow.now()
+        since = now - SIGN_IN_WINDOW
+        by_account, by_address = uow.org.sign_in_failures(account, address, since)
+        if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+            oldest = uow.org.oldest_failure(account, address, since) or now
+            wait = max(1, int((oldest + SIGN_IN_WINDOW - now).total_seconds()) + 1)
+            raise TooManyRequests(
+                f"too many failed sign-ins; try again in {wait} seconds",
+                retry_after=wait,
+                rule="auth.too_many_attempts",
+            )
+        person = _verified(uow, account, password)
+        if person is None:
+            uow.org.forget_sign_in_failures(before=since)
+            uow.org.add_sign_in_failure(account, address, now)
+            uow.commit()
+            raise NotSignedIn("e-mail or password is not right", rule="auth.bad_credentials")
+        if by_account:
+            uow.org.forget_sign_in_failures(account=account, before=since)
+            uow.commit()
         return person
+
+
+def list_tokens(uow: UnitOfWork, actor: Actor) -> Sequence[ApiToken]:
+    """The API tokens of the signed-in person, live and revoked, oldest first."""
+    with uow:
+        person = uow.bind(actor)
+        if not isinstance(person, Person):
+            return []
+        return uow.org.tokens_of(person)
+
+
+def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of one's own API tokens; it stops working at once."""
+    with uow:
+        person = uow.bind(actor)
+        if not isinstance(person, Person):
+            raise NotFound("the operator has no API tokens", rule="token.not_found")
+        token = uow.org.token(person, token_id)
+        if token.revoked_at is None:
+            token.revoked_at = uow.now()
+            uow.record(
+                "token.revoked",
+                f"person:{person.email}",
+                person.email,
+                uow.now(),
+                {"name": token.name, "id": token.id},
+            )
+            uow.commit()
+        return token
 
 
 def authenticate_token(uow: UnitOfWork, secret: str) -> Person | None:
@@ -299,10 +384,12 @@ def authenticate_token(uow: UnitOfWork, secret: str) -> Person | None:
         return token.person
 
 
-def list_teams(uow: UnitOfWork) -> Sequence[Team]:
-    """All teams, by slug."""
+def list_teams(
+    uow: UnitOfWork, *, after: str | None = None, limit: int | None = None
+) -> Sequence[Team]:
+    """Teams by slug (all, or the page after `after`)."""
     with uow:
-        return uow.org.teams()
+        return uow.org.teams(after=after, limit=limit)
 
 
 def get_team(uow: UnitOfWork, slug: str) -> Team:
@@ -311,10 +398,18 @@ def get_team(uow: UnitOfWork, slug: str) -> Team:
         return uow.org.team(slug)
 
 
-def list_people(uow: UnitOfWork) -> Sequence[Person]:
-    """All people, by e-mail."""
+def list_people(
+    uow: UnitOfWork, *, after: str | None = None, limit: int | None = None
+) -> Sequence[Person]:
+    """People by e-mail (all, or the page after `after`)."""
     with uow:
-        return uow.org.people()
+        return uow.org.people(after=after, limit=limit)
+
+
+def get_person(uow: UnitOfWork, email: str) -> Person:
+    """One person."""
+    with uow:
+        return uow.org.person(email)
 
 
 def hash_password(password: str) -> str:

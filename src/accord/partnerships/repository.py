@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accord.db import KeyCache
 from accord.errors import NotFound
 from accord.org.domain import Team
-from accord.partnerships.domain import Partnership
+from accord.partnerships.domain import Partnership, PartnershipStatus, Party
 from accord.partnerships.orm import parties_table, partnerships_table
 from accord.purposes.domain import Purpose
+
+
+def _charter() -> list[Any]:
+    """Load a partnership with its purpose, parties, their teams and signers, but none of
+    theirs (members, measures): those load only when a use case asks."""
+    return [
+        joinedload(Partnership.purpose).lazyload("*"),  # type: ignore[misc, arg-type]
+        selectinload(Partnership.parties)  # type: ignore[arg-type]
+        .joinedload(Party.team)  # type: ignore[misc, arg-type]
+        .lazyload("*"),
+        selectinload(Partnership.parties)  # type: ignore[arg-type]
+        .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
+        .lazyload("*"),
+    ]
 
 
 class PartnershipRepository:
@@ -28,7 +43,7 @@ class PartnershipRepository:
         return self._by_key.find(
             key,
             lambda: self.session.scalars(
-                select(Partnership).where(partnerships_table.c.key == key)
+                select(Partnership).where(partnerships_table.c.key == key).options(*_charter())
             ).first(),
         )
 
@@ -49,9 +64,24 @@ class PartnershipRepository:
         return partnership
 
     def list(
-        self, *, team: Team | None = None, purpose: Purpose | None = None
+        self,
+        *,
+        team: Team | None = None,
+        purpose: Purpose | None = None,
+        status: PartnershipStatus | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> Sequence[Partnership]:
-        query = select(Partnership).order_by(partnerships_table.c.key)
+        query = (
+            select(Partnership)
+            .order_by(partnerships_table.c.key)
+            .limit(limit)
+            .options(*_charter())
+        )
+        if status is not None:
+            query = query.where(partnerships_table.c.status == status)
+        if after is not None:
+            query = query.where(partnerships_table.c.key > after)
         if team is not None:
             query = query.where(
                 partnerships_table.c.id.in_(

@@ -190,13 +190,19 @@ def update_charter(
     purpose: str | None = None,
     working_agreements: Sequence[str] | None = None,
     review_every_days: int | None = _UNSET,
+    status: PartnershipStatus | str | None = None,
 ) -> PartnershipView:
-    """Edit the charter (a lead of a party); a new purpose or agreements need new affirmations."""
+    """Edit the charter and the status (a lead of a party); a new purpose or agreements need new
+    affirmations."""
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
         _ensure_party_lead(actor, partnership, "edit the charter")
-        partnership.ensure_open()
+        new_status = choice(PartnershipStatus, status, "partnership status") if status else None
+        edits = (name, purpose, working_agreements)
+        edited = any(e is not None for e in edits) or review_every_days is not _UNSET
+        if edited:
+            partnership.ensure_open()
         if name is not None:
             partnership.name = check_text(name, "partnership name")
         if purpose is not None:
@@ -205,20 +211,23 @@ def update_charter(
             partnership.set_working_agreements(_agreements(working_agreements))
         if review_every_days is not _UNSET:
             partnership.review_every_days = _review(review_every_days)
-        uow.record(
-            "partnership.charter_updated",
-            _subject(partnership),
-            actor_name(actor),
-            uow.now(),
-            {
-                "name": partnership.name,
-                "purpose": partnership.purpose.key,
-                "working_agreements": list(partnership.working_agreements),
-                "review_every_days": partnership.review_every_days,
-                "charter_version": partnership.charter_version,
-                "status": partnership.status.value,
-            },
-        )
+        if edited:
+            uow.record(
+                "partnership.charter_updated",
+                _subject(partnership),
+                actor_name(actor),
+                uow.now(),
+                {
+                    "name": partnership.name,
+                    "purpose": partnership.purpose.key,
+                    "working_agreements": list(partnership.working_agreements),
+                    "review_every_days": partnership.review_every_days,
+                    "charter_version": partnership.charter_version,
+                    "status": partnership.status.value,
+                },
+            )
+        if new_status is not None and new_status != partnership.status:
+            _move(uow, actor, partnership, new_status)
         uow.commit()
         return view(partnership)
 
@@ -310,17 +319,23 @@ def set_status(
             ensure_admin(actor, "import partnerships")
         else:
             _ensure_party_lead(actor, partnership, "change its status")
-        before = partnership.status
-        partnership.move_to(choice(PartnershipStatus, status, "partnership status"))
-        uow.record(
-            "partnership.status_changed",
-            _subject(partnership),
-            actor_name(actor),
-            uow.now(),
-            {"from": before.value, "to": partnership.status.value},
-        )
+        _move(uow, actor, partnership, choice(PartnershipStatus, status, "partnership status"))
         uow.commit()
         return view(partnership)
+
+
+def _move(
+    uow: UnitOfWork, actor: Actor, partnership: Partnership, status: PartnershipStatus
+) -> None:
+    before = partnership.status
+    partnership.move_to(status)
+    uow.record(
+        "partnership.status_changed",
+        _subject(partnership),
+        actor_name(actor),
+        uow.now(),
+        {"from": before.value, "to": partnership.status.value},
+    )
 
 
 def get_partnership(uow: UnitOfWork, key: str) -> PartnershipView:
@@ -330,14 +345,33 @@ def get_partnership(uow: UnitOfWork, key: str) -> PartnershipView:
 
 
 def list_partnerships(
-    uow: UnitOfWork, *, team: str | None = None, purpose: str | None = None
+    uow: UnitOfWork,
+    *,
+    team: str | None = None,
+    purpose: str | None = None,
+    label: Label | str | None = None,
+    status: PartnershipStatus | str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[PartnershipView]:
-    """Partnerships, optionally of one team or one purpose."""
+    """Partnerships by key, optionally of one team, purpose, label or status (all, or a page)."""
     with uow:
-        return [
-            view(p)
-            for p in uow.partnerships.list(
-                team=uow.org.team(team) if team else None,
-                purpose=uow.purposes.get(purpose) if purpose else None,
+        wanted = choice(Label, label, "label") if label else None
+        the_team = uow.org.team(team) if team else None
+        the_purpose = uow.purposes.get(purpose) if purpose else None
+        the_status = choice(PartnershipStatus, status, "partnership status") if status else None
+        views: list[PartnershipView] = []
+        batch = max(limit or 0, 100)
+        while limit is None or len(views) < limit:
+            found = uow.partnerships.list(
+                team=the_team,
+                purpose=the_purpose,
+                status=the_status,
+                after=after,
+                limit=None if limit is None else batch,
             )
-        ]
+            views += [v for v in map(view, found) if wanted is None or v.label == wanted]
+            if limit is None or len(found) < batch:
+                break
+            after = found[-1].key  # the label is derived: filter batch by batch
+        return views[:limit] if limit is not None else views

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.errors import NotFound
-from accord.purposes.domain import Purpose
+from accord.purposes.domain import Purpose, PurposeStatus
 from accord.purposes.orm import purposes_table
 
 
@@ -34,8 +34,19 @@ class PurposeRepository:
             raise NotFound(f"no purpose {key!r}", rule="purpose.not_found")
         return purpose
 
-    def list(self) -> Sequence[Purpose]:
-        return self.session.scalars(select(Purpose).order_by(purposes_table.c.key)).unique().all()
+    def list(
+        self,
+        *,
+        status: PurposeStatus | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Purpose]:
+        query = select(Purpose).order_by(purposes_table.c.key)
+        if status is not None:
+            query = query.where(purposes_table.c.status == status)
+        if after is not None:
+            query = query.where(purposes_table.c.key > after)
+        return self.session.scalars(query.limit(limit)).unique().all()
 
     def keys_like(self, prefix: str) -> set[str]:
         rows = self.session.scalars(

@@ -82,8 +82,9 @@ def update_purpose(
     sponsor: str | None = _UNSET,
     target_date: date | None = _UNSET,
     parent: str | None = _UNSET,
+    status: PurposeStatus | str | None = None,
 ) -> Purpose:
-    """Edit a purpose (any member)."""
+    """Edit a purpose (any member) and, in the same change, its status (its sponsor or an admin)."""
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
@@ -109,6 +110,8 @@ def update_purpose(
         uow.record(
             "purpose.updated", _subject(purpose), actor_name(actor), uow.now(), _payload(purpose)
         )
+        if status is not None and choice(PurposeStatus, status, "purpose status") != purpose.status:
+            _move(uow, actor, purpose, status)
         uow.commit()
         return purpose
 
@@ -118,24 +121,28 @@ def set_status(uow: UnitOfWork, actor: Actor, key: str, status: PurposeStatus | 
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
-        if not is_admin(actor):
-            person = ensure_can_write(actor)
-            if person is not purpose.sponsor:
-                raise Forbidden(
-                    f"only the sponsor of purpose {key!r} or an admin may change its status",
-                    rule="permission.purpose_sponsor",
-                )
-        before = purpose.status
-        purpose.move_to(choice(PurposeStatus, status, "purpose status"))
-        uow.record(
-            "purpose.status_changed",
-            _subject(purpose),
-            actor_name(actor),
-            uow.now(),
-            {"from": before.value, "to": purpose.status.value},
-        )
+        _move(uow, actor, purpose, status)
         uow.commit()
         return purpose
+
+
+def _move(uow: UnitOfWork, actor: Actor, purpose: Purpose, status: PurposeStatus | str) -> None:
+    if not is_admin(actor):
+        person = ensure_can_write(actor)
+        if person is not purpose.sponsor:
+            raise Forbidden(
+                f"only the sponsor of purpose {purpose.key!r} or an admin may change its status",
+                rule="permission.purpose_sponsor",
+            )
+    before = purpose.status
+    purpose.move_to(choice(PurposeStatus, status, "purpose status"))
+    uow.record(
+        "purpose.status_changed",
+        _subject(purpose),
+        actor_name(actor),
+        uow.now(),
+        {"from": before.value, "to": purpose.status.value},
+    )
 
 
 def add_measure(
@@ -189,21 +196,22 @@ def update_measure(
     note: str = "",
     at: datetime | None = None,
     by: str | None = None,
+    imported: bool = False,
 ) -> MeasureUpdate:
     """Record a measure's new value (the sponsor, or a lead of a team partnering on the purpose).
 
-    On import an admin replays an update made earlier `by` someone, whose role may have changed
-    since.
+    Admins do not, unless they are one of those. On import an admin replays an update made
+    earlier `by` someone (whose role may have changed since), or by nobody known.
     """
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
         measure = purpose.measure(name)
-        person = actor if isinstance(actor, Person) else None
-        if by is not None:
+        person: Person | None
+        if imported or by is not None:
             ensure_admin(actor, "replay measure updates")
-            person = uow.org.person(by)
-        elif not is_admin(actor):
+            person = uow.org.person(by) if by is not None else None
+        else:
             person = ensure_can_write(actor)
             partner_leads = {
                 id(lead)
@@ -224,7 +232,7 @@ def update_measure(
         uow.record(
             "measure.updated",
             _subject(purpose),
-            person.email if by is not None and person else actor_name(actor),
+            person.email if person is not None else actor_name(actor),
             when,
             {"name": measure.name, "value": value, "note": update.note},
         )
@@ -238,10 +246,20 @@ def get_purpose(uow: UnitOfWork, key: str) -> Purpose:
         return uow.purposes.get(key)
 
 
-def list_purposes(uow: UnitOfWork) -> Sequence[Purpose]:
-    """All purposes, by key."""
+def list_purposes(
+    uow: UnitOfWork,
+    *,
+    status: PurposeStatus | str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> Sequence[Purpose]:
+    """Purposes by key, optionally of one status (all, or the page after `after`)."""
     with uow:
-        return uow.purposes.list()
+        return uow.purposes.list(
+            status=choice(PurposeStatus, status, "purpose status") if status else None,
+            after=after,
+            limit=limit,
+        )
 
 
 def _payload(purpose: Purpose) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -120,15 +121,23 @@ class View(Protocol):
 _NETWORK_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
 
 
+_NETWORK_LOCK = threading.Lock()
+
+
 def _cached_network(
     key: tuple[Any, ...], compute: Callable[[], dict[int, float]]
 ) -> dict[int, float]:
     found = _NETWORK_CACHE.get(key)
-    if found is None:
-        found = compute()
-        _NETWORK_CACHE[key] = found
-        while len(_NETWORK_CACHE) > 16:
-            _NETWORK_CACHE.popitem(last=False)
+    if found is not None:
+        return found
+    # one thread computes while the others wait for it, instead of all computing at once
+    with _NETWORK_LOCK:
+        found = _NETWORK_CACHE.get(key)
+        if found is None:
+            found = compute()
+            _NETWORK_CACHE[key] = found
+            while len(_NETWORK_CACHE) > 16:
+                _NETWORK_CACHE.popitem(last=False)
     return found
 
 
@@ -317,8 +326,8 @@ def trust_of(
     """A team's earned trust, or the pair's as `of` sees it, as of an instant (default now)."""
     with uow:
         actor = uow.bind(actor)
-        performer = uow.org.team(team)
-        requester = uow.org.team(of) if of is not None else None
+        performer = uow.org.team(team, members=False)
+        requester = uow.org.team(of, members=False) if of is not None else None
         if requester is performer:
             raise Invalid(
                 "a team does not rate itself: `of` must be another team", rule="trust.same_team"
@@ -377,17 +386,24 @@ class PurposeForecast:
     as_of: datetime
     commitments: list[CommitmentForecast]
     outlook: Outlook
+    complete: bool = True  # False: the reader may not see every pair, so the totals are withheld
 
     def document(self) -> dict[str, Any]:
-        """The forecast as JSON: exact P(all), expected count, distribution, each commitment."""
+        """The forecast as JSON: exact P(all), expected count, distribution, each commitment.
+
+        A reader who may not see every pair gets no totals: with one pair hidden, the totals
+        and the visible pairs would give its trust away.
+        """
         from accord.events.domain import iso
 
+        shown = self.complete
         return {
             "purpose": self.purpose,
             "as_of": iso(self.as_of),
-            "probability_all": self.outlook.probability_all,
-            "expected_count": self.outlook.expected_count,
-            "distribution": self.outlook.distribution,
+            "complete": shown,
+            "probability_all": self.outlook.probability_all if shown else None,
+            "expected_count": self.outlook.expected_count if shown else None,
+            "distribution": self.outlook.distribution if shown else None,
             "draws": self.outlook.draws,
             "seed": self.outlook.seed,
             "commitments": [{**asdict(c), "due": iso(c.due)} for c in self.commitments],
@@ -465,6 +481,7 @@ def purpose_forecast(
         ]
         groups: dict[tuple[int | None, int | None], tuple[Opinion, int]] = {}
         rows = []
+        complete = True
         for commitment in chosen:
             pair = (commitment.requester.id, commitment.performer.id)
             if pair not in groups:
@@ -475,13 +492,14 @@ def purpose_forecast(
             ability, count = groups[pair]
             groups[pair] = (ability, count + 1)
             visible = may_see_pair(actor, commitment.requester, commitment.performer)
+            complete = complete and visible
             rows.append(_forecast_row(commitment, now, ability.expected if visible else None))
         result = outlook(
             [PairGroup(a.alpha, a.beta, count) for a, count in groups.values()],
             draws=draws,
             seed=seed,
         )
-        return PurposeForecast(purpose.key, now, rows, result)
+        return PurposeForecast(purpose.key, now, rows, result, complete)
 
 
 @dataclass

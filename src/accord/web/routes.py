@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from accord.api.deps import ReadUowDep, SessionPerson, SignerDep, UowDep
 from accord.commitments import service as commitments
+from accord.errors import NotSignedIn, TooManyRequests
 from accord.org import service as org
 from accord.partnerships import service as partnerships
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_ok, new_csrf_token
@@ -24,9 +25,16 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     response = templates.TemplateResponse(
         request, name, {"csrf_token": token, **context}, status_code=status_code
     )
-    secure = request.url.scheme == "https"
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
+    response.set_cookie(
+        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
     return response
+
+
+def _secure(request: Request) -> bool:
+    """Cookies go over HTTPS only when the app is served so, or sits behind an HTTPS proxy."""
+    base_url: str = request.app.state.settings.base_url
+    return request.url.scheme == "https" or base_url.startswith("https://")
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -40,7 +48,7 @@ def sign_in_page(request: Request, person: SessionPerson) -> Response:
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in(
     request: Request,
-    uow: ReadUowDep,
+    uow: UowDep,
     signer: SignerDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -54,14 +62,17 @@ def sign_in(
             {"error": "The form expired; please sign in again.", "email": email},
             403,
         )
-    person = org.authenticate_password(uow, email, password)
-    if person is None or person.id is None:
-        return _page(
-            request,
-            "sign_in.html",
-            {"error": "E-mail or password is not right.", "email": email},
-            401,
-        )
+    address = request.client.host if request.client else "unknown"
+    try:
+        person = org.sign_in(uow, email, password, address)
+    except (NotSignedIn, TooManyRequests) as error:
+        status = 429 if isinstance(error, TooManyRequests) else 401
+        message = str(error)[:1].upper() + str(error)[1:] + "."
+        response = _page(request, "sign_in.html", {"error": message, "email": email}, status)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    assert person.id is not None
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -69,7 +80,7 @@ def sign_in(
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
     return response
 

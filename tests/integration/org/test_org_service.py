@@ -342,3 +342,19 @@ def test_a_person_sets_their_own_password_but_not_anothers(uow):
 
     assert org.authenticate_password(uow, "ana@example.org", "ana's own secret") is not None
     assert org.authenticate_password(uow, "bo@example.org", "bo's new secret") is None
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "member"}, {"role": "viewer"}])
+def test_an_admin_cannot_lock_themself_out(uow, change):
+    admin = make_person(uow, "root@example.org", role="admin")
+    mark = last_event_id(uow)
+
+    with pytest.raises(RuleBroken) as refused:
+        org.update_person(uow, admin, "root@example.org", **change)
+
+    assert refused.value.rule == "person.self_lockout"
+    person = org.get_person(uow, "root@example.org")
+    assert (person.active, person.role.value) == (True, "admin")
+    assert last_event_id(uow) == mark
+    other = make_person(uow, "second@example.org", role="admin")
+    assert org.update_person(uow, other, "root@example.org", **change) is not None

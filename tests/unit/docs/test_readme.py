@@ -49,3 +49,23 @@ def test_every_command_is_in_the_command_table() -> None:
     text = README.read_text()
     missing = {name for name in names if f"`{name}" not in text}
     assert not missing
+
+
+def test_every_api_route_is_in_the_route_table() -> None:
+    from accord.api.app import create_app
+
+    schema = create_app(Settings(database_url="sqlite://")).openapi()
+    routes = {
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in operations
+    }
+    table = set(
+        re.findall(
+            r"^\| `(GET|POST|PATCH|PUT|DELETE)` \| `(/api/v1/[^`]*)` \|",
+            README.read_text(),
+            flags=re.MULTILINE,
+        )
+    )
+    assert table == routes

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import uvicorn
 
@@ -13,13 +14,17 @@ from accord.api.app import create_app
 from accord.config import Settings
 
 
-def serve(settings: Settings) -> Iterator[str]:
+def serve(settings: Settings, clock: Callable[[], datetime] | None = None) -> Iterator[str]:
     """Run the app with uvicorn in a thread; yields its base URL and stops it afterwards."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings, clock) if clock else create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,0 +1,281 @@
+"""`Idempotency-Key` on POST: the same key and body answer the stored response, once acted.
+
+An API concern, not a domain one, so its table lives here rather than in a context. Keys are
+scoped to the person the credentials name and kept for KEEP. A request under way holds its key:
+a second one with that key meanwhile gets 409. Answers that did not act (401, 429, 5xx) are not
+kept, so the same request may be tried again. Routes whose answer holds a secret shown only once
+(new API tokens) keep no answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from accord.api.errors import problem
+from accord.db import JSONType, UTCDateTime, metadata, utcnow
+
+HEADER = "idempotency-key"
+KEEP = timedelta(hours=24)
+ABANDONED = timedelta(minutes=5)  # a claim this old with no answer was left by a dead worker
+NOT_KEPT = frozenset({401, 429})
+
+idempotency_keys_table = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("headers", JSONType, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    UniqueConstraint("person_id", "key", name="uq_idempotency_keys_person_key"),
+)
+t = idempotency_keys_table.c
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a key holds: `new` (act), `running`, `mismatch` (another request), or `done`."""
+
+    outcome: str
+    status: int = 0
+    headers: list[tuple[str, str]] | None = None
+    body: bytes = b""
+
+
+def claim(engine: Engine, person_id: int, key: str, fingerprint: str, now: datetime) -> Claim:
+    for _ in range(3):
+        try:
+            return _claim(engine, person_id, key, fingerprint, now)
+        except IntegrityError:
+            continue  # another request took the key between our read and insert: read again
+    return Claim("running")
+
+
+def _claim(engine: Engine, person_id: int, key: str, fingerprint: str, now: datetime) -> Claim:
+    with engine.begin() as connection:
+        connection.execute(delete(idempotency_keys_table).where(t.created_at < now - KEEP))
+        row = connection.execute(
+            select(t.fingerprint, t.status, t.headers, t.body, t.created_at).where(
+                t.person_id == person_id, t.key == key
+            )
+        ).first()
+        if row is None:
+            connection.execute(
+                insert(idempotency_keys_table).values(
+                    person_id=person_id, key=key, fingerprint=fingerprint, created_at=now
+                )
+            )
+            return Claim("new")
+        if row.status is None and row.created_at < now - ABANDONED:
+            connection.execute(
+                update(idempotency_keys_table)
+                .where(t.person_id == person_id, t.key == key)
+                .values(fingerprint=fingerprint, created_at=now)
+            )
+            return Claim("new")
+        if row.fingerprint != fingerprint:
+            return Claim("mismatch")
+        if row.status is None:
+            return Claim("running")
+        headers = [(str(name), str(value)) for name, value in row.headers or []]
+        return Claim("done", int(row.status), headers, bytes(row.body or b""))
+
+
+def finish(
+    engine: Engine,
+    person_id: int,
+    key: str,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(idempotency_keys_table)
+            .where(and_(t.person_id == person_id, t.key == key))
+            .values(status=status, headers=headers, body=body)
+        )
+
+
+def release(engine: Engine, person_id: int, key: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            delete(idempotency_keys_table).where(t.person_id == person_id, t.key == key)
+        )
+
+
+KEPT_HEADERS = frozenset({"content-type", "location", "etag"})
+
+
+class IdempotencyMiddleware:
+    """Pure ASGI, so the request body can be read, hashed and handed on unchanged."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        engine: Engine,
+        principal: Callable[[dict[str, str]], int | None],
+        prefix: str = "/api/v1/",
+        exempt: frozenset[str] = frozenset(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.principal = principal
+        self.prefix = prefix
+        self.exempt = exempt
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith(self.prefix)
+            or scope["path"] in self.exempt
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        key = headers.get(HEADER)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= 255 or not all(" " <= ch <= "~" for ch in key):
+            await problem(
+                422,
+                "Idempotency-Key must be 1-255 printable ASCII characters",
+                rule="idempotency.key_invalid",
+            )(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        replay = _replaying(body, receive)
+        person_id = await run_in_threadpool(self.principal, headers)
+        if person_id is None:
+            await self.app(scope, replay, send)  # the route refuses the credentials
+            return
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")]
+            ).encode()
+            + b"\0"
+            + body
+        ).hexdigest()
+        found = await run_in_threadpool(
+            claim, self.engine, person_id, key, fingerprint, self.clock()
+        )
+        if found.outcome == "mismatch":
+            await problem(
+                422,
+                "this Idempotency-Key was already used with another request; use a new key",
+                rule="idempotency.key_reused",
+            )(scope, receive, send)
+            return
+        if found.outcome == "running":
+            await problem(
+                409,
+                "a request with this Idempotency-Key is still under way; try again shortly",
+                rule="idempotency.in_progress",
+            )(scope, receive, send)
+            return
+        if found.outcome == "done":
+            await _send(send, found.status, found.headers or [], found.body, replayed=True)
+            return
+        captured = _Captured()
+        try:
+            await self.app(scope, replay, captured)
+        except BaseException:
+            await run_in_threadpool(release, self.engine, person_id, key)
+            raise
+        if captured.status >= 500 or captured.status in NOT_KEPT:
+            await run_in_threadpool(release, self.engine, person_id, key)
+        else:
+            kept = [(n, v) for n, v in captured.headers if n.lower() in KEPT_HEADERS]
+            await run_in_threadpool(
+                finish, self.engine, person_id, key, captured.status, kept, captured.body
+            )
+        await _send(send, captured.status, captured.headers, captured.body, replayed=False)
+
+
+class _Captured:
+    def __init__(self) -> None:
+        self.status = 500
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = [
+                (n.decode("latin-1"), v.decode("latin-1")) for n, v in message.get("headers", [])
+            ]
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return body
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body", False):
+            return body
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+async def _send(
+    send: Send, status: int, headers: list[tuple[str, str]], body: bytes, *, replayed: bool
+) -> None:
+    raw = [
+        (n.encode("latin-1"), v.encode("latin-1"))
+        for n, v in headers
+        if n.lower() != "content-length"
+    ]
+    raw.append((b"content-length", str(len(body)).encode()))
+    if replayed:
+        raw.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,65 @@
+"""Sign-in for programs, the signed-in person, and their API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Request, Response
+
+from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
+from accord.api.errors import problems
+from accord.api.pagination import MAX_ID
+from accord.api.routes import make_router
+from accord.org import service as org
+from accord.org.schemas import PersonRead, SignIn, TokenCreate, TokenCreated, TokenRead
+
+router = make_router("sign-in")
+
+
+@router.post(
+    "/auth/token", status_code=201, response_model=TokenCreated, responses=problems(401, 422, 429)
+)
+def create_token_with_password(body: SignIn, request: Request, uow: UowDep) -> TokenCreated:
+    """Exchange an e-mail and password for a new API token (rate-limited per account and address).
+
+    The token is shown once; send it as `Authorization: Bearer <token>`.
+    """
+    address = request.client.host if request.client else "unknown"
+    person = org.sign_in(uow, body.email, body.password, address)
+    secret = org.create_token(uow, person, person.email, body.name)
+    return TokenCreated(token=secret, name=body.name.strip())
+
+
+@router.get("/me", response_model=PersonRead, responses=problems(401))
+def me(person: CurrentPerson, uow: ReadUowDep) -> PersonRead:
+    """The signed-in person, with their teams."""
+    return PersonRead.of(org.get_person(uow, person.email))
+
+
+@router.get("/me/tokens", response_model=list[TokenRead], responses=problems(401))
+def my_tokens(person: CurrentPerson, uow: ReadUowDep) -> list[TokenRead]:
+    """My API tokens, live and revoked (never their secrets)."""
+    return [TokenRead.of(token) for token in org.list_tokens(uow, person)]
+
+
+@router.post(
+    "/me/tokens", status_code=201, response_model=TokenCreated, responses=problems(401, 403, 422)
+)
+def create_my_token(body: TokenCreate, person: CurrentPerson, uow: UowDep) -> TokenCreated:
+    """Make a new API token for myself; it is shown once."""
+    secret = org.create_token(uow, person, person.email, body.name)
+    return TokenCreated(token=secret, name=body.name.strip())
+
+
+@router.delete(
+    "/me/tokens/{token_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 404, 422),
+)
+def revoke_my_token(
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID)], person: CurrentPerson, uow: UowDep
+) -> Response:
+    """Revoke one of my API tokens; it stops working at once."""
+    org.revoke_token(uow, person, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,34 @@
+"""The event log, for audits and for programs that follow changes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from accord.api.deps import CurrentPerson, ReadUowDep
+from accord.api.errors import problems
+from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, decode, page
+from accord.api.routes import make_router
+from accord.events import service as events
+from accord.events.schemas import EventRead
+
+router = make_router("events")
+
+
+@router.get("/events", response_model=Page[EventRead], responses=problems(401, 422))
+def list_events(
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Only events with a larger id.")] = 0,
+    subject: Annotated[
+        str | None, Query(max_length=400, description="e.g. commitment:c-1, team:data")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[EventRead]:
+    """Events in the order they were appended, optionally of one subject."""
+    position = decode(cursor, int)
+    start = max(after, position[0] if position else 0)
+    found = events.list_events(uow, subject=subject, after=start, limit=limit + 1)
+    return page(found, limit, lambda e: [e.id], EventRead.of)

@@ -1,0 +1,54 @@
+"""Import and export of whole `accord/1` documents (DESIGN section 5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
+from accord.api.errors import problems
+from accord.api.routes import make_router
+from accord.interchange import service as interchange
+from accord.interchange.schemas import Document
+
+router = make_router("import and export")
+
+
+class ImportResult(BaseModel):
+    created: dict[str, int]
+    unchanged: dict[str, int]
+
+
+@router.get(
+    "/export",
+    response_class=JSONResponse,
+    responses={
+        200: {"model": Document, "description": "The accord/1 document."},
+        **problems(401, 403),
+    },
+)
+def export(person: CurrentPerson, uow: ReadUowDep) -> JSONResponse:
+    """The whole organization as one accord/1 document (admins)."""
+    return JSONResponse(interchange.export_for(uow, person))
+
+
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    responses=problems(401, 403, 409, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}},
+        }
+    },
+)
+def import_document(
+    data: Annotated[dict[str, Any], Body()], person: CurrentPerson, uow: UowDep
+) -> ImportResult:
+    """Import an accord/1 document whole or not at all (admins); every problem has its path."""
+    report = interchange.import_document(uow, person, data)
+    return ImportResult(created=report.created, unchanged=report.unchanged)

@@ -1,0 +1,106 @@
+"""Earned trust, forecasts and the backtest (DESIGN sections 2 and 6)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep
+from accord.api.errors import problems
+from accord.api.routes import make_router
+from accord.events.domain import parse_instant
+from accord.trust import service as trust
+from accord.trust.schemas import BacktestRead, ForecastRowRead, PurposeForecastRead, TrustRead
+
+router = make_router("trust")
+
+
+@router.get(
+    "/teams/{slug}/trust",
+    response_model=TrustRead,
+    response_model_exclude_unset=True,
+    responses=problems(401, 403, 404, 422),
+)
+def team_trust(
+    slug: str,
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    of: Annotated[
+        str | None, Query(description="A requester team: the pair's trust as it sees this team.")
+    ] = None,
+    as_of: Annotated[
+        str | None, Query(description="ISO 8601 instant or date; default now.")
+    ] = None,
+) -> TrustRead:
+    """A team's earned trust, or with `of` the pair's, as of an instant (section 6)."""
+    report = trust.trust_of(
+        uow,
+        settings,
+        person,
+        slug,
+        of=of,
+        as_of=parse_instant(as_of, "as_of") if as_of else None,
+    )
+    return TrustRead.model_validate(report.document())
+
+
+@router.get(
+    "/teams/{slug}/partners",
+    response_model=list[TrustRead],
+    response_model_exclude_unset=True,
+    responses=problems(401, 404),
+)
+def partner_trust(
+    slug: str, person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
+) -> list[TrustRead]:
+    """The pair trust a team holds in each partner it may see, with given, gap and flags."""
+    return [
+        TrustRead.model_validate(r.document())
+        for r in trust.partners_of(uow, settings, person, slug)
+    ]
+
+
+@router.get(
+    "/purposes/{key}/forecast",
+    response_model=PurposeForecastRead,
+    responses=problems(401, 404, 422),
+)
+def purpose_forecast(
+    key: str,
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1, description="Seed of the simulation.")] = 0,
+) -> PurposeForecastRead:
+    """Whether a purpose's high-reliance commitments will all be on time: P(all), count, spread."""
+    forecast = trust.purpose_forecast(uow, settings, person, key, seed=seed)
+    return PurposeForecastRead.model_validate(forecast.document())
+
+
+@router.get(
+    "/commitments/{key}/forecast",
+    response_model=ForecastRowRead,
+    responses=problems(401, 403, 404),
+)
+def commitment_forecast(
+    key: str, person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
+) -> ForecastRowRead:
+    """P(an open commitment is delivered and accepted by its due date)."""
+    row = trust.commitment_forecast(uow, settings, person, key)
+    return ForecastRowRead(
+        key=row.key,
+        requester=row.requester,
+        performer=row.performer,
+        reliance=row.reliance,
+        due=row.due,
+        overdue=row.overdue,
+        probability=row.probability,
+    )
+
+
+@router.get("/trust/backtest", response_model=BacktestRead, responses=problems(401))
+def backtest(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> BacktestRead:
+    """How well forecasts predicted every finished commitment: Brier, skill, reliability bins."""
+    return BacktestRead.model_validate(trust.backtest(uow, settings, person).document())

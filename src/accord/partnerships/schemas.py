@@ -1,0 +1,101 @@
+"""The edges of partnerships: charters, parties, checks and label as JSON."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.interchange.schemas import Instant
+from accord.partnerships.domain import Label, PartnershipStatus
+from accord.partnerships.service import PartnershipView
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartyRead(BaseModel):
+    team: str
+    contribution: str
+    affirmed: bool = Field(description="Whether the party affirmed the current charter.")
+    affirmed_by: str | None
+    affirmed_at: Instant | None
+
+
+class CheckRead(BaseModel):
+    name: str
+    passed: bool
+    detail: str
+    fix: str = Field(description="How to make the check pass; empty when it passes.")
+
+
+class PartnershipRead(BaseModel):
+    key: str
+    name: str
+    purpose: str
+    status: PartnershipStatus
+    label: Label = Field(description="trust-based when every check passes, else traditional.")
+    checks: list[CheckRead]
+    parties: list[PartyRead]
+    working_agreements: list[str]
+    review_every_days: int | None
+    charter_version: int
+
+    @classmethod
+    def of(cls, view: PartnershipView) -> PartnershipRead:
+        p = view.partnership
+        return cls(
+            key=p.key,
+            name=p.name,
+            purpose=p.purpose.key,
+            status=p.status,
+            label=view.label,
+            checks=[
+                CheckRead(name=c.name, passed=c.passed, detail=c.detail, fix=c.fix)
+                for c in view.checks
+            ],
+            parties=[
+                PartyRead(
+                    team=party.team.slug,
+                    contribution=party.contribution,
+                    affirmed=p.is_affirmed(party),
+                    affirmed_by=party.affirmed_by.email if party.affirmed_by else None,
+                    affirmed_at=party.affirmed_at,
+                )
+                for party in p.parties
+            ],
+            working_agreements=list(p.working_agreements),
+            review_every_days=p.review_every_days,
+            charter_version=p.charter_version,
+        )
+
+
+class PartyCreate(Input):
+    team: str
+    contribution: str = Field("", max_length=1000)
+
+
+class PartnershipCreate(Input):
+    key: str | None = Field(None, max_length=63, description="Made from the name when omitted.")
+    name: str = Field(max_length=200)
+    purpose: str
+    parties: list[PartyCreate] = Field(max_length=50)
+    working_agreements: list[str] = Field(default_factory=list, max_length=50)
+    review_every_days: int | None = None
+
+
+class PartnershipUpdate(Input):
+    """Only the fields given change; a new purpose or agreements need every party to affirm."""
+
+    name: str | None = Field(None, max_length=200)
+    purpose: str | None = None
+    working_agreements: list[str] | None = Field(None, max_length=50)
+    review_every_days: int | None = None
+    status: PartnershipStatus | None = None
+
+
+class ContributionSet(Input):
+    contribution: str = Field(max_length=1000)
+
+
+class Affirmation(Input):
+    team: str

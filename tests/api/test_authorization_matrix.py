@@ -1,0 +1,932 @@
+"""Every /api/v1 route tried as each role of the matrix, with the status one table expects.
+
+The roles are those of tests/api/conftest.py; "the right team" is `data`. One server and one
+organization serve the whole module, and each case prepares fresh objects under keys of its
+own, so that no case depends on another. A route that does different things under one path
+(each move of a commitment, a purpose edited or activated, team or pair trust) has a row per
+variant; every route has at least one row, or `test_every_route_has_a_row` fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from api_org import PASSWORD, PEOPLE, ROLES, Org, build_org
+
+from accord.commitments import service as commitments
+from accord.commitments.domain import Move
+from accord.config import Settings
+from accord.db import UnitOfWork, make_engine
+from accord.errors import NotFound
+from accord.org import service as org_service
+from accord.org.domain import Person
+from accord.partnerships import service as partnerships
+from accord.partnerships.domain import Partnership, Party
+from accord.purposes import service as purposes
+from factories import (
+    OPERATOR,
+    last_event_id,
+    make_partnership,
+    make_person,
+    make_purpose,
+    make_team,
+)
+from live_server import serve
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+SIGNED_IN = tuple(role for role in ROLES if role != "anonymous")
+DATA_SIDE = ("member", "lead")
+HTTP_METHODS = frozenset({"get", "put", "post", "patch", "delete", "head", "options", "trace"})
+
+
+def clock() -> datetime:
+    """The module's clock stands still: a case that needs a past due date makes its moves then."""
+    return NOW
+
+
+def statuses(ok: int, *allowed: str, refused: int = 403) -> dict[str, int]:
+    """Anonymous 401, the `allowed` roles `ok`, every other role `refused`."""
+    return {
+        role: 401 if role == "anonymous" else ok if role in allowed else refused for role in ROLES
+    }
+
+
+@dataclass
+class World(Org):
+    """The organization of tests/api/conftest.py behind one server, shared by the module."""
+
+    people: dict[str, Person] = field(default_factory=dict)
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+    serial: Iterator[int] = field(default_factory=itertools.count)
+
+    def fresh(self, prefix: str) -> str:
+        """A key no other case uses."""
+        return f"{prefix}-{next(self.serial)}"
+
+    def email(self, role: str) -> str:
+        """The e-mail of whoever plays `role`; anonymous requests name ana where they need one."""
+        return PEOPLE["lead" if role == "anonymous" else role]
+
+
+@pytest.fixture(scope="module")
+def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The organization on a fresh SQLite database, served over HTTP for the whole module."""
+    path = tmp_path_factory.mktemp("matrix") / "accord.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        tokens = build_org(engine, clock)
+        # Everyone of the matrix gets a password, so that each role can sign in as itself.
+        org_service.set_passwords(
+            UnitOfWork(engine, clock), OPERATOR, list(PEOPLE.values()), PASSWORD
+        )
+        people = {
+            role: org_service.get_person(UnitOfWork(engine, clock), email)
+            for role, email in PEOPLE.items()
+        }
+        # Pinned, so that an ACCORD_TRUST_VISIBILITY in the environment cannot open trust to all.
+        settings = Settings(
+            database_url=f"sqlite:///{path}", secret_key="test-secret", trust_visibility="partners"
+        )
+        for base_url in serve(settings, clock):
+            world = World(base_url, engine, clock, tokens, people)
+            world.clients = {role: world.client(role) for role in ROLES}
+            try:
+                yield world
+            finally:
+                for client in world.clients.values():
+                    client.close()
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Call:
+    """A prepared request: the path's parameters, body and query, and how to tell what it did."""
+
+    params: dict[str, str | int] = field(default_factory=dict)
+    json: Any = None
+    query: dict[str, str] | None = None
+    # For a 2xx answer: the change is there (or, for a read, the answer is the right one).
+    acted: Callable[[httpx.Response], None] = lambda response: None
+    # For a refusal: the thing the request would have changed is as it was.
+    unchanged: Callable[[], None] = lambda: None
+
+
+Prepare = Callable[[World, str], Call]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A route (or one variant of it) and the status each role gets."""
+
+    method: str
+    path: str
+    expect: dict[str, int]
+    prepare: Prepare
+    variant: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}" + (f" [{self.variant}]" if self.variant else "")
+
+
+def missing(fetch: Callable[[], object]) -> bool:
+    """Whether `fetch` finds nothing."""
+    try:
+        fetch()
+    except NotFound:
+        return True
+    return False
+
+
+def members(world: World, slug: str) -> set[str]:
+    team = org_service.get_team(world.uow(), slug)
+    return {m.person.email for m in team.memberships if m.left_at is None}
+
+
+def data_like_team(world: World) -> str:
+    """A new team led by ana with member cy, as `data` is; the lead and member roles are in it."""
+    slug = world.fresh("team")
+    make_team(world.uow(), slug)
+    for role in ("lead", "member"):
+        org_service.set_membership(world.uow(), OPERATOR, slug, PEOPLE[role], role)
+    return slug
+
+
+def data_care_partnership(world: World, purpose: str = "churn") -> str:
+    """A new partnership of `data` and `care`, started by ana and affirmed by nobody yet."""
+    key = world.fresh("p")
+    make_partnership(
+        world.uow(),
+        world.people["lead"],
+        key=key,
+        purpose=purpose,
+        parties=[("data", "Customer health data"), ("care", "Save playbooks")],
+    )
+    return key
+
+
+def commitment_in(
+    world: World,
+    state: str,
+    *,
+    requester: str = "care",
+    proposer: str | None = None,
+    past_due: bool = False,
+    partnership: str = "signals",
+) -> tuple[str, int]:
+    """A new commitment in `state`, requested by `requester` of the other team: key, version."""
+    # Each team's moves are made by its lead; `proposer` is the team that proposed the change of
+    # a renegotiating one. With `past_due`, the moves were made three days ago, due yesterday.
+    performer = "data" if requester == "care" else "care"
+    leads = {"data": world.people["lead"], "care": world.people["requester_lead"]}
+    key = world.fresh("c")
+    at = NOW - timedelta(days=3) if past_due else NOW
+    commitment = commitments.request(
+        world.uow(),
+        leads[requester],
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        title=f"Churn-risk scores {key}",
+        due=NOW - timedelta(days=1) if past_due else NOW + timedelta(days=30),
+        reliance="high",
+        key=key,
+        at=at,
+    )
+    promise = (performer, "promise", {})
+    steps: list[tuple[str, str, dict[str, Any]]] = {
+        "requested": [],
+        "countered": [(performer, "counter", {"title": "Weekly churn-risk scores"})],
+        "promised": [promise],
+        "renegotiating": [
+            promise,
+            (proposer or performer, "propose_change", {"due": NOW + timedelta(days=45)}),
+        ],
+        "delivered": [promise, (performer, "report_done", {"note": "Live"})],
+    }[state]
+    for team, move, args in steps:
+        commitment = commitments.move(
+            world.uow(), leads[team], key, move, version=commitment.version, at=at, **args
+        )
+    return key, commitment.version
+
+
+def current(world: World, key: str) -> tuple[str, int]:
+    """A commitment's state and version."""
+    commitment = commitments.get_commitment(world.uow(), key).commitment
+    return commitment.state.value, commitment.version
+
+
+# Sign-in and one's own tokens.
+
+
+def sign_in(world: World, role: str) -> Call:
+    email = world.email(role)
+
+    def acted(response: httpx.Response) -> None:
+        person = org_service.authenticate_token(world.uow(), response.json()["token"])
+        assert person is not None
+        assert person.email == email
+
+    return Call(json={"email": email, "password": PASSWORD, "name": "matrix"}, acted=acted)
+
+
+def me(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _equal(response.json()["email"], world.email(role)))
+
+
+def my_tokens(world: World, role: str) -> Call:
+    def acted(response: httpx.Response) -> None:
+        assert response.json(), "the token this request came with is one of mine"
+
+    return Call(acted=acted)
+
+
+def new_token(world: World, role: str) -> Call:
+    def acted(response: httpx.Response) -> None:
+        person = org_service.authenticate_token(world.uow(), response.json()["token"])
+        assert person is not None
+        assert person.email == world.email(role)
+
+    return Call(json={"name": "ci"}, acted=acted)
+
+
+def spare_token(world: World, email: str) -> Call:
+    """A new token of `email`'s, to revoke; the tokens the matrix signs in with stay live."""
+    name = world.fresh("spare")
+    secret = org_service.create_token(world.uow(), OPERATOR, email, name)
+    owner = org_service.get_person(world.uow(), email)
+    [token_id] = [t.id for t in org_service.list_tokens(world.uow(), owner) if t.name == name]
+    assert token_id is not None
+
+    def live() -> bool:
+        return org_service.authenticate_token(world.uow(), secret) is not None
+
+    return Call(
+        params={"token_id": token_id},
+        acted=lambda response: _equal(live(), False),
+        unchanged=lambda: _equal(live(), True),
+    )
+
+
+def revoke_own_token(world: World, role: str) -> Call:
+    return spare_token(world, world.email(role))
+
+
+def revoke_anothers_token(world: World, role: str) -> Call:
+    # bo plays no role of the matrix: his token is nobody's own here.
+    return spare_token(world, PEOPLE["requester_lead"])
+
+
+# Teams and people.
+
+
+def list_teams(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _has(response.json()["items"], "slug", "data"))
+
+
+def create_team(world: World, role: str) -> Call:
+    slug = world.fresh("team")
+    return Call(
+        json={"slug": slug, "name": f"Team {slug}"},
+        acted=lambda response: _equal(org_service.get_team(world.uow(), slug).slug, slug),
+        unchanged=lambda: _equal(missing(lambda: org_service.get_team(world.uow(), slug)), True),
+    )
+
+
+def get_team(world: World, role: str) -> Call:
+    return Call(params={"slug": "data"}, acted=lambda r: _equal(r.json()["slug"], "data"))
+
+
+def edit_team(world: World, role: str) -> Call:
+    slug = data_like_team(world)
+
+    def mission() -> str:
+        return org_service.get_team(world.uow(), slug).mission
+
+    return Call(
+        params={"slug": slug},
+        json={"mission": "Trustworthy data for every decision"},
+        acted=lambda response: _equal(mission(), "Trustworthy data for every decision"),
+        unchanged=lambda: _equal(mission(), ""),
+    )
+
+
+def add_member(world: World, role: str) -> Call:
+    slug = data_like_team(world)
+    dee = PEOPLE["requester_member"]
+    return Call(
+        params={"slug": slug},
+        json={"email": dee, "role": "member"},
+        acted=lambda response: _equal(dee in members(world, slug), True),
+        unchanged=lambda: _equal(dee in members(world, slug), False),
+    )
+
+
+def remove_member(world: World, role: str) -> Call:
+    slug = data_like_team(world)
+    dee = PEOPLE["requester_member"]
+    org_service.set_membership(world.uow(), OPERATOR, slug, dee, "member")
+    return Call(
+        params={"slug": slug, "email": dee},
+        acted=lambda response: _equal(dee in members(world, slug), False),
+        unchanged=lambda: _equal(dee in members(world, slug), True),
+    )
+
+
+def list_people(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _has(response.json()["items"], "email", PEOPLE["lead"]))
+
+
+def create_person(world: World, role: str) -> Call:
+    email = f"{world.fresh('new')}@example.org"
+    return Call(
+        json={"email": email, "name": "New Person"},
+        acted=lambda response: _equal(org_service.get_person(world.uow(), email).email, email),
+        unchanged=lambda: _equal(missing(lambda: org_service.get_person(world.uow(), email)), True),
+    )
+
+
+def get_person(world: World, role: str) -> Call:
+    email = PEOPLE["lead"]
+    return Call(params={"email": email}, acted=lambda r: _equal(r.json()["email"], email))
+
+
+def edit_person(world: World, role: str) -> Call:
+    email = f"{world.fresh('someone')}@example.org"
+    make_person(world.uow(), email, name="Someone")
+
+    def name() -> str:
+        return org_service.get_person(world.uow(), email).name
+
+    return Call(
+        params={"email": email},
+        json={"name": "Someone Else"},
+        acted=lambda response: _equal(name(), "Someone Else"),
+        unchanged=lambda: _equal(name(), "Someone"),
+    )
+
+
+# Purposes and measures.
+
+
+def list_purposes(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _has(response.json()["items"], "key", "churn"))
+
+
+def create_purpose(world: World, role: str) -> Call:
+    key = world.fresh("purpose")
+    return Call(
+        json={"key": key, "title": f"Purpose {key}"},
+        acted=lambda response: _equal(purposes.get_purpose(world.uow(), key).status.value, "draft"),
+        unchanged=lambda: _equal(missing(lambda: purposes.get_purpose(world.uow(), key)), True),
+    )
+
+
+def get_purpose(world: World, role: str) -> Call:
+    return Call(params={"key": "churn"}, acted=lambda r: _equal(r.json()["key"], "churn"))
+
+
+def edit_purpose(world: World, role: str) -> Call:
+    key = world.fresh("purpose")
+    make_purpose(world.uow(), world.people["requester_lead"], key=key, statement="Before")
+
+    def statement() -> str:
+        return purposes.get_purpose(world.uow(), key).statement
+
+    return Call(
+        params={"key": key},
+        json={"statement": "After"},
+        acted=lambda response: _equal(statement(), "After"),
+        unchanged=lambda: _equal(statement(), "Before"),
+    )
+
+
+def activate_purpose(world: World, role: str) -> Call:
+    # ana sponsors it: the lead role is the sponsor here.
+    key = world.fresh("purpose")
+    make_purpose(world.uow(), world.people["lead"], key=key, status="draft")
+
+    def status() -> str:
+        return purposes.get_purpose(world.uow(), key).status.value
+
+    return Call(
+        params={"key": key},
+        json={"status": "active"},
+        acted=lambda response: _equal(status(), "active"),
+        unchanged=lambda: _equal(status(), "draft"),
+    )
+
+
+def add_measure(world: World, role: str) -> Call:
+    key = world.fresh("purpose")
+    make_purpose(world.uow(), world.people["requester_lead"], key=key)
+
+    def names() -> list[str]:
+        return [m.name for m in purposes.get_purpose(world.uow(), key).measures]
+
+    return Call(
+        params={"key": key},
+        json={"name": "Saved accounts", "unit": "accounts"},
+        acted=lambda response: _equal(names(), ["Saved accounts"]),
+        unchanged=lambda: _equal(names(), []),
+    )
+
+
+def update_measure(world: World, role: str) -> Call:
+    # bo sponsors the purpose; `data` partners on it, so its lead may update the measure.
+    key = world.fresh("purpose")
+    measure = {"name": "Monthly churn", "unit": "%", "baseline": 4.0, "target": 2.0}
+    make_purpose(world.uow(), world.people["requester_lead"], key=key, measures=[measure])
+    data_care_partnership(world, purpose=key)
+
+    def values() -> list[float]:
+        purpose = purposes.get_purpose(world.uow(), key)
+        return [u.value for u in purpose.measure("Monthly churn").updates]
+
+    return Call(
+        params={"key": key, "name": "Monthly churn"},
+        json={"value": 3.1, "note": "After the first playbook"},
+        acted=lambda response: _equal(values(), [3.1]),
+        unchanged=lambda: _equal(values(), []),
+    )
+
+
+def purpose_forecast(world: World, role: str) -> Call:
+    key = world.fresh("purpose")
+    make_purpose(world.uow(), world.people["requester_lead"], key=key)
+    partnership = data_care_partnership(world, purpose=key)
+    commitment, _ = commitment_in(world, "requested", partnership=partnership)
+
+    def acted(response: httpx.Response) -> None:
+        [row] = response.json()["commitments"]
+        assert row["key"] == commitment
+        # Each commitment's probability is its pair's trust: shown to whoever may see the pair.
+        sees_pair = role in (*DATA_SIDE, "admin")
+        assert (row["probability"] is not None) == sees_pair, row
+
+    return Call(params={"key": key}, acted=acted)
+
+
+# Partnerships.
+
+
+def list_partnerships(world: World, role: str) -> Call:
+    # The cases' own partnerships stay forming: `signals` is the one active.
+    return Call(
+        query={"status": "active"},
+        acted=lambda response: _has(response.json()["items"], "key", "signals"),
+    )
+
+
+def create_partnership(world: World, role: str) -> Call:
+    key = world.fresh("p")
+    return Call(
+        json={
+            "key": key,
+            "name": f"Partnership {key}",
+            "purpose": "churn",
+            "parties": [
+                {"team": "data", "contribution": "Customer health data"},
+                {"team": "care", "contribution": "Save playbooks"},
+            ],
+        },
+        acted=lambda response: _equal(partnership_of(world, key).key, key),
+        unchanged=lambda: _equal(missing(lambda: partnership_of(world, key)), True),
+    )
+
+
+def partnership_of(world: World, key: str) -> Partnership:
+    return partnerships.get_partnership(world.uow(), key).partnership
+
+
+def get_partnership(world: World, role: str) -> Call:
+    return Call(params={"key": "signals"}, acted=lambda r: _equal(r.json()["key"], "signals"))
+
+
+def edit_charter(world: World, role: str) -> Call:
+    key = data_care_partnership(world)
+
+    def name() -> str:
+        return partnership_of(world, key).name
+
+    return Call(
+        params={"key": key},
+        json={"name": "Churn signals, renamed"},
+        acted=lambda response: _equal(name(), "Churn signals, renamed"),
+        unchanged=lambda: _equal(name(), "Churn signals"),
+    )
+
+
+def parties(world: World, key: str) -> dict[str, Party]:
+    return {party.team.slug: party for party in partnership_of(world, key).parties}
+
+
+def add_party(world: World, role: str) -> Call:
+    key = data_care_partnership(world)
+    slug = world.fresh("team")
+    make_team(world.uow(), slug)
+    return Call(
+        params={"key": key},
+        json={"team": slug, "contribution": "Field insight"},
+        acted=lambda response: _equal(slug in parties(world, key), True),
+        unchanged=lambda: _equal(slug in parties(world, key), False),
+    )
+
+
+def set_contribution(team: str) -> Prepare:
+    def prepare(world: World, role: str) -> Call:
+        key = data_care_partnership(world)
+        before = parties(world, key)[team].contribution
+
+        def contribution() -> str:
+            return parties(world, key)[team].contribution
+
+        return Call(
+            params={"key": key, "team": team},
+            json={"contribution": "Churn-risk scores every morning"},
+            acted=lambda response: _equal(contribution(), "Churn-risk scores every morning"),
+            unchanged=lambda: _equal(contribution(), before),
+        )
+
+    return prepare
+
+
+def affirm(world: World, role: str) -> Call:
+    key = data_care_partnership(world)
+
+    def affirmed_by() -> str | None:
+        party = parties(world, key)["data"]
+        return party.affirmed_by.email if party.affirmed_by else None
+
+    return Call(
+        params={"key": key},
+        json={"team": "data"},
+        acted=lambda response: _equal(affirmed_by(), PEOPLE["lead"]),
+        unchanged=lambda: _equal(affirmed_by(), None),
+    )
+
+
+# Commitments.
+
+
+def list_commitments(world: World, role: str) -> Call:
+    # A partnership of its own keeps the commitment on the first page.
+    partnership = data_care_partnership(world)
+    key, _ = commitment_in(world, "requested", partnership=partnership)
+    return Call(
+        query={"partnership": partnership},
+        acted=lambda response: _has(response.json()["items"], "key", key),
+    )
+
+
+def request(world: World, role: str) -> Call:
+    # `data` requests of `care`: the member and lead roles are on the requester side.
+    key = world.fresh("c")
+    return Call(
+        json={
+            "key": key,
+            "partnership": "signals",
+            "requester": "data",
+            "performer": "care",
+            "title": "Save playbook for churn-risk accounts",
+            "due": (NOW + timedelta(days=30)).isoformat(),
+            "reliance": "high",
+        },
+        acted=lambda response: _equal(current(world, key), ("requested", 1)),
+        unchanged=lambda: _equal(
+            missing(lambda: commitments.get_commitment(world.uow(), key)), True
+        ),
+    )
+
+
+def get_commitment(world: World, role: str) -> Call:
+    key, _ = commitment_in(world, "requested")
+    return Call(params={"key": key}, acted=lambda r: _equal(r.json()["key"], key))
+
+
+def commitment_history(world: World, role: str) -> Call:
+    key, _ = commitment_in(world, "promised")
+
+    def acted(response: httpx.Response) -> None:
+        assert [e["type"] for e in response.json()] == [
+            "CommitmentRequested",
+            "CommitmentPromised",
+        ]
+
+    return Call(params={"key": key}, acted=acted)
+
+
+@dataclass(frozen=True)
+class MoveCase:
+    """A move, the commitment it is made on, and the state it leads to."""
+
+    move: Move
+    state: str
+    requester: str
+    to: str
+    args: dict[str, Any] = field(default_factory=dict)
+    proposer: str | None = None
+    past_due: bool = False
+
+
+def move_on(case: MoveCase) -> Prepare:
+    def prepare(world: World, role: str) -> Call:
+        key, version = commitment_in(
+            world,
+            case.state,
+            requester=case.requester,
+            proposer=case.proposer,
+            past_due=case.past_due,
+        )
+        return Call(
+            params={"key": key},
+            json={"move": case.move.value, "version": version, **case.args},
+            acted=lambda response: _equal(current(world, key), (case.to, version + 1)),
+            unchanged=lambda: _equal(current(world, key), (case.state, version)),
+        )
+
+    return prepare
+
+
+LATER = (NOW + timedelta(days=45)).isoformat()
+# Each move on a commitment where `data` is the side DESIGN §1 names for it.
+RIGHT_SIDE_MOVES = [
+    MoveCase(Move.PROMISE, "requested", "care", "promised"),
+    MoveCase(Move.COUNTER, "requested", "care", "countered", {"due": LATER}),
+    MoveCase(Move.DECLINE, "requested", "care", "declined", {"reason": "No capacity"}),
+    MoveCase(Move.ACCEPT_COUNTER, "countered", "data", "promised"),
+    MoveCase(Move.REVISE, "countered", "data", "requested", {"title": "Monthly scores"}),
+    MoveCase(Move.WITHDRAW, "promised", "data", "withdrawn", {"reason": "Not needed"}),
+    MoveCase(Move.PROPOSE_CHANGE, "promised", "care", "renegotiating", {"due": LATER}),
+    MoveCase(Move.ACCEPT_CHANGE, "renegotiating", "care", "promised", proposer="care"),
+    MoveCase(Move.REJECT_CHANGE, "renegotiating", "care", "promised", proposer="care"),
+    MoveCase(Move.REVOKE, "promised", "care", "revoked", {"reason": "Lost the data source"}),
+    MoveCase(Move.REPORT_DONE, "promised", "care", "delivered", {"note": "Live"}),
+    MoveCase(Move.ACCEPT, "delivered", "data", "accepted", {"value": 5}),
+    MoveCase(Move.REJECT, "delivered", "data", "promised", {"reason": "Scores are stale"}),
+    MoveCase(Move.MARK_MISSED, "promised", "data", "missed", past_due=True),
+]
+# Moves where `data` is not the side that may make them: refused to everyone.
+WRONG_SIDE_MOVES = [
+    MoveCase(Move.PROMISE, "requested", "data", "promised"),
+    MoveCase(Move.ACCEPT, "delivered", "care", "accepted", {"value": 5}),
+    MoveCase(Move.ACCEPT_CHANGE, "renegotiating", "care", "promised", proposer="data"),
+]
+
+
+# Trust.
+
+
+def team_trust(slug: str, of: str | None = None) -> Prepare:
+    def prepare(world: World, role: str) -> Call:
+        def acted(response: httpx.Response) -> None:
+            assert (response.json()["team"], response.json()["of"]) == (slug, of)
+
+        return Call(params={"slug": slug}, query={"of": of} if of else None, acted=acted)
+
+    return prepare
+
+
+def partner_trust(world: World, role: str) -> Call:
+    # A team like `data` whose only partner is `care`, so other cases add no partners to it.
+    slug = data_like_team(world)
+    make_partnership(
+        world.uow(),
+        world.people["lead"],
+        key=world.fresh("p"),
+        purpose="churn",
+        parties=[(slug, "Customer health data"), ("care", "Save playbooks")],
+    )
+
+    def acted(response: httpx.Response) -> None:
+        # Only the members of the two teams and admins see the pair's trust.
+        seen = [report["team"] for report in response.json()]
+        assert seen == (["care"] if role in (*DATA_SIDE, "admin") else [])
+
+    return Call(params={"slug": slug}, acted=acted)
+
+
+def commitment_forecast(world: World, role: str) -> Call:
+    key, _ = commitment_in(world, "promised")
+
+    def acted(response: httpx.Response) -> None:
+        assert 0 <= response.json()["probability"] <= 1
+
+    return Call(params={"key": key}, acted=acted)
+
+
+def backtest(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _equal("brier" in response.json(), True))
+
+
+# The event log, export and import.
+
+
+def list_events(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _equal(bool(response.json()["items"]), True))
+
+
+def export(world: World, role: str) -> Call:
+    return Call(acted=lambda response: _equal(response.json()["format"], "accord/1"))
+
+
+def import_document(world: World, role: str) -> Call:
+    slug = world.fresh("imported")
+    return Call(
+        json={"format": "accord/1", "teams": [{"slug": slug, "name": "Imported", "kind": "team"}]},
+        acted=lambda response: _equal(org_service.get_team(world.uow(), slug).slug, slug),
+        unchanged=lambda: _equal(missing(lambda: org_service.get_team(world.uow(), slug)), True),
+    )
+
+
+def _equal(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def _has(items: list[dict[str, Any]], name: str, value: object) -> None:
+    assert value in [item[name] for item in items]
+
+
+V1 = "/api/v1"
+MOVES = f"{V1}/commitments/{{key}}/moves"
+READ = statuses(200, *SIGNED_IN)
+TRUST_READERS = statuses(200, *DATA_SIDE, "admin")
+TABLE = [
+    # The only route without credentials: whoever calls it signs in (anonymous as ana).
+    Row("POST", f"{V1}/auth/token", dict.fromkeys(ROLES, 201), sign_in),
+    Row("GET", f"{V1}/me", READ, me),
+    Row("GET", f"{V1}/me/tokens", READ, my_tokens),
+    # A viewer reads through the API too, so it may make tokens of its own.
+    Row("POST", f"{V1}/me/tokens", statuses(201, *SIGNED_IN), new_token),
+    Row(
+        "DELETE", f"{V1}/me/tokens/{{token_id}}", statuses(204, *SIGNED_IN), revoke_own_token, "own"
+    ),
+    # The path names my tokens: another's is not among them, and 404 does not say it exists.
+    Row(
+        "DELETE",
+        f"{V1}/me/tokens/{{token_id}}",
+        statuses(204, refused=404),
+        revoke_anothers_token,
+        "another's",
+    ),
+    Row("GET", f"{V1}/teams", READ, list_teams),
+    Row("POST", f"{V1}/teams", statuses(201, "admin"), create_team),
+    Row("GET", f"{V1}/teams/{{slug}}", READ, get_team),
+    Row("PATCH", f"{V1}/teams/{{slug}}", statuses(200, "lead", "admin"), edit_team),
+    Row("POST", f"{V1}/teams/{{slug}}/members", statuses(200, "lead", "admin"), add_member),
+    Row(
+        "DELETE",
+        f"{V1}/teams/{{slug}}/members/{{email}}",
+        statuses(204, "lead", "admin"),
+        remove_member,
+    ),
+    Row("GET", f"{V1}/people", READ, list_people),
+    Row("POST", f"{V1}/people", statuses(201, "admin"), create_person),
+    Row("GET", f"{V1}/people/{{email}}", READ, get_person),
+    Row("PATCH", f"{V1}/people/{{email}}", statuses(200, "admin"), edit_person),
+    Row("GET", f"{V1}/purposes", READ, list_purposes),
+    Row("POST", f"{V1}/purposes", statuses(201, "outsider", *DATA_SIDE, "admin"), create_purpose),
+    Row("GET", f"{V1}/purposes/{{key}}", READ, get_purpose),
+    Row(
+        "PATCH",
+        f"{V1}/purposes/{{key}}",
+        statuses(200, "outsider", *DATA_SIDE, "admin"),
+        edit_purpose,
+        "edit",
+    ),
+    Row(
+        "PATCH",
+        f"{V1}/purposes/{{key}}",
+        statuses(200, "lead", "admin"),
+        activate_purpose,
+        "activate, ana sponsoring",
+    ),
+    Row(
+        "POST",
+        f"{V1}/purposes/{{key}}/measures",
+        statuses(201, "outsider", *DATA_SIDE, "admin"),
+        add_measure,
+    ),
+    # The sponsor (bo) or a lead of a partner team; admins are not named for measures.
+    Row(
+        "POST",
+        f"{V1}/purposes/{{key}}/measures/{{name}}/updates",
+        statuses(201, "lead"),
+        update_measure,
+    ),
+    # Readable by all; each commitment's probability only by whoever may see its pair.
+    Row("GET", f"{V1}/purposes/{{key}}/forecast", READ, purpose_forecast),
+    Row("GET", f"{V1}/partnerships", READ, list_partnerships),
+    Row("POST", f"{V1}/partnerships", statuses(201, "lead"), create_partnership),
+    Row("GET", f"{V1}/partnerships/{{key}}", READ, get_partnership),
+    Row("PATCH", f"{V1}/partnerships/{{key}}", statuses(200, "lead"), edit_charter),
+    Row("POST", f"{V1}/partnerships/{{key}}/parties", statuses(201, "lead"), add_party),
+    Row(
+        "PATCH",
+        f"{V1}/partnerships/{{key}}/parties/{{team}}",
+        statuses(200, "lead"),
+        set_contribution("data"),
+        "own party",
+    ),
+    # Each party states what it uniquely contributes (point 2 of DESIGN's opening list).
+    Row(
+        "PATCH",
+        f"{V1}/partnerships/{{key}}/parties/{{team}}",
+        statuses(200),
+        set_contribution("care"),
+        "the other party",
+    ),
+    Row("POST", f"{V1}/partnerships/{{key}}/affirm", statuses(200, "lead"), affirm),
+    Row("GET", f"{V1}/commitments", READ, list_commitments),
+    Row("POST", f"{V1}/commitments", statuses(201, *DATA_SIDE), request),
+    Row("GET", f"{V1}/commitments/{{key}}", READ, get_commitment),
+    *[
+        Row("POST", MOVES, statuses(200, *DATA_SIDE), move_on(case), case.move.value)
+        for case in RIGHT_SIDE_MOVES
+    ],
+    *[
+        Row("POST", MOVES, statuses(200), move_on(case), f"{case.move.value}, wrong side")
+        for case in WRONG_SIDE_MOVES
+    ],
+    Row("GET", f"{V1}/commitments/{{key}}/history", READ, commitment_history),
+    Row("GET", f"{V1}/commitments/{{key}}/forecast", TRUST_READERS, commitment_forecast),
+    Row("GET", f"{V1}/teams/{{slug}}/trust", TRUST_READERS, team_trust("data"), "own team"),
+    # ana leads `data`, a partner of `care`; cy is only a member of it.
+    Row(
+        "GET",
+        f"{V1}/teams/{{slug}}/trust",
+        statuses(200, "lead", "admin"),
+        team_trust("care"),
+        "partner team",
+    ),
+    Row("GET", f"{V1}/teams/{{slug}}/trust", TRUST_READERS, team_trust("data", of="care"), "pair"),
+    Row("GET", f"{V1}/teams/{{slug}}/partners", READ, partner_trust),
+    # An aggregate over every finished commitment that names no team.
+    Row("GET", f"{V1}/trust/backtest", READ, backtest),
+    Row("GET", f"{V1}/events", READ, list_events),
+    Row("GET", f"{V1}/export", statuses(200, "admin"), export),
+    Row("POST", f"{V1}/import", statuses(200, "admin"), import_document),
+]
+
+
+def test_every_route_has_a_row(world: World) -> None:
+    """The live OpenAPI document and the table name the same routes under /api/v1."""
+    document = world.clients["anonymous"].get("/api/openapi.json").json()
+    live = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if path.startswith(f"{V1}/")
+        for method in operations
+        if method in HTTP_METHODS
+    }
+    table = {(row.method, row.path) for row in TABLE}
+    assert sorted(live - table) == [], "routes without a row in TABLE"
+    assert sorted(table - live) == [], "rows of TABLE for routes that do not exist"
+
+
+def test_every_move_has_a_row() -> None:
+    """Each move after the request is tried on a commitment where `data` may make it."""
+    assert {case.move for case in RIGHT_SIDE_MOVES} == set(Move) - {Move.REQUEST}
+
+
+def test_every_row_names_every_role() -> None:
+    """No row leaves a role out, or names one the matrix does not have."""
+    assert [row.name for row in TABLE if list(row.expect) != list(ROLES)] == []
+
+
+@pytest.mark.parametrize(
+    ("row", "role"),
+    [pytest.param(row, role, id=f"{row.name}-{role}") for row in TABLE for role in ROLES],
+)
+def test_role_gets_the_status_of_the_table(world: World, row: Row, role: str) -> None:
+    """The route answers the role as the table says; a refusal changes nothing."""
+    call = row.prepare(world, role)
+    url = row.path.format(**{name: quote(str(v), safe="@") for name, v in call.params.items()})
+    mark = last_event_id(world.uow())
+    response = world.clients[role].request(row.method, url, json=call.json, params=call.query)
+    expected = row.expect[role]
+    assert response.status_code == expected, f"{row.method} {url} as {role}: {response.text}"
+    appended = last_event_id(world.uow()) > mark
+    if expected >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["status"] == expected
+        assert problem["rule"]
+        assert not appended, "a refused request appended an event"
+        call.unchanged()
+    else:
+        # Every change appends an event; a read appends none.
+        assert appended == (row.method != "GET")
+        call.acted(response)
