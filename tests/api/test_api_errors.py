@@ -26,6 +26,16 @@ def problem(answer: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
+def requested(api: Org, bo: httpx.Client, title: str) -> dict[str, object]:
+    """A commitment care requests of data, due in 9 days, as its JSON."""
+    due = (api.clock() + timedelta(days=9)).isoformat()
+    body = {"partnership": "signals", "requester": "care", "performer": "data", "title": title}
+    answer = bo.post("/api/v1/commitments", json={**body, "due": due})
+    assert answer.status_code == 201, answer.text
+    made: dict[str, object] = answer.json()
+    return made
+
+
 def test_an_unknown_key_is_404_with_its_rule(as_role: Roles) -> None:
     body = problem(as_role("viewer").get("/api/v1/commitments/nope"), 404)
     assert body["rule"] == "commitment.not_found"
@@ -74,17 +84,7 @@ def test_a_broken_rule_is_409_and_names_the_rule(api: Org, as_role: Roles) -> No
 
 def test_a_move_without_a_version_is_refused(api: Org, as_role: Roles) -> None:
     bo = as_role("requester_lead")
-    due = (api.clock() + timedelta(days=9)).isoformat()
-    made = bo.post(
-        "/api/v1/commitments",
-        json={
-            "partnership": "signals",
-            "requester": "care",
-            "performer": "data",
-            "title": "Churn alerts",
-            "due": due,
-        },
-    ).json()
+    made = requested(api, bo, "Churn alerts")
     ana = as_role("lead")
     body = problem(
         ana.post(f"/api/v1/commitments/{made['key']}/moves", json={"move": "promise"}), 422
@@ -116,17 +116,7 @@ def test_a_move_the_state_does_not_allow_is_409_and_changes_nothing(
     api: Org, as_role: Roles
 ) -> None:
     bo = as_role("requester_lead")
-    due = (api.clock() + timedelta(days=9)).isoformat()
-    made = bo.post(
-        "/api/v1/commitments",
-        json={
-            "partnership": "signals",
-            "requester": "care",
-            "performer": "data",
-            "title": "Save playbook",
-            "due": due,
-        },
-    ).json()
+    made = requested(api, bo, "Save playbook")
     before = last_event_id(api.uow())
     answer = bo.post(
         f"/api/v1/commitments/{made['key']}/moves",

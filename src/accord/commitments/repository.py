@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,13 +20,14 @@ from accord.partnerships.domain import Partnership
 c = commitments_table.c
 
 
-def _alone() -> list[Any]:
+@functools.cache
+def _alone() -> tuple[Any, ...]:
     """Load a commitment with its partnership, teams and measure, but none of theirs: their
     members, parties and purposes load only when a use case asks (a list page loads 50)."""
-    return [
+    return tuple(
         joinedload(getattr(Commitment, name)).lazyload("*")
         for name in ("partnership", "requester", "performer", "measure")
-    ]
+    )
 
 
 class CommitmentRepository:

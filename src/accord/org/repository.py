@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,22 @@ from accord.org.orm import (
 failures = sign_in_failures_table.c
 
 
+# Loader options are built once, on first use (the mappers are all configured by then):
+# they are immutable, and building them costs about as much as a small query.
+@functools.cache
+def _person_with_teams() -> list[Any]:
+    return [
+        selectinload(Person.memberships)  # type: ignore[arg-type]
+        .joinedload(Membership.team)  # type: ignore[misc, arg-type]
+        .lazyload(Team.memberships)  # type: ignore[arg-type]
+    ]
+
+
+@functools.cache
+def _team_alone() -> tuple[Any, ...]:
+    return (lazyload(Team.memberships),)  # type: ignore[arg-type]
+
+
 class OrgRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -35,7 +52,7 @@ class OrgRepository:
         """The team; without `members` its members load only when asked for (a cheaper read)."""
         query = select(Team).where(teams_table.c.slug == slug)
         if not members:
-            query = query.options(lazyload(Team.memberships))  # type: ignore[arg-type]
+            query = query.options(*_team_alone())
         return self._teams.find(slug, lambda: self.session.scalars(query).first())
 
     def team(self, slug: str, *, members: bool = True) -> Team:
@@ -73,11 +90,7 @@ class OrgRepository:
             self.session.get(
                 Person,
                 person_id,
-                options=[
-                    selectinload(Person.memberships)  # type: ignore[arg-type]
-                    .joinedload(Membership.team)  # type: ignore[misc, arg-type]
-                    .lazyload(Team.memberships)  # type: ignore[arg-type]
-                ],
+                options=_person_with_teams(),
             )
             if person_id is not None
             else None

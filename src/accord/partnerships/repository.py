@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +17,12 @@ from accord.partnerships.orm import parties_table, partnerships_table
 from accord.purposes.domain import Purpose
 
 
-def _charter() -> list[Any]:
+@functools.cache
+def _charter() -> tuple[Any, ...]:
     """Load a partnership with its purpose, parties, their teams and signers, but none of
-    theirs (members, measures): those load only when a use case asks."""
-    return [
+    theirs (members, measures): those load only when a use case asks (built once: options
+    are immutable, and building them costs more than the query)."""
+    return (
         joinedload(Partnership.purpose).lazyload("*"),  # type: ignore[misc, arg-type]
         selectinload(Partnership.parties)  # type: ignore[arg-type]
         .joinedload(Party.team)  # type: ignore[misc, arg-type]
@@ -27,7 +30,7 @@ def _charter() -> list[Any]:
         selectinload(Partnership.parties)  # type: ignore[arg-type]
         .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
         .lazyload("*"),
-    ]
+    )
 
 
 class PartnershipRepository:
@@ -73,10 +76,7 @@ class PartnershipRepository:
         limit: int | None = None,
     ) -> Sequence[Partnership]:
         query = (
-            select(Partnership)
-            .order_by(partnerships_table.c.key)
-            .limit(limit)
-            .options(*_charter())
+            select(Partnership).order_by(partnerships_table.c.key).limit(limit).options(*_charter())
         )
         if status is not None:
             query = query.where(partnerships_table.c.status == status)

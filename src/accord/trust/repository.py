@@ -119,6 +119,11 @@ class TrustStore:
     def project(self, events: Sequence[Event], now: datetime) -> None:
         """Fold the commitment events of one commit into the stored sums (same transaction),
         and count the open commitments that fell due before `now`."""
+        if any(e.type == "team.created" for e in events):
+            # a new team changes everyone's network reputation: readers key it on the version
+            self.session.execute(
+                update(trust_state_table).where(S.id == 1).values(version=S.version + 1)
+            )
         moves = [
             (e, key) for e in events if (key := commitment_key(e.subject)) and "move" in e.payload
         ]
@@ -452,12 +457,6 @@ class TrustStore:
                 select(T.reliance).where(T.performer_id == performer, T.requester_id == requester)
             )
         )
-
-    def team_signature(self) -> tuple[int, int]:
-        """(count, largest id) of teams: changes whenever a team is added or removed."""
-        t = teams_table.c
-        row = self.session.execute(select(func.count(), func.max(t.id))).one()
-        return int(row[0]), int(row[1] or 0)
 
     def team_ids(self) -> list[int]:
         t = teams_table.c

@@ -124,6 +124,13 @@ _NETWORK_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
 _NETWORK_LOCK = threading.Lock()
 
 
+def forget_networks() -> None:
+    """Drop the cached network reputations: for a database emptied and filled again under the
+    same URL while this process runs, where the versions start over."""
+    with _NETWORK_LOCK:
+        _NETWORK_CACHE.clear()
+
+
 def _cached_network(
     key: tuple[Any, ...], compute: Callable[[], dict[int, float]]
 ) -> dict[int, float]:
@@ -203,14 +210,10 @@ class StoredView:
 
     def network(self) -> dict[int, float]:
         # Decay scales every local trust value alike and row normalization cancels it, so the
-        # network changes only with the stored sums (version) and the set of overdue ones.
+        # network changes only with the stored sums and the teams (both move the version) and
+        # with the set of overdue commitments.
         store = self.uow.trust
-        key = (
-            str(self.uow.engine.url),
-            self.state.version,
-            self._org_overdue()[1],
-            store.team_signature(),
-        )
+        key = (str(self.uow.engine.url), self.state.version, self._org_overdue()[1])
         return _cached_network(
             key, lambda: network_values(store.team_ids(), store.local_trust(self.moment))
         )

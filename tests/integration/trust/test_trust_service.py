@@ -300,6 +300,22 @@ def test_network_reputation_is_in_every_report(uow, clock, org) -> None:
     assert values["p"] > values["x"]
 
 
+def test_a_new_team_changes_the_network_at_once(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="kept", due=START + timedelta(days=30))
+    play(uow, org, "kept", [("promise", "p", START + timedelta(days=1), {})])
+    clock.now = START + timedelta(days=2)
+    before = {slug: trust.trust_of(uow, SETTINGS, OPERATOR, slug).network for slug in "rpox"}
+    assert sum(before.values()) == pytest.approx(4.0)
+
+    make_team(uow, "newcomer")  # the network read above is cached; this must not reuse it
+
+    after = {
+        slug: trust.trust_of(uow, SETTINGS, OPERATOR, slug).network
+        for slug in [*"rpox", "newcomer"]
+    }
+    assert sum(after.values()) == pytest.approx(5.0)
+
+
 def test_who_may_see_trust(uow, clock, org) -> None:
     worked_example(uow, clock, org)
     assert trust.trust_of(uow, SETTINGS, org["p"], "p").team == "p"  # its own members
