@@ -197,3 +197,28 @@ def test_a_non_ascii_csrf_token_is_refused_not_a_crash(
         "/sign-in", data={"email": organization, "password": PASSWORD, "csrf_token": "é"}
     )
     assert response.status_code == 403
+
+
+def test_cookies_are_secure_behind_an_https_address(
+    sqlite_engine: Engine, organization: str
+) -> None:
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, secret_key="s", base_url="https://accord.example.org")
+    for base in serve(settings):
+        with httpx.Client(base_url=base) as browser:
+            form = browser.get("/sign-in")
+            assert "Secure" in form.headers["set-cookie"]
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            signed_in = browser.post(
+                "/sign-in",
+                data={"email": organization, "password": PASSWORD, "csrf_token": token.group(1)},
+                # the test speaks plain HTTP, so the jar keeps the Secure cookie to itself
+                headers={"Cookie": f"{CSRF_COOKIE}={form.cookies[CSRF_COOKIE]}"},
+            )
+    assert signed_in.status_code == 303
+    session = next(
+        c for c in signed_in.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE)
+    )
+    assert "Secure" in session
+    assert "HttpOnly" in session
