@@ -107,9 +107,15 @@ def update_purpose(
             purpose.target_date = target_date
         if parent is not _UNSET:
             purpose.set_parent(uow.purposes.get(parent) if parent else None)
-        uow.record(
-            "purpose.updated", _subject(purpose), actor_name(actor), uow.now(), _payload(purpose)
-        )
+        edited = title is not None or statement is not None
+        if edited or any(v is not _UNSET for v in (sponsor, target_date, parent)):
+            uow.record(
+                "purpose.updated",
+                _subject(purpose),
+                actor_name(actor),
+                uow.now(),
+                _payload(purpose),
+            )
         if status is not None and choice(PurposeStatus, status, "purpose status") != purpose.status:
             _move(uow, actor, purpose, status)
         uow.commit()

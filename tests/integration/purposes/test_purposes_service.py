@@ -364,3 +364,13 @@ def test_only_the_sponsor_or_an_admin_hands_a_purpose_to_another_sponsor(uow, pe
     purposes.update_purpose(uow, people["sponsor"], "churn", sponsor="bo@example.org")
     purposes.set_status(uow, people["member"], "churn", "active")
     assert purposes.get_purpose(uow, "churn").status.value == "active"
+
+
+def test_a_status_alone_changes_only_the_status(uow, people):
+    make_purpose(uow, people["sponsor"], key="churn", status="draft")
+    mark = last_event_id(uow)
+
+    purposes.update_purpose(uow, people["sponsor"], "churn", status="active")
+
+    assert [e.type for e in events_after(uow, mark)] == ["purpose.status_changed"]
+    assert purposes.get_purpose(uow, "churn").status.value == "active"
