@@ -78,7 +78,7 @@ def test_healthz_is_unavailable_without_its_database() -> None:
 def test_desk_needs_sign_in(client: httpx.Client) -> None:
     response = client.get("/")
     assert response.status_code == 303
-    assert response.headers["location"] == "/sign-in"
+    assert response.headers["location"] == "/sign-in?next=/"
 
 
 def test_sign_in_then_the_desk_shows_the_request_to_answer(
@@ -168,7 +168,8 @@ def test_a_forged_sign_out_signs_nobody_out(client: httpx.Client, organization: 
 
     response = client.post("/sign-out", data={"csrf_token": "not-the-token"})
 
-    assert response.headers["location"] == "/"
+    assert response.status_code == 403
+    assert "did not come from Accord" in response.text
     assert client.get("/").status_code == 200
 
 

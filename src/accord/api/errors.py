@@ -21,6 +21,7 @@ from accord.errors import (
     RuleBroken,
     TooManyRequests,
 )
+from accord.web import common as pages
 
 log = logging.getLogger("accord")
 
@@ -150,6 +151,13 @@ def problem(
 
 async def _accord_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, AccordError)
+    if pages.wants_html(request):
+        if isinstance(error, NotSignedIn):
+            return pages.sign_in_redirect(pages.SignInNeeded(request.url.path))
+        response = pages.error_page(request, status_of(error), pages.sentence(error.message))
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     extra: dict[str, Any] = {"rule": error.rule}
     problems = getattr(error, "problems", None)
     if problems is not None:
@@ -164,6 +172,9 @@ async def _accord_error(request: Request, error: Exception) -> Response:
 
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    if pages.wants_html(request):
+        where = ", ".join(f"{_path(i['loc'])}: {i['msg']}" for i in error.errors())
+        return pages.error_page(request, 422, f"The request is malformed ({where}).")
     errors = [{"path": _path(item["loc"]), "message": item["msg"]} for item in error.errors()]
     return problem(422, "the request is malformed", errors=errors)
 
@@ -178,6 +189,9 @@ def _path(location: Any) -> str:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    if pages.wants_html(request):
+        detail = "There is no such page." if error.status_code == 404 else str(error.detail)
+        return pages.error_page(request, error.status_code, detail)
     if error.status_code == 400 and isinstance(error.__cause__, ValueError):
         # FastAPI's 400 for a body that is not UTF-8 JSON: malformed like any other, so 422.
         errors = [{"path": "body", "message": "the body is not JSON in UTF-8"}]
@@ -187,12 +201,24 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
+    if pages.wants_html(request):
+        page = pages.error_page(
+            request, 500, "Something went wrong on our side; it has been logged."
+        )
+        page.headers.update(SECURITY_HEADERS)
+        return page
     response = problem(500, "something went wrong on our side; it has been logged")
     response.headers.update(SECURITY_HEADERS)  # this answer bypasses the header middleware
     return response
 
 
+async def _sign_in_needed(request: Request, error: Exception) -> Response:
+    assert isinstance(error, pages.SignInNeeded)
+    return pages.sign_in_redirect(error)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(pages.SignInNeeded, _sign_in_needed)
     app.add_exception_handler(AccordError, _accord_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

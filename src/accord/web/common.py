@@ -1,0 +1,300 @@
+"""What every page shares: templates, the signed-in person, CSRF-checked forms, inline errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from accord.api.deps import CSRF_HEADER, SessionPerson
+from accord.errors import AccordError, Forbidden
+from accord.org.domain import Person
+from accord.web import charts
+from accord.web.session import CSRF_COOKIE, csrf_ok, new_csrf_token
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+
+def _when(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC instant for people: '2026-06-01 09:30 UTC'; dates alone with fmt='%Y-%m-%d'."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).strftime(fmt)
+    return text + " UTC" if "%H" in fmt else text
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _iso_local(moment: datetime | None) -> str:
+    """The value of a datetime-local input: UTC, to the minute."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _label(value: str) -> str:
+    """An enum value or a move as words: 'report_done' -> 'Report done'."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+templates.env.filters.update(when=_when, pct=_pct, num=_num, iso_local=_iso_local, label=_label)
+templates.env.globals.update(charts=charts, Markup=Markup)
+
+
+class SignInNeeded(Exception):
+    """A page needs a signed-in person; the answer sends them to the sign-in form."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class CsrfRefused(Forbidden):
+    """A form came without the token of this browser's session."""
+
+    rule = "auth.csrf"
+
+
+def wants_html(request: Request) -> bool:
+    """Errors on pages are pages; on the API they are problem+json."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path == "/api" or path == "/healthz")
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page_person(request: Request, person: SessionPerson) -> Person:
+    """The signed-in person; anyone else is sent to sign in and brought back after."""
+    if person is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInNeeded(target)
+    request.state.person = person  # for the header of an error page
+    return person
+
+
+PagePerson = Annotated[Person, Depends(page_person)]
+
+
+def csrf_token_of(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE)
+    if token is None:
+        token = getattr(request.state, "csrf_token", None) or new_csrf_token()
+        request.state.csrf_token = token
+    return token
+
+
+def secure(request: Request) -> bool:
+    """Cookies go over HTTPS only when the app is served so, or sits behind an HTTPS proxy."""
+    base_url: str = request.app.state.settings.base_url
+    return request.url.scheme == "https" or base_url.startswith("https://")
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A page or an HTMX partial; sets the CSRF cookie its forms need."""
+    token = csrf_token_of(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"csrf_token": token, "path": request.url.path, **(context or {})},
+        status_code=status_code,
+        headers=dict(headers) if headers else None,
+    )
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(
+            CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure(request)
+        )
+    return response
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after its CSRF token is checked against this browser's cookie."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    token = sent if isinstance(sent, str) else request.headers.get(CSRF_HEADER)
+    if not csrf_ok(request.cookies.get(CSRF_COOKIE), token):
+        raise CsrfRefused(
+            "this form has expired or did not come from Accord; reload the page and try again",
+            rule="auth.csrf",
+        )
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def text(form: FormData, name: str, default: str = "") -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+def texts(form: FormData, name: str) -> list[str]:
+    return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+
+
+def lines(form: FormData, name: str) -> list[str]:
+    """A textarea with one item per line."""
+    return [line.strip() for line in text(form, name).splitlines() if line.strip()]
+
+
+def optional(form: FormData, name: str) -> str | None:
+    return text(form, name) or None
+
+
+def when_field(form: FormData, name: str) -> str | None:
+    """A datetime-local or date input, read as UTC: the service parses and checks it."""
+    value = text(form, name)
+    if not value:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value + "T00:00:00Z"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
+        return value + "Z"
+    return value
+
+
+@dataclass
+class FormErrors:
+    """Messages to show beside the fields of a form, and one for the form as a whole."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.fields) or self.general is not None
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+
+# Rules whose field the message does not begin with.
+RULE_FIELDS = {
+    "email.invalid": "email",
+    "person.exists": "email",
+    "team.exists": "slug",
+    "slug.invalid": "slug",
+    "password.too_short": "password",
+    "purpose.exists": "key",
+    "partnership.exists": "key",
+    "commitment.exists": "key",
+    "commitment.due_in_past": "due",
+    "commitment.due_invalid": "due",
+    "commitment.reliance_invalid": "reliance",
+    "commitment.value_invalid": "value",
+    "commitment.same_team": "performer",
+    "partnership.party_exists": "team",
+    "team.parent_cycle": "parent",
+    "purpose.parent_cycle": "parent",
+    "partnership.review_invalid": "review_every_days",
+    "partnership.too_many_agreements": "working_agreements",
+    "measure.exists": "name",
+}
+
+
+def sentence(message: str) -> str:
+    """A service's message as a sentence for a page: 'due must …' -> 'Due must ….'"""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def errors_of(error: AccordError | ValidationError, fields: Iterable[str]) -> FormErrors:
+    """Put a service's refusal beside the field it is about, else above the form."""
+    names = list(fields)
+    if isinstance(error, ValidationError):
+        found = FormErrors()
+        for item in error.errors():
+            where = next((str(p) for p in item["loc"] if str(p) in names), None)
+            message = str(item["msg"])
+            if where is None:
+                found.general = message
+            else:
+                found.fields.setdefault(where, sentence(message))
+        return found
+    message = sentence(error.message)
+    field_name = RULE_FIELDS.get(error.rule)
+    if field_name is None:
+        lowered = error.message.lower()
+        field_name = next(
+            (
+                name
+                for name in sorted(names, key=len, reverse=True)
+                if lowered.startswith((name.replace("_", " "), name))
+            ),
+            None,
+        )
+    if field_name is not None and field_name in names:
+        return FormErrors({field_name: message})
+    return FormErrors(general=message)
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def after_change(request: Request, url: str) -> Response:
+    """After a form posted without HTMX: back to the page (post/redirect/get)."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """A refusal or a fault as a page (or a fragment for HTMX), never a stack trace."""
+    titles = {
+        400: "Bad request",
+        401: "Please sign in",
+        403: "Not allowed",
+        404: "Not found",
+        405: "Not allowed here",
+        409: "Changed meanwhile",
+        422: "Cannot do that",
+        429: "Too many attempts",
+        500: "Something went wrong",
+        503: "Unavailable",
+    }
+    context = {
+        "status": status,
+        "title": titles.get(status, "Error"),
+        "message": message,
+        "person": getattr(request.state, "person", None),
+    }
+    name = "_error.html" if is_htmx(request) else "error.html"
+    response = render(request, name, context, status_code=status)
+    if is_htmx(request):
+        # HTMX swaps only 2xx answers by default; say where the message goes instead.
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def sign_in_redirect(error: SignInNeeded) -> Response:
+    return redirect("/sign-in?next=" + quote(error.next_url, safe="/"))

@@ -1,0 +1,68 @@
+"""Pages: sign-in and sign-out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord.api.deps import SessionPerson, SignerDep, UowDep
+from accord.errors import NotSignedIn, TooManyRequests
+from accord.org import service as org
+from accord.web.common import Form, redirect, render, secure, text
+from accord.web.session import SESSION_COOKIE, SESSION_SECONDS
+
+router = APIRouter(include_in_schema=False)
+
+
+def _next(value: str | None) -> str:
+    """Only a path on this site: an open redirect would hand a session to anyone."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, person: SessionPerson, next: str = "/") -> Response:
+    """The sign-in form."""
+    if person is not None:
+        return redirect(_next(next))
+    return render(request, "sign_in.html", {"error": None, "email": "", "next": _next(next)})
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(request: Request, uow: UowDep, signer: SignerDep, form: Form) -> Response:
+    """Check e-mail and password and open a session."""
+    email, target = text(form, "email"), _next(text(form, "next"))
+    address = request.client.host if request.client else "unknown"
+    try:
+        person = org.sign_in(uow, email, text(form, "password"), address)
+    except (NotSignedIn, TooManyRequests) as error:
+        status = 429 if isinstance(error, TooManyRequests) else 401
+        message = str(error)[:1].upper() + str(error)[1:] + "."
+        response = render(
+            request, "sign_in.html", {"error": message, "email": email, "next": target}, status
+        )
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    assert person.id is not None
+    response = redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signer.session(person.id, person.session_epoch),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, person: SessionPerson, uow: UowDep, form: Form) -> Response:
+    """End the person's sessions, on this device and every other."""
+    if person is not None:
+        org.end_sessions(uow, person)
+    response = redirect("/sign-in")
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,22 @@
+// Small behaviours for every page; no inline script anywhere (the CSP forbids it).
+(function () {
+  "use strict";
+  // After HTMX puts a form with errors in place, move focus to its first invalid field.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var invalid = event.detail.target.querySelector('[aria-invalid="true"]');
+    if (invalid) { invalid.focus(); return; }
+    var alert = event.detail.target.querySelector('[role="alert"]');
+    if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
+  });
+  // Clear the page-level message when a later request succeeds.
+  document.addEventListener("htmx:beforeRequest", function () {
+    var flash = document.getElementById("flash");
+    if (flash) { flash.innerHTML = ""; }
+  });
+  // Buttons that end something for good ask first: <button data-confirm="...">.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+})();
