@@ -252,7 +252,7 @@ class UnitOfWork:
             self.events = EventStore(self.session)
             self.trust = TrustStore(self.session)
             self._pending = []
-        else:
+        elif not self.read_only:  # a reader writes nothing, so it needs no savepoint
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))
         self._depth += 1
         return self
@@ -268,6 +268,8 @@ class UnitOfWork:
             # close() rolls back what was not committed, and leaves loaded objects readable
             self.session.close()
             self._pending = []
+            return
+        if self.read_only:
             return
         savepoint, mark = self._savepoints.pop()
         if savepoint.is_active:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from accord.api.deps import CSRF_HEADER, SessionPerson
+from accord.commitments.domain import Reliance
+from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden
 from accord.org.domain import Person
 from accord.web import charts
@@ -26,10 +28,15 @@ from accord.web.session import CSRF_COOKIE, csrf_ok, new_csrf_token
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 
-def _when(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def _when(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC instant for people: '2026-06-01 09:30 UTC'; dates alone with fmt='%Y-%m-%d'."""
-    if moment is None:
+    if moment is None or moment == "":
         return "—"
+    if isinstance(moment, str):  # an instant kept in an event payload
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return str(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     text = moment.astimezone(UTC).strftime(fmt)
@@ -60,8 +67,17 @@ def _label(value: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-templates.env.filters.update(when=_when, pct=_pct, num=_num, iso_local=_iso_local, label=_label)
-templates.env.globals.update(charts=charts, Markup=Markup)
+def _options(items: Iterable[Any], value: str, shown: str) -> list[tuple[str, str]]:
+    """Objects as (value, text) pairs for a select: `teams | options("slug", "name")`."""
+    return [(str(getattr(i, value)), str(getattr(i, shown))) for i in items]
+
+
+templates.env.filters.update(
+    options=_options, when=_when, pct=_pct, num=_num, iso_local=_iso_local, label=_label
+)
+templates.env.globals.update(
+    charts=charts, Markup=Markup, RELIANCES=[(r.value, r.value) for r in Reliance]
+)
 
 
 class SignInNeeded(Exception):
@@ -88,13 +104,25 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def page_person(request: Request, person: SessionPerson) -> Person:
+def page_uow(request: Request) -> Iterator[UnitOfWork]:
+    """A reading unit of work held open for the whole page, so templates may follow relations
+    of what the services return (the API converts to schemas at once and needs no such thing)."""
+    with UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True) as uow:
+        yield uow
+
+
+PageUow = Annotated[UnitOfWork, Depends(page_uow)]
+
+
+def page_person(request: Request, person: SessionPerson, uow: PageUow) -> Person:
     """The signed-in person; anyone else is sent to sign in and brought back after."""
     if person is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInNeeded(target)
-    request.state.person = person  # for the header of an error page
-    return person
+    bound = uow.bind(person)
+    assert isinstance(bound, Person)
+    request.state.person = bound  # for the header of an error page
+    return bound
 
 
 PagePerson = Annotated[Person, Depends(page_person)]
@@ -171,16 +199,25 @@ def optional(form: FormData, name: str) -> str | None:
     return text(form, name) or None
 
 
-def when_field(form: FormData, name: str) -> str | None:
-    """A datetime-local or date input, read as UTC: the service parses and checks it."""
-    value = text(form, name)
+def instant(value: str, what: str) -> datetime:
+    """A date or datetime-local input, read as UTC; empty or malformed is refused by name."""
+    from accord.errors import Invalid
+    from accord.events.domain import parse_instant
+
+    value = value.strip()
     if not value:
-        return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return value + "T00:00:00Z"
+        raise Invalid(f"{what} must not be empty", rule="text.empty")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
+        value += "Z"
+    return parse_instant(value, what)
+
+
+def when_field(form: FormData, name: str) -> str | None:
+    """A date or datetime-local input as ISO 8601 UTC text for a service to parse, or None."""
+    value = text(form, name)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
         return value + "Z"
-    return value
+    return value or None
 
 
 @dataclass

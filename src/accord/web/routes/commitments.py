@@ -1,7 +1,143 @@
-"""Pages: commitments."""
+"""Pages: one commitment (terms, timeline, forecast) and the moves made with buttons."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord.api.deps import SettingsDep, UowDep
+from accord.api.errors import status_of
+from accord.commitments import service as commitments
+from accord.commitments.domain import MOVE_FIELDS, Move
+from accord.config import Settings
+from accord.errors import AccordError, Forbidden, Invalid, choice
+from accord.org.domain import Person
+from accord.trust import service as trust
+from accord.web.common import (
+    Form,
+    FormErrors,
+    PagePerson,
+    PageUow,
+    error_page,
+    errors_of,
+    instant,
+    redirect,
+    render,
+    sentence,
+    text,
+)
+from accord.web.routes.partnerships import partnership_context
 
 router = APIRouter(include_in_schema=False)
+MOVE_INPUTS = ["title", "conditions_of_satisfaction", "due", "reliance", "note", "reason", "value"]
+
+
+def commitment_context(
+    uow: Any,
+    settings: Settings,
+    person: Person,
+    key: str,
+    *,
+    errors: dict[str, FormErrors] | None = None,
+    values: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything the commitment page shows, for the page and for its HTMX fragment."""
+    view = commitments.get_commitment(uow, key, person)
+    forecast = None
+    hidden = None
+    try:
+        forecast = trust.commitment_forecast(uow, settings, person, key)
+    except Forbidden as refusal:
+        hidden = str(refusal)
+    return {
+        "person": person,
+        "view": view,
+        "c": view.commitment,
+        "history": commitments.history(uow, key),
+        "forecast": forecast,
+        "forecast_hidden": hidden,
+        "now": uow.now(),
+        "errors": errors or {},
+        "values": values or {},
+    }
+
+
+@router.get("/commitments/{key}", response_class=HTMLResponse)
+def commitment_page(
+    request: Request, person: PagePerson, uow: PageUow, settings: SettingsDep, key: str
+) -> Response:
+    """A commitment: its terms, what may be done next, its history and its forecast."""
+    return render(request, "commitment.html", commitment_context(uow, settings, person, key))
+
+
+def move_args(move: Move, form: Any) -> dict[str, Any]:
+    """The fields this move takes, read from the form; empty ones are left out."""
+    allowed, _ = MOVE_FIELDS[move]
+    args: dict[str, Any] = {}
+    for name in sorted(allowed):
+        value = text(form, name)
+        if not value:
+            continue
+        if name == "due":
+            args[name] = instant(value, "due")
+        elif name == "value":
+            if not value.isdigit():
+                raise Invalid(
+                    f"value must be a whole number from 1 to 5, is {value!r}",
+                    rule="commitment.value_invalid",
+                )
+            args[name] = int(value)
+        else:
+            args[name] = value
+    return args
+
+
+@router.post("/commitments/{key}/moves", response_class=HTMLResponse)
+def make_move(
+    request: Request,
+    person: PagePerson,
+    uow: UowDep,
+    settings: SettingsDep,
+    form: Form,
+    key: str,
+) -> Response:
+    """Make one move of the conversation for action; only the moves offered are accepted."""
+    on_board = text(form, "view") == "board"
+    name = text(form, "move")
+    version_text = text(form, "version")
+    values = {field: text(form, field) for field in MOVE_INPUTS}
+    partnership = ""
+    try:
+        partnership = commitments.get_commitment(uow, key).commitment.partnership.key
+        the_move = choice(Move, name, "move")
+        version = int(version_text) if version_text.isdigit() else None
+        commitments.move(uow, person, key, the_move, version=version, **move_args(the_move, form))
+    except AccordError as error:
+        errors = {f"{key}:{name}": errors_of(error, MOVE_INPUTS)}
+        keyed = {f"{key}:{name}": values}
+        status = status_of(error)
+        htmx = request.headers.get("HX-Request")
+        offered = {m.value for m in commitments.get_commitment(uow, key, person).allowed_moves}
+        if name not in offered:  # no form to show the message beside: a page (or #flash) says it
+            return error_page(request, status, sentence(error.message))
+        with uow:  # open while rendering: templates follow relations of what was loaded
+            if on_board and partnership:
+                context = partnership_context(uow, person, partnership, errors=errors, values=keyed)
+                return render(
+                    request, "_board.html" if htmx else "partnership.html", context, status
+                )
+            context = commitment_context(uow, settings, person, key, errors=errors, values=keyed)
+            template = "_commitment_main.html" if htmx else "commitment.html"
+            return render(request, template, context, status)
+    if request.headers.get("HX-Request"):
+        with uow:
+            if on_board:
+                return render(request, "_board.html", partnership_context(uow, person, partnership))
+            return render(
+                request, "_commitment_main.html", commitment_context(uow, settings, person, key)
+            )
+    if on_board:
+        return redirect(f"/partnerships/{partnership}#c-{key}")
+    return redirect(f"/commitments/{key}")

@@ -5,16 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import ReadUowDep
 from accord.commitments import service as commitments
 from accord.partnerships import service as partnerships
-from accord.web.common import PagePerson, render
+from accord.web.common import PagePerson, PageUow, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def desk(request: Request, person: PagePerson, uow: ReadUowDep) -> Response:
+def desk(request: Request, person: PagePerson, uow: PageUow) -> Response:
     """My desk: what my teams must answer, deliver and accept, and our partnerships."""
     my_desk = commitments.desk(uow, person)
     views = {
