@@ -370,6 +370,153 @@ def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) ->
         ]
 
 
+def _ensure_may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> None:
+    if not may_see_team(uow, settings, actor, team):
+        raise Forbidden(
+            f"team trust of {team.slug!r} is for its members, admins and the leads of its "
+            "partner teams",
+            rule="trust.not_visible",
+        )
+
+
+def trust_history(
+    uow: UnitOfWork, settings: Settings, actor: Actor, team: str, *, points: int = 12
+) -> list[TrustReport]:
+    """A team's trust at `points` instants spread evenly from the first commitment event to now."""
+    if not 1 <= points <= 100:
+        raise Invalid("points must be between 1 and 100", rule="trust.points_invalid")
+    with uow:
+        actor = uow.bind(actor)
+        performer = uow.org.team(team, members=False)
+        _ensure_may_see_team(uow, settings, actor, performer)
+        now = uow.now()
+        # read the log once for every past instant, not once per instant
+        events = list(uow.trust.commitment_events())
+        start = min((at for at, _, _ in events), default=now)
+        if points == 1 or start >= now:
+            instants = [now]
+        else:
+            instants = [start + (now - start) * i / (points - 1) for i in range(points)]
+        teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
+        reports = []
+        for moment in instants[:-1]:
+            tracks = fold(events, upto=moment)
+            replay = ReplayView(
+                moment, ledger(tracks.values(), moment, settings.half_life_days), teams
+            )
+            reports.append(_report(uow, settings, replay, performer, None))
+        # the last point is the present, read as trust_of reads it
+        reports.append(_report(uow, settings, _view(uow, settings, now), performer, None))
+        return reports
+
+
+@dataclass(frozen=True)
+class MapNode:
+    """A team on the trust map; `overall` is None where the reader may not see its trust."""
+
+    slug: str
+    name: str
+    kind: str
+    overall: float | None
+    uncertainty: float | None
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    """Pair trust from `requester` in `performer`: earned ability, reliance given, the gap."""
+
+    requester: str
+    performer: str
+    ability: float
+    uncertainty: float
+    given: float
+    gap: float
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class TrustMap:
+    as_of: datetime
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+
+    def document(self) -> dict[str, Any]:
+        """The map as JSON: nodes and edges with full floats."""
+        from accord.events.domain import iso
+
+        return {
+            "as_of": iso(self.as_of),
+            "nodes": [asdict(node) for node in self.nodes],
+            "edges": [asdict(edge) for edge in self.edges],
+        }
+
+
+def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
+    """Every team, and the pair trust between teams that work together, as the reader may see."""
+    with uow:
+        actor = uow.bind(actor)
+        teams = [team for team in uow.org.teams() if team.id is not None]
+        by_id = {team.id: team for team in teams}
+        # a commitment is always between two parties of its partnership, so these pairs hold
+        # every pair with a commitment too
+        pairs: set[tuple[int, int]] = set()
+        for partnership in uow.partnerships.list():
+            ids = [party.team.id for party in partnership.parties if party.team.id is not None]
+            pairs.update((r, p) for r in ids for p in ids if r != p)
+        moment = uow.now()
+        view = _view(uow, settings, moment)
+        weights = weights_of(settings)
+        org = view.org()
+        levels: dict[int, Trust] = {}
+
+        def level(team: Team) -> Trust:
+            assert team.id is not None
+            if team.id not in levels:
+                levels[team.id] = team_trust(
+                    view.team(team), org, settings.team_prior_weight, weights
+                )
+            return levels[team.id]
+
+        nodes = []
+        for team in teams:
+            seen = may_see_team(uow, settings, actor, team)
+            trust = level(team) if seen else None
+            nodes.append(
+                MapNode(
+                    team.slug,
+                    team.name,
+                    team.kind.value,
+                    trust.overall_expected if trust else None,
+                    trust.overall_uncertainty if trust else None,
+                )
+            )
+        edges = []
+        for requester_id, performer_id in sorted(pairs):
+            requester, performer = by_id[requester_id], by_id[performer_id]
+            if not may_see_pair(actor, requester, performer):
+                continue
+            ability = pair_trust(
+                view.pair(requester, performer),
+                level(performer),
+                settings.pair_prior_weight,
+                weights,
+            ).ability
+            given = view.given(requester, performer)
+            edges.append(
+                MapEdge(
+                    requester.slug,
+                    performer.slug,
+                    ability.expected,
+                    ability.uncertainty,
+                    given,
+                    trust_gap(given, ability),
+                    pair_flags(given, ability),
+                )
+            )
+        edges.sort(key=lambda e: (e.requester, e.performer))
+        return TrustMap(moment, nodes, edges)
+
+
 @dataclass(frozen=True)
 class CommitmentForecast:
     key: str

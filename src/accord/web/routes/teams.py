@@ -1,7 +1,210 @@
-"""Pages: teams."""
+"""Pages: the team directory and one team's mission, people, partnerships and earned trust."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord.api.deps import ReadUowDep, SettingsDep, UowDep
+from accord.config import Settings
+from accord.db import UnitOfWork
+from accord.errors import AccordError, Forbidden
+from accord.org import service as org
+from accord.org.domain import MemberRole, Person, Team, TeamKind
+from accord.partnerships import service as partnerships
+from accord.trust import service as trust
+from accord.trust.model import Trust
+from accord.trust.service import TrustReport, weights_of
+from accord.web import charts
+from accord.web.common import (
+    Form,
+    FormErrors,
+    PagePerson,
+    after_change,
+    errors_of,
+    is_htmx,
+    render,
+    text,
+)
 
 router = APIRouter(include_in_schema=False)
+
+EDIT_FIELDS = ["name", "mission"]
+KINDS = [(kind.value, kind.value.replace("_", " ").capitalize()) for kind in TeamKind]
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One line of the team directory."""
+
+    team: Team
+    leads: list[Person]
+    members: int
+    partnerships: int
+
+
+def may_edit(person: Person, slug: str) -> bool:
+    """Its leads and admins may change a team's name and mission (as org.update_team says)."""
+    if person.is_admin:
+        return True
+    return any(
+        m.team.slug == slug and m.role == MemberRole.LEAD for m in person.current_memberships
+    )
+
+
+def _current(team: Team) -> list[Any]:
+    return [m for m in team.memberships if m.left_at is None]
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_page(
+    request: Request, person: PagePerson, uow: ReadUowDep, kind: str = "", q: str = ""
+) -> Response:
+    """Every team, with its kind, parent, leads, size and partnerships; filter by kind or text."""
+    teams = org.list_teams(uow)
+    counts: Counter[str] = Counter(
+        party.team.slug
+        for view in partnerships.list_partnerships(uow)
+        for party in view.partnership.parties
+    )
+    needle = q.strip().lower()
+    rows = [
+        TeamRow(
+            team,
+            sorted((m.person for m in _current(team) if m.role == MemberRole.LEAD), key=_name),
+            len(_current(team)),
+            counts[team.slug],
+        )
+        for team in teams
+        if (not kind or team.kind.value == kind)
+        and (not needle or needle in team.name.lower() or needle in team.slug)
+    ]
+    rows.sort(key=lambda row: row.team.name.lower())
+    return render(
+        request,
+        "teams.html",
+        {
+            "person": person,
+            "rows": rows,
+            "total": len(teams),
+            "kinds": KINDS,
+            "filters": {"kind": kind, "q": q},
+        },
+    )
+
+
+def _name(person: Person) -> str:
+    return person.name.lower()
+
+
+def _band(trust_level: Trust, settings: Settings) -> tuple[float, float]:
+    """Where overall trust may lie once its uncertainty resolves: from belief alone (all of it
+    disbelief) to belief plus uncertainty (all of it belief)."""
+    weights = weights_of(settings).normalized()
+    low = sum(
+        w * trust_level.dimension(d).belief
+        for w, d in zip(weights, ("ability", "integrity", "value"), strict=True)
+    )
+    return low, low + trust_level.overall_uncertainty
+
+
+def history_chart(history: list[TrustReport], settings: Settings, name: str) -> Any:
+    """Overall and ability expected over time, each with the span its uncertainty leaves."""
+    overall = [(r.as_of, r.trust.overall_expected) for r in history]
+    ability = [(r.as_of, r.trust.ability.expected) for r in history]
+    bands = {"Overall": [(r.as_of, *_band(r.trust, settings)) for r in history]}
+    return charts.line(
+        [("Overall", overall), ("Ability", ability)],
+        title=f"Trust in {name} over time",
+        y_label="expected trust; shaded: the range the uncertainty of overall trust leaves",
+        bands=bands,
+        width=880,
+        height=280,
+    )
+
+
+def _team_context(
+    uow: UnitOfWork,
+    settings: Settings,
+    person: Person,
+    slug: str,
+    values: dict[str, str] | None = None,
+    errors: FormErrors | None = None,
+) -> dict[str, Any]:
+    team = org.get_team(uow, slug)
+    teams = org.list_teams(uow)
+    names = {t.slug: t.name for t in teams}
+    report: TrustReport | None
+    history: list[TrustReport] = []
+    try:
+        report = trust.trust_of(uow, settings, person, slug)
+        history = trust.trust_history(uow, settings, person, slug, points=12)
+    except Forbidden:
+        report = None
+    members = sorted(_current(team), key=lambda m: (m.role != MemberRole.LEAD, _name(m.person)))
+    views = sorted(
+        partnerships.list_partnerships(uow, team=slug), key=lambda v: v.partnership.name.lower()
+    )
+    return {
+        "person": person,
+        "team": team,
+        "children": sorted((t for t in teams if t.parent and t.parent.slug == slug), key=_title),
+        "members": members,
+        "views": views,
+        "report": report,
+        "band": _band(report.trust, settings) if report else None,
+        "history": history,
+        "chart": history_chart(history, settings, team.name) if history else None,
+        "partners": trust.partners_of(uow, settings, person, slug),
+        "names": names,
+        "may_edit": may_edit(person, slug),
+        "values": values or {"name": team.name, "mission": team.mission},
+        "errors": errors or FormErrors(),
+        "kinds": dict(KINDS),
+    }
+
+
+def _title(team: Team) -> str:
+    return team.name.lower()
+
+
+@router.get("/teams/{slug}", response_class=HTMLResponse)
+def team_page(
+    request: Request, slug: str, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
+) -> Response:
+    """A team: mission, place in the tree, members, partnerships and the trust it has earned."""
+    return render(request, "team.html", _team_context(uow, settings, person, slug))
+
+
+def _edit_errors(error: AccordError) -> FormErrors:
+    """The service names the field 'team name'; put its message beside the name input."""
+    errors = errors_of(error, EDIT_FIELDS)
+    if errors.general and error.message.startswith("team name"):
+        return FormErrors({"name": errors.general})
+    return errors
+
+
+@router.post("/teams/{slug}", response_class=HTMLResponse)
+def edit_team(
+    request: Request,
+    slug: str,
+    person: PagePerson,
+    form: Form,
+    uow: UowDep,
+    settings: SettingsDep,
+) -> Response:
+    """Change a team's name and mission (its leads, admins)."""
+    values = {name: text(form, name) for name in EDIT_FIELDS}
+    try:
+        org.update_team(uow, person, slug, name=values["name"], mission=values["mission"])
+    except Forbidden:
+        raise  # the form shows only to those who may; anyone else gets the refusal page
+    except AccordError as error:
+        context = _team_context(uow, settings, person, slug, values, _edit_errors(error))
+        name = "_team_edit.html" if is_htmx(request) else "team.html"
+        return render(request, name, context, 422)
+    return after_change(request, f"/teams/{slug}")

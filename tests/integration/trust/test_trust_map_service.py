@@ -1,0 +1,165 @@
+"""The trust map and a team's trust history through the services, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accord.commitments import service as commitments
+from accord.config import Settings
+from accord.errors import Forbidden, Invalid
+from accord.trust import service as trust
+from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
+
+SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
+
+
+@pytest.fixture
+def org(uow):
+    """R and P work together in `rp`; O and X in `ox`; nobody links the two partnerships."""
+    for slug in ("r", "p", "o", "x"):
+        make_team(uow, slug)
+    people = {
+        "r": make_person(uow, "rita@example.org", teams={"r": "lead"}),
+        "p": make_person(uow, "paul@example.org", teams={"p": "lead"}),
+        "o": make_person(uow, "olga@example.org", teams={"o": "lead"}),
+        "o_member": make_person(uow, "omar@example.org", teams={"o": "member"}),
+        "x": make_person(uow, "xena@example.org", teams={"x": "lead"}),
+        "admin": make_person(uow, "root@example.org", role="admin"),
+    }
+    make_partnership(
+        uow,
+        people["r"],
+        key="rp",
+        parties=[("r", "Asks"), ("p", "Delivers")],
+        affirmed_by=[people["r"], people["p"]],
+    )
+    make_partnership(
+        uow,
+        people["o"],
+        key="ox",
+        name="Other work",
+        parties=[("o", "Asks"), ("x", "Delivers")],
+        affirmed_by=[people["o"], people["x"]],
+    )
+    return people
+
+
+def deliver(uow, clock, people, key: str, reliance: str = "critical") -> None:
+    """R asks P, P promises and delivers, R accepts: one success of P for R."""
+    make_commitment(uow, "rp", people["r"], "r", "p", key=key, reliance=reliance)
+    for move, who in (("promise", "p"), ("report_done", "p"), ("accept", "r")):
+        clock.advance(days=2)
+        version = commitments.get_commitment(uow, key).commitment.version
+        args = {"value": 5} if move == "accept" else {}
+        commitments.move(uow, people[who], key, move, version=version, **args)
+
+
+def test_an_admin_sees_every_pair_with_the_numbers_of_trust_of(uow, clock, org) -> None:
+    deliver(uow, clock, org, "first")
+    make_commitment(uow, "rp", org["r"], "r", "p", key="open", reliance="critical")
+
+    found = trust.trust_map(uow, SETTINGS, org["admin"])
+
+    assert {(e.requester, e.performer) for e in found.edges} == {
+        ("r", "p"),
+        ("p", "r"),
+        ("o", "x"),
+        ("x", "o"),
+    }
+    edge = next(e for e in found.edges if (e.requester, e.performer) == ("r", "p"))
+    pair = trust.trust_of(uow, SETTINGS, OPERATOR, "p", of="r")
+    assert edge.ability == pytest.approx(pair.trust.ability.expected, abs=1e-12)
+    assert edge.uncertainty == pytest.approx(pair.trust.ability.uncertainty, abs=1e-12)
+    assert edge.given == pair.given == 1.0
+    assert edge.gap == pytest.approx(pair.gap, abs=1e-12)
+    assert edge.flags == pair.flags
+    node = next(n for n in found.nodes if n.slug == "p")
+    team = trust.trust_of(uow, SETTINGS, OPERATOR, "p")
+    assert node.overall == pytest.approx(team.trust.overall_expected, abs=1e-12)
+    assert node.uncertainty == pytest.approx(team.trust.overall_uncertainty, abs=1e-12)
+
+
+def test_a_member_of_an_unrelated_team_sees_only_its_own_pairs(uow, clock, org) -> None:
+    deliver(uow, clock, org, "first")
+
+    found = trust.trust_map(uow, SETTINGS, org["o_member"])
+
+    assert {(e.requester, e.performer) for e in found.edges} == {("o", "x"), ("x", "o")}
+    overall = {n.slug: n.overall for n in found.nodes}
+    assert set(overall) == {"r", "p", "o", "x"}
+    assert overall["o"] is not None
+    assert overall["r"] is None
+    assert overall["p"] is None
+    # a lead of a partner team may see its partner's team trust, but no pair it is not in
+    lead_view = trust.trust_map(uow, SETTINGS, org["o"])
+    assert {n.slug for n in lead_view.nodes if n.overall is not None} == {"o", "x"}
+
+
+def test_the_map_document_has_the_documented_shape(uow, clock, org) -> None:
+    document = trust.trust_map(uow, SETTINGS, org["r"]).document()
+
+    assert set(document) == {"as_of", "nodes", "edges"}
+    assert set(document["nodes"][0]) == {"slug", "name", "kind", "overall", "uncertainty"}
+    assert set(document["edges"][0]) == {
+        "requester",
+        "performer",
+        "ability",
+        "uncertainty",
+        "given",
+        "gap",
+        "flags",
+    }
+
+
+def test_trust_history_has_the_points_asked_for_and_moves_with_an_acceptance(
+    uow, clock, org
+) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="warm-up", reliance="none")
+    clock.advance(days=30)
+    before = trust.trust_history(uow, SETTINGS, org["p"], "p", points=6)
+    deliver(uow, clock, org, "first")
+    clock.advance(days=30)
+
+    after = trust.trust_history(uow, SETTINGS, org["p"], "p", points=6)
+
+    assert len(before) == 6
+    assert len(after) == 6
+    assert [r.as_of for r in after] == sorted(r.as_of for r in after)
+    assert after[-1].as_of == clock.now
+    assert after[-1].trust.overall_expected > before[-1].trust.overall_expected
+    now = trust.trust_of(uow, SETTINGS, org["p"], "p")
+    assert after[-1].trust.overall_expected == pytest.approx(now.trust.overall_expected)
+    # before the first success the team has the prior only
+    assert after[0].trust.ability.r == 0.0
+    assert after[-1].trust.ability.r > 0.0
+
+
+def test_trust_history_is_for_whoever_may_see_team_trust(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="warm-up")
+    clock.advance(days=10)
+    with pytest.raises(Forbidden, match="members, admins and the leads"):
+        trust.trust_history(uow, SETTINGS, org["o_member"], "p")
+    with pytest.raises(Invalid):
+        trust.trust_history(uow, SETTINGS, org["p"], "p", points=0)
+    assert len(trust.trust_history(uow, SETTINGS, org["admin"], "p")) == 12
+
+
+def test_trust_history_without_commitments_is_the_present_alone(uow, clock, org) -> None:
+    history = trust.trust_history(uow, SETTINGS, org["p"], "p", points=12)
+
+    assert [r.as_of for r in history] == [clock.now]
+    assert history[0].trust.ability.r == 0.0
+
+
+def test_an_open_critical_bet_on_an_unproven_partner_is_flagged(uow, clock, org) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="bet", reliance="critical")
+    clock.advance(days=1)
+
+    found = trust.trust_map(uow, SETTINGS, org["r"])
+
+    edge = next(e for e in found.edges if (e.requester, e.performer) == ("r", "p"))
+    assert edge.given == 1.0
+    assert edge.flags == ["over_reliant"]
+    assert timedelta(0) <= clock.now - found.as_of

@@ -1,0 +1,221 @@
+"""The trust map page, its JSON and the calibration page, through HTTP against a live server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from accord.commitments import service as commitments
+from accord.config import Settings
+from accord.db import UnitOfWork
+from accord.org import service as org
+from accord.org.domain import Operator
+from accord.trust import service as trust
+from factories import make_commitment, make_partnership, make_person, make_team
+from live_server import serve
+
+PASSWORD = "correct horse"
+EVIL = "Data <script>alert(1)</script>"
+ESCAPED = "Data &lt;script&gt;alert(1)&lt;/script&gt;"
+STATIC = Path(__file__).resolve().parents[2] / "src" / "accord" / "web" / "static"
+
+
+@dataclass(frozen=True)
+class World:
+    base_url: str
+    engine: Engine
+    clock: Any  # the tests' standing clock
+    settings: Settings
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, clock=self.clock)
+
+
+@pytest.fixture
+def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
+    """`data` (a hostile name) delivers to `care` once and holds a critical open bet; `ops`
+    and `x` work together apart from them."""
+    uow = UnitOfWork(sqlite_engine, clock=clock)
+    make_team(uow, "data", name=EVIL)
+    make_team(uow, "care", name="Customer Care")
+    make_team(uow, "ops", name="Operations")
+    make_team(uow, "x", name="Xylophone")
+    people = {
+        "ana": make_person(uow, "ana@example.org", teams={"data": "lead"}),
+        "bo": make_person(uow, "bo@example.org", teams={"care": "lead"}),
+        "olga": make_person(uow, "olga@example.org", teams={"ops": "member"}),
+        "xena": make_person(uow, "xena@example.org", teams={"x": "lead"}),
+        "root": make_person(uow, "root@example.org", role="admin"),
+    }
+    for person in people.values():
+        org.set_password(uow, Operator(), person.email, PASSWORD)
+    make_partnership(
+        uow,
+        people["ana"],
+        key="dc",
+        parties=[("data", "Signals"), ("care", "Playbooks")],
+        affirmed_by=[people["ana"], people["bo"]],
+    )
+    make_partnership(
+        uow,
+        people["xena"],
+        key="ox",
+        name="Ops and X",
+        parties=[("ops", "Runs"), ("x", "Builds")],
+        affirmed_by=[people["xena"]],
+    )
+    make_commitment(uow, "dc", people["bo"], "care", "data", key="done", reliance="high")
+    for move, who in (("promise", "ana"), ("report_done", "ana"), ("accept", "bo")):
+        clock.advance(days=2)
+        version = commitments.get_commitment(uow, "done").commitment.version
+        args = {"value": 4} if move == "accept" else {}
+        commitments.move(uow, people[who], "done", move, version=version, **args)
+    make_commitment(uow, "dc", people["bo"], "care", "data", key="bet", reliance="critical")
+    clock.advance(days=1)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    settings = Settings(database_url=url, secret_key="test-secret")
+    for base in serve(settings, clock):
+        yield World(base, sqlite_engine, clock, settings)
+
+
+@contextmanager
+def browser(world: World, email: str) -> Iterator[httpx.Client]:
+    """A client signed in as `email` through the sign-in form."""
+    with httpx.Client(base_url=world.base_url, timeout=10) as http:
+        page = http.get("/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        signed_in = http.post(
+            "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
+        )
+        assert signed_in.status_code == 303
+        yield http
+
+
+def row(page: str, element_id: str) -> str:
+    start = page.index(f'id="{element_id}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def test_the_json_needs_a_session_and_the_page_sends_to_sign_in(world) -> None:
+    json_answer = httpx.get(world.base_url + "/trust-map.json")
+    page = httpx.get(world.base_url + "/trust-map")
+
+    assert json_answer.status_code == 401
+    assert page.status_code == 303
+    assert page.headers["location"] == "/sign-in?next=/trust-map"
+
+
+def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> None:
+    with browser(world, "bo@example.org") as http:
+        answer = http.get("/trust-map.json")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    document = answer.json()
+    assert set(document) == {"as_of", "nodes", "edges"}
+    nodes = {n["slug"]: n for n in document["nodes"]}
+    assert set(nodes) == {"data", "care", "ops", "x"}
+    assert set(nodes["data"]) == {"slug", "name", "kind", "overall", "uncertainty"}
+    edges = {(e["requester"], e["performer"]): e for e in document["edges"]}
+    assert set(edges) == {("care", "data"), ("data", "care")}
+    uow = world.uow()
+    pair = trust.trust_of(uow, world.settings, Operator(), "data", of="care")
+    edge = edges[("care", "data")]
+    assert edge["ability"] == pytest.approx(pair.trust.ability.expected)
+    assert edge["uncertainty"] == pytest.approx(pair.trust.ability.uncertainty)
+    assert edge["given"] == pair.given == 1.0
+    assert edge["gap"] == pytest.approx(pair.gap)
+    assert edge["flags"] == pair.flags == ["over_reliant"]
+
+
+def test_a_member_of_an_unrelated_team_sees_no_pair_or_trust_it_may_not_see(world) -> None:
+    with browser(world, "olga@example.org") as http:
+        document = http.get("/trust-map.json").json()
+        page = http.get("/trust-map").text
+
+    assert {(e["requester"], e["performer"]) for e in document["edges"]} == {
+        ("ops", "x"),
+        ("x", "ops"),
+    }
+    overall = {n["slug"]: n["overall"] for n in document["nodes"]}
+    assert overall["data"] is None
+    assert overall["care"] is None
+    assert overall["ops"] is not None
+    assert 'id="pair-care--data"' not in page
+    assert 'id="pair-ops--x"' in page
+    assert "not yours to see" in row(page, "node-data")
+    assert "No pair you may see is over-reliant." in page
+
+
+def test_the_page_shows_the_services_numbers_rounded_and_lists_over_reliance(world) -> None:
+    uow = world.uow()
+    found = trust.trust_map(uow, world.settings, org.get_person(uow, "bo@example.org"))
+    with browser(world, "bo@example.org") as http:
+        page = http.get("/trust-map").text
+
+    for edge in found.edges:
+        shown = row(page, f"pair-{edge.requester}--{edge.performer}")
+        assert f">{pct(edge.ability)}<" in shown
+        assert f">{pct(edge.uncertainty)}<" in shown
+        assert f">{pct(edge.given)}<" in shown
+        assert f"{edge.gap * 100:+.0f} pts" in shown
+    assert "over-reliant" in row(page, "pair-care--data")
+    over = page[page.index('id="over-reliant"') : page.index('id="pairs"')]
+    assert "Customer Care</a> relies 100% on" in over
+    care = next(n for n in found.nodes if n.slug == "care")
+    assert care.overall is not None
+    assert f">{pct(care.overall)}<" in row(page, "node-care")
+
+
+def test_a_hostile_team_name_is_text_in_the_page_and_data_in_the_json(world) -> None:
+    with browser(world, "ana@example.org") as http:
+        page = http.get("/trust-map")
+        document = http.get("/trust-map.json").json()
+
+    assert "<script>alert(1)</script>" not in page.text
+    assert ESCAPED in page.text
+    assert EVIL in [n["name"] for n in document["nodes"]]
+    # the graph gets names as data for Cytoscape to draw as text, never as markup
+    script = (STATIC / "trust_map.js").read_text()
+    assert "innerHTML" not in script
+    assert "insertAdjacentHTML" not in script
+
+
+def test_the_page_loads_the_graph_without_inline_script_or_style(world) -> None:
+    with browser(world, "ana@example.org") as http:
+        page = http.get("/trust-map").text
+
+    assert '<script src="/static/vendor/cytoscape-3.35.0/cytoscape.min.js" defer>' in page
+    assert '<script src="/static/trust_map.js" defer>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert 'style="' not in page
+    assert 'class="trust-graph"' in page
+    assert 'id="__________cytoscape_stylesheet"' in page
+
+
+def test_the_calibration_page_explains_the_backtest(world) -> None:
+    uow = world.uow()
+    result = trust.backtest(uow, world.settings, Operator())
+    with browser(world, "olga@example.org") as http:
+        page = http.get("/trust/calibration")
+
+    assert page.status_code == 200
+    assert result.n == 1
+    assert f"<strong>{result.n}</strong>" in page.text
+    assert "Brier score" in page.text
+    assert "Skill" in page.text
+    assert page.text.count('class="bin"') == 1
+    assert "<title>Forecast against observed on-time rate</title>" in page.text
