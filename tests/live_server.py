@@ -9,18 +9,28 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import uvicorn
+from fastapi import FastAPI
 
 from accord.api.app import create_app
 from accord.config import Settings
 
 
-def serve(settings: Settings, clock: Callable[[], datetime] | None = None) -> Iterator[str]:
-    """Run the app with uvicorn in a thread; yields its base URL and stops it afterwards."""
+def serve(
+    settings: Settings,
+    clock: Callable[[], datetime] | None = None,
+    prepare: Callable[[FastAPI], None] | None = None,
+) -> Iterator[str]:
+    """Run the app with uvicorn in a thread; yields its base URL and stops it afterwards.
+
+    `prepare` may set up the app first, as a command that serves it would."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    app = create_app(settings, clock) if clock else create_app(settings)
+    if prepare is not None:
+        prepare(app)
     config = uvicorn.Config(
-        create_app(settings, clock) if clock else create_app(settings),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",

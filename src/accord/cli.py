@@ -195,7 +195,7 @@ def demo(
         )
         say(f"sign in as {DEMO_LOGIN} with password {DEMO_PASSWORD}")
     if serve_after:
-        _serve(config, host, port)
+        _serve(config, host, port, demo_login=DEMO_LOGIN)
 
 
 @app.command()
@@ -219,17 +219,26 @@ def _ensure_trust(engine: Engine, config: Settings) -> None:
         say(f"trust sums rebuilt from the event log (half-life {config.half_life_days:g} days)")
 
 
-def _serve(config: Settings, host: str | None, port: int | None) -> None:
+def _serve(
+    config: Settings, host: str | None, port: int | None, demo_login: str | None = None
+) -> None:
+    import secrets
+
     import uvicorn
 
     from accord.api.app import create_app
 
     config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
     shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
-    say(f"Accord is running at http://{shown_host}:{config.port}/  (Ctrl+C stops it)")
-    uvicorn.run(
-        create_app(config), host=config.host, port=config.port, log_level=config.log_level.lower()
-    )
+    app = create_app(config)
+    address = f"http://{shown_host}:{config.port}/"
+    if demo_login is not None:
+        # one link, printed only here, signs the demo lead in: the demo opens on My desk
+        token = secrets.token_urlsafe(18)
+        app.state.demo_login = (demo_login, token)
+        address += f"sign-in/demo?token={token}"
+    say(f"Accord is running at {address}  (Ctrl+C stops it)")
+    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level.lower())
 
 
 @users_app.command("create")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.api.deps import SessionPerson, SignerDep, UowDep
 from accord.errors import NotSignedIn, TooManyRequests
 from accord.org import service as org
-from accord.web.common import Form, redirect, render, secure, text
-from accord.web.session import SESSION_COOKIE, SESSION_SECONDS
+from accord.org.domain import Person
+from accord.web.common import Form, error_page, redirect, render, secure, text
+from accord.web.session import SESSION_COOKIE, SESSION_SECONDS, Signer
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +29,20 @@ def sign_in_page(request: Request, person: SessionPerson, next: str = "/") -> Re
     """The sign-in form."""
     if person is not None:
         return redirect(_next(next))
-    return render(request, "sign_in.html", {"error": None, "email": "", "next": _next(next)})
+    return render(
+        request,
+        "sign_in.html",
+        {"error": None, "email": "", "next": _next(next), "demo": _demo_hint(request)},
+    )
+
+
+@router.get("/sign-in/demo", response_class=HTMLResponse)
+def demo_sign_in(request: Request, uow: UowDep, signer: SignerDep, token: str = "") -> Response:
+    """The link `accord demo` prints: signs the demo lead in and opens My desk."""
+    demo: tuple[str, str] | None = getattr(request.app.state, "demo_login", None)
+    if demo is None or not hmac.compare_digest(token.encode(), demo[1].encode()):
+        return error_page(request, 404, "This sign-in link is not valid here; sign in instead.")
+    return _signed_in(request, signer, org.get_person(uow, demo[0]), "/")
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -39,12 +55,15 @@ def sign_in(request: Request, uow: UowDep, signer: SignerDep, form: Form) -> Res
     except (NotSignedIn, TooManyRequests) as error:
         status = 429 if isinstance(error, TooManyRequests) else 401
         message = str(error)[:1].upper() + str(error)[1:] + "."
-        response = render(
-            request, "sign_in.html", {"error": message, "email": email, "next": target}, status
-        )
+        context = {"error": message, "email": email, "next": target, "demo": _demo_hint(request)}
+        response = render(request, "sign_in.html", context, status)
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
+    return _signed_in(request, signer, person, target)
+
+
+def _signed_in(request: Request, signer: Signer, person: Person, target: str) -> Response:
     assert person.id is not None
     response = redirect(target)
     response.set_cookie(
@@ -66,3 +85,13 @@ def sign_out(request: Request, person: SessionPerson, uow: UowDep, form: Form) -
     response = redirect("/sign-in")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def _demo_hint(request: Request) -> dict[str, str] | None:
+    """In a demo, the sign-in form names the demo account."""
+    demo: tuple[str, str] | None = getattr(request.app.state, "demo_login", None)
+    if demo is None:
+        return None
+    from accord.interchange.demo import DEMO_PASSWORD
+
+    return {"email": demo[0], "password": DEMO_PASSWORD}

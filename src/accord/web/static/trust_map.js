@@ -71,10 +71,11 @@
     var cy = window.cytoscape({
       container: box,
       elements: elements,
+      // The most connected teams in the middle, the others on rings: stable from load to load.
       layout: {
-        name: "cose", animate: false, padding: 30, componentSpacing: 80,
-        idealEdgeLength: function () { return 100; },
-        nodeRepulsion: function () { return 60000; }
+        name: "concentric", animate: false, padding: 30, minNodeSpacing: 120,
+        concentric: function (node) { return node.degree(); },
+        levelWidth: function () { return 3; }
       },
       style: [
         { selector: "node", style: {
