@@ -109,6 +109,24 @@ class EventStore:
             query = query.where(events_table.c.subject == subject)
         return self.session.scalars(query.order_by(events_table.c.id).limit(limit)).all()
 
+    def newest(
+        self,
+        *,
+        subject: str | None = None,
+        type: str | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> Sequence[Event]:
+        """Events newest first, with ids below `before`."""
+        query = select(Event)
+        if before is not None:
+            query = query.where(events_table.c.id < before)
+        if subject is not None:
+            query = query.where(events_table.c.subject == subject)
+        if type is not None:
+            query = query.where(events_table.c.type == type)
+        return self.session.scalars(query.order_by(events_table.c.id.desc()).limit(limit)).all()
+
     def for_subject(self, subject: str) -> Sequence[Event]:
         return self.session.scalars(
             select(Event).where(events_table.c.subject == subject).order_by(events_table.c.id)

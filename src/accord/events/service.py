@@ -31,3 +31,17 @@ def list_events(
     """Events in append order, optionally of one subject."""
     with uow:
         return uow.events.list(subject=subject, after=after, limit=limit)
+
+
+def newest_events(
+    uow: UnitOfWork,
+    *,
+    subject: str | None = None,
+    type: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> Sequence[Event]:
+    """Events newest first, optionally of one subject and one type, older than event `before`."""
+    with uow:
+        return uow.events.newest(subject=subject, type=type, before=before, limit=limit)
+

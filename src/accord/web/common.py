@@ -171,6 +171,7 @@ async def checked_form(request: Request) -> FormData:
     sent = form.get("csrf_token")
     token = sent if isinstance(sent, str) else request.headers.get(CSRF_HEADER)
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), token):
+        await form.close()  # an uploaded file is not kept for a refused form
         raise CsrfRefused(
             "this form has expired or did not come from Accord; reload the page and try again",
             rule="auth.csrf",
@@ -263,8 +264,15 @@ def sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-def errors_of(error: AccordError | ValidationError, fields: Iterable[str]) -> FormErrors:
-    """Put a service's refusal beside the field it is about, else above the form."""
+def errors_of(
+    error: AccordError | ValidationError,
+    fields: Iterable[str],
+    prefixes: Mapping[str, str] | None = None,
+) -> FormErrors:
+    """Put a service's refusal beside the field it is about, else above the form.
+
+    `prefixes` names fields a message speaks of in other words ({"sponsor": "sponsor_email"}),
+    by the start of the message or by the rule."""
     names = list(fields)
     if isinstance(error, ValidationError):
         found = FormErrors()
@@ -290,6 +298,10 @@ def errors_of(error: AccordError | ValidationError, fields: Iterable[str]) -> Fo
         )
     if field_name is not None and field_name in names:
         return FormErrors({field_name: message})
+    lowered = error.message.lower()
+    for prefix, name in (prefixes or {}).items():
+        if lowered.startswith(prefix) or error.rule == prefix:
+            return FormErrors({name: message})
     return FormErrors(general=message)
 
 

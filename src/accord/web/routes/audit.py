@@ -1,7 +1,130 @@
-"""Pages: audit."""
+"""Page: the audit log, newest first, and the check of its hash chain."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord.api.deps import ReadUowDep
+from accord.api.pagination import MAX_ID
+from accord.db import UnitOfWork
+from accord.events import service as events
+from accord.events.domain import ChainReport, Event
+from accord.org.domain import Person, ensure_admin
+from accord.web.common import Form, PagePerson, render
 
 router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+# The page of each kind of subject; a person's page is on the admin pages, for admins.
+SUBJECT_PAGES = {
+    "commitment": "/commitments/",
+    "partnership": "/partnerships/",
+    "purpose": "/purposes/",
+    "team": "/teams/",
+}
+SUMMARY_LENGTH = 160
+
+
+def subject_url(subject: str, admin: bool = False) -> str | None:
+    """The page of an event's subject, e.g. 'commitment:c-1' -> '/commitments/c-1'."""
+    kind, _, key = subject.partition(":")
+    base = "/admin/people/" if admin and kind == "person" else SUBJECT_PAGES.get(kind)
+    return base + quote(key, safe="") if base and key else None
+
+
+def _words(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_words(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def summary(payload: dict[str, Any]) -> str:
+    """A payload in one line a person can read: 'from: draft, to: active'."""
+    text = ", ".join(f"{key.replace('_', ' ')}: {_words(value)}" for key, value in payload.items())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
+
+
+def _row(event: Event, admin: bool) -> dict[str, Any]:
+    return {
+        "event": event,
+        "url": subject_url(event.subject, admin),
+        "summary": summary(event.payload),
+        "json": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
+    }
+
+
+def _page(
+    request: Request,
+    uow: UnitOfWork,
+    person: Person,
+    *,
+    subject: str | None,
+    type: str | None,
+    before: int | None,
+    report: ChainReport | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = events.newest_events(
+        uow, subject=subject, type=type, before=before, limit=PAGE_SIZE + 1
+    )
+    shown = found[:PAGE_SIZE]
+    filters = {k: v for k, v in (("subject", subject), ("type", type)) if v}
+    older = None
+    if len(found) > PAGE_SIZE:
+        older = "/audit?" + urlencode({**filters, "before": shown[-1].id})
+    return render(
+        request,
+        "audit.html",
+        {
+            "person": person,
+            "rows": [_row(e, person.is_admin) for e in shown],
+            "subject": subject or "",
+            "type": type or "",
+            "types": sorted({e.type for e in shown} | ({type} if type else set())),
+            "older": older,
+            "newest": ("/audit?" + urlencode(filters)) if before is not None else None,
+            "report": report,
+            "may_verify": person.is_admin,
+        },
+        status_code,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    person: PagePerson,
+    uow: ReadUowDep,
+    subject: Annotated[str | None, Query(max_length=400)] = None,
+    type: Annotated[str | None, Query(max_length=80)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
+    """The event log, newest first, optionally of one subject and one type."""
+    return _page(
+        request,
+        uow,
+        person,
+        subject=(subject or "").strip() or None,
+        type=(type or "").strip() or None,
+        before=before,
+    )
+
+
+@router.post("/audit/verify", response_class=HTMLResponse)
+def verify_chain(request: Request, person: PagePerson, uow: ReadUowDep, form: Form) -> Response:
+    """Check the event log's hash chain from the first event to the last (admins)."""
+    ensure_admin(person, "verify the event log")
+    return _page(
+        request, uow, person, subject=None, type=None, before=None, report=events.verify(uow)
+    )
