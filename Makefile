@@ -13,8 +13,8 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo       build demo data in SQLite and serve it (prints the URL)"
 	@echo "make test       ruff, mypy and the whole pytest suite on SQLite and PostgreSQL"
-	@echo "make test-fast  pytest without slow tests; PostgreSQL tests skip unless"
-	@echo "                ACCORD_TEST_POSTGRES_URL is set"
+	@echo "make test-fast  pytest without slow and browser tests; PostgreSQL tests skip"
+	@echo "                unless ACCORD_TEST_POSTGRES_URL is set"
 	@echo "make lint | typecheck | venv | postgres | postgres-stop | clean"
 
 venv:
@@ -28,7 +28,7 @@ test:
 
 # Exit 5 (no tests collected) fails here too, with a word on why.
 test-fast: venv
-	@ACCORD_REQUIRE_POSTGRES=0 $(BIN)/pytest -m "not slow" $(PYTEST_ARGS); status=$$?; \
+	@ACCORD_REQUIRE_POSTGRES=0 $(BIN)/pytest -m "not slow and not browser" $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test-fast: pytest collected no tests" >&2; fi; \
 	exit $$status
 

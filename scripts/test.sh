@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole check, as `make test` and CI run it: venv, PostgreSQL, ruff, mypy, then pytest.
+# The whole check, as `make test` and CI run it: venv, PostgreSQL, Chromium, ruff, mypy, pytest.
 # Arguments go to pytest. Every step runs even after one fails; the exit code says if any did.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -13,6 +13,12 @@ if ! url=$(bash scripts/ensure-postgres.sh); then
 fi
 export ACCORD_TEST_POSTGRES_URL=$url
 export ACCORD_REQUIRE_POSTGRES=1
+if ! chromium=$(bash scripts/ensure-chromium.sh); then
+    say "no Chromium for the browser tests (see above)"
+    exit 1
+fi
+export ACCORD_TEST_CHROMIUM=$chromium
+export ACCORD_REQUIRE_BROWSER=1
 
 failed=()
 .venv/bin/ruff check --no-cache src tests || failed+=("ruff check")
