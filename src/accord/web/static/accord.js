@@ -8,6 +8,21 @@
     var alert = event.detail.target.querySelector('[role="alert"]');
     if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
   });
+  // A table wider than the screen scrolls sideways; keyboard users must be able to reach it.
+  function scrollersFocusable(root) {
+    root.querySelectorAll(".table-wrap, .card").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        if (!box.hasAttribute("role")) { box.setAttribute("role", "region"); }
+        var heading = box.closest("section, .card");
+        heading = heading && heading.querySelector("h2, h3");
+        box.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") + "scrolls sideways");
+      }
+    });
+  }
+  scrollersFocusable(document);
+  window.addEventListener("resize", function () { scrollersFocusable(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { scrollersFocusable(event.detail.elt); });
   // Clear the page-level message when a later request succeeds.
   document.addEventListener("htmx:beforeRequest", function () {
     var flash = document.getElementById("flash");
