@@ -386,6 +386,7 @@ def test_the_commitment_page_shows_the_forecast_to_the_two_teams_only(
     assert re.search(r'<p class="stat">\d+%</p>', mine.text)
     assert not re.search(r'<p class="stat">\d+%</p>', theirs.text)
     assert "for the members of the two teams" in theirs.text
+    assert "Only members of Customer Care and Data Platform act on this" in theirs.text
 
 
 def test_unknown_partnership_and_commitment_are_not_found_pages(world: Org, base: str) -> None:
