@@ -189,6 +189,8 @@ def test_a_member_of_an_unrelated_team_sees_no_trust_of_the_team(world) -> None:
     assert 'id="trust-ability"' not in page.text
     assert 'id="history"' not in page.text
     assert 'id="partner-care"' not in page.text
+    with browser(world, "olga@example.org") as http:
+        assert http.get("/teams/data/trust-history").status_code == 403
     assert ESCAPED in page.text
     assert "<script>alert(1)</script>" not in page.text
 
@@ -206,10 +208,15 @@ def test_the_lead_of_a_partner_team_sees_team_trust_but_not_the_pairs_of_others(
 
 def test_trust_over_time_has_twelve_points_and_moves_after_an_acceptance(world) -> None:
     with browser(world, "ana@example.org") as http:
-        before = http.get("/teams/data").text
+        page = http.get("/teams/data").text
+        # the team page loads the chart after itself, from this address
+        assert 'hx-get="/teams/data/trust-history" hx-trigger="load"' in page
+        before = http.get("/teams/data/trust-history", headers={"HX-Request": "true"}).text
         deliver(world, "first")
         world.clock.advance(days=10)
-        after = http.get("/teams/data").text
+        after = http.get("/teams/data/trust-history").text
+    assert "<html" not in before  # the fragment, for htmx
+    assert "<html" in after  # the page of its own, without htmx
 
     for page in (before, after):
         history = section(page, "history")

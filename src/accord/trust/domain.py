@@ -154,10 +154,11 @@ def fold(
     *,
     upto: datetime | None = None,
     before: datetime | None = None,
+    into: dict[str, Track] | None = None,
 ) -> dict[str, Track]:
     """Every commitment's track from its events (`(at, subject, payload)` in log order), keeping
-    the events with `at ≤ upto` (or `at < before`)."""
-    tracks: dict[str, Track] = {}
+    the events with `at ≤ upto` (or `at < before`); `into` carries on from tracks folded before."""
+    tracks: dict[str, Track] = {} if into is None else into
     for at, subject, payload in events:
         if (upto is not None and at > upto) or (before is not None and at >= before):
             continue

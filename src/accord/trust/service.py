@@ -6,6 +6,7 @@ past instant replay the event log up to that instant, as DESIGN §2's "as of" sa
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import logging
 import threading
@@ -390,17 +391,23 @@ def trust_history(
         performer = uow.org.team(team, members=False)
         _ensure_may_see_team(uow, settings, actor, performer)
         now = uow.now()
-        # read the log once for every past instant, not once per instant
-        events = list(uow.trust.commitment_events())
-        start = min((at for at, _, _ in events), default=now)
+        # One sweep of the log in time order serves every past instant. A commitment's own
+        # moves never go back in time, so folding the events up to each instant in turn
+        # leaves the same tracks as folding the whole log up to it.
+        events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
+        start = events[0][0] if events else now
         if points == 1 or start >= now:
             instants = [now]
         else:
             instants = [start + (now - start) * i / (points - 1) for i in range(points)]
         teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
         reports = []
+        tracks: dict[str, Track] = {}
+        done = 0
         for moment in instants[:-1]:
-            tracks = fold(events, upto=moment)
+            upto = bisect.bisect_right(events, moment, lo=done, key=lambda event: event[0])
+            fold(events[done:upto], into=tracks)
+            done = upto
             replay = ReplayView(
                 moment, ledger(tracks.values(), moment, settings.half_life_days), teams
             )

@@ -163,3 +163,23 @@ def test_an_open_critical_bet_on_an_unproven_partner_is_flagged(uow, clock, org)
     assert edge.given == 1.0
     assert edge.flags == ["over_reliant"]
     assert timedelta(0) <= clock.now - found.as_of
+
+
+def test_every_point_of_the_trust_history_is_the_trust_as_of_its_instant(
+    uow, clock, org
+) -> None:
+    make_commitment(uow, "rp", org["r"], "r", "p", key="warm-up", reliance="low")
+    for key in ("first", "second", "third"):
+        clock.advance(days=20)
+        deliver(uow, clock, org, key)
+    clock.advance(days=15)
+
+    history = trust.trust_history(uow, SETTINGS, org["admin"], "p", points=7)
+
+    for point in history:
+        then = trust.trust_of(uow, SETTINGS, org["admin"], "p", as_of=point.as_of)
+        assert point.trust.overall_expected == pytest.approx(then.trust.overall_expected)
+        assert point.trust.ability.r == pytest.approx(then.trust.ability.r)
+        assert point.trust.ability.s == pytest.approx(then.trust.ability.s)
+        assert point.network == pytest.approx(then.network)
+    assert len({round(p.trust.ability.r, 9) for p in history}) > 2

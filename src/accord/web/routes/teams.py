@@ -139,10 +139,8 @@ def _team_context(
     teams = org.list_teams(uow)
     names = {t.slug: t.name for t in teams}
     report: TrustReport | None
-    history: list[TrustReport] = []
     try:
         report = trust.trust_of(uow, settings, person, slug)
-        history = trust.trust_history(uow, settings, person, slug, points=12)
     except Forbidden:
         report = None
     members = sorted(_current(team), key=lambda m: (m.role != MemberRole.LEAD, _name(m.person)))
@@ -157,8 +155,6 @@ def _team_context(
         "views": views,
         "report": report,
         "band": _band(report.trust, settings) if report else None,
-        "history": history,
-        "chart": history_chart(history, settings, team.name) if history else None,
         "partners": trust.partners_of(uow, settings, person, slug),
         "names": names,
         "may_edit": may_edit(person, slug),
@@ -178,6 +174,24 @@ def team_page(
 ) -> Response:
     """A team: mission, place in the tree, members, partnerships and the trust it has earned."""
     return render(request, "team.html", _team_context(uow, settings, person, slug))
+
+
+@router.get("/teams/{slug}/trust-history", response_class=HTMLResponse)
+def trust_history_page(
+    request: Request, slug: str, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
+) -> Response:
+    """A team's trust over time: a fragment of the team page, or a page of its own."""
+    team = org.get_team(uow, slug)
+    history = trust.trust_history(uow, settings, person, slug, points=12)
+    context = {
+        "person": person,
+        "team": team,
+        "history": history,
+        "chart": history_chart(history, settings, team.name) if history else None,
+    }
+    return render(
+        request, "_trust_history.html" if is_htmx(request) else "team_history.html", context
+    )
 
 
 def _edit_errors(error: AccordError) -> FormErrors:
