@@ -312,7 +312,10 @@ def redirect(url: str) -> Response:
 def after_change(request: Request, url: str) -> Response:
     """After a form posted without HTMX: back to the page (post/redirect/get)."""
     if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": url})
+        headers = {"HX-Redirect": url}
+        if "#" in url:  # else a URL that differs from the page's only by its fragment just scrolls
+            headers["HX-Refresh"] = "true"
+        return Response(status_code=204, headers=headers)
     return redirect(url)
 
 

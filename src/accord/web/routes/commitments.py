@@ -94,6 +94,16 @@ def move_args(move: Move, form: Any) -> dict[str, Any]:
     return args
 
 
+def _move_errors(error: AccordError) -> FormErrors:
+    """A refused move's message, beside the field it is about when there is one."""
+    if error.rule == "commitment.missing_field":
+        # the message names the move first ("'decline' needs reason"), then the missing fields
+        missing = error.message.rpartition(" needs ")[2].split(", ")[0]
+        if missing in MOVE_INPUTS:
+            return FormErrors({missing: sentence(error.message)})
+    return errors_of(error, MOVE_INPUTS)
+
+
 @router.post("/commitments/{key}/moves", response_class=HTMLResponse)
 def make_move(
     request: Request,
@@ -115,7 +125,7 @@ def make_move(
         version = int(version_text) if version_text.isdigit() else None
         commitments.move(uow, person, key, the_move, version=version, **move_args(the_move, form))
     except AccordError as error:
-        errors = {f"{key}:{name}": errors_of(error, MOVE_INPUTS)}
+        errors = {f"{key}:{name}": _move_errors(error)}
         keyed = {f"{key}:{name}": values}
         status = status_of(error)
         htmx = request.headers.get("HX-Request")

@@ -3,9 +3,12 @@
   "use strict";
   // After HTMX puts a form with errors in place, move focus to its first invalid field.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var invalid = event.detail.target.querySelector('[aria-invalid="true"]');
+    var target = event.detail.target;
+    // An outerHTML swap leaves the old target detached: look in what took its place.
+    if (!target.isConnected) { target = (target.id && document.getElementById(target.id)) || document.body; }
+    var invalid = target.querySelector('[aria-invalid="true"]');
     if (invalid) { invalid.focus(); return; }
-    var alert = event.detail.target.querySelector('[role="alert"]');
+    var alert = target.querySelector('[role="alert"]');
     if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
   });
   // A table wider than the screen scrolls sideways; keyboard users must be able to reach it.

@@ -99,6 +99,9 @@
         { selector: ":selected", style: { "overlay-color": "#1f5fbf", "overlay-opacity": 0.2 } }
       ]
     });
+    // What was drawn, for those who check the graph without seeing the canvas (and for tests).
+    box.setAttribute("data-nodes", String(cy.nodes().length));
+    box.setAttribute("data-edges", String(cy.edges().length));
     cy.on("tap", "node", function (event) {
       window.location.href = "/teams/" + encodeURIComponent(event.target.data("slug"));
     });

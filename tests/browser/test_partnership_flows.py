@@ -1,0 +1,234 @@
+"""Partnerships and commitments worked through their buttons by two people in two browsers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from browsing import NewPage, Organization, PageWatch
+from playwright.sync_api import Locator, Page, expect
+
+from accord.commitments import service as commitments
+from accord.commitments.domain import EVENT_NAMES, Move
+from accord.config import Settings
+from accord.org.domain import Operator
+from accord.partnerships import service as partnerships
+from accord.partnerships.domain import Label
+from accord.trust import service as trust
+
+
+def card(page: Page, key: str) -> Locator:
+    """A commitment on the board (an article), or among the recently closed (a table row)."""
+    return page.locator(f"#c-{key}")
+
+
+def state_of(page: Page, key: str) -> Locator:
+    return card(page, key).locator(".state")
+
+
+def state(organization: Organization, key: str) -> tuple[str, int]:
+    found = commitments.get_commitment(organization.uow(), key).commitment
+    return found.state.value, found.version
+
+
+def label_of(organization: Organization, key: str) -> Label:
+    return partnerships.get_partnership(organization.uow(), key).label
+
+
+def settings_of(organization: Organization) -> Settings:
+    """The settings the live server runs with (see the `live_url` fixture)."""
+    url = organization.engine.url.render_as_string(hide_password=False)
+    return Settings(database_url=url, secret_key="test-secret")
+
+
+def pct(value: float) -> str:
+    """A share as the pages show it, rounded to a whole percent."""
+    return f"{value * 100:.0f}%"
+
+
+def percent(text: str) -> int:
+    return int(text.removesuffix("%"))
+
+
+def trust_row(page: Page, row: str) -> str:
+    """The Expected cell of a row (ability, overall, …) of the team page's Trust earned table."""
+    return page.locator(f"#trust-{row} td.num").first.inner_text()
+
+
+def test_a_partnership_started_on_its_form_becomes_trust_based_when_both_leads_affirm(
+    new_page: NewPage, organization: Organization
+) -> None:
+    ana = new_page(organization.data_lead)
+    ana.goto("/partnerships/new")
+    ana.get_by_role("textbox", name="Name", exact=True).fill("Retention experiments")
+    ana.get_by_label("The one purpose").select_option(organization.purpose)
+    ana.get_by_role("combobox", name="Your team").select_option(organization.data)
+    ana.get_by_label("Partner teams").select_option([organization.care])
+    ana.get_by_label("What your team uniquely contributes").fill("Uplift models")
+
+    ana.get_by_role("button", name="Start the partnership").click()
+
+    expect(ana.get_by_role("heading", level=1)).to_have_text("Retention experiments")
+    key = urlsplit(ana.url).path.removeprefix("/partnerships/")
+    badge = ana.locator("#partnership-label")
+    expect(badge).to_have_text("traditional")
+    charter = ana.locator("#charter")
+    expect(charter).to_contain_text("This partnership is traditional")
+    expect(charter).to_contain_text("no contribution from care")
+    assert label_of(organization, key) == Label.TRADITIONAL
+
+    bo = new_page(organization.care_lead)
+    bo.goto(f"/partnerships/{key}")
+    care = bo.locator(f"#party-{organization.care}")
+    care.get_by_text("Edit the contribution").click()
+    care.get_by_label(f"What {organization.care_name} uniquely contributes").fill("Save playbooks")
+    care.get_by_role("button", name="Save").click()
+    expect(bo.locator(f"#party-{organization.care} .contribution")).to_have_text("Save playbooks")
+    bo.get_by_role("button", name=f"Affirm for {organization.care_name}").click()
+    expect(bo.locator(f"#party-{organization.care}")).to_contain_text("affirmed by Bo Berg")
+    expect(bo.locator("#charter")).to_contain_text("not yet affirmed by data")
+    assert label_of(organization, key) == Label.TRADITIONAL
+
+    ana.reload()
+    ana.get_by_role("button", name=f"Affirm for {organization.data_name}").click()
+
+    expect(ana.locator("#charter")).to_contain_text("this is a trust-based partnership")
+    expect(badge).to_have_text("trust-based")
+    expect(ana.locator("#partnership-status")).to_have_text("active")
+    expect(ana.locator("#charter .check-fail")).to_have_count(0)
+    assert label_of(organization, key) == Label.TRUST_BASED
+    bo.reload()
+    expect(bo.locator("#partnership-label")).to_have_text("trust-based")
+
+
+def test_a_commitment_goes_from_request_to_accepted_and_the_performer_earns_trust(
+    new_page: NewPage, organization: Organization
+) -> None:
+    ana = new_page(organization.data_lead)
+    ana.goto(f"/teams/{organization.data}")
+    ability_before = trust_row(ana, "ability")
+    overall_before = trust_row(ana, "overall")
+    before = trust.trust_of(organization.uow(), settings_of(organization), Operator(), "data")
+    assert ability_before == pct(before.trust.ability.expected)
+    bo = new_page(organization.care_lead)
+    bo.goto(f"/partnerships/{organization.partnership}")
+
+    ask = bo.locator("#request-form")
+    expect(ask.get_by_label("From (your team)")).to_have_value(organization.care)
+    ask.get_by_role("combobox", name="Ask", exact=True).select_option(organization.data)
+    ask.get_by_role("textbox", name="What", exact=True).fill("Weekly churn report")
+    ask.get_by_label("Conditions of satisfaction").fill("In the shared drive by Monday 09:00")
+    ask.get_by_label("Due (UTC)").fill("2026-06-10T09:00")
+    ask.get_by_label("Reliance").select_option("high")
+    ask.get_by_role("button", name="Send the request").click()
+
+    bo.wait_for_url(re.compile(r"#c-"))
+    key = urlsplit(bo.url).fragment.removeprefix("c-")
+    expect(state_of(bo, key)).to_have_text("Requested")
+    assert state(organization, key) == ("requested", 1)
+
+    ana.goto(f"/partnerships/{organization.partnership}")
+    ana.evaluate("window.notReloaded = true")  # gone if a move loaded the page anew
+    card(ana, key).get_by_role("button", name="Promise").click()
+    expect(state_of(ana, key)).to_have_text("Promised")
+    card(ana, key).get_by_role("button", name="Report done").click()
+    expect(state_of(ana, key)).to_have_text("Delivered")
+    assert ana.evaluate("window.notReloaded") is True
+    assert state(organization, key) == ("delivered", 3)
+
+    bo.reload()
+    delivered = card(bo, key)
+    delivered.get_by_text("Accept delivery…").click()
+    delivered.get_by_label("Value it brought").select_option("5")
+    delivered.get_by_role("button", name="Accept delivery", exact=True).click()
+
+    expect(state_of(bo, key)).to_have_text("Accepted")
+    expect(card(bo, key)).to_contain_text("value 5/5")
+    assert state(organization, key) == ("accepted", 4)
+    ana.goto(f"/teams/{organization.data}")
+    after = trust.trust_of(organization.uow(), settings_of(organization), Operator(), "data")
+    assert after.trust.ability.expected > before.trust.ability.expected
+    assert trust_row(ana, "ability") == pct(after.trust.ability.expected)
+    assert trust_row(ana, "overall") == pct(after.trust.overall_expected)
+    assert percent(trust_row(ana, "ability")) > percent(ability_before)
+    assert percent(trust_row(ana, "overall")) > percent(overall_before)
+
+
+def test_a_move_not_allowed_is_not_offered_and_is_refused_when_posted(
+    new_page: NewPage, organization: Organization, page_watch: PageWatch
+) -> None:
+    page_watch.expect(r"status of 403")
+    key = organization.commitment
+    ana = new_page(organization.data_lead)
+    ana.goto(f"/partnerships/{organization.partnership}")
+    bo = new_page(organization.care_lead)
+    bo.goto(f"/partnerships/{organization.partnership}")
+
+    expect(card(ana, key).get_by_role("button", name="Promise")).to_have_count(1)
+    expect(state_of(bo, key)).to_have_text("Requested")
+    expect(card(bo, key).get_by_role("button", name="Promise")).to_have_count(0)
+    expect(card(bo, key).locator("[data-move=promise]")).to_have_count(0)
+    token = bo.locator("input[name=csrf_token]").first.input_value()
+    response = bo.request.post(
+        f"/commitments/{key}/moves",
+        form={"csrf_token": token, "move": "promise", "version": "1", "view": "board"},
+        max_redirects=0,
+    )
+
+    assert response.status == 403
+    assert "is for a member of the performer team" in response.text()
+    assert state(organization, key) == ("requested", 1)
+    bo.reload()
+    expect(state_of(bo, key)).to_have_text("Requested")
+
+
+def test_a_move_from_a_stale_page_is_refused_and_made_once(
+    new_page: NewPage, organization: Organization, page_watch: PageWatch
+) -> None:
+    page_watch.expect(r"status of 409")
+    key = organization.commitment
+    first = new_page(organization.data_lead)
+    first.goto(f"/partnerships/{organization.partnership}")
+    second = new_page(organization.data_lead)
+    second.goto(f"/partnerships/{organization.partnership}")
+
+    card(first, key).get_by_role("button", name="Promise").click()
+    expect(state_of(first, key)).to_have_text("Promised")
+    card(second, key).get_by_role("button", name="Promise").click()
+
+    flash = second.locator("#flash")
+    expect(flash.get_by_role("alert")).to_contain_text("is at version 2, not 1")
+    expect(flash).to_contain_text("reload it and try again")
+    assert state(organization, key) == ("promised", 2)
+    promised = [
+        e
+        for e in commitments.history(organization.uow(), key)
+        if e.type == EVENT_NAMES[Move.PROMISE]
+    ]
+    assert len(promised) == 1
+    second.reload()
+    expect(state_of(second, key)).to_have_text("Promised")
+    expect(card(second, key).get_by_role("button", name="Promise")).to_have_count(0)
+
+
+def test_a_move_without_its_required_reason_shows_the_error_beside_the_field(
+    new_page: NewPage, organization: Organization, page_watch: PageWatch
+) -> None:
+    page_watch.expect(r"status of 422")
+    key = organization.commitment
+    ana = new_page(organization.data_lead)
+    ana.goto(f"/partnerships/{organization.partnership}")
+    card(ana, key).get_by_text("Decline…").click()
+    reason = card(ana, key).get_by_label("Reason")
+    expect(reason).to_have_attribute("required", "")
+    reason.evaluate("field => field.removeAttribute('required')")
+
+    card(ana, key).get_by_role("button", name="Decline", exact=True).click()
+
+    reason = card(ana, key).get_by_label("Reason")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    error = ana.locator(f"#{key}-decline-reason-error")
+    expect(error).to_have_text("'decline' needs reason.")
+    expect(reason).to_have_attribute("aria-describedby", re.compile(f"{key}-decline-reason-error"))
+    assert state(organization, key) == ("requested", 1)
