@@ -333,6 +333,8 @@ class UnitOfWork:
             self.session.commit()
 
     def rollback(self) -> None:
+        if self._depth > 1 and self.read_only:
+            return  # a nested reader made no savepoint and wrote nothing
         if self._depth > 1:
             savepoint, mark = self._savepoints[-1]
             if savepoint.is_active:

@@ -397,3 +397,46 @@ def test_unknown_partnership_and_commitment_are_not_found_pages(world: Org, base
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("text/html")
         assert "does not exist" in response.text or "not found" in response.text.lower()
+
+
+def test_a_move_without_its_version_is_refused(world: Org, base: str) -> None:
+    before = last_event_id(world.uow())
+    with browser(base, "ana@example.org") as ana:
+        response = post_move(ana, world.request, "promise")
+
+    assert response.status_code == 422
+    assert "needs the version" in response.text
+    assert world.state() == "requested"
+    assert last_event_id(world.uow()) == before
+
+
+def test_a_counter_changes_only_the_terms_that_were_edited(world: Org, base: str) -> None:
+    due = commitments.get_commitment(world.uow(), world.request).commitment.due
+    shown = due.strftime("%Y-%m-%dT%H:%M")  # the form shows the due date to the minute
+    with browser(base, "ana@example.org") as ana:
+        unchanged = post_move(
+            ana,
+            world.request,
+            "counter",
+            version=world.version(),
+            title="Daily churn-risk score",
+            due=shown,
+            note="Same as before",
+        )
+        assert unchanged.status_code == 422
+        assert "needs at least one new term" in unchanged.text
+
+        countered = post_move(
+            ana,
+            world.request,
+            "counter",
+            version=world.version(),
+            title="Weekly churn-risk score",
+            due=shown,
+        )
+
+    assert countered.status_code == 303
+    pending = commitments.get_commitment(world.uow(), world.request).commitment.pending
+    assert pending is not None
+    assert pending.get("title") == "Weekly churn-risk score"
+    assert "due" not in pending or pending["due"] in (due, due.isoformat())

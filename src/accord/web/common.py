@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from accord.api.deps import CSRF_HEADER, SessionPerson
 from accord.commitments.domain import Reliance
 from accord.db import UnitOfWork
-from accord.errors import AccordError, Forbidden
+from accord.errors import AccordError, Forbidden, Invalid
 from accord.org.domain import Person
 from accord.web import charts
 from accord.web.session import CSRF_COOKIE, csrf_ok, new_csrf_token
@@ -72,7 +72,13 @@ def _options(items: Iterable[Any], value: str, shown: str) -> list[tuple[str, st
     return [(str(getattr(i, value)), str(getattr(i, shown))) for i in items]
 
 
+def _urlpart(value: object) -> str:
+    """A value as one segment of a URL path: '/' and '?' are escaped, '@' kept."""
+    return quote(str(value), safe="@")
+
+
 templates.env.filters.update(
+    urlpart=_urlpart,
     options=_options, when=_when, pct=_pct, num=_num, iso_local=_iso_local, label=_label
 )
 templates.env.globals.update(
@@ -104,25 +110,24 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def page_uow(request: Request) -> Iterator[UnitOfWork]:
-    """A reading unit of work held open for the whole page, so templates may follow relations
-    of what the services return (the API converts to schemas at once and needs no such thing)."""
-    with UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True) as uow:
-        yield uow
+async def page_uow(request: Request) -> UnitOfWork:
+    """A reading unit of work for a page. The route enters it around its reads and the
+    rendering, so templates may follow relations of what the services returned, and the one
+    connection it takes is given back within the same thread step (a connection held across
+    steps could wait on a thread held by a request waiting on a connection)."""
+    return UnitOfWork(request.app.state.engine, request.app.state.clock, read_only=True)
 
 
 PageUow = Annotated[UnitOfWork, Depends(page_uow)]
 
 
-def page_person(request: Request, person: SessionPerson, uow: PageUow) -> Person:
+async def page_person(request: Request, person: SessionPerson) -> Person:
     """The signed-in person; anyone else is sent to sign in and brought back after."""
     if person is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInNeeded(target)
-    bound = uow.bind(person)
-    assert isinstance(bound, Person)
-    request.state.person = bound  # for the header of an error page
-    return bound
+    request.state.person = person  # for the header of an error page
+    return person
 
 
 PagePerson = Annotated[Person, Depends(page_person)]
@@ -166,8 +171,20 @@ def render(
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, after its CSRF token is checked against this browser's cookie."""
-    form = await request.form()
+    """The posted form, after its CSRF token is checked against this browser's cookie.
+
+    Files are refused here, before anything is read: only `UploadForm` routes take them."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid("this form takes no files", rule="form.files_refused")
+    return await _csrf_checked(request, await request.form(max_files=0))
+
+
+async def checked_upload(request: Request) -> FormData:
+    """A posted form that may carry one file, after its CSRF token is checked."""
+    return await _csrf_checked(request, await request.form(max_files=1))
+
+
+async def _csrf_checked(request: Request, form: FormData) -> FormData:
     sent = form.get("csrf_token")
     token = sent if isinstance(sent, str) else request.headers.get(CSRF_HEADER)
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), token):
@@ -180,6 +197,7 @@ async def checked_form(request: Request) -> FormData:
 
 
 Form = Annotated[FormData, Depends(checked_form)]
+UploadForm = Annotated[FormData, Depends(checked_upload)]
 
 
 def text(form: FormData, name: str, default: str = "") -> str:

@@ -21,6 +21,7 @@ from accord.web.common import (
     Form,
     FormErrors,
     PagePerson,
+    UploadForm,
     after_change,
     errors_of,
     render,
@@ -393,7 +394,7 @@ def import_document(
     request: Request,
     person: AdminPerson,
     uow: UowDep,
-    form: Form,
+    form: UploadForm,
 ) -> Response:
     """Import an accord/1 document whole or not at all; every problem is shown with its path."""
     upload = form.get("document")

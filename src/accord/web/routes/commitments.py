@@ -69,7 +69,8 @@ def commitment_page(
     request: Request, person: PagePerson, uow: PageUow, settings: SettingsDep, key: str
 ) -> Response:
     """A commitment: its terms, what may be done next, its history and its forecast."""
-    return render(request, "commitment.html", commitment_context(uow, settings, person, key))
+    with uow:  # open while rendering: templates follow relations of what was loaded
+        return render(request, "commitment.html", commitment_context(uow, settings, person, key))
 
 
 def move_args(move: Move, form: Any) -> dict[str, Any]:
@@ -104,6 +105,21 @@ def _move_errors(error: AccordError) -> FormErrors:
     return errors_of(error, MOVE_INPUTS)
 
 
+def new_terms_only(args: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:
+    """The form shows the terms in force to edit; a term left as it was is not a new term.
+
+    A due date shown to the minute and sent back unchanged keeps its seconds this way."""
+    kept = {}
+    for name, value in args.items():
+        old = terms.get(name)
+        if name == "due" and old is not None and value == old.replace(second=0, microsecond=0):
+            continue
+        if name != "due" and name in terms and value == (old or "").strip():
+            continue
+        kept[name] = value
+    return kept
+
+
 @router.post("/commitments/{key}/moves", response_class=HTMLResponse)
 def make_move(
     request: Request,
@@ -122,8 +138,14 @@ def make_move(
     try:
         partnership = commitments.get_commitment(uow, key).commitment.partnership.key
         the_move = choice(Move, name, "move")
-        version = int(version_text) if version_text.isdigit() else None
-        commitments.move(uow, person, key, the_move, version=version, **move_args(the_move, form))
+        if not version_text.isdigit():
+            raise Invalid(
+                "a move needs the version of the commitment it was made on; reload the page",
+                rule="commitment.version_required",
+            )
+        current = commitments.get_commitment(uow, key).commitment
+        args = new_terms_only(move_args(the_move, form), current.terms())
+        commitments.move(uow, person, key, the_move, version=int(version_text), **args)
     except AccordError as error:
         errors = {f"{key}:{name}": _move_errors(error)}
         keyed = {f"{key}:{name}": values}

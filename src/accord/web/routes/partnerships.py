@@ -68,23 +68,24 @@ def partnerships_page(
 ) -> Response:
     """Every partnership, or those of a team, a label or a status."""
     members, _ = my_teams(person)
-    views = partnerships.list_partnerships(
-        uow, team=team or None, label=label or None, status=status or None
-    )
-    if mine:
-        views = [v for v in views if any(p.team.slug in members for p in v.partnership.parties)]
-    return render(
-        request,
-        "partnerships.html",
-        {
-            "person": person,
-            "views": sorted(views, key=lambda v: v.partnership.name.lower()),
-            "filters": {"team": team, "label": label, "status": status, "mine": mine},
-            "labels": [x.value for x in Label],
-            "statuses": [x.value for x in PartnershipStatus],
-            "teams": org.list_teams(uow),
-        },
-    )
+    with uow:  # open while rendering: templates follow relations of what was loaded
+        views = partnerships.list_partnerships(
+            uow, team=team or None, label=label or None, status=status or None
+        )
+        if mine:
+            views = [v for v in views if any(p.team.slug in members for p in v.partnership.parties)]
+        return render(
+            request,
+            "partnerships.html",
+            {
+                "person": person,
+                "views": sorted(views, key=lambda v: v.partnership.name.lower()),
+                "filters": {"team": team, "label": label, "status": status, "mine": mine},
+                "labels": [x.value for x in Label],
+                "statuses": [x.value for x in PartnershipStatus],
+                "teams": org.list_teams(uow),
+            },
+        )
 
 
 def _new_form(
