@@ -1,0 +1,158 @@
+"""How long the web app's main pages take to render, one reader at a time, on a large organization.
+
+    python bench/pages.py --database /tmp/accord-bench.db --repeat 15
+
+Serves the database with uvicorn on loopback, signs a lead of a busy team in with a session
+cookie, and asks each main page `--repeat` times in turn (after one unmeasured request),
+printing the median and the slowest time of each. The ceiling is /healthz, measured in the same
+run, so the figures can be read as multiples of it on a noisy machine. Trust over time replays
+the whole event log, so it is asked once, on its own line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-pages-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _subject(database: str) -> dict[str, str]:
+    """A lead of the team with the most commitments as performer, and pages about that team."""
+    from accord.commitments.orm import commitments_table as commitment_table
+    from accord.db import UnitOfWork, make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    uow = UnitOfWork(engine, read_only=True)
+    with uow:
+        performer = commitment_table.c.performer_id
+        busiest = uow.session.execute(
+            select(performer, func.count())
+            .group_by(performer)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).first()
+        assert busiest is not None, "the database has no commitments"
+        team = next(t for t in uow.org.teams() if t.id == busiest[0])
+        found = uow.org.team(team.slug)
+        lead = next(m.person for m in found.memberships if m.left_at is None)
+        partnership = uow.partnerships.list(team=found)[0]
+        commitment = uow.commitments.list(partnership=partnership, limit=1)[0]
+        result = {
+            "person_id": str(lead.id),
+            "epoch": str(lead.session_epoch),
+            "team": found.slug,
+            "partnership": partnership.key,
+            "purpose": partnership.purpose.key,
+            "commitment": commitment.key,
+        }
+    engine.dispose()
+    return result
+
+
+def _time(client: httpx.Client, path: str, repeat: int) -> dict[str, float]:
+    client.get(path)  # warm the caches once
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        answer = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{path} answered {answer.status_code}")
+    return {"median_ms": statistics.median(times), "max_ms": max(times), "n": repeat}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from accord.web.session import SESSION_COOKIE, Signer
+
+    subject = _subject(args.database)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": f"sqlite:///{args.database}",
+        "ACCORD_SECRET_KEY": SECRET,
+        "ACCORD_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "accord.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        cookie = Signer(SECRET).session(int(subject["person_id"]), int(subject["epoch"]))
+        pages = {
+            "ceiling: /healthz": "/healthz",
+            "My desk": "/",
+            "team": f"/teams/{subject['team']}",
+            "partnership": f"/partnerships/{subject['partnership']}",
+            "commitment": f"/commitments/{subject['commitment']}",
+            "purpose": f"/purposes/{subject['purpose']}",
+            "partnerships": "/partnerships",
+            "audit log": "/audit",
+        }
+        figures: dict[str, Any] = {}
+        with httpx.Client(
+            base_url=base, cookies={SESSION_COOKIE: cookie}, timeout=600
+        ) as client:
+            for name, path in pages.items():
+                figures[name] = _time(client, path, args.repeat)
+            for name, path in (
+                ("trust map", "/trust-map"),
+                ("trust over time", f"/teams/{subject['team']}/trust-history"),
+            ):
+                figures[name] = _time(client, path, 1)
+        return {"subject": subject, "pages": figures}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="/tmp/accord-bench.db")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    ceiling = result["pages"]["ceiling: /healthz"]["median_ms"]
+    print(f"{'page':<20} {'median ms':>10} {'max ms':>10} {'x ceiling':>10}")
+    for name, row in result["pages"].items():
+        ratio = row["median_ms"] / ceiling if ceiling else float("nan")
+        print(f"{name:<20} {row['median_ms']:>10.1f} {row['max_ms']:>10.1f} {ratio:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
