@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "commitment": f"/commitments/{subject['commitment']}",
             "purpose": f"/purposes/{subject['purpose']}",
             "partnerships": "/partnerships",
+            "teams": "/teams",
+            "purposes": "/purposes",
             "audit log": "/audit",
         }
         figures: dict[str, Any] = {}
@@ -126,10 +128,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ) as client:
             for name, path in pages.items():
                 figures[name] = _time(client, path, args.repeat)
-            for name, path in (
-                ("trust map", "/trust-map"),
-                ("trust over time", f"/teams/{subject['team']}/trust-history"),
-            ):
+            once = [("trust map", "/trust-map")]
+            if args.history:
+                once.append(("trust over time", f"/teams/{subject['team']}/trust-history"))
+            for name, path in once:
                 figures[name] = _time(client, path, 1)
         return {"subject": subject, "pages": figures}
     finally:
@@ -142,6 +144,12 @@ def main() -> None:
     parser.add_argument("--database", default="/tmp/accord-bench.db")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time trust over time, which replays the whole log",
+    )
     args = parser.parse_args()
     result = run(args)
     if args.json:

@@ -440,3 +440,26 @@ def test_a_counter_changes_only_the_terms_that_were_edited(world: Org, base: str
     assert pending is not None
     assert pending.get("title") == "Weekly churn-risk score"
     assert "due" not in pending or pending["due"] in (due, due.isoformat())
+
+
+def test_the_partnerships_list_comes_a_page_at_a_time(world: Org, base: str) -> None:
+    uow = world.uow()
+    for n in range(55):
+        make_partnership(
+            uow, world.cy, purpose=world.purpose, parties=[("ops", "Runbooks"), ("care", "")]
+        )
+    with browser(base, "cy@example.org") as cy:
+        first = cy.get("/partnerships")
+        more = re.search(r'<a href="(/partnerships\?[^"]+)" rel="next">', first.text)
+        assert more is not None
+        second = cy.get(more.group(1).replace("&amp;", "&"))
+        mine = cy.get("/partnerships?mine=1")
+
+    def keys(html: str) -> list[str]:
+        return re.findall(r'<td><a href="/partnerships/([^"]+)">', html)
+
+    assert len(keys(first.text)) == 50
+    assert len(keys(second.text)) == 6
+    assert not set(keys(first.text)) & set(keys(second.text))
+    assert 'rel="next"' not in second.text
+    assert len(keys(mine.text)) == 55  # Cy's team is in 55 of the 56

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -43,6 +44,7 @@ BOARD = [
     ("Delivered", [State.DELIVERED]),
 ]
 RECENTLY_CLOSED = 8
+PAGE = 50
 NEW_FIELDS = ["name", "purpose", "team", "contribution", "partners", "working_agreements"]
 NEW_FIELDS += ["review_every_days"]
 REQUEST_FIELDS = ["title", "performer", "requester", "due", "reliance", "measure"]
@@ -65,25 +67,45 @@ def partnerships_page(
     label: str = "",
     status: str = "",
     mine: str = "",
+    after: str = "",
 ) -> Response:
-    """Every partnership, or those of a team, a label or a status."""
+    """The partnerships by key, a page at a time, or those of a team, a label or a status."""
     members, _ = my_teams(person)
     with uow:  # open while rendering: templates follow relations of what was loaded
-        views = partnerships.list_partnerships(
-            uow, team=team or None, label=label or None, status=status or None
-        )
-        if mine:
-            views = [v for v in views if any(p.team.slug in members for p in v.partnership.parties)]
+        following = None
+        if mine:  # a person's teams have few partnerships: all of them, on one page
+            found = {
+                v.partnership.key: v
+                for slug in sorted(members)
+                for v in partnerships.list_partnerships(
+                    uow, team=slug, label=label or None, status=status or None
+                )
+            }
+            views = sorted(found.values(), key=lambda v: v.partnership.key)
+        else:
+            views = partnerships.list_partnerships(
+                uow,
+                team=team or None,
+                label=label or None,
+                status=status or None,
+                after=after or None,
+                limit=PAGE + 1,
+            )
+            if len(views) > PAGE:
+                views = views[:PAGE]
+                following = views[-1].partnership.key
+        query = {"team": team, "label": label, "status": status, "mine": mine}
         return render(
             request,
             "partnerships.html",
             {
                 "person": person,
-                "views": sorted(views, key=lambda v: v.partnership.name.lower()),
-                "filters": {"team": team, "label": label, "status": status, "mine": mine},
+                "views": views,
+                "filters": query,
+                "next_query": urlencode({**query, "after": following}) if following else None,
                 "labels": [x.value for x in Label],
                 "statuses": [x.value for x in PartnershipStatus],
-                "teams": org.list_teams(uow),
+                "teams": [m.team for m in person.current_memberships],
             },
         )
 
