@@ -444,7 +444,7 @@ def test_a_counter_changes_only_the_terms_that_were_edited(world: Org, base: str
 
 def test_the_partnerships_list_comes_a_page_at_a_time(world: Org, base: str) -> None:
     uow = world.uow()
-    for n in range(55):
+    for _ in range(55):
         make_partnership(
             uow, world.cy, purpose=world.purpose, parties=[("ops", "Runbooks"), ("care", "")]
         )

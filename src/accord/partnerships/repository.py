@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accord.db import KeyCache
@@ -37,6 +37,28 @@ class PartnershipRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._by_key = KeyCache[Partnership](session)
+
+    def count_by_team(self) -> dict[str, int]:
+        """How many partnerships each team is a party of, by team slug (one query)."""
+        from accord.org.orm import teams_table
+
+        rows = self.session.execute(
+            select(teams_table.c.slug, func.count())
+            .join(parties_table, parties_table.c.team_id == teams_table.c.id)
+            .group_by(teams_table.c.slug)
+        )
+        return {str(slug): int(count) for slug, count in rows}
+
+    def count_by_purpose(self) -> dict[str, int]:
+        """How many partnerships serve each purpose, by purpose key (one query)."""
+        from accord.purposes.orm import purposes_table
+
+        rows = self.session.execute(
+            select(purposes_table.c.key, func.count())
+            .join(partnerships_table, partnerships_table.c.purpose_id == purposes_table.c.id)
+            .group_by(purposes_table.c.key)
+        )
+        return {str(key): int(count) for key, count in rows}
 
     def add(self, partnership: Partnership) -> None:
         self.session.add(partnership)

@@ -375,3 +375,15 @@ def list_partnerships(
                 break
             after = found[-1].key  # the label is derived: filter batch by batch
         return views[:limit] if limit is not None else views
+
+
+def count_by_team(uow: UnitOfWork) -> dict[str, int]:
+    """How many partnerships each team is a party of, by slug."""
+    with uow:
+        return uow.partnerships.count_by_team()
+
+
+def count_by_purpose(uow: UnitOfWork) -> dict[str, int]:
+    """How many partnerships serve each purpose, by key."""
+    with uow:
+        return uow.partnerships.count_by_purpose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -115,7 +114,7 @@ def _list_page(
     wanted = status if status in STATUSES else None
     may_create = may_write(person)
     found = purposes.list_purposes(uow, status=wanted)
-    counts = Counter(v.partnership.purpose.key for v in partnerships.list_partnerships(uow))
+    counts = partnerships.count_by_purpose(uow)
     every = found if wanted is None else purposes.list_purposes(uow)
     return render(
         request,

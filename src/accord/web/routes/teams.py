@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,18 +65,14 @@ def teams_page(
 ) -> Response:
     """Every team, with its kind, parent, leads, size and partnerships; filter by kind or text."""
     teams = org.list_teams(uow)
-    counts: Counter[str] = Counter(
-        party.team.slug
-        for view in partnerships.list_partnerships(uow)
-        for party in view.partnership.parties
-    )
+    counts = partnerships.count_by_team(uow)
     needle = q.strip().lower()
     rows = [
         TeamRow(
             team,
             sorted((m.person for m in _current(team) if m.role == MemberRole.LEAD), key=_name),
             len(_current(team)),
-            counts[team.slug],
+            counts.get(team.slug, 0),
         )
         for team in teams
         if (not kind or team.kind.value == kind)
