@@ -183,3 +183,16 @@ def test_every_point_of_the_trust_history_is_the_trust_as_of_its_instant(
         assert point.trust.ability.s == pytest.approx(then.trust.ability.s)
         assert point.network == pytest.approx(then.network)
     assert len({round(p.trust.ability.r, 9) for p in history}) > 2
+
+
+@pytest.mark.parametrize("who", ["r", "p", "o", "o_member", "x", "admin"])
+def test_a_node_shows_team_trust_exactly_where_may_see_team_allows(uow, org, who) -> None:
+    found = trust.trust_map(uow, SETTINGS, org[who])
+
+    with uow:
+        reader = uow.bind(org[who])
+        expected = {
+            team.slug: trust.may_see_team(uow, SETTINGS, reader, team) for team in uow.org.teams()
+        }
+    assert {node.slug: node.overall is not None for node in found.nodes} == expected
+    assert any(expected.values())
