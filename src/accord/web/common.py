@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -79,11 +78,14 @@ def _urlpart(value: object) -> str:
 
 templates.env.filters.update(
     urlpart=_urlpart,
-    options=_options, when=_when, pct=_pct, num=_num, iso_local=_iso_local, label=_label
+    options=_options,
+    when=_when,
+    pct=_pct,
+    num=_num,
+    iso_local=_iso_local,
+    label=_label,
 )
-templates.env.globals.update(
-    charts=charts, Markup=Markup, RELIANCES=[(r.value, r.value) for r in Reliance]
-)
+templates.env.globals.update(charts=charts, RELIANCES=[(r.value, r.value) for r in Reliance])
 
 
 class SignInNeeded(Exception):
@@ -231,14 +233,6 @@ def instant(value: str, what: str) -> datetime:
     return parse_instant(value, what)
 
 
-def when_field(form: FormData, name: str) -> str | None:
-    """A date or datetime-local input as ISO 8601 UTC text for a service to parse, or None."""
-    value = text(form, name)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
-        return value + "Z"
-    return value or None
-
-
 @dataclass
 class FormErrors:
     """Messages to show beside the fields of a form, and one for the form as a whole."""
@@ -328,7 +322,7 @@ def redirect(url: str) -> Response:
 
 
 def after_change(request: Request, url: str) -> Response:
-    """After a form posted without HTMX: back to the page (post/redirect/get)."""
+    """After a change: back to the page (post/redirect/get), or, for htmx, a redirect it follows."""
     if is_htmx(request):
         headers = {"HX-Redirect": url}
         if "#" in url:  # else a URL that differs from the page's only by its fragment just scrolls
