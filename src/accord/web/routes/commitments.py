@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from accord.api.deps import SettingsDep, UowDep
 from accord.api.errors import status_of
 from accord.commitments import service as commitments
 from accord.commitments.domain import MOVE_FIELDS, Move
 from accord.config import Settings
+from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden, Invalid, choice
 from accord.org.domain import Person
 from accord.trust import service as trust
@@ -35,7 +37,7 @@ MOVE_INPUTS = ["title", "conditions_of_satisfaction", "due", "reliance", "note",
 
 
 def commitment_context(
-    uow: Any,
+    uow: UnitOfWork,
     settings: Settings,
     person: Person,
     key: str,
@@ -73,7 +75,7 @@ def commitment_page(
         return render(request, "commitment.html", commitment_context(uow, settings, person, key))
 
 
-def move_args(move: Move, form: Any) -> dict[str, Any]:
+def move_args(move: Move, form: FormData) -> dict[str, Any]:
     """The fields this move takes, read from the form; empty ones are left out."""
     allowed, _ = MOVE_FIELDS[move]
     args: dict[str, Any] = {}

@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from accord.api.deps import UowDep
 from accord.api.errors import status_of
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
+from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person
@@ -112,7 +114,7 @@ def partnerships_page(
 
 def _new_form(
     request: Request,
-    uow: Any,
+    uow: UnitOfWork,
     person: Person,
     values: dict[str, Any],
     errors: FormErrors,
@@ -179,7 +181,7 @@ def create_partnership(request: Request, person: PagePerson, uow: UowDep, form: 
     return after_change(request, f"/partnerships/{created.partnership.key}")
 
 
-def _days(form: Any) -> int | None:
+def _days(form: FormData) -> int | None:
     value = text(form, "review_every_days")
     if not value:
         return None
@@ -194,7 +196,7 @@ def _status(error: AccordError) -> int:
 
 
 def partnership_context(
-    uow: Any,
+    uow: UnitOfWork,
     person: Person,
     key: str,
     *,
@@ -239,7 +241,7 @@ def partnership_context(
 
 def _partnership(
     request: Request,
-    uow: Any,
+    uow: UnitOfWork,
     person: Person,
     key: str,
     *,
@@ -267,7 +269,7 @@ def partnership_page(
 
 def _refused(
     request: Request,
-    uow: Any,
+    uow: UnitOfWork,
     person: Person,
     key: str,
     form_name: str,
