@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 from sqlalchemy import Engine, text
+from web_session import PASSWORD, sign_in_as
 
 from accord.db import UnitOfWork
 from accord.events import service as events
@@ -14,8 +15,6 @@ from accord.org import service as org
 from accord.org.domain import Operator
 from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
-
-PASSWORD = "correct horse"
 
 
 @pytest.fixture
@@ -43,17 +42,6 @@ def uow(sqlite_engine: Engine) -> UnitOfWork:
     return uow
 
 
-def sign_in(client: httpx.Client, email: str) -> None:
-    client.cookies.clear()  # whoever was signed in before
-    page = client.get("/sign-in")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = client.post(
-        "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    assert response.status_code == 303
-
-
 def event_ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr>\s*<td class="num">(\d+)</td>', page)]
 
@@ -61,7 +49,7 @@ def event_ids(page: str) -> list[int]:
 def test_the_log_shows_events_newest_first_with_linked_subjects(
     client: httpx.Client, uow: UnitOfWork
 ) -> None:
-    sign_in(client, "ana@example.org")
+    sign_in_as(client, "ana@example.org")
     newest = events.newest_events(uow, limit=1)[0]
 
     page = client.get("/audit").text
@@ -80,7 +68,7 @@ def test_the_log_shows_events_newest_first_with_linked_subjects(
 
 
 def test_filters_by_subject_and_by_type(client: httpx.Client, uow: UnitOfWork) -> None:
-    sign_in(client, "ana@example.org")
+    sign_in_as(client, "ana@example.org")
     of_purpose = [e.id for e in events.list_events(uow, subject="purpose:churn")]
 
     by_subject = client.get("/audit", params={"subject": "purpose:churn"}).text
@@ -98,7 +86,7 @@ def test_older_pages_follow_the_cursor(client: httpx.Client, uow: UnitOfWork) ->
     for number in range(60):
         make_team(uow, f"team-{number}")
     every = [e.id for e in events.list_events(uow, limit=10_000)]
-    sign_in(client, "ana@example.org")
+    sign_in_as(client, "ana@example.org")
 
     first = client.get("/audit").text
     older = re.search(r'href="(/audit\?before=\d+)" rel="next"', first)
@@ -115,7 +103,7 @@ def test_older_pages_follow_the_cursor(client: httpx.Client, uow: UnitOfWork) ->
 def test_the_cursor_keeps_the_filter(client: httpx.Client, uow: UnitOfWork) -> None:
     for number in range(55):
         make_team(uow, f"team-{number}")
-    sign_in(client, "ana@example.org")
+    sign_in_as(client, "ana@example.org")
 
     first = client.get("/audit", params={"type": "team.created"}).text
     older = re.search(r'href="(/audit\?[^"]*before=\d+)" rel="next"', first)
@@ -127,14 +115,14 @@ def test_the_cursor_keeps_the_filter(client: httpx.Client, uow: UnitOfWork) -> N
 
 
 def test_viewers_read_the_log_as_the_api_lets_them(client: httpx.Client, uow: UnitOfWork) -> None:
-    sign_in(client, "vi@example.org")
+    sign_in_as(client, "vi@example.org")
 
     assert client.get("/audit").status_code == 200
     assert client.get("/api/v1/events").status_code == 200
 
 
 def test_an_admin_verifies_an_intact_chain(client: httpx.Client, uow: UnitOfWork) -> None:
-    sign_in(client, "root@example.org")
+    sign_in_as(client, "root@example.org")
     assert "Verify chain" in client.get("/audit").text
 
     response = client.post("/audit/verify", data={"csrf_token": client.cookies[CSRF_COOKIE]})
@@ -149,7 +137,7 @@ def test_verify_finds_an_event_changed_behind_accords_back(
 ) -> None:
     with sqlite_engine.begin() as connection:
         connection.execute(text("UPDATE events SET actor = 'mallory@example.org' WHERE id = 3"))
-    sign_in(client, "root@example.org")
+    sign_in_as(client, "root@example.org")
 
     response = client.post("/audit/verify", data={"csrf_token": client.cookies[CSRF_COOKIE]})
 
@@ -158,11 +146,11 @@ def test_verify_finds_an_event_changed_behind_accords_back(
 
 
 def test_only_admins_verify_and_only_with_the_token(client: httpx.Client, uow: UnitOfWork) -> None:
-    sign_in(client, "ana@example.org")
+    sign_in_as(client, "ana@example.org")
     assert 'action="/audit/verify"' not in client.get("/audit").text
     refused = client.post("/audit/verify", data={"csrf_token": client.cookies[CSRF_COOKIE]})
 
-    sign_in(client, "root@example.org")
+    sign_in_as(client, "root@example.org")
     forged = client.post("/audit/verify", data={})
 
     assert refused.status_code == 403

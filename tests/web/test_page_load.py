@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
 from sqlalchemy import Engine
+from web_session import PASSWORD, signed_in
 
 from accord.config import Settings
 from accord.db import UnitOfWork
@@ -18,7 +18,6 @@ from accord.org.domain import Operator
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
-PASSWORD = "correct horse"
 # Far more requests at once than the app has worker threads (40) and pooled connections (40 +
 # 10): a page that held a connection while waiting for a thread would stall them all.
 AT_ONCE = 240
@@ -45,20 +44,6 @@ def base(sqlite_engine: Engine) -> Iterator[str]:
     )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     yield from serve(Settings(database_url=url, secret_key="test-secret"))
-
-
-@contextmanager
-def signed_in(base: str, email: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base, timeout=60) as client:
-        form = client.get("/sign-in")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token is not None
-        answer = client.post(
-            "/sign-in",
-            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
-        )
-        assert answer.status_code == 303
-        yield client
 
 
 def test_more_page_loads_at_once_than_threads_and_connections_all_succeed(base: str) -> None:

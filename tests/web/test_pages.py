@@ -8,6 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import Engine
+from web_session import PASSWORD, sign_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -17,8 +18,6 @@ from accord.org.domain import Operator
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve
-
-PASSWORD = "correct horse"
 
 
 @pytest.fixture
@@ -49,16 +48,6 @@ def organization(sqlite_engine: Engine) -> str:
         reliance="high",
     )
     return "ana@example.org"
-
-
-def sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
-    page = client.get("/sign-in")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    return client.post(
-        "/sign-in",
-        data={"email": email, "password": password, "csrf_token": token.group(1)},
-    )
 
 
 def test_healthz_reports_the_database(client: httpx.Client) -> None:

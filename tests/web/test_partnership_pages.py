@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
+from web_session import PASSWORD, csrf_of, signed_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -20,8 +20,6 @@ from accord.org.domain import Operator
 from accord.partnerships import service as partnerships
 from factories import last_event_id, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
-
-PASSWORD = "correct horse"
 
 
 class Org:
@@ -79,28 +77,6 @@ def base(world: Org) -> Iterator[str]:
     yield from serve(Settings(database_url=url, secret_key="test-secret"))
 
 
-@contextmanager
-def browser(base: str, email: str) -> Iterator[httpx.Client]:
-    """A client signed in through the form, carrying its session and CSRF cookies."""
-    with httpx.Client(base_url=base, timeout=10) as client:
-        page = client.get("/sign-in")
-        response = client.post(
-            "/sign-in",
-            data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-        )
-        assert response.status_code == 303
-        yield client
-
-
-def csrf_of(html: str) -> str:
-    """The page's CSRF token; every form on the page must carry the same one."""
-    tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', html))
-    assert len(tokens) == 1, f"the forms carry different CSRF tokens: {tokens}"
-    token = tokens.pop()
-    assert token
-    return token
-
-
 def moves_offered(html: str, key: str) -> set[str]:
     """The moves whose forms the page shows for one commitment."""
     card = re.search(rf'<article class="commitment" id="c-{key}".*?</article>', html, re.S)
@@ -117,7 +93,7 @@ def post_move(client: httpx.Client, key: str, move: str, **fields: Any) -> httpx
 
 
 def test_the_board_offers_each_side_only_its_moves(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana, browser(base, "bo@example.org") as bo:
+    with signed_in(base, "ana@example.org") as ana, signed_in(base, "bo@example.org") as bo:
         performer = ana.get(f"/partnerships/{world.partnership}")
         requester = bo.get(f"/partnerships/{world.partnership}")
 
@@ -127,7 +103,7 @@ def test_the_board_offers_each_side_only_its_moves(world: Org, base: str) -> Non
 
 
 def test_an_outsider_sees_the_board_but_no_move(world: Org, base: str) -> None:
-    with browser(base, "cy@example.org") as cy:
+    with signed_in(base, "cy@example.org") as cy:
         page = cy.get(f"/partnerships/{world.partnership}")
 
     assert "Daily churn-risk score" in page.text
@@ -136,7 +112,7 @@ def test_an_outsider_sees_the_board_but_no_move(world: Org, base: str) -> None:
 
 
 def test_request_promise_deliver_accept_through_the_forms(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana, browser(base, "bo@example.org") as bo:
+    with signed_in(base, "ana@example.org") as ana, signed_in(base, "bo@example.org") as bo:
         promised = post_move(ana, world.request, "promise", version=world.version(), view="board")
         assert promised.status_code == 303
         assert (
@@ -164,7 +140,7 @@ def test_request_promise_deliver_accept_through_the_forms(world: Org, base: str)
 
 
 def test_an_htmx_move_answers_the_new_board(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         page = ana.get(f"/partnerships/{world.partnership}")
         response = ana.post(
             f"/commitments/{world.request}/moves",
@@ -185,7 +161,7 @@ def test_an_htmx_move_answers_the_new_board(world: Org, base: str) -> None:
 
 def test_a_move_not_offered_is_refused_and_changes_nothing(world: Org, base: str) -> None:
     before = last_event_id(world.uow())
-    with browser(base, "bo@example.org") as bo:
+    with signed_in(base, "bo@example.org") as bo:
         response = post_move(bo, world.request, "promise", version=world.version())
 
     assert response.status_code == 403
@@ -200,7 +176,7 @@ def test_a_move_on_a_stale_version_is_refused(world: Org, base: str) -> None:
     stale = world.version()
     commitments.move(world.uow(), world.ana, world.request, "promise", version=stale)
     before = last_event_id(world.uow())
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         response = post_move(ana, world.request, "revoke", version=stale, reason="no time")
 
     assert response.status_code == 409
@@ -210,7 +186,7 @@ def test_a_move_on_a_stale_version_is_refused(world: Org, base: str) -> None:
 
 
 def test_a_move_without_its_csrf_token_is_refused(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         response = ana.post(
             f"/commitments/{world.request}/moves",
             data={"move": "promise", "version": str(world.version())},
@@ -226,7 +202,7 @@ def test_a_move_without_its_csrf_token_is_refused(world: Org, base: str) -> None
 
 
 def test_a_move_missing_its_reason_shows_the_error_beside_the_field(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         response = post_move(ana, world.request, "decline", version=world.version())
 
     assert response.status_code == 422
@@ -237,7 +213,7 @@ def test_a_move_missing_its_reason_shows_the_error_beside_the_field(world: Org, 
 def test_accept_refuses_a_value_out_of_range_beside_the_field(world: Org, base: str) -> None:
     for move in ("promise", "report_done"):
         commitments.move(world.uow(), world.ana, world.request, move, version=world.version())
-    with browser(base, "bo@example.org") as bo:
+    with signed_in(base, "bo@example.org") as bo:
         response = post_move(bo, world.request, "accept", version=world.version(), value="9")
 
     assert response.status_code == 422
@@ -252,7 +228,7 @@ def test_a_request_with_a_past_due_date_is_refused_beside_the_due_field(
     world: Org, base: str
 ) -> None:
     before = last_event_id(world.uow())
-    with browser(base, "bo@example.org") as bo:
+    with signed_in(base, "bo@example.org") as bo:
         page = bo.get(f"/partnerships/{world.partnership}")
         response = bo.post(
             f"/partnerships/{world.partnership}/commitments",
@@ -275,7 +251,7 @@ def test_a_request_with_a_past_due_date_is_refused_beside_the_due_field(
 
 
 def test_a_request_through_the_form_lands_on_the_board(world: Org, base: str) -> None:
-    with browser(base, "bo@example.org") as bo:
+    with signed_in(base, "bo@example.org") as bo:
         page = bo.get(f"/partnerships/{world.partnership}")
         response = bo.post(
             f"/partnerships/{world.partnership}/commitments",
@@ -301,7 +277,7 @@ def test_a_request_through_the_form_lands_on_the_board(world: Org, base: str) ->
 def test_a_partnership_started_on_a_form_turns_trust_based_when_both_affirm(
     world: Org, base: str
 ) -> None:
-    with browser(base, "cy@example.org") as cy, browser(base, "bo@example.org") as bo:
+    with signed_in(base, "cy@example.org") as cy, signed_in(base, "bo@example.org") as bo:
         form = cy.get("/partnerships/new")
         created = cy.post(
             "/partnerships/new",
@@ -349,7 +325,7 @@ def test_a_partnership_started_on_a_form_turns_trust_based_when_both_affirm(
 
 
 def test_the_new_partnership_form_shows_each_error_beside_its_field(world: Org, base: str) -> None:
-    with browser(base, "cy@example.org") as cy:
+    with signed_in(base, "cy@example.org") as cy:
         form = cy.get("/partnerships/new")
         response = cy.post(
             "/partnerships/new",
@@ -365,7 +341,7 @@ def test_the_new_partnership_form_shows_each_error_beside_its_field(world: Org, 
 
 
 def test_a_party_lead_cannot_affirm_for_another_party(world: Org, base: str) -> None:
-    with browser(base, "cy@example.org") as cy:
+    with signed_in(base, "cy@example.org") as cy:
         page = cy.get(f"/partnerships/{world.partnership}")
         response = cy.post(
             f"/partnerships/{world.partnership}/affirm",
@@ -379,7 +355,7 @@ def test_a_party_lead_cannot_affirm_for_another_party(world: Org, base: str) -> 
 def test_the_commitment_page_shows_the_forecast_to_the_two_teams_only(
     world: Org, base: str
 ) -> None:
-    with browser(base, "ana@example.org") as ana, browser(base, "cy@example.org") as cy:
+    with signed_in(base, "ana@example.org") as ana, signed_in(base, "cy@example.org") as cy:
         mine = ana.get(f"/commitments/{world.request}")
         theirs = cy.get(f"/commitments/{world.request}")
 
@@ -390,7 +366,7 @@ def test_the_commitment_page_shows_the_forecast_to_the_two_teams_only(
 
 
 def test_unknown_partnership_and_commitment_are_not_found_pages(world: Org, base: str) -> None:
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         missing = [ana.get("/partnerships/nope"), ana.get("/commitments/nope")]
 
     for response in missing:
@@ -401,7 +377,7 @@ def test_unknown_partnership_and_commitment_are_not_found_pages(world: Org, base
 
 def test_a_move_without_its_version_is_refused(world: Org, base: str) -> None:
     before = last_event_id(world.uow())
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         response = post_move(ana, world.request, "promise")
 
     assert response.status_code == 422
@@ -413,7 +389,7 @@ def test_a_move_without_its_version_is_refused(world: Org, base: str) -> None:
 def test_a_counter_changes_only_the_terms_that_were_edited(world: Org, base: str) -> None:
     due = commitments.get_commitment(world.uow(), world.request).commitment.due
     shown = due.strftime("%Y-%m-%dT%H:%M")  # the form shows the due date to the minute
-    with browser(base, "ana@example.org") as ana:
+    with signed_in(base, "ana@example.org") as ana:
         unchanged = post_move(
             ana,
             world.request,
@@ -448,7 +424,7 @@ def test_the_partnerships_list_comes_a_page_at_a_time(world: Org, base: str) -> 
         make_partnership(
             uow, world.cy, purpose=world.purpose, parties=[("ops", "Runbooks"), ("care", "")]
         )
-    with browser(base, "cy@example.org") as cy:
+    with signed_in(base, "cy@example.org") as cy:
         first = cy.get("/partnerships")
         more = re.search(r'<a href="(/partnerships\?[^"]+)" rel="next">', first.text)
         assert more is not None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
+from web_session import PASSWORD, signed_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -22,7 +22,6 @@ from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 
-PASSWORD = "correct horse"
 EVIL = "Data <script>alert(1)</script>"
 ESCAPED = "Data &lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -80,20 +79,6 @@ def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
         yield World(base, sqlite_engine, clock, settings)
 
 
-@contextmanager
-def browser(world: World, email: str) -> Iterator[httpx.Client]:
-    """A client signed in as `email` through the sign-in form."""
-    with httpx.Client(base_url=world.base_url, timeout=10) as http:
-        page = http.get("/sign-in")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
-        signed_in = http.post(
-            "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert signed_in.status_code == 303
-        yield http
-
-
 def deliver(world: World, key: str) -> None:
     """Care asks data, data promises and delivers, care accepts it on time."""
     uow = world.uow()
@@ -122,7 +107,7 @@ def pct(value: float) -> str:
 
 
 def test_the_directory_lists_teams_with_their_leads_sizes_and_partnerships(world) -> None:
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         page = http.get("/teams")
 
     assert page.status_code == 200
@@ -137,7 +122,7 @@ def test_the_directory_lists_teams_with_their_leads_sizes_and_partnerships(world
 
 
 def test_the_directory_filters_by_kind_and_text(world) -> None:
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         by_kind = http.get("/teams", params={"kind": "business_unit"})
         by_text = http.get("/teams", params={"q": "care"})
 
@@ -155,7 +140,7 @@ def test_a_member_sees_the_trust_the_service_reports_rounded(world) -> None:
     report = trust.trust_of(uow, world.settings, ana, "data")
     partners = trust.partners_of(uow, world.settings, ana, "data")
 
-    with browser(world, "ana@example.org") as http:
+    with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/teams/data").text
 
     for dimension in ("ability", "integrity", "value"):
@@ -178,7 +163,7 @@ def test_a_member_sees_the_trust_the_service_reports_rounded(world) -> None:
 
 def test_a_member_of_an_unrelated_team_sees_no_trust_of_the_team(world) -> None:
     deliver(world, "first")
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         page = http.get("/teams/data")
 
     assert page.status_code == 200
@@ -189,14 +174,14 @@ def test_a_member_of_an_unrelated_team_sees_no_trust_of_the_team(world) -> None:
     assert 'id="trust-ability"' not in page.text
     assert 'id="history"' not in page.text
     assert 'id="partner-care"' not in page.text
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         assert http.get("/teams/data/trust-history").status_code == 403
     assert ESCAPED in page.text
     assert "<script>alert(1)</script>" not in page.text
 
 
 def test_the_lead_of_a_partner_team_sees_team_trust_but_not_the_pairs_of_others(world) -> None:
-    with browser(world, "xena@example.org") as http:
+    with signed_in(world.base_url, "xena@example.org") as http:
         ops = http.get("/teams/x").text
         data = http.get("/teams/data").text
 
@@ -207,7 +192,7 @@ def test_the_lead_of_a_partner_team_sees_team_trust_but_not_the_pairs_of_others(
 
 
 def test_trust_over_time_has_twelve_points_and_moves_after_an_acceptance(world) -> None:
-    with browser(world, "ana@example.org") as http:
+    with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/teams/data").text
         # the team page loads the chart after itself, from this address
         assert 'hx-get="/teams/data/trust-history" hx-trigger="load"' in page
@@ -235,7 +220,7 @@ def test_trust_over_time_has_twelve_points_and_moves_after_an_acceptance(world) 
 
 
 def test_a_lead_edits_the_name_and_mission(world) -> None:
-    with browser(world, "bo@example.org") as http:
+    with signed_in(world.base_url, "bo@example.org") as http:
         page = http.get("/teams/care")
         form = page.text[page.text.index('id="team-edit"') :]
         assert re.match(r'[^<]*>\s*<input type="hidden" name="csrf_token" value="[^"]+"', form)
@@ -257,7 +242,7 @@ def test_a_lead_edits_the_name_and_mission(world) -> None:
 
 
 def test_an_empty_name_is_refused_beside_its_field(world) -> None:
-    with browser(world, "bo@example.org") as http:
+    with signed_in(world.base_url, "bo@example.org") as http:
         http.get("/teams/care")
         response = http.post(
             "/teams/care",
@@ -272,13 +257,13 @@ def test_an_empty_name_is_refused_beside_its_field(world) -> None:
 
 
 def test_only_leads_and_admins_see_or_use_the_edit_form(world) -> None:
-    with browser(world, "dan@example.org") as http:
+    with signed_in(world.base_url, "dan@example.org") as http:
         page = http.get("/teams/data")
         forged = http.post(
             "/teams/data",
             data={"name": "Taken", "mission": "", "csrf_token": http.cookies[CSRF_COOKIE]},
         )
-    with browser(world, "root@example.org") as http:
+    with signed_in(world.base_url, "root@example.org") as http:
         admin_page = http.get("/teams/data")
 
     assert 'id="team-edit"' not in page.text
@@ -288,7 +273,7 @@ def test_only_leads_and_admins_see_or_use_the_edit_form(world) -> None:
 
 
 def test_an_unknown_team_is_a_not_found_page(world) -> None:
-    with browser(world, "ana@example.org") as http:
+    with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/teams/nobody")
 
     assert page.status_code == 404
@@ -303,7 +288,7 @@ def test_team_pages_need_sign_in(world) -> None:
 
 
 def test_the_parent_lists_its_children(world) -> None:
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         page = http.get("/teams/unit").text
 
     place = section(page, "place-h")

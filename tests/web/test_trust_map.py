@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import Engine
+from web_session import PASSWORD, signed_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -22,7 +22,6 @@ from accord.trust import service as trust
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 
-PASSWORD = "correct horse"
 EVIL = "Data <script>alert(1)</script>"
 ESCAPED = "Data &lt;script&gt;alert(1)&lt;/script&gt;"
 STATIC = Path(__file__).resolve().parents[2] / "src" / "accord" / "web" / "static"
@@ -86,20 +85,6 @@ def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
         yield World(base, sqlite_engine, clock, settings)
 
 
-@contextmanager
-def browser(world: World, email: str) -> Iterator[httpx.Client]:
-    """A client signed in as `email` through the sign-in form."""
-    with httpx.Client(base_url=world.base_url, timeout=10) as http:
-        page = http.get("/sign-in")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token is not None
-        signed_in = http.post(
-            "/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert signed_in.status_code == 303
-        yield http
-
-
 def row(page: str, element_id: str) -> str:
     start = page.index(f'id="{element_id}"')
     return page[start : page.index("</tr>", start)]
@@ -119,7 +104,7 @@ def test_the_json_needs_a_session_and_the_page_sends_to_sign_in(world) -> None:
 
 
 def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> None:
-    with browser(world, "bo@example.org") as http:
+    with signed_in(world.base_url, "bo@example.org") as http:
         answer = http.get("/trust-map.json")
 
     assert answer.status_code == 200
@@ -142,7 +127,7 @@ def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> No
 
 
 def test_a_member_of_an_unrelated_team_sees_no_pair_or_trust_it_may_not_see(world) -> None:
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         document = http.get("/trust-map.json").json()
         page = http.get("/trust-map").text
 
@@ -163,7 +148,7 @@ def test_a_member_of_an_unrelated_team_sees_no_pair_or_trust_it_may_not_see(worl
 def test_the_page_shows_the_services_numbers_rounded_and_lists_over_reliance(world) -> None:
     uow = world.uow()
     found = trust.trust_map(uow, world.settings, org.get_person(uow, "bo@example.org"))
-    with browser(world, "bo@example.org") as http:
+    with signed_in(world.base_url, "bo@example.org") as http:
         page = http.get("/trust-map").text
 
     for edge in found.edges:
@@ -181,7 +166,7 @@ def test_the_page_shows_the_services_numbers_rounded_and_lists_over_reliance(wor
 
 
 def test_a_hostile_team_name_is_text_in_the_page_and_data_in_the_json(world) -> None:
-    with browser(world, "ana@example.org") as http:
+    with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/trust-map")
         document = http.get("/trust-map.json").json()
 
@@ -195,7 +180,7 @@ def test_a_hostile_team_name_is_text_in_the_page_and_data_in_the_json(world) -> 
 
 
 def test_the_page_loads_the_graph_without_inline_script_or_style(world) -> None:
-    with browser(world, "ana@example.org") as http:
+    with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/trust-map").text
 
     assert '<script src="/static/vendor/cytoscape-3.35.0/cytoscape.min.js" defer>' in page
@@ -209,7 +194,7 @@ def test_the_page_loads_the_graph_without_inline_script_or_style(world) -> None:
 def test_the_calibration_page_explains_the_backtest(world) -> None:
     uow = world.uow()
     result = trust.backtest(uow, world.settings, Operator())
-    with browser(world, "olga@example.org") as http:
+    with signed_in(world.base_url, "olga@example.org") as http:
         page = http.get("/trust/calibration")
 
     assert page.status_code == 200

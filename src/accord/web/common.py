@@ -239,6 +239,7 @@ class FormErrors:
 
     fields: dict[str, str] = field(default_factory=dict)
     general: str | None = None
+    status: int = 422  # a service's refusal answers the API's status for it (api/errors.py)
 
     def __bool__(self) -> bool:
         return bool(self.fields) or self.general is not None
@@ -286,6 +287,17 @@ def errors_of(
     `prefixes` names fields a message speaks of in other words ({"sponsor": "sponsor_email"}),
     by the start of the message or by the rule."""
     names = list(fields)
+    found = _placed(error, names, prefixes)
+    if isinstance(error, AccordError):
+        from accord.api.errors import status_of  # the one table; it imports this module
+
+        found.status = status_of(error)
+    return found
+
+
+def _placed(
+    error: AccordError | ValidationError, names: list[str], prefixes: Mapping[str, str] | None
+) -> FormErrors:
     if isinstance(error, ValidationError):
         found = FormErrors()
         for item in error.errors():

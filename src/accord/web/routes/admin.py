@@ -133,7 +133,9 @@ def create_person(
     except AccordError as error:
         errors = errors_of(error, PERSON_FIELDS, PERSON_PREFIXES)
     values["password"] = ""  # never echoed back into the page
-    return _people_page(request, read, person, None, errors=errors, values=values, status_code=422)
+    return _people_page(
+        request, read, person, None, errors=errors, values=values, status_code=errors.status
+    )
 
 
 def _person_page(
@@ -174,7 +176,9 @@ def change_role(
         return after_change(request, _person_url(email))
     except AccordError as error:
         errors = errors_of(error, ("role",), PERSON_PREFIXES)
-    return _person_page(request, read, person, email, errors={"role": errors}, status_code=422)
+    return _person_page(
+        request, read, person, email, errors={"role": errors}, status_code=errors.status
+    )
 
 
 @router.post("/admin/people/{email}/active", response_class=HTMLResponse)
@@ -187,7 +191,9 @@ def change_active(
         return after_change(request, _person_url(email))
     except AccordError as error:
         errors = errors_of(error, ("active",), {})
-    return _person_page(request, read, person, email, errors={"active": errors}, status_code=422)
+    return _person_page(
+        request, read, person, email, errors={"active": errors}, status_code=errors.status
+    )
 
 
 @router.post("/admin/people/{email}/password", response_class=HTMLResponse)
@@ -200,7 +206,9 @@ def change_password(
         return after_change(request, _person_url(email) + "?password=set")
     except AccordError as error:
         errors = errors_of(error, ("password",), {})
-    return _person_page(request, read, person, email, errors={"password": errors}, status_code=422)
+    return _person_page(
+        request, read, person, email, errors={"password": errors}, status_code=errors.status
+    )
 
 
 def _teams_page(
@@ -259,7 +267,9 @@ def create_team(
         return after_change(request, f"/admin/teams/{quote(created.slug)}")
     except AccordError as error:
         errors = errors_of(error, TEAM_FIELDS, TEAM_PREFIXES)
-    return _teams_page(request, read, person, None, errors=errors, values=values, status_code=422)
+    return _teams_page(
+        request, read, person, None, errors=errors, values=values, status_code=errors.status
+    )
 
 
 def _team_page(
@@ -326,7 +336,7 @@ def edit_team(
         slug,
         errors={"edit": errors},
         values={"edit": values},
-        status_code=422,
+        status_code=errors.status,
     )
 
 
@@ -348,7 +358,7 @@ def add_member(
         slug,
         errors={"member": errors},
         values={"member": values},
-        status_code=422,
+        status_code=errors.status,
     )
 
 
@@ -362,7 +372,9 @@ def remove_member(
         return after_change(request, f"/admin/teams/{quote(slug)}")
     except AccordError as error:
         errors = errors_of(error, ("email",), MEMBER_PREFIXES)
-    return _team_page(request, read, person, slug, errors={"remove": errors}, status_code=422)
+    return _team_page(
+        request, read, person, slug, errors={"remove": errors}, status_code=errors.status
+    )
 
 
 @router.get("/admin/import", response_class=HTMLResponse)

@@ -99,12 +99,13 @@ def move_args(move: Move, form: FormData) -> dict[str, Any]:
 
 def _move_errors(error: AccordError) -> FormErrors:
     """A refused move's message, beside the field it is about when there is one."""
-    if error.rule == "commitment.missing_field":
+    errors = errors_of(error, MOVE_INPUTS)
+    if error.rule == "commitment.missing_field" and errors.general:
         # the message names the move first ("'decline' needs reason"), then the missing fields
         missing = error.message.rpartition(" needs ")[2].split(", ")[0]
         if missing in MOVE_INPUTS:
-            return FormErrors({missing: sentence(error.message)})
-    return errors_of(error, MOVE_INPUTS)
+            errors.fields[missing], errors.general = errors.general, None
+    return errors
 
 
 def new_terms_only(args: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from accord.api.deps import UowDep
-from accord.api.errors import status_of
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
 from accord.db import UnitOfWork
@@ -177,7 +176,7 @@ def create_partnership(request: Request, person: PagePerson, uow: UowDep, form: 
         found = errors_of(error, [*NEW_FIELDS, "parties"])
         if "parties" in found.fields:
             found.fields["partners"] = found.fields.pop("parties")
-        return _new_form(request, uow, person, values, found, _status(error))
+        return _new_form(request, uow, person, values, found, found.status)
     return after_change(request, f"/partnerships/{created.partnership.key}")
 
 
@@ -190,9 +189,6 @@ def _days(form: FormData) -> int | None:
     except ValueError:
         return -1  # the service refuses it with its own message, beside the field
 
-
-def _status(error: AccordError) -> int:
-    return status_of(error)
 
 
 def partnership_context(
@@ -278,15 +274,16 @@ def _refused(
     values: dict[str, Any],
     fragment: str | None = None,
 ) -> Response:
+    found = errors_of(error, fields)
     return _partnership(
         request,
         uow,
         person,
         key,
         fragment=fragment,
-        errors={form_name: errors_of(error, fields)},
+        errors={form_name: found},
         values={form_name: values},
-        status_code=_status(error),
+        status_code=found.status,
     )
 
 
@@ -406,6 +403,6 @@ def request_commitment(
             fragment="_request_form.html",
             errors={"request": found},
             values={"request": values},
-            status_code=_status(error),
+            status_code=found.status,
         )
     return after_change(request, f"/partnerships/{key}#c-{created.key}")

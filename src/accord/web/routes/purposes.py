@@ -165,7 +165,9 @@ def create_purpose(
             return after_change(request, f"/purposes/{quote(created.key)}")
         except AccordError as error:
             errors = errors_of(error, CREATE_FIELDS, CREATE_PREFIXES)
-    return _list_page(request, read, person, None, errors=errors, values=values, status_code=422)
+    return _list_page(
+        request, read, person, None, errors=errors, values=values, status_code=errors.status
+    )
 
 
 def _history(measure: Measure) -> tuple[list[tuple[datetime, float]], float, float]:
@@ -282,7 +284,7 @@ def edit_purpose(
         key,
         errors={"edit": errors},
         values={"edit": values},
-        status_code=422,
+        status_code=errors.status,
     )
 
 
@@ -303,7 +305,7 @@ def move_purpose(
     except AccordError as error:
         errors = errors_of(error, ("status",))
     return _detail_page(
-        request, read, settings, person, key, errors={"status": errors}, status_code=422
+        request, read, settings, person, key, errors={"status": errors}, status_code=errors.status
     )
 
 
@@ -337,7 +339,7 @@ def add_measure(
         key,
         errors={"measure": errors},
         values={"measure": values},
-        status_code=422,
+        status_code=errors.status,
     )
 
 
@@ -372,5 +374,5 @@ def update_measure(
         key,
         errors={f"update:{name}": errors},
         values={f"update:{name}": values},
-        status_code=422,
+        status_code=errors.status,
     )

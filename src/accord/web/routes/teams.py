@@ -190,11 +190,8 @@ def trust_history_page(
 
 
 def _edit_errors(error: AccordError) -> FormErrors:
-    """The service names the field 'team name'; put its message beside the name input."""
-    errors = errors_of(error, EDIT_FIELDS)
-    if errors.general and error.message.startswith("team name"):
-        return FormErrors({"name": errors.general})
-    return errors
+    """The service names the field 'team name'; its message goes beside the name input."""
+    return errors_of(error, EDIT_FIELDS, {"team name": "name"})
 
 
 @router.post("/teams/{slug}", response_class=HTMLResponse)
@@ -213,7 +210,8 @@ def edit_team(
     except Forbidden:
         raise  # the form shows only to those who may; anyone else gets the refusal page
     except AccordError as error:
-        context = _team_context(uow, settings, person, slug, values, _edit_errors(error))
+        errors = _edit_errors(error)
+        context = _team_context(uow, settings, person, slug, values, errors)
         name = "_team_edit.html" if is_htmx(request) else "team.html"
-        return render(request, name, context, 422)
+        return render(request, name, context, errors.status)
     return after_change(request, f"/teams/{slug}")
