@@ -25,10 +25,12 @@ from accord.errors import Conflict
 if TYPE_CHECKING:
     from accord.commitments.repository import CommitmentRepository
     from accord.events.repository import EventStore
+    from accord.health.repository import HealthRepository
     from accord.org.domain import Actor
     from accord.org.repository import OrgRepository
     from accord.partnerships.repository import PartnershipRepository
     from accord.purposes.repository import PurposeRepository
+    from accord.stories.repository import StoryRepository
     from accord.trust.repository import TrustStore
 
 metadata = MetaData(
@@ -219,6 +221,8 @@ class UnitOfWork:
     commitments: CommitmentRepository
     events: EventStore
     trust: TrustStore
+    health: HealthRepository
+    stories: StoryRepository
 
     def __init__(
         self,
@@ -238,9 +242,11 @@ class UnitOfWork:
         if self._depth == 0:
             from accord.commitments.repository import CommitmentRepository
             from accord.events.repository import EventStore
+            from accord.health.repository import HealthRepository
             from accord.org.repository import OrgRepository
             from accord.partnerships.repository import PartnershipRepository
             from accord.purposes.repository import PurposeRepository
+            from accord.stories.repository import StoryRepository
             from accord.trust.repository import TrustStore
 
             bind = self._read_engine() if self.read_only else self.engine
@@ -251,6 +257,8 @@ class UnitOfWork:
             self.commitments = CommitmentRepository(self.session)
             self.events = EventStore(self.session)
             self.trust = TrustStore(self.session)
+            self.health = HealthRepository(self.session)
+            self.stories = StoryRepository(self.session)
             self._pending = []
         elif not self.read_only:  # a reader writes nothing, so it needs no savepoint
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))

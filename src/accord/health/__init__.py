@@ -1,0 +1,1 @@
+"""Health checks: rounds in which partners say how their partnership feels."""

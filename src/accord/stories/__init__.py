@@ -1,0 +1,1 @@
+"""Stories: how partners built their partnerships, and what it achieved."""
