@@ -274,7 +274,12 @@ def results(check: HealthCheck, min_responses: int, at: datetime) -> RoundResult
     published = not check.is_open(at)
     parties: list[PartyResult] = []
     for tally in check.tallies:
-        shown = published and tally.responses >= min_responses
+        # an imported round may count responses without their answers: both must reach the bar
+        shown = (
+            published
+            and tally.responses >= min_responses
+            and all(sum(row) >= min_responses for row in tally.counts.values())
+        )
         if shown:
             comments = tuple(sorted(c.text for c in check.comments if c.team is tally.team))
             parties.append(
