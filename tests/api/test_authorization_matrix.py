@@ -27,11 +27,14 @@ from accord.commitments.domain import Move
 from accord.config import Settings
 from accord.db import UnitOfWork, make_engine
 from accord.errors import NotFound
+from accord.health import service as health
+from accord.health.domain import Statement
 from accord.org import service as org_service
 from accord.org.domain import Person
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Partnership, Party
 from accord.purposes import service as purposes
+from accord.stories import service as stories
 from factories import (
     OPERATOR,
     last_event_id,
@@ -751,6 +754,213 @@ def import_document(world: World, role: str) -> Call:
     )
 
 
+# Health checks.
+
+
+def responses_of(world: World, key: str) -> dict[str, int]:
+    check = health.get_round(world.uow(), OPERATOR, key).check
+    return {tally.team.slug: tally.responses for tally in check.tallies}
+
+
+def open_round(world: World) -> str:
+    """A new partnership of data and care with a round open for a week, opened by ana."""
+    partnership = data_care_partnership(world)
+    check = health.open_round(
+        world.uow(), world.people["lead"], partnership, NOW + timedelta(days=7)
+    )
+    return check.key
+
+
+def closed_round(world: World) -> tuple[str, str]:
+    """A new partnership with a closed round in which three of data answered: its keys."""
+    partnership = data_care_partnership(world)
+    start = NOW - timedelta(days=20)
+    check = health.open_round(
+        world.uow(),
+        OPERATOR,
+        partnership,
+        start + timedelta(days=14),
+        opened_at=start,
+        imported=True,
+    )
+    counts = {s.value: [0, 0, 1, 2, 0] for s in Statement}
+    health.set_tallies(world.uow(), OPERATOR, check.key, {"data": (3, counts)})
+    return partnership, check.key
+
+
+def open_health_check(world: World, role: str) -> Call:
+    key = data_care_partnership(world)
+
+    def rounds() -> int:
+        return len(health.rounds_of(world.uow(), Settings(), OPERATOR, key))
+
+    return Call(
+        params={"key": key},
+        json={"closes_at": (NOW + timedelta(days=14)).isoformat()},
+        acted=lambda response: _equal(rounds(), 1),
+        unchanged=lambda: _equal(rounds(), 0),
+    )
+
+
+def health_trend(world: World, role: str) -> Call:
+    partnership, key = closed_round(world)
+
+    def acted(response: httpx.Response) -> None:
+        [row] = response.json()
+        assert (row["health_check"], row["parties"][0]["shown"]) == (key, True)
+
+    return Call(params={"key": partnership}, acted=acted)
+
+
+def latest_health_checks(world: World, role: str) -> Call:
+    _, key = closed_round(world)
+
+    def acted(response: httpx.Response) -> None:
+        # The results of a round are for its parties' members and admins only.
+        seen = key in [row["health_check"] for row in response.json()]
+        assert seen == (role in (*DATA_SIDE, "admin"))
+
+    return Call(acted=acted)
+
+
+def get_health_check(world: World, role: str) -> Call:
+    key = open_round(world)
+    return Call(params={"key": key}, acted=lambda r: _equal(r.json()["key"], key))
+
+
+def answer_health_check(world: World, role: str) -> Call:
+    key = open_round(world)
+    scores = {s.value: 4 for s in Statement}
+    return Call(
+        params={"key": key},
+        json=scores,
+        acted=lambda response: _equal(responses_of(world, key), {"data": 1, "care": 0}),
+        unchanged=lambda: _equal(responses_of(world, key), {"data": 0, "care": 0}),
+    )
+
+
+def health_results(world: World, role: str) -> Call:
+    _, key = closed_round(world)
+
+    def acted(response: httpx.Response) -> None:
+        assert response.json()["published"] is True
+        assert [p["shown"] for p in response.json()["parties"]] == [True, False]
+
+    return Call(params={"key": key}, acted=acted)
+
+
+# Stories.
+
+
+def story_of_member(world: World) -> str:
+    """A new story told by cy, the member role, about `signals`."""
+    key = world.fresh("story")
+    stories.create_story(
+        world.uow(),
+        world.people["member"],
+        key=key,
+        title=f"Story {key}",
+        body="How we met",
+        partnerships=["signals"],
+    )
+    return key
+
+
+def story_gone(world: World, key: str) -> bool:
+    return missing(lambda: stories.get_story(world.uow(), OPERATOR, key))
+
+
+def list_stories(world: World, role: str) -> Call:
+    key = story_of_member(world)
+    return Call(acted=lambda response: _has(response.json()["items"], "key", key))
+
+
+def publish_story(world: World, role: str) -> Call:
+    key = world.fresh("story")
+    return Call(
+        json={"key": key, "title": "Our kick-off", "body": "We met", "tags": ["rituals"]},
+        acted=lambda response: _equal(story_gone(world, key), False),
+        unchanged=lambda: _equal(story_gone(world, key), True),
+    )
+
+
+def story_tags(world: World, role: str) -> Call:
+    key = world.fresh("story")
+    stories.create_story(
+        world.uow(), world.people["member"], key=key, title="t", body="b", tags=[key]
+    )
+    return Call(acted=lambda response: _has(response.json(), "tag", key))
+
+
+def get_story(world: World, role: str) -> Call:
+    key = story_of_member(world)
+    return Call(params={"key": key}, acted=lambda r: _equal(r.json()["key"], key))
+
+
+def edit_story(world: World, role: str) -> Call:
+    key = story_of_member(world)
+
+    def title() -> str:
+        return stories.get_story(world.uow(), OPERATOR, key).title
+
+    return Call(
+        params={"key": key},
+        json={"title": "Retold"},
+        acted=lambda response: _equal(title(), "Retold"),
+        unchanged=lambda: _equal(title(), f"Story {key}"),
+    )
+
+
+def hide_story(world: World, role: str) -> Call:
+    key = story_of_member(world)
+
+    def hidden() -> bool:
+        return stories.get_story(world.uow(), OPERATOR, key).hidden
+
+    return Call(
+        params={"key": key},
+        json={"hidden": True, "hidden_reason": "Names a customer"},
+        acted=lambda response: _equal(hidden(), True),
+        unchanged=lambda: _equal(hidden(), False),
+    )
+
+
+def delete_story(world: World, role: str) -> Call:
+    key = story_of_member(world)
+    return Call(
+        params={"key": key},
+        acted=lambda response: _equal(story_gone(world, key), True),
+        unchanged=lambda: _equal(story_gone(world, key), False),
+    )
+
+
+def replies_of(world: World, key: str) -> list[str]:
+    return [r.body for r in stories.get_story(world.uow(), OPERATOR, key).replies]
+
+
+def reply_to_story(world: World, role: str) -> Call:
+    key = story_of_member(world)
+    return Call(
+        params={"key": key},
+        json={"body": "Same for us"},
+        acted=lambda response: _equal(replies_of(world, key), ["Same for us"]),
+        unchanged=lambda: _equal(replies_of(world, key), []),
+    )
+
+
+def delete_reply(world: World, role: str) -> Call:
+    # cy (the member role) replied to bo's story: the reply's author, not the story's.
+    key = world.fresh("story")
+    stories.create_story(world.uow(), world.people["requester_lead"], key=key, title="t", body="b")
+    reply_id = stories.reply(world.uow(), world.people["member"], key, "Mine").id
+    assert reply_id is not None
+    return Call(
+        params={"key": key, "reply_id": reply_id},
+        acted=lambda response: _equal(replies_of(world, key), []),
+        unchanged=lambda: _equal(replies_of(world, key), ["Mine"]),
+    )
+
+
 def _equal(actual: object, expected: object) -> None:
     assert actual == expected
 
@@ -875,6 +1085,46 @@ TABLE = [
     Row("GET", f"{V1}/teams/{{slug}}/partners", READ, partner_trust),
     # An aggregate over every finished commitment that names no team.
     Row("GET", f"{V1}/trust/backtest", READ, backtest),
+    Row(
+        "POST",
+        f"{V1}/partnerships/{{key}}/health-checks",
+        statuses(201, "lead"),
+        open_health_check,
+    ),
+    # Health results and the trend: the members of the parties and admins (DESIGN "Who sees
+    # trust"); the list of latest rounds answers everyone, with only the rounds they may see.
+    Row("GET", f"{V1}/partnerships/{{key}}/health-checks", TRUST_READERS, health_trend),
+    Row("GET", f"{V1}/health-checks", READ, latest_health_checks),
+    Row("GET", f"{V1}/health-checks/{{key}}", READ, get_health_check),
+    # Admins administer; they do not answer for a team they are not in.
+    Row(
+        "POST",
+        f"{V1}/health-checks/{{key}}/answers",
+        statuses(201, *DATA_SIDE),
+        answer_health_check,
+    ),
+    Row("GET", f"{V1}/health-checks/{{key}}/results", TRUST_READERS, health_results),
+    # Stories are no trust data: everyone reads; members write and reply (DESIGN §7).
+    Row("GET", f"{V1}/stories", READ, list_stories),
+    Row("POST", f"{V1}/stories", statuses(201, "outsider", *DATA_SIDE, "admin"), publish_story),
+    Row("GET", f"{V1}/stories/tags", READ, story_tags),
+    Row("GET", f"{V1}/stories/{{key}}", READ, get_story),
+    # cy (the member role) told the story: its author or an admin edits and deletes it.
+    Row("PATCH", f"{V1}/stories/{{key}}", statuses(200, "member", "admin"), edit_story, "edit"),
+    Row("PATCH", f"{V1}/stories/{{key}}", statuses(200, "admin"), hide_story, "hide"),
+    Row("DELETE", f"{V1}/stories/{{key}}", statuses(204, "member", "admin"), delete_story),
+    Row(
+        "POST",
+        f"{V1}/stories/{{key}}/replies",
+        statuses(201, "outsider", *DATA_SIDE, "admin"),
+        reply_to_story,
+    ),
+    Row(
+        "DELETE",
+        f"{V1}/stories/{{key}}/replies/{{reply_id}}",
+        statuses(204, "member", "admin"),
+        delete_reply,
+    ),
     Row("GET", f"{V1}/events", READ, list_events),
     Row("GET", f"{V1}/export", statuses(200, "admin"), export),
     Row("POST", f"{V1}/import", statuses(200, "admin"), import_document),

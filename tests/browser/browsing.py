@@ -38,6 +38,9 @@ class Organization:
     purpose: str
     partnership: str
     commitment: str
+    story: str = "weekly-demo"  # told by the care lead, about the partnership
+    health_check: str = "signals-q2"  # open, opened by the data lead
+    closed_health_check: str = "signals-q1"  # closed, three of each party answered
     data_lead: str = "ana@example.org"
     care_lead: str = "bo@example.org"
     care_member: str = "cy@example.org"

@@ -29,8 +29,11 @@ from sqlalchemy import Engine
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.db import UnitOfWork
+from accord.health import service as health
+from accord.health.domain import Statement
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.stories import service as stories
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
@@ -164,6 +167,31 @@ def organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> Organi
         conditions_of_satisfaction="In the CRM by 08:00 every day",
         reliance="high",
     )
+    stories.create_story(
+        uow,
+        bo,
+        key=Organization.story,
+        title="A weekly demo",
+        body="We show **working** software every Friday.\n\n- one rule\n- one demo",
+        tags=["rituals"],
+        partnerships=[partnership.key],
+        results="Fewer surprises at the review.",
+    )
+    start = uow.now() - timedelta(days=60)
+    health.open_round(
+        uow,
+        Operator(),
+        partnership.key,
+        start + timedelta(days=14),
+        key=o.closed_health_check,
+        opened_at=start,
+        imported=True,
+    )
+    spread = {s.value: [0, 1, 0, 2, 0] for s in Statement}
+    health.set_tallies(
+        uow, Operator(), o.closed_health_check, {o.data: (3, spread), o.care: (3, spread)}
+    )
+    health.open_round(uow, ana, partnership.key, uow.now() + timedelta(days=14), key=o.health_check)
     return Organization(
         sqlite_engine,
         clock,

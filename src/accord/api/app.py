@@ -75,15 +75,28 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         auth,
         commitments,
         events,
+        health,
         interchange,
         org,
         partnerships,
         purposes,
+        stories,
         trust,
     )
     from accord.web.routes import router as web_router
 
-    for module in (auth, org, purposes, partnerships, commitments, trust, events, interchange):
+    for module in (
+        auth,
+        org,
+        purposes,
+        partnerships,
+        commitments,
+        trust,
+        health,
+        stories,
+        events,
+        interchange,
+    ):
         app.include_router(module.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -142,6 +155,8 @@ TAGS = [
     {"name": "partnerships", "description": "Charters, parties, affirmations, checks, label."},
     {"name": "commitments", "description": "Request, promise, deliver, accept, and every move."},
     {"name": "trust", "description": "Earned trust, forecasts and the backtest."},
+    {"name": "health checks", "description": "Rounds, anonymous answers, results and trend."},
+    {"name": "stories", "description": "Stories, their tags, search and threads."},
     {"name": "events", "description": "The append-only event log."},
     {"name": "import and export", "description": "Whole accord/1 documents."},
     {"name": "operations", "description": "Liveness."},

@@ -1,8 +1,9 @@
 """Health-check rounds, their anonymous tallies and the results the anonymity rule allows.
 
 A round never keeps one person's answers: each answer is added to its party's tally (how
-many answered each statement 1, 2, 3, 4 or 5) and its comment, if any, to the party's
-comments; who answered is kept apart, only so that nobody answers twice. Results show a
+many answered each statement 1, 2, 3, 4 or 5) and its comment, if any, to the tally's comments,
+kept sorted by text so that no order pairs a comment with whoever answered; who answered is kept
+apart, only so that nobody answers twice. Results show a
 party only when at least `min_responses` of its people answered and the round has closed,
 so that no one answer can be read off a change in the results.
 """
@@ -86,7 +87,11 @@ class Tally:
     team: Team
     responses: int = 0
     counts: dict[str, list[int]] = field(default_factory=empty_counts)
+    comments: list[str] = field(default_factory=list)  # sorted by text, never in answer order
     id: int | None = None
+
+    def add_comment(self, text: str) -> None:
+        self.comments = sorted([*self.comments, text])  # a new list: the JSON column changes
 
     def add(self, scores: Mapping[Statement, int]) -> None:
         counts = {name: list(values) for name, values in self.counts.items()}
@@ -101,15 +106,6 @@ class Tally:
         if not answered:
             return None
         return sum(level * n for level, n in zip(SCALE, row, strict=False)) / answered
-
-
-@dataclass(eq=False)
-class Comment:
-    """A comment left with an answer, filed under the party only."""
-
-    team: Team
-    text: str
-    id: int | None = None
 
 
 @dataclass(eq=False)
@@ -130,7 +126,6 @@ class HealthCheck:
     closes_at: datetime
     opened_by: Person | None = None
     tallies: list[Tally] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
     respondents: list[Respondent] = field(default_factory=list)
     id: int | None = None
 
@@ -200,10 +195,11 @@ class HealthCheck:
             raise Invalid(
                 f"the comment is longer than {MAX_COMMENT} characters", rule="text.too_long"
             )
-        self.tally(team).add(scores)
-        self.respondents.append(Respondent(person=person))
+        tally = self.tally(team)
+        tally.add(scores)
         if comment:
-            self.comments.append(Comment(team=team, text=comment))
+            tally.add_comment(comment)
+        self.respondents.append(Respondent(person=person))
         return team
 
 
@@ -281,7 +277,7 @@ def results(check: HealthCheck, min_responses: int, at: datetime) -> RoundResult
             and all(sum(row) >= min_responses for row in tally.counts.values())
         )
         if shown:
-            comments = tuple(sorted(c.text for c in check.comments if c.team is tally.team))
+            comments = tuple(sorted(tally.comments))
             parties.append(
                 PartyResult(
                     tally.team, tally.responses, True, _statement_results([tally.counts]), comments

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from accord.db import JSONType, UTCDateTime, mapper_registry, metadata
-from accord.health.domain import Comment, HealthCheck, Respondent, Tally
+from accord.health.domain import HealthCheck, Respondent, Tally
 from accord.org.domain import Person, Team
 from accord.partnerships.domain import Partnership
 
@@ -40,22 +40,8 @@ health_tallies_table = Table(
     Column("team_id", Integer, ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False),
     Column("responses", Integer, nullable=False),
     Column("counts", JSONType, nullable=False),
+    Column("comments", JSONType, nullable=False),
     UniqueConstraint("health_check_id", "team_id", name="uq_health_tallies_check_team"),
-)
-
-health_comments_table = Table(
-    "health_comments",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "health_check_id",
-        Integer,
-        ForeignKey("health_checks.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("team_id", Integer, ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False),
-    Column("text", Text, nullable=False),
 )
 
 health_respondents_table = Table(
@@ -90,15 +76,11 @@ mapper_registry.map_imperatively(
             lazy="selectin",
             order_by=health_tallies_table.c.id,
         ),
-        "comments": relationship(Comment, cascade="all, delete-orphan", lazy="select"),
         "respondents": relationship(Respondent, cascade="all, delete-orphan", lazy="select"),
     },
 )
 mapper_registry.map_imperatively(
     Tally, health_tallies_table, properties={"team": relationship(Team, lazy="joined")}
-)
-mapper_registry.map_imperatively(
-    Comment, health_comments_table, properties={"team": relationship(Team, lazy="joined")}
 )
 mapper_registry.map_imperatively(
     Respondent, health_respondents_table, properties={"person": relationship(Person, lazy="joined")}

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accord.db import KeyCache
 from accord.errors import NotFound
 from accord.health.domain import HealthCheck
-from accord.health.orm import health_checks_table
+from accord.health.orm import (
+    health_checks_table,
+    health_respondents_table,
+    health_tallies_table,
+)
+from accord.org.domain import Person
+from accord.partnerships.domain import Partnership
 
 
 class HealthRepository:
@@ -52,3 +61,55 @@ class HealthRepository:
                 )
             )
         )
+
+    def every_round(self) -> Sequence[HealthCheck]:
+        """Every round, by key (an export)."""
+        return self.session.scalars(select(HealthCheck).order_by(health_checks_table.c.key)).all()
+
+    def of_partnership(self, partnership: Partnership) -> Sequence[HealthCheck]:
+        """Every round of a partnership, oldest first."""
+        return self.session.scalars(
+            select(HealthCheck)
+            .where(health_checks_table.c.partnership_id == partnership.id)
+            .order_by(health_checks_table.c.opened_at, health_checks_table.c.id)
+        ).all()
+
+    def latest(self) -> Sequence[HealthCheck]:
+        """The newest round of every partnership that has one, by partnership."""
+        newer = aliased(health_checks_table)
+        newest_id = (
+            select(newer.c.id)
+            .where(newer.c.partnership_id == health_checks_table.c.partnership_id)
+            .order_by(newer.c.opened_at.desc(), newer.c.id.desc())
+            .limit(1)
+            .correlate(health_checks_table)
+            .scalar_subquery()
+        )
+        return self.session.scalars(
+            select(HealthCheck)
+            .where(health_checks_table.c.id == newest_id)
+            .order_by(health_checks_table.c.partnership_id)
+        ).all()
+
+    def open_unanswered(self, person: Person, at: datetime) -> Sequence[HealthCheck]:
+        """Open rounds with a party `person` is a member of, that they have not answered."""
+        team_ids = [team.id for team in person.teams() if team.id is not None]
+        if not team_ids or person.id is None:
+            return []
+        return self.session.scalars(
+            select(HealthCheck)
+            .where(
+                health_checks_table.c.closes_at > at,
+                health_checks_table.c.id.in_(
+                    select(health_tallies_table.c.health_check_id).where(
+                        health_tallies_table.c.team_id.in_(team_ids)
+                    )
+                ),
+                health_checks_table.c.id.not_in(
+                    select(health_respondents_table.c.health_check_id).where(
+                        health_respondents_table.c.person_id == person.id
+                    )
+                ),
+            )
+            .order_by(health_checks_table.c.closes_at, health_checks_table.c.id)
+        ).all()

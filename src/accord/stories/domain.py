@@ -20,6 +20,23 @@ MAX_TAGS = 10
 MAX_TAG = 40
 MAX_LINKS = 20
 TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Keys the story pages and API use for themselves (/stories/new, /stories/tags).
+RESERVED_KEYS = frozenset({"new", "tags"})
+# What no text of a story may hold: control characters but tab and line breaks, lone surrogates
+# and the two non-characters (PostgreSQL refuses NUL; XML, hence the Atom feed, all of them).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_characters(value: str, what: str) -> str:
+    """The text, unless it holds a character that no text may hold; then where it is."""
+    found = CONTROL.search(value)
+    if found is not None:
+        raise Invalid(
+            f"{what} holds the control character U+{ord(found.group()):04X} "
+            f"at position {found.start() + 1}",
+            rule="text.control_character",
+        )
+    return value
 
 
 def normalize_tag(tag: str) -> str:
@@ -35,14 +52,12 @@ def normalize_tag(tag: str) -> str:
 
 def normalize_tags(tags: Iterable[str]) -> list[str]:
     """The tags, normalized, without repeats, in the order first given."""
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for tag in tags:
-        normal = normalize_tag(tag)
-        if normal not in seen:
-            seen.append(normal)
-    if len(seen) > MAX_TAGS:
-        raise Invalid(f"a story has at most {MAX_TAGS} tags", rule="story.too_many_tags")
-    return seen
+        seen[normalize_tag(tag)] = None
+        if len(seen) > MAX_TAGS:  # before reading the rest, however many were sent
+            raise Invalid(f"a story has at most {MAX_TAGS} tags", rule="story.too_many_tags")
+    return list(seen)
 
 
 @dataclass(eq=False)

@@ -441,3 +441,76 @@ def bar(
             f'fill="{INK}" font-size="12" {FONT}>{escape(text)}</text>'
         )
     return _svg(width, height, title, "; ".join(words) + ".", body)
+
+
+def radar(
+    series: Sequence[tuple[str, Mapping[str, float | None]]],
+    axes: Sequence[tuple[str, str]],
+    *,
+    title: str,
+    lo: float = 1.0,
+    hi: float = 5.0,
+    width: int = 420,
+    height: int = 400,
+) -> Markup:
+    """A radar (spider) chart: one axis per (key, label) from `lo` at the centre to `hi` at the
+    rim, one closed polygon per series through its values; a missing value sits at the centre."""
+    drawn = [
+        (name, values) for name, values in series if any(v is not None for v in values.values())
+    ]
+    if not drawn or len(axes) < 3:
+        return _no_data(width, height, title)
+    legend_rows = _legend_rows([name for name, _ in drawn], width - 24)
+    top = 8.0 + 18.0 * len(legend_rows) + 26.0
+    cx = width / 2
+    radius = min(width / 2 - 86.0, (height - top - 26.0) / 2)
+    cy = top + radius
+    span = hi - lo if hi > lo else 1.0
+
+    def at(index: int, value: float, scale: float = 1.0) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * index / len(axes)
+        r = scale * radius * (min(max(value, lo), hi) - lo) / span
+        return cx + r * math.cos(angle), cy + r * math.sin(angle)
+
+    body: list[str] = []
+    for level in _ticks(lo, hi):
+        ring = " ".join(f"{_c(x)},{_c(y)}" for x, y in (at(i, level) for i in range(len(axes))))
+        body.append(f'<polygon class="ring" points="{ring}" fill="none" stroke="{GRID}"/>')
+        x, y = at(0, level)
+        body.append(
+            f'<text x="{_c(x + 4)}" y="{_c(y)}" dominant-baseline="middle" fill="{MUTED}" '
+            f'font-size="10" {FONT}>{escape(value_text(level, False))}</text>'
+        )
+    for index, (_, label) in enumerate(axes):
+        x, y = at(index, hi)
+        lx, ly = at(index, hi, 1.14)
+        anchor = "middle" if abs(lx - cx) < 1 else "start" if lx > cx else "end"
+        body.append(
+            f'<line class="axis" x1="{_c(cx)}" y1="{_c(cy)}" x2="{_c(x)}" y2="{_c(y)}" '
+            f'stroke="{GRID}"/>'
+            f'<text class="axis-label" x="{_c(lx)}" y="{_c(ly)}" text-anchor="{anchor}" '
+            f'dominant-baseline="middle" fill="{INK}" font-size="12" {FONT}>{escape(label)}</text>'
+        )
+    summary: list[str] = []
+    for index, (name, values) in enumerate(drawn):
+        colour, dash = style_of(index)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        corners = [at(i, values.get(key) or lo) for i, (key, _) in enumerate(axes)]
+        points = " ".join(f"{_c(x)},{_c(y)}" for x, y in corners)
+        body.append(
+            f'<g class="series" data-series="{escape(name)}">'
+            f'<polygon points="{points}" fill="{colour}" fill-opacity="0.12" stroke="{colour}" '
+            f'stroke-width="2.2" stroke-linejoin="round"{dash_attr}/>'
+        )
+        for (x, y), (key, label) in zip(corners, axes, strict=True):
+            value = values.get(key)
+            body.append(
+                f'<circle cx="{_c(x)}" cy="{_c(y)}" r="2.8" fill="{colour}"><title>'
+                f"{escape(name)}, {escape(label)}: {escape(value_text(value, False))}"
+                "</title></circle>"
+            )
+        body.append("</g>")
+        words = ", ".join(f"{label} {value_text(values.get(key), False)}" for key, label in axes)
+        summary.append(f"{name}: {words}")
+    body.extend(_legend(legend_rows, 12.0))
+    return _svg(width, height, title, "; ".join(summary) + ".", body)

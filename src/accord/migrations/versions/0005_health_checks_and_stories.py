@@ -201,29 +201,6 @@ def upgrade() -> None:
         op.f("ix_story_partnerships_partnership_id"), "story_partnerships", ["partnership_id"]
     )
 
-    op.create_table(
-        "health_comments",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("health_check_id", sa.Integer(), nullable=False),
-        sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["health_check_id"],
-            ["health_checks.id"],
-            name=op.f("fk_health_comments_health_check_id_health_checks"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"],
-            ["teams.id"],
-            name=op.f("fk_health_comments_team_id_teams"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_health_comments")),
-    )
-    op.create_index(
-        op.f("ix_health_comments_health_check_id"), "health_comments", ["health_check_id"]
-    )
 
     op.create_table(
         "health_respondents",
@@ -260,6 +237,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql"),
             nullable=False,
         ),
+        sa.Column(
+            "comments",
+            sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["health_check_id"],
             ["health_checks.id"],
@@ -292,8 +274,6 @@ def downgrade() -> None:
     op.drop_table("health_tallies")
     op.drop_index(op.f("ix_health_respondents_person_id"), table_name="health_respondents")
     op.drop_table("health_respondents")
-    op.drop_index(op.f("ix_health_comments_health_check_id"), table_name="health_comments")
-    op.drop_table("health_comments")
     op.drop_index(op.f("ix_story_partnerships_partnership_id"), table_name="story_partnerships")
     op.drop_table("story_partnerships")
     op.drop_index(op.f("ix_health_checks_partnership_id"), table_name="health_checks")

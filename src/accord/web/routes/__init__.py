@@ -10,12 +10,26 @@ from accord.web.routes import (
     auth,
     commitments,
     desk,
+    health,
     partnerships,
     purposes,
+    stories,
     teams,
     trust_map,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, desk, teams, purposes, partnerships, commitments, trust_map, audit, admin):
+for module in (
+    auth,
+    desk,
+    teams,
+    purposes,
+    partnerships,
+    commitments,
+    health,
+    stories,
+    trust_map,
+    audit,
+    admin,
+):
     router.include_router(module.router)

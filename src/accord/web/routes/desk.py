@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.commitments import service as commitments
+from accord.health import service as health
 from accord.partnerships import service as partnerships
 from accord.web.common import PagePerson, PageUow, render
 
@@ -30,5 +31,6 @@ def desk(request: Request, person: PagePerson, uow: PageUow) -> Response:
                 "desk": my_desk,
                 "partnerships": sorted(views.values(), key=lambda v: v.partnership.name.lower()),
                 "now": uow.now(),
+                "health_to_answer": health.to_answer(uow, person),
             },
         )

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from accord.api.deps import UowDep
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
+from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.org import service as org
@@ -35,6 +36,9 @@ from accord.web.common import (
     text,
     texts,
 )
+from accord.web.routes.health import partnership_health
+from accord.web.routes.stories import story_cards
+from accord.web.timeline import partnership_timeline
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,7 +194,6 @@ def _days(form: FormData) -> int | None:
         return -1  # the service refuses it with its own message, beside the field
 
 
-
 def partnership_context(
     uow: UnitOfWork,
     person: Person,
@@ -199,6 +202,7 @@ def partnership_context(
     errors: dict[str, FormErrors] | None = None,
     values: dict[str, dict[str, Any]] | None = None,
     all_closed: bool = False,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Everything the partnership page shows, for the page and for its HTMX fragments."""
     view: PartnershipView = partnerships.get_partnership(uow, key)
@@ -230,6 +234,9 @@ def partnership_context(
         "reliances": [r.value for r in Reliance],
         "teams": [t for t in org.list_teams(uow) if t.slug not in party_slugs],
         "now": uow.now(),
+        "stories": story_cards(uow, person, partnership.key),
+        "health": partnership_health(uow, settings, person, key) if settings else None,
+        "timeline": partnership_timeline(uow, person, key) if settings else [],
         "errors": errors or {},
         "values": values or {},
     }
@@ -250,7 +257,13 @@ def _partnership(
     name = fragment if fragment and request.headers.get("HX-Request") else "partnership.html"
     with uow:  # open while rendering: templates follow relations of what was loaded
         context = partnership_context(
-            uow, person, key, errors=errors, values=values, all_closed=all_closed
+            uow,
+            person,
+            key,
+            errors=errors,
+            values=values,
+            all_closed=all_closed,
+            settings=request.app.state.settings if name == "partnership.html" else None,
         )
         return render(request, name, context, status_code)
 

@@ -1,0 +1,79 @@
+"""Health checks: rounds, anonymous answers, and the results the anonymity rule allows."""
+
+from __future__ import annotations
+
+from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
+from accord.api.errors import problems
+from accord.api.routes import make_router
+from accord.health import service as health
+from accord.health.schemas import (
+    AnswerCreate,
+    AnswerRead,
+    HealthCheckCreate,
+    HealthCheckRead,
+    ResultsRead,
+)
+
+router = make_router("health checks")
+
+
+@router.post(
+    "/partnerships/{key}/health-checks",
+    status_code=201,
+    response_model=HealthCheckRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def open_round(
+    key: str, body: HealthCheckCreate, person: CurrentPerson, uow: UowDep
+) -> HealthCheckRead:
+    """Open a round of the health check, closing at a date (a lead of a party)."""
+    check = health.open_round(uow, person, key, body.closes_at, key=body.key)
+    return HealthCheckRead.of(health.get_round(uow, person, check.key))
+
+
+@router.get(
+    "/partnerships/{key}/health-checks",
+    response_model=list[ResultsRead],
+    responses=problems(401, 403, 404),
+)
+def partnership_rounds(
+    key: str, person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
+) -> list[ResultsRead]:
+    """Every round of a partnership with its results, oldest first: the trend."""
+    return [ResultsRead.of(r) for r in health.rounds_of(uow, settings, person, key)]
+
+
+@router.get("/health-checks", response_model=list[ResultsRead], responses=problems(401))
+def latest_rounds(
+    person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
+) -> list[ResultsRead]:
+    """The latest round of each partnership the reader may see (admins: organization-wide)."""
+    return [ResultsRead.of(r) for r in health.latest_rounds(uow, settings, person)]
+
+
+@router.get("/health-checks/{key}", response_model=HealthCheckRead, responses=problems(401, 404))
+def get_round(key: str, person: CurrentPerson, uow: ReadUowDep) -> HealthCheckRead:
+    """A round: open or closed, its closing date, response counts, whether I answered."""
+    return HealthCheckRead.of(health.get_round(uow, person, key))
+
+
+@router.post(
+    "/health-checks/{key}/answers",
+    status_code=201,
+    response_model=AnswerRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+def answer(key: str, body: AnswerCreate, person: CurrentPerson, uow: UowDep) -> AnswerRead:
+    """Answer a round once (a member of a party); the answer is counted, never echoed."""
+    team = health.answer(uow, person, key, body.scores(), body.comment, body.team)
+    return AnswerRead(health_check=key, team=team.slug)
+
+
+@router.get(
+    "/health-checks/{key}/results",
+    response_model=ResultsRead,
+    responses=problems(401, 403, 404),
+)
+def results(key: str, person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> ResultsRead:
+    """Per party and combined, once closed and only for parties with enough answers."""
+    return ResultsRead.of(health.round_results(uow, settings, person, key))

@@ -1,0 +1,210 @@
+"""Pages: health checks, the latest round of each partnership, a round to answer or read, and
+the health section of a partnership's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from accord.api.deps import UowDep
+from accord.config import Settings
+from accord.db import UnitOfWork
+from accord.errors import AccordError, Forbidden
+from accord.health import service as health
+from accord.health.domain import SCALE, STATEMENTS, Statement
+from accord.health.service import RoundReport
+from accord.org.domain import Person
+from accord.web import charts
+from accord.web.common import (
+    Form,
+    FormErrors,
+    PagePerson,
+    PageUow,
+    after_change,
+    errors_of,
+    instant,
+    render,
+    text,
+)
+
+router = APIRouter(include_in_schema=False)
+
+AXES = [(s.value, s.value.title()) for s in Statement]
+ANSWER_FIELDS = [*(s.value for s in Statement), "comment", "team"]
+SCALE_WORDS = {1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree"}
+# The service's closing-date rules speak of "closes_at"; the form's field has that name.
+OPEN_FIELDS = ["closes_at", "key"]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _means(statements: Any) -> dict[str, float | None]:
+    return {r.statement.value: r.mean for r in statements}
+
+
+def radar_of(report: RoundReport | None, name: str) -> Markup | None:
+    """The radar of a published round: each party shown, and the parties shown combined."""
+    if report is None or not report.published:
+        return None
+    series = [(p.team.name, _means(p.statements)) for p in report.parties if p.shown]
+    if not series:
+        return None
+    if len(series) > 1:
+        series.append(("Combined", _means(report.combined)))
+    return charts.radar(series, AXES, title=f"Health of {name}: the six statements, 1 to 5")
+
+
+def trend_of(reports: list[RoundReport], name: str) -> Markup | None:
+    """Each statement's combined mean over the published rounds."""
+    published = [r for r in reports if r.published and r.combined]
+    if not published:
+        return None
+    series = [
+        (label, [(r.check.closes_at, r.mean(Statement(key))) for r in published])
+        for key, label in AXES
+    ]
+    return charts.line(
+        series,
+        y_min=1.0,
+        y_max=5.0,
+        percent=False,
+        title=f"Health of {name} over rounds: combined mean of each statement",
+        y_label="mean answer, 1 to 5",
+    )
+
+
+def partnership_health(
+    uow: UnitOfWork,
+    settings: Settings,
+    person: Person,
+    partnership: str,
+    *,
+    errors: FormErrors | None = None,
+    values: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the partnership page shows of its health: the current round, and for the members
+    of its parties the trend, the latest results and the radar."""
+    current = health.current_round(uow, person, partnership)
+    try:
+        trend = health.rounds_of(uow, settings, person, partnership)
+        visible = True
+    except Forbidden:  # not a member of a party: the round's status only
+        trend, visible = [], False
+    published = [r for r in trend if r.published]
+    latest = published[-1] if published else None
+    name = current.check.partnership.name if current else partnership
+    return {
+        "current": current,
+        "visible": visible,
+        "trend": trend,
+        "latest": latest,
+        "radar": radar_of(latest, name),
+        "trend_chart": trend_of(trend, name),
+        "min_responses": settings.min_responses,
+        "errors": errors or FormErrors(),
+        "values": values or {},
+        "axes": AXES,
+    }
+
+
+@router.get("/health", response_class=HTMLResponse)
+def health_page(request: Request, person: PagePerson, uow: PageUow) -> Response:
+    """The latest round of each partnership I may see (admins: the whole organization)."""
+    settings = settings_of(request)
+    with uow:  # open while rendering: templates follow relations of what was loaded
+        return render(
+            request,
+            "health.html",
+            {
+                "person": person,
+                "to_answer": health.to_answer(uow, person),
+                "rounds": health.latest_rounds(uow, settings, person),
+                "now": uow.now(),
+                "axes": AXES,
+                "min_responses": settings.min_responses,
+            },
+        )
+
+
+def _round_page(
+    request: Request,
+    uow: UnitOfWork,
+    person: Person,
+    key: str,
+    errors: FormErrors | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    settings = settings_of(request)
+    with uow:  # open while rendering: templates follow relations of what was loaded
+        state = health.get_round(uow, person, key)
+        report = None
+        if health.may_see(uow.bind(person), state.check):
+            report = health.round_results(uow, settings, person, key)
+        name = state.check.partnership.name
+        return render(
+            request,
+            "health_round.html",
+            {
+                "person": person,
+                "state": state,
+                "report": report,
+                "radar": radar_of(report, name),
+                "statements": [(s.value, STATEMENTS[s]) for s in Statement],
+                "scale": [(n, SCALE_WORDS[n]) for n in SCALE],
+                "axes": AXES,
+                "min_responses": settings.min_responses,
+                "errors": errors or FormErrors(),
+                "values": values or {},
+            },
+            status_code,
+        )
+
+
+@router.get("/health-checks/{key}", response_class=HTMLResponse)
+def round_page(request: Request, person: PagePerson, uow: PageUow, key: str) -> Response:
+    """A round: the answer form while open, response counts, results once published."""
+    return _round_page(request, uow, person, key)
+
+
+@router.post("/health-checks/{key}/answers", response_class=HTMLResponse)
+def answer(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
+    """Answer the six statements once, with an optional comment."""
+    values = {name: text(form, name) for name in ANSWER_FIELDS}
+    scores: dict[str, object] = {}
+    for statement in Statement:
+        given = values[statement.value]
+        if given:
+            scores[statement.value] = int(given) if given.isdigit() else given
+    try:
+        health.answer(uow, person, key, scores, values["comment"], values["team"] or None)
+    except AccordError as error:
+        found = errors_of(error, ANSWER_FIELDS)
+        return _round_page(request, uow, person, key, found, values, found.status)
+    return after_change(request, f"/health-checks/{key}?answered=1")
+
+
+@router.post("/partnerships/{key}/health-checks", response_class=HTMLResponse)
+def open_round(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
+    """Open a round of the health check on the partnership, closing at a date."""
+    values = {name: text(form, name) for name in OPEN_FIELDS}
+    try:
+        closes_at = instant(values["closes_at"], "closes_at")
+        check = health.open_round(uow, person, key, closes_at, key=values["key"] or None)
+    except AccordError as error:
+        from accord.web.routes.partnerships import partnership_context  # it imports this module
+
+        found = errors_of(error, OPEN_FIELDS)
+        with uow:  # open while rendering: templates follow relations of what was loaded
+            context = partnership_context(uow, person, key)
+            context["health"] = partnership_health(
+                uow, settings_of(request), person, key, errors=found, values=values
+            )
+            return render(request, "partnership.html", context, found.status)
+    return after_change(request, f"/health-checks/{check.key}")

@@ -1,0 +1,69 @@
+"""A partnership's timeline: its charter's events, its health-check rounds and its stories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.db import UnitOfWork
+from accord.events import service as events
+from accord.health import service as health
+from accord.org.domain import Person
+from accord.stories import service as stories
+
+LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of the timeline."""
+
+    at: datetime
+    kind: str  # charter, health or story
+    text: str
+    href: str | None = None
+    by: str | None = None
+
+
+def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
+    team = payload.get("team", "")
+    texts = {
+        "partnership.created": "Partnership started",
+        "partnership.party_added": f"{team} joined as a party",
+        "partnership.contribution_set": f"{team} stated its contribution",
+        "partnership.affirmed": f"{team} affirmed the charter",
+        "partnership.activated": "Every party affirmed: the partnership is active",
+        "partnership.charter_updated": "The charter was edited",
+        "partnership.status_changed": f"Status changed from {payload.get('from')} to "
+        f"{payload.get('to')}",
+    }
+    return texts.get(type)
+
+
+def partnership_timeline(uow: UnitOfWork, person: Person, key: str) -> list[Moment]:
+    """The newest moments of a partnership, newest first, as `person` may see them."""
+    moments: list[Moment] = []
+    for event in events.newest_events(uow, subject=f"partnership:{key}", limit=LENGTH):
+        text = _charter_text(event.type, event.payload)
+        if text is not None:
+            moments.append(Moment(event.at, "charter", text, by=event.actor))
+    now = uow.now()
+    for check in health.rounds_on(uow, key):
+        href = f"/health-checks/{check.key}"
+        by = check.opened_by.name if check.opened_by else None
+        moments.append(Moment(check.opened_at, "health", "Health-check round opened", href, by))
+        if not check.is_open(now):
+            moments.append(Moment(check.closes_at, "health", "Health-check round closed", href))
+    for story in stories.stories_of_partnership(uow, person, key):
+        moments.append(
+            Moment(
+                story.created_at,
+                "story",
+                f"Story shared: {story.title}",
+                f"/stories/{story.key}",
+                story.author.name,
+            )
+        )
+    moments.sort(key=lambda m: m.at, reverse=True)
+    return moments[:LENGTH]
