@@ -124,7 +124,9 @@ def import_(
     with refusals():
         data = _read_json(file)
         engine = open_engine(config)
-        report = import_document(UnitOfWork(engine), OPERATOR, data)
+        report = import_document(
+            UnitOfWork(engine), OPERATOR, data, min_responses=config.min_responses
+        )
         for section, count in report.created.items():
             say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")
 
@@ -140,7 +142,9 @@ def export(
 
     config = settings()
     with refusals():
-        document = export_document(UnitOfWork(open_engine(config), read_only=True))
+        document = export_document(
+            UnitOfWork(open_engine(config), read_only=True), min_responses=config.min_responses
+        )
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if file is None or str(file) == "-":
             sys.stdout.write(text)
@@ -187,7 +191,7 @@ def demo(
                     "the demo fills only an empty one"
                 )
         document = build_demo(seed=seed)
-        report = import_document(uow, OPERATOR, document)
+        report = import_document(uow, OPERATOR, document, min_responses=config.min_responses)
         org.set_passwords(uow, OPERATOR, [p["email"] for p in document["people"]], DEMO_PASSWORD)
         say(
             f"demo organization in {describe(config.database_url)}: "

@@ -6,6 +6,7 @@ The validator below is written from DESIGN.md alone, independently of the code u
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import re
@@ -249,7 +250,16 @@ def test_the_document_does_not_depend_on_string_hashing(doc: dict[str, Any]) -> 
 
 
 def test_shape_and_counts(doc: dict[str, Any]) -> None:
-    assert list(doc) == ["format", "teams", "people", "purposes", "partnerships", "commitments"]
+    assert list(doc) == [
+        "format",
+        "teams",
+        "people",
+        "purposes",
+        "partnerships",
+        "commitments",
+        "health_checks",
+        "stories",
+    ]
     assert doc["format"] == "accord/1"
     teams = doc["teams"]
     assert len(teams) >= 12
@@ -499,6 +509,8 @@ def test_the_demo_imports_and_its_log_verifies(doc: dict[str, Any], engine: Engi
         "purposes": len(doc["purposes"]),
         "partnerships": len(doc["partnerships"]),
         "commitments": len(doc["commitments"]),
+        "health_checks": len(doc["health_checks"]),
+        "stories": len(doc["stories"]),
     }
     _, outcomes = validate(doc, ANCHOR)
     with UnitOfWork(engine) as uow:
@@ -522,3 +534,78 @@ def test_the_demo_imports_and_its_log_verifies(doc: dict[str, Any], engine: Engi
     assert import_document(UnitOfWork(engine), Operator(), exported).created == dict.fromkeys(
         SECTIONS, 0
     )
+
+
+def _members(doc: dict[str, Any]) -> dict[str, set[str]]:
+    """Who may answer for each team: its members who are not viewers."""
+    members: dict[str, set[str]] = {}
+    for person in doc["people"]:
+        for membership in person["memberships"]:
+            if person["role"] != "viewer":
+                members.setdefault(membership["team"], set()).add(person["email"])
+    return members
+
+
+def test_health_rounds_are_ones_the_rules_allow(doc: dict[str, Any]) -> None:
+    parties = {p["key"]: [party["team"] for party in p["parties"]] for p in doc["partnerships"]}
+    members = _members(doc)
+    by_partnership: dict[str, list[tuple[datetime, datetime]]] = {}
+    for check in doc["health_checks"]:
+        opened, closes = instant(check["opened_at"]), instant(check["closes_at"])
+        assert opened < closes <= opened + timedelta(days=90), check["key"]
+        teams = [party["team"] for party in check["parties"]]
+        assert teams == parties[check["partnership"]], check["key"]
+        assert check["opened_by"] in set().union(*(members[t] for t in teams))
+        answered = set(check["answered_by"])
+        assert len(answered) == len(check["answered_by"]) == sum(
+            party["responses"] for party in check["parties"]
+        ), check["key"]
+        assert answered <= set().union(*(members[t] for t in teams)), check["key"]
+        for party in check["parties"]:
+            assert party["responses"] <= len(members[party["team"]])
+            for row in party["distribution"].values():
+                assert len(row) == 5
+                assert sum(row) == party["responses"]
+        by_partnership.setdefault(check["partnership"], []).append((opened, closes))
+    for spans in by_partnership.values():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), "rounds overlap"
+    assert len(by_partnership) >= 5
+    shown = [p["responses"] >= 3 for c in doc["health_checks"] for p in c["parties"]]
+    assert any(shown)
+    assert not all(shown), "no party falls short of the threshold: the rule never shows"
+
+
+def test_the_demo_login_has_a_health_check_to_answer(doc: dict[str, Any]) -> None:
+    open_rounds = [c for c in doc["health_checks"] if instant(c["closes_at"]) > ANCHOR]
+    assert len(open_rounds) == 1
+    [current] = open_rounds
+    assert instant(current["opened_at"]) < ANCHOR
+    assert DEMO_LOGIN not in current["answered_by"]
+    assert DEMO_LOGIN in _members(doc)[current["parties"][0]["team"]]
+
+
+def test_stories_link_what_exists_and_have_replies(doc: dict[str, Any]) -> None:
+    keys = {
+        "partnerships": {p["key"] for p in doc["partnerships"]},
+        "teams": {t["slug"] for t in doc["teams"]},
+        "purposes": {p["key"] for p in doc["purposes"]},
+    }
+    emails = {p["email"] for p in doc["people"]}
+    stories = doc["stories"]
+    assert len(stories) >= 5
+    assert len({s["key"] for s in stories}) == len(stories)
+    for story in stories:
+        assert story["author"] in emails
+        assert story["title"].strip()
+        assert story["body"].strip()
+        assert story["tags"]
+        for section, known in keys.items():
+            assert set(story[section]) <= known, (story["key"], section)
+        created = instant(story["created_at"])
+        assert created <= ANCHOR
+        for reply in story["replies"]:
+            assert reply["author"] in emails
+            assert created < instant(reply["at"]) <= ANCHOR
+    assert sum(len(s["replies"]) for s in stories) >= 8
+    assert any(s["metric"] for s in stories)

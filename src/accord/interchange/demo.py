@@ -1238,6 +1238,8 @@ def build_demo(seed: int = 7, anchor: datetime | None = None) -> dict[str, Any]:
         "purposes": purposes,
         "partnerships": partnerships,
         "commitments": commitments,
+        "health_checks": _health_checks(demo, seed),
+        "stories": _shared_stories(demo),
     }
 
 
@@ -1681,3 +1683,327 @@ def _deliver(demo: Demo, s: Story, profile: Profile) -> None:
     mean = profile.quality - (0.0 if on_time else 0.8) - 0.3 * rejections
     value = min(max(round(rng.gauss(mean, 0.7)), 1), 5)
     s.step("accept", s.after(0.2, 4), value=value, note=VALUE_NOTES[value])
+
+
+# Health checks and stories draw from a random source of their own, so that adding them left
+# every commitment of the demo as it was.
+HEALTH_EVERY_DAYS = 91
+HEALTH_ROUNDS = 4
+STATEMENT_NAMES = ("purpose", "direction", "ability", "integrity", "value", "overall")
+
+
+def _perception(demo: Demo, team: str, partners: list[str], drift: float) -> dict[str, float]:
+    """What a party feels, statement by statement, on the 1-5 scale: near its partners' real
+    record (abilities), with a drift that shrinks round after round as evidence comes in."""
+    ability = sum(demo.reliability(team, p) for p in partners) / len(partners)
+    integrity = sum(PROFILES[p].integrity for p in partners if p in PROFILES) / len(partners)
+    value = sum(PROFILES[p].quality for p in partners if p in PROFILES) / len(partners)
+    feel = {
+        "purpose": 3.6 + ability,
+        "direction": 3.2 + ability,
+        "ability": 1 + 4 * ability,
+        "integrity": 1 + 4 * integrity,
+        "value": value,
+    }
+    feel = {name: level + drift for name, level in feel.items()}
+    feel["overall"] = (feel["ability"] + feel["integrity"] + feel["value"]) / 3 + 0.2
+    return feel
+
+
+def _answers(rng: random.Random, feel: dict[str, float], people: int) -> dict[str, list[int]]:
+    distribution = {name: [0] * 5 for name in STATEMENT_NAMES}
+    for _ in range(people):
+        for name in STATEMENT_NAMES:
+            level = round(min(max(rng.gauss(feel[name], 0.7), 1), 5))
+            distribution[name][level - 1] += 1
+    return distribution
+
+
+def _health_checks(demo: Demo, seed: int) -> list[dict[str, Any]]:
+    """Quarterly rounds on every partnership all of whose parties signed, and one round open on
+    Churn signals that the demo account has yet to answer."""
+    rng = random.Random(seed * 7919 + 1)
+    rounds: list[dict[str, Any]] = []
+    for plan in PARTNERSHIPS:
+        if not all(affirmed for _, _, affirmed in plan.parties):
+            continue
+        teams = [team for team, _, _ in plan.parties]
+        last_close = max(plan.requests_until_days_ago, 6)
+        closes = [
+            days
+            for days in range(last_close, plan.formed_days_ago - 30, HEALTH_EVERY_DAYS)
+            if days + 14 < plan.formed_days_ago
+        ][:HEALTH_ROUNDS]
+        for number, days in enumerate(reversed(closes), start=1):
+            drift = 0.5 * (len(closes) - number) / max(len(closes), 1)
+            parties = []
+            answered: list[str] = []
+            for team in teams:
+                # one answer per person, under one party, however many parties they are in
+                people = [
+                    email
+                    for email, _ in demo.members[team]
+                    if email not in demo.viewers and email not in answered
+                ]
+                # most of a team answers; a smaller team sometimes falls short of the threshold
+                count = len(people) if rng.random() < 0.8 else max(len(people) - 1, 1)
+                answered += sorted(rng.sample(people, count))
+                partners = [other for other in teams if other != team]
+                feel = _perception(demo, team, partners, drift)
+                parties.append(
+                    {
+                        "team": team,
+                        "responses": count,
+                        "distribution": _answers(rng, feel, count),
+                    }
+                )
+            opened = demo.ago(days + 14)
+            rounds.append(
+                {
+                    "key": f"{plan.key}-round-{number}",
+                    "partnership": plan.key,
+                    "opened_by": demo.leads(teams[0])[0],
+                    "opened_at": _iso(opened),
+                    "closes_at": _iso(demo.ago(days)),
+                    "answered_by": sorted(answered),
+                    "parties": parties,
+                }
+            )
+    done = sum(1 for r in rounds if r["partnership"] == "churn-signals")
+    rounds.append(_open_round(demo, rng, done + 1))
+    return rounds
+
+
+def _open_round(demo: Demo, rng: random.Random, number: int) -> dict[str, Any]:
+    """Churn signals' current round: most have answered, the demo account has not."""
+    teams = ("data-platform", "customer-success", "account-management")
+    plan = next(p for p in PARTNERSHIPS if p.key == "churn-signals")
+    waiting = {DEMO_LOGIN, "oscar.lindqvist@example.org"}
+    parties, answered = [], []
+    for team in teams:
+        people = [
+            email
+            for email, _ in demo.members[team]
+            if email not in demo.viewers and email not in answered and email not in waiting
+        ]
+        answered += people
+        partners = [other for other in teams if other != team]
+        feel = _perception(demo, team, partners, 0.0)
+        parties.append(
+            {
+                "team": team,
+                "responses": len(people),
+                "distribution": _answers(rng, feel, len(people)),
+            }
+        )
+    return {
+        "key": f"{plan.key}-round-{number}",
+        "partnership": plan.key,
+        "opened_by": DEMO_LOGIN,
+        "opened_at": _iso(demo.ago(3)),
+        "closes_at": _iso(demo.midnight + timedelta(days=11, hours=17)),
+        "answered_by": sorted(answered),
+        "parties": parties,
+    }
+
+
+@dataclass(frozen=True)
+class StoryPlan:
+    key: str
+    title: str
+    author: str
+    days_ago: int
+    body: str
+    tags: tuple[str, ...]
+    partnerships: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()
+    results: str = ""
+    metric: tuple[str, float, str] | None = None
+    replies: tuple[tuple[str, int, str], ...] = ()  # author, days after the story, text
+
+
+SHARED_STORIES: tuple[StoryPlan, ...] = (
+    StoryPlan(
+        "churn-score-in-the-crm",
+        "How a daily churn score reached the CRM before the morning call",
+        "Bo Andersen",
+        120,
+        "We used to get a churn list **once a month**, already stale. When Data Platform and "
+        "Customer Success sat down around *one* purpose — halve churn — the ask became "
+        "concrete:\n\n"
+        "1. a risk score per account, in the CRM by 08:00 every day;\n"
+        "2. the three reasons behind each score, in words a success manager can use;\n"
+        "3. a weekly review of the saves and the misses.\n\n"
+        "What made it work was the working agreement *say early when a date slips*. Ana's team "
+        "told us two weeks ahead that the reasons would be late, so we planned the playbooks "
+        "around it instead of finding out on the day.\n\n"
+        "> The score is only as good as the conversation it starts.",
+        ("churn", "data-sharing", "working-agreements"),
+        partnerships=("churn-signals",),
+        teams=("customer-success", "data-platform"),
+        purposes=("churn",),
+        results="Saves on cancellation calls went up in the first quarter after go-live.",
+        metric=("Save rate on cancellation", 7.5, "points"),
+        replies=(
+            (
+                "Ana Lima",
+                1,
+                "Thank you, Bo. The early warning only worked because you asked "
+                "for the reasons, not just the score.",
+            ),
+            (
+                "Hannah Schmidt",
+                3,
+                "Account Management would like the same for renewals. "
+                "Can we join the weekly review?",
+            ),
+            ("Bo Andersen", 4, "Yes — Thursdays at 10:00, everyone welcome."),
+        ),
+    ),
+    StoryPlan(
+        "one-checkout-retrospective",
+        "One checkout: what three teams learned shipping a single payment flow",
+        "Olivia Grant",
+        240,
+        "Web, app and payments each had their *own* checkout and their own idea of conversion. "
+        "We agreed on one dashboard and one definition before writing any code.\n\n"
+        "- Feature flags meant no big-bang release.\n"
+        "- Every promise had conditions of satisfaction we could test.\n"
+        "- When mobile had to revoke a date, they did it a month ahead — honest revocation "
+        "kept our trust intact.\n\n"
+        "The purpose is achieved and the partnership is concluded; the habits stay.",
+        ("checkout", "retrospective", "feature-flags"),
+        partnerships=("one-checkout",),
+        teams=("checkout-payments", "web-storefront", "mobile-app"),
+        purposes=("checkout-conversion",),
+        results="Checkout conversion reached its target and payment failures halved.",
+        metric=("Checkout conversion", 3.4, "%"),
+        replies=(
+            ("Noah Kim", 2, "The early revocation was hard to send. Glad it helped."),
+            ("Liam Carter", 5, "We reuse the shared dashboard for the storefront now."),
+        ),
+    ),
+    StoryPlan(
+        "onboarding-in-two-weeks",
+        "Onboarding an enterprise customer in two weeks, for the first time",
+        "Mei Chen",
+        60,
+        "Four teams, one plan per customer. The turning point was the rule that **no customer "
+        "is promised a date we have not agreed together**. Sales Engineering now captures the "
+        "technical requirements before signature, so Integrations starts on day one.\n\n"
+        "We still miss dates on connectors; the trust map shows it, and we are working on it "
+        "in the open.",
+        ("onboarding", "enterprise", "honesty"),
+        partnerships=("enterprise-onboarding",),
+        teams=("integrations", "sales-engineering"),
+        purposes=("faster-onboarding",),
+        results="Median days to go-live fell from 41 to 19.",
+        metric=("Median days to go-live", 19, "days"),
+        replies=(
+            (
+                "Aisha Patel",
+                1,
+                "The requirements template is in the shared drive — improvements welcome.",
+            ),
+        ),
+    ),
+    StoryPlan(
+        "security-as-a-partner",
+        "From gatekeeper to partner: security reviews in the design phase",
+        "Fatima Hassan",
+        150,
+        "Security used to appear at the end, with a list of findings. In the *Secure releases* "
+        "partnership we asked to be invited to design reviews instead, and stated what we "
+        "uniquely contribute: threat models and sign-off.\n\n"
+        "Critical findings are now fixed within seven days — most of the time. Where they are "
+        "not, the commitment says so.",
+        ("security", "design-reviews"),
+        partnerships=("secure-releases",),
+        teams=("security-office", "cloud-infrastructure"),
+        purposes=("secure-by-default",),
+        results="Open critical vulnerabilities went from 14 to 3.",
+        metric=("Open critical vulnerabilities", 3, "findings"),
+        replies=(
+            ("Erik Johansson", 2, "Hardened base images cut our findings by half on their own."),
+            (
+                "Liam Carter",
+                6,
+                "Design reviews with Security caught two issues we would have shipped.",
+            ),
+        ),
+    ),
+    StoryPlan(
+        "blameless-reviews",
+        "Blameless post-incident reviews made our error budget a shared one",
+        "Erik Johansson",
+        90,
+        "After the Black Friday incident we agreed on a blameless review within five days. "
+        "Checkout and Billing now see the same error budget we do, and they tell us about "
+        "load tests *before* running them.",
+        ("reliability", "incidents", "working-agreements"),
+        partnerships=("platform-reliability",),
+        teams=("cloud-infrastructure", "checkout-payments", "billing-platform"),
+        purposes=("secure-by-default",),
+        results="Checkout availability held at 99.95% through the peak season.",
+        metric=("Checkout availability", 99.95, "%"),
+        replies=(("Victor Hughes", 3, "Idempotent billing jobs were the hard part. Worth it."),),
+    ),
+    StoryPlan(
+        "help-centre-deflection",
+        "Fewer tickets by writing the help centre with the people who answer the calls",
+        "Rachel Moore",
+        45,
+        "Customer Success brought the top contact reasons; we wrote the articles; Web tuned the "
+        "search. Our contributions still read too much alike on the charter — we are fixing "
+        "that, so that each party says what only it provides.",
+        ("support", "self-service", "charter"),
+        partnerships=("support-deflection",),
+        teams=("support-operations", "customer-success", "web-storefront"),
+        purposes=("churn",),
+        results="Contacts per thousand orders fell by a fifth.",
+        replies=(
+            (
+                "Chloe Martin",
+                2,
+                "The call notes are tagged by reason now, so the list stays fresh.",
+            ),
+        ),
+    ),
+)
+
+
+def _shared_stories(demo: Demo) -> list[dict[str, Any]]:
+    out = []
+    for plan in SHARED_STORIES:
+        at = demo.ago(plan.days_ago)
+        item: dict[str, Any] = {
+            "key": plan.key,
+            "title": plan.title,
+            "author": email_of(plan.author),
+            "created_at": _iso(at),
+            "updated_at": _iso(at),
+            "body": plan.body,
+            "tags": list(plan.tags),
+            "partnerships": list(plan.partnerships),
+            "teams": list(plan.teams),
+            "purposes": list(plan.purposes),
+            "results": plan.results,
+            "metric": (
+                {"name": plan.metric[0], "value": plan.metric[1], "unit": plan.metric[2]}
+                if plan.metric
+                else None
+            ),
+            "hidden": None,
+            "replies": [
+                {
+                    "author": email_of(author),
+                    # a working hour that may fall back over a weekend: never before the story
+                    "at": _iso(max(demo.ago(plan.days_ago - after), at + timedelta(hours=2))),
+                    "body": text,
+                }
+                for author, after, text in plan.replies
+            ],
+        }
+        out.append(item)
+    return out

@@ -17,6 +17,7 @@ from pydantic import (
 
 from accord.commitments.domain import Move, Reliance
 from accord.events.domain import iso
+from accord.health.domain import SCALE, Statement
 from accord.org.domain import GlobalRole, MemberRole, TeamKind
 from accord.purposes.domain import PurposeStatus
 
@@ -160,6 +161,89 @@ class CommitmentDoc(Doc):
     history: list[MoveDoc] = Field(min_length=1)
 
 
+class HealthPartyDoc(Doc):
+    """A party's answers in a round, only as the counts the anonymity rule allows."""
+
+    team: str
+    responses: int = Field(0, ge=0)
+    # how many answered 1, 2, 3, 4, 5 to each statement; exported only once the round has
+    # closed with enough answers
+    distribution: dict[Statement, list[int]] | None = None
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> Self:
+        if self.distribution is None:
+            return self
+        missing = [s.value for s in Statement if s not in self.distribution]
+        if missing:
+            raise ValueError(f"distribution lacks {', '.join(missing)}")
+        for statement, row in self.distribution.items():
+            if len(row) != len(SCALE) or any(n < 0 for n in row):
+                raise ValueError(
+                    f"distribution.{statement.value} must be {len(SCALE)} counts (of 1 to 5), "
+                    "none negative"
+                )
+            if sum(row) != self.responses:
+                raise ValueError(
+                    f"distribution.{statement.value} counts {sum(row)} answers, "
+                    f"responses says {self.responses}"
+                )
+        return self
+
+
+class HealthCheckDoc(Doc):
+    key: str
+    partnership: str
+    opened_at: Instant
+    closes_at: Instant
+    opened_by: Email | None = None
+    answered_by: Annotated[list[Email], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    parties: Annotated[list[HealthPartyDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class MetricDoc(Doc):
+    name: str
+    value: float
+    unit: Text = ""
+
+
+class HiddenDoc(Doc):
+    at: Instant
+    by: Email | None = None
+    reason: Text = ""
+
+
+class ReplyDoc(Doc):
+    author: Email
+    at: Instant
+    body: str
+
+
+class StoryDoc(Doc):
+    key: str
+    title: str
+    author: Email
+    created_at: Instant
+    updated_at: Instant | None = None
+    body: Text = ""
+    tags: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
+    partnerships: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    teams: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
+    purposes: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
+    results: Text = ""
+    metric: MetricDoc | None = None
+    hidden: HiddenDoc | None = None
+    replies: Annotated[list[ReplyDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+
+
 class Document(Doc):
     format: Literal["accord/1"]
     teams: Annotated[list[TeamDoc], BeforeValidator(_none_to_list)] = Field(default_factory=list)
@@ -171,6 +255,12 @@ class Document(Doc):
         default_factory=list
     )
     commitments: Annotated[list[CommitmentDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    health_checks: Annotated[list[HealthCheckDoc], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list
+    )
+    stories: Annotated[list[StoryDoc], BeforeValidator(_none_to_list)] = Field(
         default_factory=list
     )
 

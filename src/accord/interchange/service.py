@@ -16,20 +16,29 @@ from pydantic import BaseModel, ValidationError
 
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment, Move, normalize_args
+from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import AccordError, RuleBroken
 from accord.events.domain import iso
+from accord.health import service as health
+from accord.health.domain import HealthCheck
 from accord.interchange.schemas import (
     CommitmentDoc,
     Document,
+    HealthCheckDoc,
+    HealthPartyDoc,
+    HiddenDoc,
     MeasureDoc,
     MeasureUpdateDoc,
     MembershipDoc,
+    MetricDoc,
     MoveDoc,
     PartnershipDoc,
     PartyDoc,
     PersonDoc,
     PurposeDoc,
+    ReplyDoc,
+    StoryDoc,
     TeamDoc,
     dump,
 )
@@ -39,8 +48,18 @@ from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Partnership
 from accord.purposes import service as purposes
 from accord.purposes.domain import Purpose, PurposeStatus
+from accord.stories import service as stories
+from accord.stories.domain import Story, normalize_tags
 
-SECTIONS = ("teams", "people", "purposes", "partnerships", "commitments")
+SECTIONS = (
+    "teams",
+    "people",
+    "purposes",
+    "partnerships",
+    "commitments",
+    "health_checks",
+    "stories",
+)
 PURPOSE_PATHS: dict[PurposeStatus, list[PurposeStatus]] = {
     PurposeStatus.DRAFT: [],
     PurposeStatus.ACTIVE: [PurposeStatus.ACTIVE],
@@ -48,6 +67,7 @@ PURPOSE_PATHS: dict[PurposeStatus, list[PurposeStatus]] = {
     PurposeStatus.ABANDONED: [PurposeStatus.ABANDONED],
 }
 MANUAL_STATUSES = ("paused", "concluded", "dissolved")
+MIN_RESPONSES: int = Settings.model_fields["min_responses"].default
 
 
 @dataclass(frozen=True)
@@ -116,9 +136,10 @@ def parse(data: Any) -> Document:
 
 
 class _Replay:
-    def __init__(self, uow: UnitOfWork, actor: Actor) -> None:
+    def __init__(self, uow: UnitOfWork, actor: Actor, min_responses: int) -> None:
         self.uow = uow
         self.actor = actor
+        self.min_responses = min_responses
         self.problems: list[Problem] = []
         self.report = ImportReport()
         self.later_updates: list[tuple[str, str, MeasureDoc]] = []
@@ -485,6 +506,135 @@ class _Replay:
             if len(self.problems) > before:
                 return
 
+    def health_checks(self, docs: Sequence[HealthCheckDoc]) -> None:
+        duplicates = self.unique("health_checks", docs, lambda d: d.key)
+        for index, doc in enumerate(docs):
+            path = f"health_checks[{index}]"
+            if doc.key in duplicates:
+                continue
+            check = self.uow.health.find(doc.key)
+            now = self.uow.now()
+            current = health_doc(check, self.min_responses, now) if check else None
+            given = _canonical_health(doc, self.min_responses, now)
+            if self.existing("health_checks", index, given, current):
+                continue
+            if self.uow.partnerships.find(doc.partnership) is None:
+                self.problems.append(
+                    Problem(f"{path}.partnership", f"no partnership {doc.partnership!r}")
+                )
+                continue
+            emails = [("opened_by", doc.opened_by)] if doc.opened_by else []
+            emails += [(f"answered_by[{i}]", email) for i, email in enumerate(doc.answered_by)]
+            unknown = [
+                Problem(f"{path}.{where}", f"no person {email!r}")
+                for where, email in emails
+                if self.uow.org.find_person(email) is None
+            ]
+            if unknown:
+                self.problems.extend(unknown)
+                continue
+            before = len(self.problems)
+            with self.at(path):
+                health.open_round(
+                    self.uow,
+                    self.actor,
+                    doc.partnership,
+                    doc.closes_at,
+                    key=doc.key,
+                    opened_at=doc.opened_at,
+                    opened_by=doc.opened_by,
+                    imported=True,
+                )
+            if len(self.problems) > before:
+                continue
+            with self.at(f"{path}.parties"):
+                health.set_tallies(
+                    self.uow,
+                    self.actor,
+                    doc.key,
+                    {
+                        party.team: (
+                            party.responses,
+                            None
+                            if party.distribution is None
+                            else {s.value: row for s, row in party.distribution.items()},
+                        )
+                        for party in doc.parties
+                    },
+                    answered_by=doc.answered_by,
+                )
+                self.report.created["health_checks"] += 1
+
+    def stories(self, docs: Sequence[StoryDoc]) -> None:
+        duplicates = self.unique("stories", docs, lambda d: d.key)
+        for index, doc in enumerate(docs):
+            path = f"stories[{index}]"
+            if doc.key in duplicates:
+                continue
+            story = self.uow.stories.find(doc.key)
+            current = story_doc(story) if story else None
+            with self.at(path):
+                if self.existing("stories", index, _canonical_story(doc), current):
+                    continue
+                self.story(path, doc)
+
+    def story(self, path: str, doc: StoryDoc) -> None:
+        emails = [("author", doc.author)]
+        emails += [("hidden.by", doc.hidden.by)] if doc.hidden and doc.hidden.by else []
+        emails += [(f"replies[{i}].author", r.author) for i, r in enumerate(doc.replies)]
+        unknown = [
+            Problem(f"{path}.{where}", f"no person {email!r}")
+            for where, email in emails
+            if self.uow.org.find_person(email) is None
+        ]
+        if unknown:
+            self.problems.extend(unknown)
+            return
+        before = len(self.problems)
+        with self.at(path):
+            story = stories.create_story(
+                self.uow,
+                self.actor,
+                key=doc.key,
+                title=doc.title,
+                body=doc.body,
+                tags=doc.tags,
+                partnerships=doc.partnerships,
+                teams=doc.teams,
+                purposes=doc.purposes,
+                results=doc.results,
+                metric_name=doc.metric.name if doc.metric else None,
+                metric_value=doc.metric.value if doc.metric else None,
+                metric_unit=doc.metric.unit if doc.metric else None,
+                at=doc.created_at,
+                author=doc.author,
+                imported=True,
+            )
+            self.report.created["stories"] += 1
+        if len(self.problems) > before:
+            return
+        for r_index, reply in enumerate(doc.replies):
+            with self.at(f"{path}.replies[{r_index}]"):
+                stories.reply(
+                    self.uow,
+                    self.actor,
+                    doc.key,
+                    reply.body,
+                    author=reply.author,
+                    at=reply.at,
+                    imported=True,
+                )
+        with self.at(path):
+            stories.set_imported_state(
+                self.uow,
+                self.actor,
+                story.key,
+                updated_at=doc.updated_at or doc.created_at,
+                hidden_at=doc.hidden.at if doc.hidden else None,
+                hidden_by=doc.hidden.by if doc.hidden else None,
+                hidden_reason=doc.hidden.reason if doc.hidden else None,
+            )
+
 
 def _missing(step: MoveDoc) -> NoReturn:
     needed = [name for name in ("title", "due") if getattr(step, name) is None]
@@ -517,19 +667,27 @@ def _parents_first(
     return ordered
 
 
-def import_document(uow: UnitOfWork, actor: Actor, data: Any) -> ImportReport:
-    """Import a document whole or not at all (admins only); importing it again changes nothing."""
+def import_document(
+    uow: UnitOfWork, actor: Actor, data: Any, *, min_responses: int = MIN_RESPONSES
+) -> ImportReport:
+    """Import a document whole or not at all (admins only); importing it again changes nothing.
+
+    `min_responses` is the anonymity threshold of health checks: a round's answers are
+    compared with what an export would write of them.
+    """
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         document = parse(data)
-        replay = _Replay(uow, actor)
+        replay = _Replay(uow, actor, min_responses)
         replay.teams(document.teams)
         replay.people(document.people)
         replay.purposes(document.purposes)
         replay.partnerships(document.partnerships)
         replay.measure_updates()
         replay.commitments(document.commitments)
+        replay.health_checks(document.health_checks)
+        replay.stories(document.stories)
         replay.departures()
         replay.accounts()
         for index, doc in enumerate(document.partnerships):
@@ -668,16 +826,116 @@ def _canonical_commitment(doc: CommitmentDoc) -> CommitmentDoc:
     return doc.model_copy(update={"history": history})
 
 
-def export_for(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+def health_doc(check: HealthCheck, min_responses: int, now: datetime) -> HealthCheckDoc:
+    """A round as the anonymity rule lets it out: per party the number of answers, and their
+    counts only once the round has closed with at least `min_responses` of them."""
+    published = not check.is_open(now)
+    return HealthCheckDoc(
+        key=check.key,
+        partnership=check.partnership.key,
+        opened_at=check.opened_at,
+        closes_at=check.closes_at,
+        opened_by=check.opened_by.email if check.opened_by else None,
+        answered_by=sorted(r.person.email for r in check.respondents),
+        parties=sorted(
+            (
+                HealthPartyDoc(
+                    team=tally.team.slug,
+                    responses=tally.responses,
+                    distribution=dict(tally.counts)
+                    if published and _countable(tally.counts, tally.responses, min_responses)
+                    else None,
+                )
+                for tally in check.tallies
+            ),
+            key=lambda party: party.team,
+        ),
+    )
+
+
+def _countable(counts: dict[str, list[int]], responses: int, min_responses: int) -> bool:
+    return responses >= min_responses and all(sum(row) == responses for row in counts.values())
+
+
+def _canonical_health(doc: HealthCheckDoc, min_responses: int, now: datetime) -> HealthCheckDoc:
+    """The round as an export of it would read: what the rule withholds left out."""
+    published = now >= doc.closes_at
+    return doc.model_copy(
+        update={
+            "answered_by": sorted(set(doc.answered_by)),
+            "parties": sorted(
+                (
+                    party
+                    if published and party.responses >= min_responses
+                    else party.model_copy(update={"distribution": None})
+                    for party in doc.parties
+                ),
+                key=lambda party: party.team,
+            ),
+        }
+    )
+
+
+def story_doc(story: Story) -> StoryDoc:
+    return StoryDoc(
+        key=story.key,
+        title=story.title,
+        author=story.author.email,
+        created_at=story.created_at,
+        updated_at=story.updated_at,
+        body=story.body,
+        tags=story.tags,
+        partnerships=sorted(p.key for p in story.partnerships),
+        teams=sorted(t.slug for t in story.teams),
+        purposes=sorted(p.key for p in story.purposes),
+        results=story.results,
+        metric=MetricDoc(
+            name=story.metric_name, value=story.metric_value, unit=story.metric_unit or ""
+        )
+        if story.metric_name is not None and story.metric_value is not None
+        else None,
+        hidden=HiddenDoc(
+            at=story.hidden_at,
+            by=story.hidden_by.email if story.hidden_by else None,
+            reason=story.hidden_reason or "",
+        )
+        if story.hidden_at is not None
+        else None,
+        replies=[
+            ReplyDoc(author=r.author.email, at=r.created_at, body=r.body) for r in story.replies
+        ],
+    )
+
+
+def _canonical_story(doc: StoryDoc) -> StoryDoc:
+    """The story as the services would keep it (tags normalized, links in order, times set)."""
+    return doc.model_copy(
+        update={
+            "tags": normalize_tags(doc.tags),
+            "partnerships": sorted(set(doc.partnerships)),
+            "teams": sorted(set(doc.teams)),
+            "purposes": sorted(set(doc.purposes)),
+            "updated_at": doc.updated_at or doc.created_at,
+        }
+    )
+
+
+def export_for(
+    uow: UnitOfWork, actor: Actor, *, min_responses: int = MIN_RESPONSES
+) -> dict[str, Any]:
     """The whole organization as one document, for an admin (a backup, a move elsewhere)."""
     with uow:
         ensure_admin(uow.bind(actor), "export the whole organization")
-    return export_document(uow)
+    return export_document(uow, min_responses=min_responses)
 
 
-def export_document(uow: UnitOfWork) -> dict[str, Any]:
-    """Everything as one `accord/1` document; importing it into an empty database gives it back."""
+def export_document(uow: UnitOfWork, *, min_responses: int = MIN_RESPONSES) -> dict[str, Any]:
+    """Everything as one `accord/1` document; importing it into an empty database gives it back.
+
+    Health checks carry only what their anonymity rule (`min_responses`) lets out.
+    """
     with uow:
+        now = uow.now()
         teams = [
             team_doc(t)
             for _, t in _parents_first(
@@ -697,5 +955,9 @@ def export_document(uow: UnitOfWork) -> dict[str, Any]:
             purposes=[purpose_doc(p) for _, p in purpose_list],
             partnerships=[partnership_doc(p) for p in uow.partnerships.list()],
             commitments=[commitment_doc(uow, c) for c in commitment_list],
+            health_checks=[
+                health_doc(check, min_responses, now) for check in uow.health.every_round()
+            ],
+            stories=[story_doc(story) for story in uow.stories.every_story()],
         )
         return dump(document)

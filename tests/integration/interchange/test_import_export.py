@@ -27,7 +27,9 @@ from factories import (
 )
 from interchange_documents import example, unrelated
 
-SECTIONS = ("teams", "people", "purposes", "partnerships", "commitments")
+SECTIONS = (
+    "teams", "people", "purposes", "partnerships", "commitments", "health_checks", "stories"
+)
 
 
 def at(text: str) -> datetime:
@@ -64,7 +66,7 @@ def test_the_example_imports_and_its_history_gives_the_state(uow):
     report = import_document(uow, OPERATOR, example())
 
     assert report.created == {"teams": 2, "people": 3, "purposes": 1, "partnerships": 1,
-                              "commitments": 1}
+                              "commitments": 1, "health_checks": 0, "stories": 0}
     assert report.unchanged == dict.fromkeys(SECTIONS, 0)
     view = commitments.get_commitment(uow, "c-1")
     c = view.commitment
@@ -115,7 +117,7 @@ def test_importing_twice_changes_nothing(uow):
 
     assert report.created == dict.fromkeys(SECTIONS, 0)
     assert report.unchanged == {"teams": 2, "people": 3, "purposes": 1, "partnerships": 1,
-                                "commitments": 1}
+                                "commitments": 1, "health_checks": 0, "stories": 0}
     assert state(uow) == before
     assert chain_ok(uow)
 
@@ -476,7 +478,7 @@ def test_a_live_organization_survives_a_round_trip(uow, other_uow, clock):
 
     assert export_document(other_uow) == exported
     assert report.created == {"teams": 4, "people": 6, "purposes": 3, "partnerships": 2,
-                              "commitments": 10}
+                              "commitments": 10, "health_checks": 0, "stories": 0}
 
     def derived(u):
         return {

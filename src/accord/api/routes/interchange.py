@@ -8,7 +8,7 @@ from fastapi import Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
+from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
 from accord.api.routes import make_router
 from accord.interchange import service as interchange
@@ -30,9 +30,11 @@ class ImportResult(BaseModel):
         **problems(401, 403),
     },
 )
-def export(person: CurrentPerson, uow: ReadUowDep) -> JSONResponse:
+def export(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> JSONResponse:
     """The whole organization as one accord/1 document (admins)."""
-    return JSONResponse(interchange.export_for(uow, person))
+    return JSONResponse(
+        interchange.export_for(uow, person, min_responses=settings.min_responses)
+    )
 
 
 @router.post(
@@ -47,8 +49,13 @@ def export(person: CurrentPerson, uow: ReadUowDep) -> JSONResponse:
     },
 )
 def import_document(
-    data: Annotated[dict[str, Any], Body()], person: CurrentPerson, uow: UowDep
+    data: Annotated[dict[str, Any], Body()],
+    person: CurrentPerson,
+    uow: UowDep,
+    settings: SettingsDep,
 ) -> ImportResult:
     """Import an accord/1 document whole or not at all (admins); every problem has its path."""
-    report = interchange.import_document(uow, person, data)
+    report = interchange.import_document(
+        uow, person, data, min_responses=settings.min_responses
+    )
     return ImportResult(created=report.created, unchanged=report.unchanged)

@@ -425,7 +425,9 @@ def _import(request: Request, person: Person, uow: UnitOfWork, upload: object) -
         context["problems"] = [{"path": "", "message": unreadable}]
         return render(request, "admin_import.html", context, 422)
     try:
-        report = interchange.import_document(uow, person, data)
+        report = interchange.import_document(
+            uow, person, data, min_responses=request.app.state.settings.min_responses
+        )
     except interchange.ImportRefused as refused:
         context["problems"] = [{"path": p.path, "message": p.message} for p in refused.problems]
         return render(request, "admin_import.html", context, 422)
