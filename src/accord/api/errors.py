@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import (
@@ -212,6 +213,17 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     return response
 
 
+async def _unstorable(request: Request, error: Exception) -> Response:
+    # A value the database refuses (PostgreSQL takes no NUL in a text), met while looking a key
+    # up: the request is at fault, and nothing was changed.
+    message = "the request holds a value the database cannot take"
+    if "NUL" in str(getattr(error, "orig", "")):
+        message = "the request holds the control character U+0000, which no text may hold"
+    if pages.wants_html(request):
+        return pages.error_page(request, 422, pages.sentence(message))
+    return problem(422, message, rule="text.control_character")
+
+
 async def _sign_in_needed(request: Request, error: Exception) -> Response:
     assert isinstance(error, pages.SignInNeeded)
     return pages.sign_in_redirect(error)
@@ -222,4 +234,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccordError, _accord_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

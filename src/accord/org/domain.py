@@ -29,6 +29,9 @@ class GlobalRole(StrEnum):
     VIEWER = "viewer"
 
 
+# What no text may hold: control characters but tab and line breaks (PostgreSQL refuses NUL, XML
+# refuses the rest), lone surrogates, and the two non-characters U+FFFE and U+FFFF.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -66,8 +69,20 @@ def choose_key(key: str | None, title: str, what: str, keys_like: Callable[[str]
     return check_slug(key, f"{what} key")
 
 
+def check_characters(value: str, what: str) -> str:
+    """The text, unless it holds a character that no text may hold; then where it is."""
+    found = CONTROL.search(value)
+    if found is not None:
+        raise Invalid(
+            f"{what} holds the control character U+{ord(found.group()):04X} "
+            f"at position {found.start() + 1}",
+            rule="text.control_character",
+        )
+    return value
+
+
 def check_text(value: str, what: str, *, max_length: int = 200, required: bool = True) -> str:
-    value = value.strip()
+    value = check_characters(value, what).strip()
     if required and not value:
         raise Invalid(f"{what} must not be empty", rule="text.empty")
     if len(value) > max_length:

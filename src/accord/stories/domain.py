@@ -24,21 +24,6 @@ TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_KEYS = frozenset({"new", "tags"})
 # What no text of a story may hold: control characters but tab and line breaks, lone surrogates
 # and the two non-characters (PostgreSQL refuses NUL; XML, hence the Atom feed, all of them).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def check_characters(value: str, what: str) -> str:
-    """The text, unless it holds a character that no text may hold; then where it is."""
-    found = CONTROL.search(value)
-    if found is not None:
-        raise Invalid(
-            f"{what} holds the control character U+{ord(found.group()):04X} "
-            f"at position {found.start() + 1}",
-            rule="text.control_character",
-        )
-    return value
-
-
 def normalize_tag(tag: str) -> str:
     """A tag as kept: lower case, words joined by hyphens ('Data Sharing' -> 'data-sharing')."""
     words = re.findall(r"[^\W_]+", tag.casefold())

@@ -55,12 +55,23 @@ def _image_as_link(self: Any, tokens: Sequence[Token], idx: int, options: Any, e
     return f'<a href="{escapeHtml(str(token.attrGet("src") or ""))}">{escapeHtml(words)}</a>'
 
 
+HEADING_SHIFT = 2  # a story's "# Heading" sits under the page's h1 (its title) and h2 (sections)
+
+
+def _shift_headings(state: Any) -> None:
+    """Headings of a text as sections of the page it is shown on: h1 becomes h3, and so on."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+
+
 @functools.cache
 def _parser() -> MarkdownIt:
     # Raw HTML is shown as text, never passed on; nh3 below is the second line of defence.
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
         ["table", "strikethrough"]
     )
+    md.core.ruler.push("shift_headings", _shift_headings)
     md.add_render_rule("image", _image_as_link)
     md.add_render_rule("s_open", lambda *_: "<del>")
     md.add_render_rule("s_close", lambda *_: "</del>")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from accord.db import KeyCache
 from accord.errors import NotFound
-from accord.stories.domain import CONTROL, Story
+from accord.org.domain import CONTROL
+from accord.stories.domain import Story
 from accord.stories.orm import (
     SEARCH_TABLE,
     stories_table,

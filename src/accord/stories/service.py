@@ -14,6 +14,7 @@ from accord.org.domain import (
     GlobalRole,
     Person,
     actor_name,
+    check_characters,
     choose_key,
     ensure_admin,
     ensure_can_write,
@@ -32,7 +33,6 @@ from accord.stories.domain import (
     RESERVED_KEYS,
     Reply,
     Story,
-    check_characters,
     normalize_tag,
 )
 from accord.stories.repository import StoryFilter, search_words

@@ -99,7 +99,7 @@ def test_markdown_structure_is_kept() -> None:
     )
 
     for piece in (
-        "<h1>Title</h1>",
+        "<h3>Title</h3>",
         "<strong>bold</strong>",
         "<em>em</em>",
         "<del>gone</del>",
@@ -114,6 +114,12 @@ def test_markdown_structure_is_kept() -> None:
         assert piece in html
     assert "style=" not in html
     assert "class=" not in html
+
+
+def test_headings_become_sections_under_the_pages_own_headings() -> None:
+    html = render_markdown("# One\n\n## Two\n\n### Three\n\n#### Four\n\n###### Six")
+
+    assert html == "<h3>One</h3>\n<h4>Two</h4>\n<h5>Three</h5>\n<h6>Four</h6>\n<h6>Six</h6>\n"
 
 
 def test_an_image_becomes_a_link_named_by_its_alt_text() -> None:

@@ -18,11 +18,11 @@ from accord.api.deps import ReadUowDep, SettingsDep, SignerDep, UowDep, bearer_t
 from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.org import service as org
-from accord.org.domain import GlobalRole, Person
+from accord.org.domain import CONTROL, GlobalRole, Person
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.stories import service as stories
-from accord.stories.domain import CONTROL, Story, normalize_tag
+from accord.stories.domain import Story, normalize_tag
 from accord.stories.markup import first_lines, render_markdown
 from accord.web.common import (
     Form,
