@@ -19,6 +19,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +82,13 @@ def _time(client: httpx.Client, path: str, repeat: int) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "max_ms": max(times), "n": repeat}
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    from accord.web.session import SESSION_COOKIE, Signer
-
-    subject = _subject(args.database)
+@contextmanager
+def served(database: str) -> Iterator[str]:
+    """`accord serve` on the database, on a free loopback port; its base URL once it answers."""
     port = _free_port()
     env = {
         **os.environ,
-        "ACCORD_DATABASE_URL": f"sqlite:///{args.database}",
+        "ACCORD_DATABASE_URL": f"sqlite:///{database}",
         "ACCORD_SECRET_KEY": SECRET,
         "ACCORD_LOG_LEVEL": "warning",
     }
@@ -109,7 +110,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        cookie = Signer(SECRET).session(int(subject["person_id"]), int(subject["epoch"]))
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def session_cookie(person_id: int, epoch: int) -> dict[str, str]:
+    """The session cookie of a person signed in to the served database."""
+    from accord.web.session import SESSION_COOKIE, Signer
+
+    return {SESSION_COOKIE: Signer(SECRET).session(person_id, epoch)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    subject = _subject(args.database)
+    with served(args.database) as base:
         pages = {
             "ceiling: /healthz": "/healthz",
             "My desk": "/",
@@ -123,9 +139,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "audit log": "/audit",
         }
         figures: dict[str, Any] = {}
-        with httpx.Client(
-            base_url=base, cookies={SESSION_COOKIE: cookie}, timeout=600
-        ) as client:
+        cookies = session_cookie(int(subject["person_id"]), int(subject["epoch"]))
+        with httpx.Client(base_url=base, cookies=cookies, timeout=600) as client:
             for name, path in pages.items():
                 figures[name] = _time(client, path, args.repeat)
             once = [("trust map", "/trust-map")]
@@ -134,9 +149,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name, path in once:
                 figures[name] = _time(client, path, 1)
         return {"subject": subject, "pages": figures}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

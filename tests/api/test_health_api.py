@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from api_org import Org
+from sqlalchemy import text
 
 from accord.org import service as org
 from factories import OPERATOR, make_person
@@ -215,3 +218,84 @@ def test_the_perception_gap_in_the_results(api: Org) -> None:
     finally:
         for client in clients:
             client.close()
+
+
+# What the answer leaves behind: no hash of it, no character a database or page cannot take.
+
+
+def stored_fingerprints(api: Org) -> list[str]:
+    with api.engine.connect() as connection:
+        return list(connection.execute(text("SELECT fingerprint FROM idempotency_keys")).scalars())
+
+
+def test_the_idempotency_store_keeps_no_hash_of_an_answer(api: Org) -> None:
+    """A stored hash of the body could be matched against the 5^6 possible answers (and a
+    comment read off the published results) to tell what one person said: an answer's key is
+    kept without its body, and replays whatever the body."""
+    key = open_round(api)
+    path = f"/api/v1/health-checks/{key}/answers"
+    with api.client("member") as cy, api.client("requester_member") as dee:
+        said = {**ANSWER, "ability": 2, "comment": "Slow to say no"}
+        headers = {"Idempotency-Key": "my-answer"}
+        assert cy.post(path, json=said, headers=headers).status_code == 201
+        assert dee.post(path, json=ANSWER, headers=headers).status_code == 201
+        replay = cy.post(path, json=ANSWER, headers=headers)
+        assert (replay.status_code, replay.headers.get("idempotent-replayed")) == (201, "true")
+        assert replay.json() == {"health_check": key, "team": "data"}
+    bodiless = hashlib.sha256(json.dumps(["POST", path, ""]).encode() + b"\0").hexdigest()
+    assert stored_fingerprints(api) == [bodiless, bodiless]
+    assert cy_answers(api, key) == 1
+
+
+def cy_answers(api: Org, key: str) -> int:
+    with api.client("member") as cy:
+        return int(cy.get(f"/api/v1/health-checks/{key}").json()["parties"][0]["responses"])
+
+
+def test_a_refused_answer_is_not_kept_under_its_key(api: Org) -> None:
+    """Its body is not compared, so a refusal kept under the key would answer the corrected
+    request too: only an answer that was counted is kept."""
+    key = open_round(api)
+    path = f"/api/v1/health-checks/{key}/answers"
+    headers = {"Idempotency-Key": "try-1"}
+    with api.client("member") as cy:
+        refused = cy.post(path, json={**ANSWER, "comment": "bad\x07"}, headers=headers)
+        assert refused.status_code == 422
+        counted = cy.post(path, json=ANSWER, headers=headers)
+        assert (counted.status_code, counted.headers.get("idempotent-replayed")) == (201, None)
+    assert cy_answers(api, key) == 1
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\ufffe"])
+def test_a_control_character_in_a_comment_is_refused(api_on: Org, character: str) -> None:
+    """PostgreSQL refuses a NUL; no page or feed should carry the others: a clear 422 on the
+    comment on both databases, and nothing counted."""
+    key = open_round(api_on)
+    with api_on.client("member") as cy:
+        response = cy.post(
+            f"/api/v1/health-checks/{key}/answers",
+            json={**ANSWER, "comment": f"Fine{character}ish"},
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["rule"] == "text.control_character"
+        assert problem["detail"].startswith("comment holds the control character")
+        assert cy.get(f"/api/v1/health-checks/{key}").json()["answered"] is False
+    assert cy_answers(api_on, key) == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/health-checks/sig%00nals",
+        "/api/v1/health-checks/sig%00nals/results",
+        "/api/v1/partnerships/sig%00nals/health-checks",
+    ],
+)
+def test_a_nul_in_a_round_key_is_not_a_server_error(api_on: Org, path: str) -> None:
+    with api_on.client("member") as cy:
+        response = cy.get(path)
+        answered = cy.post("/api/v1/health-checks/sig%00nals/answers", json=ANSWER)
+    assert response.status_code in (404, 422), response.text
+    assert answered.status_code in (404, 422), answered.text
+    assert response.headers["content-type"] == "application/problem+json"

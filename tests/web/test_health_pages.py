@@ -119,7 +119,7 @@ def test_a_lead_opens_a_round_from_the_partnership_page(base: str, world: World)
         [key] = world.rounds()
         assert response.headers["location"] == f"/health-checks/{key}"
         page = ana.get("/partnerships/signals")
-        assert "A round is open until 2026-06-15 00:00 UTC" in page.text
+        assert "A round is open until 2026-06-15 23:59 UTC" in page.text  # all that day
         assert 'id="health-closes_at"' not in page.text  # one open round at a time
     with as_(base, "cy") as cy:
         page = cy.get("/partnerships/signals")
@@ -150,6 +150,7 @@ def test_a_bad_closing_date_is_shown_beside_the_field(
         )
         assert error is not None
         assert words in error.group(1)
+        assert "Partnership started" in response.text  # the page is whole, timeline and all
     assert world.rounds() == []
 
 
@@ -210,6 +211,51 @@ def test_a_missing_statement_is_shown_beside_its_question(base: str, world: Worl
         assert wrong.status_code == 422
         assert 'id="answer-value-error"' in wrong.text
     assert world.responses(key) == {"data": 0, "care": 0}
+
+
+@pytest.mark.parametrize("given", ["\u00b2", "\u0663", "9" * 5000, "4.0", "\x00"])
+def test_a_choice_that_is_not_1_to_5_is_shown_beside_its_question(
+    base: str, world: World, given: str
+) -> None:
+    """Not only "9": a superscript two or a 5000-digit number is a digit string too, and
+    must be told, beside its question, not fail the page."""
+    key = world.open_round()
+    with as_(base, "cy") as cy:
+        response = answer(cy, key, purpose=given)
+        assert response.status_code == 422
+        error = re.search(r'id="answer-purpose-error" class="field-error">([^<]*)<', response.text)
+        assert error is not None
+        assert error.group(1).startswith("Purpose must be a whole number from 1 to 5")
+    assert world.responses(key) == {"data": 0, "care": 0}
+
+
+def test_a_control_character_in_the_comment_is_shown_beside_it(base: str, world: World) -> None:
+    key = world.open_round()
+    with as_(base, "cy") as cy:
+        response = answer(cy, key, comment="Fine\x07ish")
+        assert response.status_code == 422
+        error = re.search(r'id="answer-comment-error"[^>]*>([^<]*)<', response.text)
+        assert error is not None, response.text
+        assert "control character U+0007" in error.group(1)
+    assert world.responses(key) == {"data": 0, "care": 0}
+
+
+def test_a_person_in_both_parties_is_told_beside_the_party_to_choose(
+    base: str, world: World
+) -> None:
+    make_person(world.uow(), "tom@example.org", teams={"data": "member", "care": "member"})
+    org.set_passwords(world.uow(), Operator(), ["tom@example.org"], PASSWORD)
+    key = world.open_round()
+    with as_(base, "tom") as tom:
+        page = tom.get(f"/health-checks/{key}").text
+        assert '<select id="answer-team" name="team"' in page
+        response = answer(tom, key)
+        assert response.status_code == 422
+        error = re.search(r'id="answer-team-error"[^>]*>([^<]*)<', response.text)
+        assert error is not None, response.text
+        assert "say which one the answer is for" in error.group(1)
+        assert answer(tom, key, team="care").status_code == 303
+    assert world.responses(key) == {"data": 0, "care": 1}
 
 
 def test_outsiders_get_no_form_and_no_results(base: str, world: World) -> None:
@@ -300,6 +346,7 @@ def test_the_partnership_page_shows_the_trend_and_the_radar(base: str, world: Wo
         assert health_section.count('role="img"') == 2  # the radar and the trend
         assert "<title>Health of Churn signals over rounds" in health_section
         assert '<table aria-labelledby="health-trend-h">' in health_section
+        assert "Perception gap" in health_section  # the latest round's, read on its own
     with as_(base, "fay") as fay:
         page = fay.get("/partnerships/signals").text
         assert "Health results are for the members of the parties and admins." in page

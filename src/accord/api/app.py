@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         engine=engine,
         principal=lambda headers: principal_of(engine, app.state.signer, headers),
         exempt=SECRET_ANSWERS,
+        blind=ANONYMOUS_BODIES,
         clock=clock,
     )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
@@ -148,6 +150,8 @@ class SecurityHeaders:
 
 
 SECRET_ANSWERS = frozenset({"/api/v1/auth/token", "/api/v1/me/tokens"})
+# Bodies that are anonymous answers: the Idempotency-Key store keeps no hash of them.
+ANONYMOUS_BODIES = re.compile(r"/api/v1/health-checks/[^/]+/answers")
 TAGS = [
     {"name": "sign-in", "description": "API tokens and the signed-in person."},
     {"name": "organization", "description": "Teams, people and memberships."},
@@ -169,7 +173,9 @@ cookie together with the `X-CSRF-Token` header on changes.
 Errors are RFC 9457 `application/problem+json`; a broken rule names itself in `rule`.
 Lists answer `{"items": [...], "next": cursor}`; pass `cursor` back for the next page.
 Every POST takes an `Idempotency-Key` header: the same key and body answer the stored
-response without acting twice (for 24 hours); the same key with another body is refused.
+response without acting twice (for 24 hours); the same key with another body is refused
+(except on a health check's answers, whose bodies the store never sees: there the key alone
+answers, and only an answer that was counted is kept).
 Moves carry the commitment's `version` (or `If-Match`); a stale one is 409.
 """
 

@@ -4,13 +4,17 @@ An API concern, not a domain one, so its table lives here rather than in a conte
 scoped to the person the credentials name and kept for KEEP. A request under way holds its key:
 a second one with that key meanwhile gets 409. Answers that did not act (401, 429, 5xx) are not
 kept, so the same request may be tried again. Routes whose answer holds a secret shown only once
-(new API tokens) keep no answers.
+(new API tokens) keep no answers. Routes whose body is an anonymous answer (a health check's)
+are `blind`: their fingerprint leaves the body out, so that no stored hash can be matched
+against the possible answers to tell what one person said; the same key answers the stored
+response whatever the body, and only answers that acted (2xx) are kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -144,9 +148,11 @@ class IdempotencyMiddleware:
         principal: Callable[[dict[str, str]], int | None],
         prefix: str = "/api/v1/",
         exempt: frozenset[str] = frozenset(),
+        blind: re.Pattern[str] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.app = app
+        self.blind = blind
         self.engine = engine
         self.principal = principal
         self.prefix = prefix
@@ -183,12 +189,13 @@ class IdempotencyMiddleware:
         if person_id is None:
             await self.app(scope, replay, send)  # the route refuses the credentials
             return
+        blind = self.blind is not None and self.blind.fullmatch(scope["path"]) is not None
         fingerprint = hashlib.sha256(
             json.dumps(
                 [scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")]
             ).encode()
             + b"\0"
-            + body
+            + (b"" if blind else body)
         ).hexdigest()
         found = await run_in_threadpool(
             claim, self.engine, person_id, key, fingerprint, self.clock()
@@ -216,7 +223,11 @@ class IdempotencyMiddleware:
         except BaseException:
             await run_in_threadpool(release, self.engine, person_id, key)
             raise
-        if captured.status >= 500 or captured.status in NOT_KEPT:
+        if (
+            captured.status >= 500
+            or captured.status in NOT_KEPT
+            or (blind and not 200 <= captured.status < 300)
+        ):
             await run_in_threadpool(release, self.engine, person_id, key)
         else:
             kept = [(n, v) for n, v in captured.headers if n.lower() in KEPT_HEADERS]

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from accord.errors import Invalid, NotFound, RuleBroken
-from accord.org.domain import Person, Team
+from accord.org.domain import Person, Team, check_text
 from accord.partnerships.domain import Partnership
 
 SCALE = (1, 2, 3, 4, 5)
@@ -190,11 +190,8 @@ class HealthCheck:
                 f"{person.email} has already answered health check {self.key!r}",
                 rule="health_check.already_answered",
             )
-        comment = comment.strip()
-        if len(comment) > MAX_COMMENT:
-            raise Invalid(
-                f"the comment is longer than {MAX_COMMENT} characters", rule="text.too_long"
-            )
+        # no control character (PostgreSQL refuses a NUL, XML the rest), and not too long
+        comment = check_text(comment, "comment", max_length=MAX_COMMENT, required=False)
         tally = self.tally(team)
         tally.add(scores)
         if comment:

@@ -445,9 +445,16 @@ def round_results(uow: UnitOfWork, settings: Settings, actor: Actor, key: str) -
 
 
 def rounds_of(
-    uow: UnitOfWork, settings: Settings, actor: Actor, partnership: str
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    partnership: str,
+    *,
+    perception: bool = True,
 ) -> list[RoundReport]:
-    """Every round of a partnership the reader may see, oldest first: the trend."""
+    """Every round of a partnership the reader may see, oldest first: the trend (with the
+    perception gap of each round unless `perception` is False: it reads earned trust, which
+    costs queries per round and partner)."""
     with uow:
         actor = uow.bind(actor)
         found = uow.partnerships.get(partnership)
@@ -460,7 +467,7 @@ def rounds_of(
                 rule="health_check.not_visible",
             )
         return [
-            _report(uow, settings, actor, check)
+            _report(uow, settings, actor, check, perception=perception)
             for check in uow.health.of_partnership(found)
             if may_see(actor, check)
         ]

@@ -500,3 +500,86 @@ def test_the_database_keeps_no_answer_or_comment_in_the_order_given(uow, world) 
     assert comments == ["apples", "mango", "zebra"]
     assert respondent_columns == {"id", "health_check_id", "person_id"}
     assert not {name for name in tables if "answer" in name or "comment" in name}
+
+
+# What reading costs: no query per round or partnership where one for all will do.
+
+
+def queries_of(uow, read: Any) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(uow.engine, "before_cursor_execute", count)
+    try:
+        read()
+    finally:
+        event.remove(uow.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def closed_rounds(uow, partnership: str, rounds: int, first_days_ago: int = 400) -> None:
+    counts = {s.value: [0, 0, 1, 2, 0] for s in Statement}
+    start = uow.now() - timedelta(days=first_days_ago)
+    for n in range(rounds):
+        opened = start + timedelta(days=30 * n)
+        check = health.open_round(
+            uow,
+            OPERATOR,
+            partnership,
+            opened + timedelta(days=14),
+            opened_at=opened,
+            imported=True,
+        )
+        health.set_tallies(uow, OPERATOR, check.key, {"data": (3, counts), "care": (3, counts)})
+
+
+def test_the_trend_without_the_perception_gap_costs_the_same_for_any_number_of_rounds(
+    uow, world
+) -> None:
+    """The partnership page shows the gap of the latest round only: its trend must not read
+    earned trust for every round and partner."""
+    closed_rounds(uow, "signals", 2)
+    few = queries_of(
+        uow, lambda: health.rounds_of(uow, SETTINGS, world["cy"], "signals", perception=False)
+    )
+    closed_rounds(uow, "signals", 6, first_days_ago=300)
+    trend: list[Any] = []
+    many = queries_of(
+        uow,
+        lambda: trend.extend(
+            health.rounds_of(uow, SETTINGS, world["cy"], "signals", perception=False)
+        ),
+    )
+    assert len(trend) == 8
+    assert all(r.published and r.perception == {} for r in trend)
+    assert many == few
+    with_gap = health.rounds_of(uow, SETTINGS, world["cy"], "signals")
+    assert all(set(r.perception) == {"data", "care"} for r in with_gap)
+
+
+def test_the_latest_rounds_cost_the_same_for_any_number_of_partnerships(uow, world) -> None:
+    ana, bo = world["ana"], world["bo"]
+
+    def partnerships_with_a_round(names: list[str]) -> None:
+        for name in names:
+            make_partnership(
+                uow,
+                ana,
+                key=name,
+                purpose="churn",
+                parties=[("data", "A"), ("care", "B")],
+                affirmed_by=[ana, bo],
+            )
+            closed_rounds(uow, name, 1)
+
+    partnerships_with_a_round(["p1", "p2"])
+    few = queries_of(uow, lambda: health.latest_rounds(uow, SETTINGS, world["adm"]))
+    partnerships_with_a_round([f"p{n}" for n in range(3, 12)])
+    latest: list[Any] = []
+    many = queries_of(uow, lambda: latest.extend(health.latest_rounds(uow, SETTINGS, world["adm"])))
+    assert len(latest) == 11
+    assert many == few

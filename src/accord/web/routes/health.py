@@ -3,6 +3,8 @@ the health section of a partnership's page."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 
 AXES = [(s.value, s.value.title()) for s in Statement]
 ANSWER_FIELDS = [*(s.value for s in Statement), "comment", "team"]
+CHOICES = {str(n): n for n in SCALE}  # the radio buttons' values
 SCALE_WORDS = {1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree"}
 # The service's closing-date rules speak of "closes_at"; the form's field has that name.
 OPEN_FIELDS = ["closes_at", "key"]
@@ -92,12 +95,15 @@ def partnership_health(
     of its parties the trend, the latest results and the radar."""
     current = health.current_round(uow, person, partnership)
     try:
-        trend = health.rounds_of(uow, settings, person, partnership)
+        # the trend without the perception gap, which only the latest results show
+        trend = health.rounds_of(uow, settings, person, partnership, perception=False)
         visible = True
     except Forbidden:  # not a member of a party: the round's status only
         trend, visible = [], False
     published = [r for r in trend if r.published]
-    latest = published[-1] if published else None
+    latest = (
+        health.round_results(uow, settings, person, published[-1].check.key) if published else None
+    )
     name = current.check.partnership.name if current else partnership
     return {
         "current": current,
@@ -180,12 +186,12 @@ def answer(request: Request, person: PagePerson, uow: UowDep, form: Form, key: s
     scores: dict[str, object] = {}
     for statement in Statement:
         given = values[statement.value]
-        if given:
-            scores[statement.value] = int(given) if given.isdigit() else given
+        if given:  # "1" to "5" as numbers; anything else as given, for the service to refuse
+            scores[statement.value] = CHOICES.get(given, given)
     try:
         health.answer(uow, person, key, scores, values["comment"], values["team"] or None)
     except AccordError as error:
-        found = errors_of(error, ANSWER_FIELDS)
+        found = errors_of(error, ANSWER_FIELDS, {"health_check.team_needed": "team"})
         return _round_page(request, uow, person, key, found, values, found.status)
     return after_change(request, f"/health-checks/{key}?answered=1")
 
@@ -196,13 +202,16 @@ def open_round(request: Request, person: PagePerson, uow: UowDep, form: Form, ke
     values = {name: text(form, name) for name in OPEN_FIELDS}
     try:
         closes_at = instant(values["closes_at"], "closes_at")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["closes_at"].strip()):
+            # a round "closing on" a day is open all that day
+            closes_at += timedelta(hours=23, minutes=59, seconds=59)
         check = health.open_round(uow, person, key, closes_at, key=values["key"] or None)
     except AccordError as error:
         from accord.web.routes.partnerships import partnership_context  # it imports this module
 
         found = errors_of(error, OPEN_FIELDS)
         with uow:  # open while rendering: templates follow relations of what was loaded
-            context = partnership_context(uow, person, key)
+            context = partnership_context(uow, person, key, settings=settings_of(request))
             context["health"] = partnership_health(
                 uow, settings_of(request), person, key, errors=found, values=values
             )
