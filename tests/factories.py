@@ -8,6 +8,7 @@ from typing import Any
 
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment
+from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import Event
@@ -19,6 +20,8 @@ from accord.purposes import service as purposes
 from accord.purposes.domain import Purpose
 
 OPERATOR = Operator("tests")
+# The settings of a service call outside a server: every default, whatever the environment says.
+SETTINGS = Settings(database_url="sqlite://", secret_key="test-secret", _env_prefix="NONE_")
 
 # The status moves that take a new (draft) purpose to each status.
 _STATUS_PATH = {

@@ -124,9 +124,7 @@ def import_(
     with refusals():
         data = _read_json(file)
         engine = open_engine(config)
-        report = import_document(
-            UnitOfWork(engine), OPERATOR, data, min_responses=config.min_responses
-        )
+        report = import_document(UnitOfWork(engine), OPERATOR, data, settings=config)
         for section, count in report.created.items():
             say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")
 
@@ -191,7 +189,7 @@ def demo(
                     "the demo fills only an empty one"
                 )
         document = build_demo(seed=seed)
-        report = import_document(uow, OPERATOR, document, min_responses=config.min_responses)
+        report = import_document(uow, OPERATOR, document, settings=config)
         org.set_passwords(uow, OPERATOR, [p["email"] for p in document["people"]], DEMO_PASSWORD)
         say(
             f"demo organization in {describe(config.database_url)}: "

@@ -37,6 +37,7 @@ from accord.purposes import service as purposes
 from accord.stories import service as stories
 from factories import (
     OPERATOR,
+    SETTINGS,
     last_event_id,
     make_partnership,
     make_person,
@@ -766,7 +767,7 @@ def open_round(world: World) -> str:
     """A new partnership of data and care with a round open for a week, opened by ana."""
     partnership = data_care_partnership(world)
     check = health.open_round(
-        world.uow(), world.people["lead"], partnership, NOW + timedelta(days=7)
+        world.uow(), SETTINGS, world.people["lead"], partnership, NOW + timedelta(days=7)
     )
     return check.key
 
@@ -777,6 +778,7 @@ def closed_round(world: World) -> tuple[str, str]:
     start = NOW - timedelta(days=20)
     check = health.open_round(
         world.uow(),
+        SETTINGS,
         OPERATOR,
         partnership,
         start + timedelta(days=14),

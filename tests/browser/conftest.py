@@ -34,7 +34,7 @@ from accord.health.domain import Statement
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
-from factories import make_partnership, make_person, make_purpose, make_team
+from factories import SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
 CHROMIUM_ENV = "ACCORD_TEST_CHROMIUM"
@@ -180,6 +180,7 @@ def organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> Organi
     start = uow.now() - timedelta(days=60)
     health.open_round(
         uow,
+        SETTINGS,
         Operator(),
         partnership.key,
         start + timedelta(days=14),
@@ -191,7 +192,9 @@ def organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> Organi
     health.set_tallies(
         uow, Operator(), o.closed_health_check, {o.data: (3, spread), o.care: (3, spread)}
     )
-    health.open_round(uow, ana, partnership.key, uow.now() + timedelta(days=14), key=o.health_check)
+    health.open_round(
+        uow, SETTINGS, ana, partnership.key, uow.now() + timedelta(days=14), key=o.health_check
+    )
     return Organization(
         sqlite_engine,
         clock,

@@ -38,7 +38,9 @@ def test_sign_in_through_the_form_lands_on_my_desk(
     assert path_of(page) == "/"
     expect(page).to_have_title("My desk · Accord")
     expect(page.get_by_role("heading", level=1)).to_have_text("My desk")
-    to_answer = page.locator("section", has=page.get_by_role("heading", name="To answer"))
+    to_answer = page.locator(
+        "section", has=page.get_by_role("heading", name="Requests and proposals to answer")
+    )
     expect(to_answer).to_contain_text("Daily churn-risk score")
     expect(page.locator(".account .who")).to_have_text("Ana Lima")
 

@@ -18,7 +18,7 @@ from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Operator
-from factories import OPERATOR, make_partnership, make_person, make_purpose, make_team
+from factories import OPERATOR, SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
 ANSWER = {"purpose": "4", "direction": "4", "ability": "5", "integrity": "4", "value": "3"}
@@ -75,7 +75,7 @@ class World:
     def open_round(self, days: int = 14) -> str:
         ana = org.get_person(self.uow(), "ana@example.org")
         closes_at = self.clock() + timedelta(days=days)
-        return health.open_round(self.uow(), ana, "signals", closes_at).key
+        return health.open_round(self.uow(), SETTINGS, ana, "signals", closes_at).key
 
 
 @pytest.fixture

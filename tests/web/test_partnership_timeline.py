@@ -17,7 +17,7 @@ from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
-from factories import make_partnership, make_person, make_purpose, make_team
+from factories import SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
 
@@ -44,9 +44,9 @@ def base(sqlite_engine: Engine, clock: Any) -> Iterator[str]:
         affirmed_by=[ana, bo],
     )
     clock.advance(days=1)
-    health.open_round(uow, ana, "signals", clock.now + timedelta(days=7), key="q1")
+    health.open_round(uow, SETTINGS, ana, "signals", clock.now + timedelta(days=7), key="q1")
     clock.advance(days=10)
-    health.open_round(uow, bo, "signals", clock.now + timedelta(days=7), key="q2")
+    health.open_round(uow, SETTINGS, bo, "signals", clock.now + timedelta(days=7), key="q2")
     clock.advance(hours=1)
     stories.create_story(
         uow,

@@ -126,6 +126,9 @@ class HealthCheck:
     closes_at: datetime
     opened_by: Person | None = None
     tallies: list[Tally] = field(default_factory=list)
+    # per party, the trust its partners had earned in its eyes when the round opened (the mean
+    # over them): the record its people answered on, beside what they answered
+    earned: dict[str, dict[str, float]] | None = None
     respondents: list[Respondent] = field(default_factory=list)
     id: int | None = None
 

@@ -25,6 +25,7 @@ health_checks_table = Table(
     Column("opened_by_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
     Column("opened_at", UTCDateTime(), nullable=False),
     Column("closes_at", UTCDateTime(), nullable=False, index=True),
+    Column("earned", JSONType, nullable=True),
 )
 
 health_tallies_table = Table(

@@ -89,6 +89,7 @@ def _aware(moment: datetime, what: str) -> datetime:
 
 def open_round(
     uow: UnitOfWork,
+    settings: Settings,
     actor: Actor,
     partnership: str,
     closes_at: datetime,
@@ -155,6 +156,7 @@ def open_round(
             closes_at=closes_at,
             opened_by=opener,
             tallies=[Tally(team=party.team) for party in found.parties],
+            earned=_earned(uow, settings, [party.team for party in found.parties], opened),
         )
         uow.health.add(check)
         uow.record(
@@ -170,6 +172,25 @@ def open_round(
         )
         uow.commit()
         return check
+
+
+def _earned(
+    uow: UnitOfWork, settings: Settings, teams: Sequence[Team], moment: datetime
+) -> dict[str, dict[str, float]]:
+    """What each party's partners had earned in its eyes at `moment`, the mean over them.
+
+    Kept with the round: read at the opening, the present costs a few indexed queries, where
+    reading it later would replay the event log up to that instant."""
+    pairs = [(party, partner) for party in teams for partner in teams if partner is not party]
+    pair_values = trust.earned_between(uow, settings, pairs, moment)
+    earned: dict[str, dict[str, float]] = {}
+    for party in teams:
+        rows = [pair_values[(party.slug, p.slug)] for p in teams if p is not party]
+        earned[party.slug] = {
+            name: sum(row[name] for row in rows) / len(rows)
+            for name in ("ability", "integrity", "value")
+        }
+    return earned
 
 
 def _ensure_no_other_round(
@@ -392,10 +413,9 @@ def _perception(
     uow: UnitOfWork, settings: Settings, actor: Actor, found: RoundResults
 ) -> dict[str, tuple[Perception, ...]]:
     """Each shown party's surveyed ability, integrity and value beside the trust its partners
-    earned in its eyes by the round's close (the mean over its partners); the earned side only
-    for a reader who may see every pair involved."""
+    had earned in its eyes when the round opened (the mean over its partners); the earned side
+    only for a reader who may see every pair involved."""
     check = found.check
-    moment = min(check.closes_at, uow.now())
     gaps: dict[str, tuple[Perception, ...]] = {}
     for party in found.parties:
         if not party.shown:
@@ -404,24 +424,14 @@ def _perception(
         sees_all = bool(partners) and all(
             trust.may_see_pair(actor, party.team, partner) for partner in partners
         )
-        reports = (
-            [
-                trust.trust_of(uow, settings, actor, p.slug, of=party.team.slug, as_of=moment)
-                for p in partners
-            ]
-            if sees_all
-            else []
-        )
+        snapshot = (check.earned or {}).get(party.team.slug) if sees_all else None
         rows = []
         for statement in PERCEIVED:
             mean = party.mean(statement)
             if mean is None:
                 continue
             surveyed = as_trust(mean)
-            earned = None
-            if reports:
-                values = [r.trust.dimension(statement.value).expected for r in reports]
-                earned = sum(values) / len(values)
+            earned = snapshot.get(statement.value) if snapshot else None
             rows.append(
                 Perception(
                     statement,

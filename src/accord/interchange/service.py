@@ -67,7 +67,9 @@ PURPOSE_PATHS: dict[PurposeStatus, list[PurposeStatus]] = {
     PurposeStatus.ABANDONED: [PurposeStatus.ABANDONED],
 }
 MANUAL_STATUSES = ("paused", "concluded", "dissolved")
-MIN_RESPONSES: int = Settings.model_fields["min_responses"].default
+# Every setting at its default, whatever the environment says: for callers without a server's.
+DEFAULTS = Settings(_env_prefix="ACCORD_DEFAULTS_NONE_")
+MIN_RESPONSES = DEFAULTS.min_responses
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,11 @@ def parse(data: Any) -> Document:
 
 
 class _Replay:
-    def __init__(self, uow: UnitOfWork, actor: Actor, min_responses: int) -> None:
+    def __init__(self, uow: UnitOfWork, actor: Actor, settings: Settings) -> None:
         self.uow = uow
         self.actor = actor
-        self.min_responses = min_responses
+        self.settings = settings
+        self.min_responses = settings.min_responses
         self.problems: list[Problem] = []
         self.report = ImportReport()
         self.later_updates: list[tuple[str, str, MeasureDoc]] = []
@@ -537,6 +540,7 @@ class _Replay:
             with self.at(path):
                 health.open_round(
                     self.uow,
+                    self.settings,
                     self.actor,
                     doc.partnership,
                     doc.closes_at,
@@ -668,18 +672,18 @@ def _parents_first(
 
 
 def import_document(
-    uow: UnitOfWork, actor: Actor, data: Any, *, min_responses: int = MIN_RESPONSES
+    uow: UnitOfWork, actor: Actor, data: Any, *, settings: Settings = DEFAULTS
 ) -> ImportReport:
     """Import a document whole or not at all (admins only); importing it again changes nothing.
 
-    `min_responses` is the anonymity threshold of health checks: a round's answers are
-    compared with what an export would write of them.
+    `settings` give the anonymity threshold of health checks (a round's answers are compared
+    with what an export would write of them) and how trust is read when a round opened.
     """
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         document = parse(data)
-        replay = _Replay(uow, actor, min_responses)
+        replay = _Replay(uow, actor, settings)
         replay.teams(document.teams)
         replay.people(document.people)
         replay.purposes(document.purposes)

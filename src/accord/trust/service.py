@@ -11,7 +11,7 @@ import heapq
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -316,6 +316,30 @@ def _report(
         gap=trust_gap(given, pair_level.ability),
         flags=pair_flags(given, pair_level.ability),
     )
+
+
+def earned_between(
+    uow: UnitOfWork,
+    settings: Settings,
+    pairs: Sequence[tuple[Team, Team]],
+    moment: datetime,
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Expected ability, integrity and value of each (requester, performer) pair, as the requester
+    sees the performer at `moment`, all from one view of the evidence. No visibility check:
+    the caller shows only what its reader may see."""
+    view = _view(uow, settings, moment)
+    weights = weights_of(settings)
+    org = view.org()
+    earned: dict[tuple[str, str], dict[str, float]] = {}
+    for requester, performer in pairs:
+        team_level = team_trust(view.team(performer), org, settings.team_prior_weight, weights)
+        pair_level = pair_trust(
+            view.pair(requester, performer), team_level, settings.pair_prior_weight, weights
+        )
+        earned[(requester.slug, performer.slug)] = {
+            name: pair_level.dimension(name).expected for name in ("ability", "integrity", "value")
+        }
+    return earned
 
 
 def trust_of(

@@ -27,7 +27,7 @@ def scores(**changes: int) -> dict[str, object]:
 
 def open_signals(uow, world, days: int = 14, **kwargs: Any):
     return health.open_round(
-        uow, world["ana"], "signals", uow.now() + timedelta(days=days), **kwargs
+        uow, SETTINGS, world["ana"], "signals", uow.now() + timedelta(days=days), **kwargs
     )
 
 
@@ -74,7 +74,7 @@ def test_a_lead_of_a_party_opens_a_round_with_a_tally_per_party(uow, world) -> N
 def test_only_a_lead_of_a_party_opens_a_round(uow, world, who: str, rule: str) -> None:
     mark = last_event_id(uow)
     with pytest.raises(Forbidden) as refused:
-        health.open_round(uow, world[who], "signals", uow.now() + timedelta(days=7))
+        health.open_round(uow, SETTINGS, world[who], "signals", uow.now() + timedelta(days=7))
     assert refused.value.rule == rule
     assert last_event_id(uow) == mark
     assert health.rounds_of(uow, SETTINGS, OPERATOR, "signals") == []
@@ -95,7 +95,7 @@ def test_the_closing_date_is_ahead_and_within_90_days(uow, world, days: int, wor
 def test_one_open_round_at_a_time(uow, clock, world) -> None:
     first = open_signals(uow, world)
     with pytest.raises(RuleBroken) as refused:
-        health.open_round(uow, world["bo"], "signals", uow.now() + timedelta(days=3))
+        health.open_round(uow, SETTINGS, world["bo"], "signals", uow.now() + timedelta(days=3))
     assert refused.value.rule == "health_check.round_open"
     close(clock, uow, first.key)
     second = open_signals(uow, world)
@@ -123,7 +123,7 @@ def test_a_given_key_is_checked_and_unique(uow, clock, world) -> None:
 
 def test_an_unknown_partnership_is_not_found(uow, world) -> None:
     with pytest.raises(NotFound):
-        health.open_round(uow, world["ana"], "nope", uow.now() + timedelta(days=3))
+        health.open_round(uow, SETTINGS, world["ana"], "nope", uow.now() + timedelta(days=3))
 
 
 # Answering.
@@ -379,9 +379,20 @@ def test_the_trend_lists_every_round_oldest_first(uow, clock, world) -> None:
 
 
 def test_the_perception_gap_sets_surveyed_beside_earned_trust(uow, clock, world) -> None:
+    """The earned side is the record when the round opened, the one its people answered on:
+    a delivery accepted while the round is open does not move it."""
+    from accord.commitments import service as commitments
+
     make_commitment(uow, "signals", world["bo"], "care", "data", key="scores")
     check = open_signals(uow, world)
     answer_all(uow, check.key, world, ["dee", "eve", "fin"], ability=5, integrity=3, value=1)
+    clock.advance(days=1)
+    for who, move, args in (
+        ("ana", "promise", {}),
+        ("ana", "report_done", {"note": "Live"}),
+        ("bo", "accept", {"value": 5}),
+    ):
+        commitments.move(uow, world[who], "scores", move, version=None, **args)
     close(clock, uow, check.key)
 
     found = health.round_results(uow, SETTINGS, world["dee"], check.key)
@@ -392,11 +403,13 @@ def test_the_perception_gap_sets_surveyed_beside_earned_trust(uow, clock, world)
     assert rows[Statement.VALUE].surveyed == pytest.approx(0.0)
     from accord.trust import service as trust
 
-    earned = trust.trust_of(uow, SETTINGS, OPERATOR, "data", of="care", as_of=check.closes_at)
+    earned = trust.trust_of(uow, SETTINGS, OPERATOR, "data", of="care", as_of=check.opened_at)
+    later = trust.trust_of(uow, SETTINGS, OPERATOR, "data", of="care", as_of=check.closes_at)
     for statement, row in rows.items():
         expected = earned.trust.dimension(statement.value).expected
         assert row.earned == pytest.approx(expected)
         assert row.gap == pytest.approx(row.surveyed - expected)
+    assert later.trust.ability.expected > earned.trust.ability.expected  # the delivery counted
 
 
 def test_the_earned_side_needs_every_pair_in_view(uow, clock, world) -> None:
@@ -409,7 +422,7 @@ def test_the_earned_side_needs_every_pair_in_view(uow, clock, world) -> None:
         purpose="churn",
         parties=[("data", "Data"), ("care", "Care"), ("ops", "Ops")],
     )
-    check = health.open_round(uow, world["ana"], "trio", uow.now() + timedelta(days=7))
+    check = health.open_round(uow, SETTINGS, world["ana"], "trio", uow.now() + timedelta(days=7))
     answer_all(uow, check.key, world, ["dee", "eve", "fin"])
     close(clock, uow, check.key)
 
@@ -429,6 +442,7 @@ def test_imported_rounds_and_tallies_are_for_admins(uow, world) -> None:
     with pytest.raises(Forbidden):
         health.open_round(
             uow,
+            SETTINGS,
             world["ana"],
             "signals",
             start + timedelta(days=14),
@@ -436,7 +450,13 @@ def test_imported_rounds_and_tallies_are_for_admins(uow, world) -> None:
             imported=True,
         )
     check = health.open_round(
-        uow, OPERATOR, "signals", start + timedelta(days=14), opened_at=start, imported=True
+        uow,
+        SETTINGS,
+        OPERATOR,
+        "signals",
+        start + timedelta(days=14),
+        opened_at=start,
+        imported=True,
     )
     counts = {s.value: [0, 0, 1, 2, 0] for s in Statement}
     with pytest.raises(Forbidden):
@@ -465,6 +485,7 @@ def test_imported_rounds_and_tallies_are_for_admins(uow, world) -> None:
     with pytest.raises(RuleBroken):
         health.open_round(
             uow,
+            SETTINGS,
             OPERATOR,
             "signals",
             start + timedelta(days=20),
@@ -528,6 +549,7 @@ def closed_rounds(uow, partnership: str, rounds: int, first_days_ago: int = 400)
         opened = start + timedelta(days=30 * n)
         check = health.open_round(
             uow,
+            SETTINGS,
             OPERATOR,
             partnership,
             opened + timedelta(days=14),

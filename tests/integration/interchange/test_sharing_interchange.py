@@ -19,6 +19,7 @@ from accord.interchange.service import ImportRefused, export_document, import_do
 from accord.stories import service as stories
 from factories import (
     OPERATOR,
+    SETTINGS,
     chain_ok,
     last_event_id,
     make_partnership,
@@ -62,11 +63,15 @@ def org(uow: UnitOfWork, clock: Any) -> dict[str, Any]:
         parties=[("data", "Customer health data"), ("care", "Save playbooks")],
         affirmed_by=[people["ana"], people["bo"]],
     )
-    health.open_round(uow, people["ana"], "signals", clock.now + timedelta(days=7), key="q1")
+    health.open_round(
+        uow, SETTINGS, people["ana"], "signals", clock.now + timedelta(days=7), key="q1"
+    )
     for name, ability in (("ana", 2), ("cy", 4), ("dan", 5), ("bo", 3), ("dee", 1)):
         answer(uow, people[name], "q1", ability=ability)
     clock.advance(days=8)
-    health.open_round(uow, people["bo"], "signals", clock.now + timedelta(days=7), key="q2")
+    health.open_round(
+        uow, SETTINGS, people["bo"], "signals", clock.now + timedelta(days=7), key="q2"
+    )
     answer(uow, people["cy"], "q2", ability=1)
     stories.create_story(
         uow,

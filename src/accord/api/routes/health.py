@@ -24,10 +24,10 @@ router = make_router("health checks")
     responses=problems(401, 403, 404, 409, 422),
 )
 def open_round(
-    key: str, body: HealthCheckCreate, person: CurrentPerson, uow: UowDep
+    key: str, body: HealthCheckCreate, person: CurrentPerson, uow: UowDep, settings: SettingsDep
 ) -> HealthCheckRead:
     """Open a round of the health check, closing at a date (a lead of a party)."""
-    check = health.open_round(uow, person, key, body.closes_at, key=body.key)
+    check = health.open_round(uow, settings, person, key, body.closes_at, key=body.key)
     return HealthCheckRead.of(health.get_round(uow, person, check.key))
 
 

@@ -55,7 +55,5 @@ def import_document(
     settings: SettingsDep,
 ) -> ImportResult:
     """Import an accord/1 document whole or not at all (admins); every problem has its path."""
-    report = interchange.import_document(
-        uow, person, data, min_responses=settings.min_responses
-    )
+    report = interchange.import_document(uow, person, data, settings=settings)
     return ImportResult(created=report.created, unchanged=report.unchanged)

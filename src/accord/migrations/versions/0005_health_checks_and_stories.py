@@ -161,6 +161,11 @@ def upgrade() -> None:
         sa.Column("opened_by_id", sa.Integer(), nullable=True),
         sa.Column("opened_at", accord.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closes_at", accord.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "earned",
+            sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql"),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["opened_by_id"],
             ["people.id"],

@@ -426,7 +426,7 @@ def _import(request: Request, person: Person, uow: UnitOfWork, upload: object) -
         return render(request, "admin_import.html", context, 422)
     try:
         report = interchange.import_document(
-            uow, person, data, min_responses=request.app.state.settings.min_responses
+            uow, person, data, settings=request.app.state.settings
         )
     except interchange.ImportRefused as refused:
         context["problems"] = [{"path": p.path, "message": p.message} for p in refused.problems]

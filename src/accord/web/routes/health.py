@@ -205,7 +205,8 @@ def open_round(request: Request, person: PagePerson, uow: UowDep, form: Form, ke
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["closes_at"].strip()):
             # a round "closing on" a day is open all that day
             closes_at += timedelta(hours=23, minutes=59, seconds=59)
-        check = health.open_round(uow, person, key, closes_at, key=values["key"] or None)
+        check = health.open_round(
+            uow, settings_of(request), person, key, closes_at, key=values["key"] or None)
     except AccordError as error:
         from accord.web.routes.partnerships import partnership_context  # it imports this module
 
