@@ -88,6 +88,7 @@ def test_the_timeline_tells_the_partnership_newest_first(base):
     assert "Every party affirmed: the partnership is active" in texts
     assert "care affirmed the charter" in texts
     assert texts[-1] == "Partnership started"
+    assert lines[-1].startswith("Partnership started by Ana ·")  # people by name, not e-mail
     assert 'href="/stories/saves"' in page.text
     assert 'href="/health-checks/q2"' in page.text
 

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from accord.db import UnitOfWork
+from accord.errors import NotFound
 from accord.events import service as events
 from accord.health import service as health
+from accord.org import service as org
 from accord.org.domain import Person
 from accord.stories import service as stories
 
@@ -41,13 +43,25 @@ def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
     return texts.get(type)
 
 
+def _name(uow: UnitOfWork, actor: str, known: dict[str, str]) -> str:
+    """The name of the person an event's actor is, or the actor as written (an operator)."""
+    if actor not in known:
+        try:
+            known[actor] = org.get_person(uow, actor).name
+        except NotFound:
+            known[actor] = actor
+    return known[actor]
+
+
 def partnership_timeline(uow: UnitOfWork, person: Person, key: str) -> list[Moment]:
     """The newest moments of a partnership, newest first, as `person` may see them."""
     moments: list[Moment] = []
+    names: dict[str, str] = {}
     for event in events.newest_events(uow, subject=f"partnership:{key}", limit=LENGTH):
         text = _charter_text(event.type, event.payload)
         if text is not None:
-            moments.append(Moment(event.at, "charter", text, by=event.actor))
+            by = _name(uow, event.actor, names) if event.actor else None
+            moments.append(Moment(event.at, "charter", text, by=by))
     now = uow.now()
     for check in health.rounds_on(uow, key):
         href = f"/health-checks/{check.key}"
