@@ -146,11 +146,14 @@ def views(client: httpx.Client, key: str) -> list[Any]:
     results = client.get(f"/api/v1/health-checks/{key}/results")
     trend = client.get("/api/v1/partnerships/signals/health-checks")
     latest = client.get("/api/v1/health-checks")
+    published = client.get("/api/v1/health-checks?published=true")
     assert results.status_code == trend.status_code == latest.status_code == 200
+    assert published.status_code == 200
     return [
         strip(results.json()),
         [strip(r) for r in trend.json()],
         [strip(r) for r in latest.json()],
+        [strip(r) for r in published.json()],
     ]
 
 

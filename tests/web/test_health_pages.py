@@ -351,3 +351,22 @@ def test_the_partnership_page_shows_the_trend_and_the_radar(base: str, world: Wo
         page = fay.get("/partnerships/signals").text
         assert "Health results are for the members of the parties and admins." in page
         assert 'role="img"' not in section(page, 'id="health"')
+
+
+def test_the_health_page_shows_the_last_closed_round_beside_a_newer_open_one(
+    base: str, world: World
+) -> None:
+    first = world.open_round(days=7)
+    for name in ("cy", "dan", "ed"):
+        with as_(base, name) as member:
+            answer(member, first)
+    world.clock.advance(days=8)
+    second = world.open_round(days=7)
+
+    with as_(base, "adm") as adm:
+        latest = section(adm.get("/health").text, "latest-h")
+
+    assert f'href="/health-checks/{second}"' in latest  # the latest round, open
+    assert f'href="/health-checks/{first}"' in latest  # the figures of the last one closed
+    cells = re.findall(r'<td class="num">(.*?)</td>', latest)
+    assert cells == ["3", "4", "4", "5", "4", "3", "4"]

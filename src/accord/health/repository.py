@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session, aliased
 
 from accord.db import KeyCache
@@ -74,12 +74,14 @@ class HealthRepository:
             .order_by(health_checks_table.c.opened_at, health_checks_table.c.id)
         ).all()
 
-    def latest(self) -> Sequence[HealthCheck]:
-        """The newest round of every partnership that has one, by partnership."""
+    def latest(self, *, closed_by: datetime | None = None) -> Sequence[HealthCheck]:
+        """The newest round of every partnership that has one, by partnership; with
+        `closed_by`, the newest of those that had closed by then."""
         newer = aliased(health_checks_table)
+        closed = newer.c.closes_at <= closed_by if closed_by is not None else true()
         newest_id = (
             select(newer.c.id)
-            .where(newer.c.partnership_id == health_checks_table.c.partnership_id)
+            .where(newer.c.partnership_id == health_checks_table.c.partnership_id, closed)
             .order_by(newer.c.opened_at.desc(), newer.c.id.desc())
             .limit(1)
             .correlate(health_checks_table)

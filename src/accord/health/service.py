@@ -483,14 +483,18 @@ def rounds_of(
         ]
 
 
-def latest_rounds(uow: UnitOfWork, settings: Settings, actor: Actor) -> list[RoundReport]:
+def latest_rounds(
+    uow: UnitOfWork, settings: Settings, actor: Actor, *, published: bool = False
+) -> list[RoundReport]:
     """The newest round of every partnership whose results the reader may see (admins: all,
-    the organization-wide view); without the perception gap, which each round's page has."""
+    the organization-wide view), or with `published` the newest that has closed; without the
+    perception gap, which each round's page has."""
     with uow:
         actor = uow.bind(actor)
+        closed_by = uow.now() if published else None
         return [
             _report(uow, settings, actor, check, perception=False)
-            for check in uow.health.latest()
+            for check in uow.health.latest(closed_by=closed_by)
             if may_see(actor, check)
         ]
 

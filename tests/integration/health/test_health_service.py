@@ -605,3 +605,19 @@ def test_the_latest_rounds_cost_the_same_for_any_number_of_partnerships(uow, wor
     many = queries_of(uow, lambda: latest.extend(health.latest_rounds(uow, SETTINGS, world["adm"])))
     assert len(latest) == 11
     assert many == few
+
+
+def test_the_latest_published_round_stands_beside_a_newer_open_one(uow, clock, world) -> None:
+    first = open_signals(uow, world, days=7)
+    answer_all(uow, first.key, world, ["cy", "dan", "ed"], ability=2)
+    close(clock, uow, first.key)
+    second = open_signals(uow, world, days=7)
+
+    [latest] = health.latest_rounds(uow, SETTINGS, world["adm"])
+    [published] = health.latest_rounds(uow, SETTINGS, world["adm"], published=True)
+
+    assert (latest.check.key, latest.published) == (second.key, False)
+    assert latest.combined == ()
+    assert (published.check.key, published.published) == (first.key, True)
+    assert published.mean(Statement.ABILITY) == pytest.approx(2.0)
+    assert health.latest_rounds(uow, SETTINGS, world["fay"], published=True) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
 from accord.api.routes import make_router
@@ -45,10 +49,18 @@ def partnership_rounds(
 
 @router.get("/health-checks", response_model=list[ResultsRead], responses=problems(401))
 def latest_rounds(
-    person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    published: Annotated[
+        bool, Query(description="The latest round that has closed, whose results show.")
+    ] = False,
 ) -> list[ResultsRead]:
     """The latest round of each partnership the reader may see (admins: organization-wide)."""
-    return [ResultsRead.of(r) for r in health.latest_rounds(uow, settings, person)]
+    return [
+        ResultsRead.of(r)
+        for r in health.latest_rounds(uow, settings, person, published=published)
+    ]
 
 
 @router.get("/health-checks/{key}", response_model=HealthCheckRead, responses=problems(401, 404))

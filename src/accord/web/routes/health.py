@@ -131,6 +131,10 @@ def health_page(request: Request, person: PagePerson, uow: PageUow) -> Response:
                 "person": person,
                 "to_answer": health.to_answer(uow, person),
                 "rounds": health.latest_rounds(uow, settings, person),
+                "results": {
+                    r.check.partnership.key: r
+                    for r in health.latest_rounds(uow, settings, person, published=True)
+                },
                 "now": uow.now(),
                 "axes": AXES,
                 "min_responses": settings.min_responses,
