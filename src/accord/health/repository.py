@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from accord.db import KeyCache
 from accord.errors import NotFound
-from accord.health.domain import HealthCheck
+from accord.health.domain import HealthCheck, Tally
 from accord.health.orm import (
     health_checks_table,
     health_respondents_table,
@@ -18,6 +20,19 @@ from accord.health.orm import (
 )
 from accord.org.domain import Person
 from accord.partnerships.domain import Partnership
+
+
+@functools.cache
+def _listed() -> tuple[Any, ...]:
+    """Load a round with its partnership, opener and tallies (with their teams), and nothing of
+    theirs: a list of thousands of rounds needs no parties, members or measures."""
+    return (
+        joinedload(HealthCheck.partnership).lazyload("*"),  # type: ignore[misc, arg-type]
+        joinedload(HealthCheck.opened_by).lazyload("*"),  # type: ignore[arg-type]
+        selectinload(HealthCheck.tallies)  # type: ignore[arg-type]
+        .joinedload(Tally.team)  # type: ignore[misc, arg-type]
+        .lazyload("*"),
+    )
 
 
 class HealthRepository:
@@ -74,9 +89,12 @@ class HealthRepository:
             .order_by(health_checks_table.c.opened_at, health_checks_table.c.id)
         ).all()
 
-    def latest(self, *, closed_by: datetime | None = None) -> Sequence[HealthCheck]:
+    def latest(
+        self, *, closed_by: datetime | None = None, team_ids: Sequence[int] | None = None
+    ) -> Sequence[HealthCheck]:
         """The newest round of every partnership that has one, by partnership; with
-        `closed_by`, the newest of those that had closed by then."""
+        `closed_by`, the newest of those that had closed by then; with `team_ids`, only rounds
+        one of those teams is a party of."""
         newer = aliased(health_checks_table)
         closed = newer.c.closes_at <= closed_by if closed_by is not None else true()
         newest_id = (
@@ -87,11 +105,21 @@ class HealthRepository:
             .correlate(health_checks_table)
             .scalar_subquery()
         )
-        return self.session.scalars(
+        query = (
             select(HealthCheck)
             .where(health_checks_table.c.id == newest_id)
             .order_by(health_checks_table.c.partnership_id)
-        ).all()
+            .options(*_listed())
+        )
+        if team_ids is not None:
+            query = query.where(
+                health_checks_table.c.id.in_(
+                    select(health_tallies_table.c.health_check_id).where(
+                        health_tallies_table.c.team_id.in_(team_ids)
+                    )
+                )
+            )
+        return self.session.scalars(query).unique().all()
 
     def open_unanswered(self, person: Person, at: datetime) -> Sequence[HealthCheck]:
         """Open rounds with a party `person` is a member of, that they have not answered."""

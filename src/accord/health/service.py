@@ -492,9 +492,17 @@ def latest_rounds(
     with uow:
         actor = uow.bind(actor)
         closed_by = uow.now() if published else None
+        # a member's rounds are found by their teams in the query, not among all the rounds
+        team_ids = (
+            None
+            if is_admin(actor)
+            else [t.id for t in actor.teams() if t.id is not None]
+            if isinstance(actor, Person)
+            else []
+        )
         return [
             _report(uow, settings, actor, check, perception=False)
-            for check in uow.health.latest(closed_by=closed_by)
+            for check in uow.health.latest(closed_by=closed_by, team_ids=team_ids)
             if may_see(actor, check)
         ]
 
