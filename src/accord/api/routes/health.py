@@ -47,7 +47,7 @@ def partnership_rounds(
     return [ResultsRead.of(r) for r in health.rounds_of(uow, settings, person, key)]
 
 
-@router.get("/health-checks", response_model=list[ResultsRead], responses=problems(401))
+@router.get("/health-checks", response_model=list[ResultsRead], responses=problems(401, 422))
 def latest_rounds(
     person: CurrentPerson,
     uow: ReadUowDep,
