@@ -23,7 +23,9 @@ export ACCORD_REQUIRE_BROWSER=1
 failed=()
 .venv/bin/ruff check --no-cache src tests || failed+=("ruff check")
 .venv/bin/mypy || failed+=(mypy)
-.venv/bin/pytest "$@"
+# One worker a core, each with its own PostgreSQL database; a file's tests stay on one worker,
+# so the servers and organizations a module shares are made once.
+.venv/bin/pytest -n "${ACCORD_TEST_WORKERS:-auto}" --dist loadfile "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
     say "pytest collected no tests"

@@ -92,12 +92,36 @@ def pytest_report_header() -> str:
     return f"postgres: {POSTGRES_URL_ENV} not set, PostgreSQL tests are skipped"
 
 
+def worker_database(url: str) -> str:
+    """The test database of this pytest-xdist worker (`accord_test_gw1`, made when missing), so
+    that workers running at once never empty each other's tables; `url` itself without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from accord.db import make_engine
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                quoted = admin.dialect.identifier_preparer.quote(name)
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The URL of the test PostgreSQL database: skips the test without one, or fails it."""
     url = os.environ.get(POSTGRES_URL_ENV, "")
     if url:
-        return url
+        return worker_database(url)
     how = 'run `make test`, or first: eval "$(scripts/ensure-postgres.sh --export)"'
     if postgres_required():
         pytest.fail(
