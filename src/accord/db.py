@@ -297,6 +297,11 @@ class UnitOfWork:
     def nested(self) -> bool:
         return self._depth > 1
 
+    @property
+    def active(self) -> bool:
+        """Whether a transaction of this unit of work is open (a use case runs inside another)."""
+        return self._depth > 0
+
     def bind(self, actor: Actor) -> Actor:
         """The actor as loaded in this unit of work (a person's teams are compared by identity)."""
         from accord.org.domain import Person

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from accord.db import JSONType, UTCDateTime, mapper_registry, metadata
@@ -25,7 +25,8 @@ health_checks_table = Table(
     Column("opened_by_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
     Column("opened_at", UTCDateTime(), nullable=False),
     Column("closes_at", UTCDateTime(), nullable=False, index=True),
-    Column("earned", JSONType, nullable=True),
+    # SQL NULL until read (not JSON null), so that the rounds still to read are found
+    Column("earned", JSON(none_as_null=True), nullable=True),
 )
 
 health_tallies_table = Table(

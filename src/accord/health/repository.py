@@ -68,6 +68,14 @@ class HealthRepository:
             raise NotFound(f"no health check {key!r}", rule="health_check.not_found")
         return check
 
+    def without_earned(self) -> Sequence[HealthCheck]:
+        """Rounds that do not yet hold the trust earned when they opened, oldest first."""
+        return self.session.scalars(
+            select(HealthCheck)
+            .where(health_checks_table.c.earned.is_(None))
+            .order_by(health_checks_table.c.opened_at)
+        ).all()
+
     def keys_like(self, prefix: str) -> set[str]:
         return set(
             self.session.scalars(

@@ -156,7 +156,11 @@ def open_round(
             closes_at=closes_at,
             opened_by=opener,
             tallies=[Tally(team=party.team) for party in found.parties],
-            earned=_earned(uow, settings, [party.team for party in found.parties], opened),
+            # an import's commitment events are written only when it commits: its rounds read
+            # the trust of their opening afterwards (fill_earned)
+            earned=None
+            if imported
+            else _earned(uow, settings, [party.team for party in found.parties], opened),
         )
         uow.health.add(check)
         uow.record(
@@ -181,8 +185,16 @@ def _earned(
 
     Kept with the round: read at the opening, the present costs a few indexed queries, where
     reading it later would replay the event log up to that instant."""
-    pairs = [(party, partner) for party in teams for partner in teams if partner is not party]
-    pair_values = trust.earned_between(uow, settings, pairs, moment)
+    return _party_means(teams, trust.earned_between(uow, settings, _pairs(teams), moment))
+
+
+def _pairs(teams: Sequence[Team]) -> list[tuple[Team, Team]]:
+    return [(party, partner) for party in teams for partner in teams if partner is not party]
+
+
+def _party_means(
+    teams: Sequence[Team], pair_values: Mapping[tuple[str, str], Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
     earned: dict[str, dict[str, float]] = {}
     for party in teams:
         rows = [pair_values[(party.slug, p.slug)] for p in teams if p is not party]
@@ -191,6 +203,22 @@ def _earned(
             for name in ("ability", "integrity", "value")
         }
     return earned
+
+
+def fill_earned(uow: UnitOfWork, settings: Settings) -> int:
+    """Read, for every round that lacks it (an imported one), the trust its parties' partners
+    had earned when it opened, in one sweep of the log; returns how many rounds it filled."""
+    with uow:
+        missing = uow.health.without_earned()
+        if not missing:
+            return 0
+        requests = [(check.opened_at, _pairs(check.teams())) for check in missing]
+        for check, pair_values in zip(
+            missing, trust.earned_over_time(uow, settings, requests), strict=True
+        ):
+            check.earned = _party_means(check.teams(), pair_values)
+        uow.commit()  # derived from the log, like the stored trust sums: no event of its own
+        return len(missing)
 
 
 def _ensure_no_other_round(

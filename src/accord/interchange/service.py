@@ -679,6 +679,9 @@ def import_document(
     `settings` give the anonymity threshold of health checks (a round's answers are compared
     with what an export would write of them) and how trust is read when a round opened.
     """
+    # Rounds read the trust of their opening from the log once the import's moves are in it;
+    # inside another transaction they wait for whoever commits it (fill_earned).
+    outermost = not uow.active
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
@@ -712,7 +715,9 @@ def import_document(
             uow.rollback()
             raise ImportRefused(replay.problems)
         uow.commit()
-        return replay.report
+    if outermost and replay.report.created["health_checks"]:
+        health.fill_earned(uow, settings)
+    return replay.report
 
 
 def team_doc(team: Team) -> TeamDoc:

@@ -327,7 +327,34 @@ def earned_between(
     """Expected ability, integrity and value of each (requester, performer) pair, as the requester
     sees the performer at `moment`, all from one view of the evidence. No visibility check:
     the caller shows only what its reader may see."""
-    view = _view(uow, settings, moment)
+    return _earned_from(_view(uow, settings, moment), settings, pairs)
+
+
+def earned_over_time(
+    uow: UnitOfWork,
+    settings: Settings,
+    requests: Sequence[tuple[datetime, Sequence[tuple[Team, Team]]]],
+) -> list[dict[tuple[str, str], dict[str, float]]]:
+    """`earned_between` at each of many past instants, from one sweep of the event log in time
+    order (as `trust_history`), instead of one replay of the log per instant."""
+    events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
+    teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
+    answers: list[dict[tuple[str, str], dict[str, float]]] = [{} for _ in requests]
+    tracks: dict[str, Track] = {}
+    done = 0
+    for index in sorted(range(len(requests)), key=lambda i: requests[i][0]):
+        moment, pairs = requests[index]
+        upto = bisect.bisect_right(events, moment, lo=done, key=lambda event: event[0])
+        fold(events[done:upto], into=tracks)
+        done = upto
+        view = ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)
+        answers[index] = _earned_from(view, settings, pairs)
+    return answers
+
+
+def _earned_from(
+    view: View, settings: Settings, pairs: Sequence[tuple[Team, Team]]
+) -> dict[tuple[str, str], dict[str, float]]:
     weights = weights_of(settings)
     org = view.org()
     earned: dict[tuple[str, str], dict[str, float]] = {}

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from accord.commitments import service as commitments
 from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.interchange.service import ImportRefused, export_document, import_document
@@ -22,6 +23,7 @@ from factories import (
     SETTINGS,
     chain_ok,
     last_event_id,
+    make_commitment,
     make_partnership,
     make_person,
     make_purpose,
@@ -63,6 +65,15 @@ def org(uow: UnitOfWork, clock: Any) -> dict[str, Any]:
         parties=[("data", "Customer health data"), ("care", "Save playbooks")],
         affirmed_by=[people["ana"], people["bo"]],
     )
+    # care delivered to data once before the rounds: data's view of care has a record
+    make_commitment(uow, "signals", people["ana"], "data", "care", key="c-1")
+    for who, move, args in (
+        ("bo", "promise", {}),
+        ("bo", "report_done", {}),
+        ("ana", "accept", {"value": 5}),
+    ):
+        commitments.move(uow, people[who], "c-1", move, version=None, **args)
+    clock.advance(days=1)
     health.open_round(
         uow, SETTINGS, people["ana"], "signals", clock.now + timedelta(days=7), key="q1"
     )
@@ -174,6 +185,11 @@ def test_an_imported_round_keeps_who_answered_and_its_results(uow, other_uow, or
     assert not shown["care"].shown
     assert results.combined == shown["data"].statements
     assert shown["data"].comments == (), "comments are not carried by the document"
+    # the trust data's partners had earned when the round opened, read again from the log
+    source = health.round_results(uow, Settings(min_responses=3), org["adm"], "q1")
+    [ability, *_] = results.perception["data"]
+    assert ability.earned == pytest.approx(source.perception["data"][0].earned)
+    assert ability.earned > 0.5  # care's delivery counted, not the prior alone
 
 
 def other_uow_person(uow: UnitOfWork, email: str) -> Any:

@@ -161,11 +161,7 @@ def upgrade() -> None:
         sa.Column("opened_by_id", sa.Integer(), nullable=True),
         sa.Column("opened_at", accord.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closes_at", accord.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "earned",
-            sa.JSON().with_variant(sa.JSON(none_as_null=True), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("earned", sa.JSON(none_as_null=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["opened_by_id"],
             ["people.id"],
