@@ -141,7 +141,7 @@ def export(
     config = settings()
     with refusals():
         document = export_document(
-            UnitOfWork(open_engine(config), read_only=True), min_responses=config.min_responses
+            UnitOfWork(open_engine(config), read_only=True), settings=config
         )
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if file is None or str(file) == "-":

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 from accord.errors import Conflict
+from accord.org.domain import CONTROL
 
 if TYPE_CHECKING:
     from accord.commitments.repository import CommitmentRepository
@@ -192,6 +193,8 @@ class KeyCache(Generic[T]):
         self._known: dict[str, T] = {}
 
     def find(self, key: str, load: Callable[[], T | None]) -> T | None:
+        if CONTROL.search(key):  # no key holds one, and PostgreSQL refuses a NUL in a query
+            return None
         known = self._known.get(key)
         if known is not None and known in self.session:
             return known

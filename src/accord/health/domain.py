@@ -56,6 +56,15 @@ def as_trust(mean: float) -> float:
     return (mean - 1.0) / 4.0
 
 
+def countable(responses: int, counts: Mapping[str, Sequence[int]], min_responses: int) -> bool:
+    """Whether a party's answers may show once its round has closed: at least `min_responses`
+    of them, and every statement's counts holding all of them (an imported round may count
+    responses whose answers it does not have)."""
+    return responses >= min_responses and all(
+        sum(counts.get(statement.value, ())) == responses for statement in Statement
+    )
+
+
 def check_scores(scores: Mapping[str, object]) -> dict[Statement, int]:
     """All six statements, each a whole number from 1 to 5, or an error naming the first wrong."""
     checked: dict[Statement, int] = {}
@@ -270,12 +279,7 @@ def results(check: HealthCheck, min_responses: int, at: datetime) -> RoundResult
     published = not check.is_open(at)
     parties: list[PartyResult] = []
     for tally in check.tallies:
-        # an imported round may count responses without their answers: both must reach the bar
-        shown = (
-            published
-            and tally.responses >= min_responses
-            and all(sum(row) >= min_responses for row in tally.counts.values())
-        )
+        shown = published and countable(tally.responses, tally.counts, min_responses)
         if shown:
             comments = tuple(sorted(tally.comments))
             parties.append(

@@ -21,7 +21,7 @@ from accord.db import UnitOfWork
 from accord.errors import AccordError, RuleBroken
 from accord.events.domain import iso
 from accord.health import service as health
-from accord.health.domain import HealthCheck
+from accord.health.domain import HealthCheck, countable
 from accord.interchange.schemas import (
     CommitmentDoc,
     Document,
@@ -69,7 +69,6 @@ PURPOSE_PATHS: dict[PurposeStatus, list[PurposeStatus]] = {
 MANUAL_STATUSES = ("paused", "concluded", "dissolved")
 # Every setting at its default, whatever the environment says: for callers without a server's.
 DEFAULTS = Settings(_env_prefix="ACCORD_DEFAULTS_NONE_")
-MIN_RESPONSES = DEFAULTS.min_responses
 
 
 @dataclass(frozen=True)
@@ -852,7 +851,7 @@ def health_doc(check: HealthCheck, min_responses: int, now: datetime) -> HealthC
                     team=tally.team.slug,
                     responses=tally.responses,
                     distribution=dict(tally.counts)
-                    if published and _countable(tally.counts, tally.responses, min_responses)
+                    if published and countable(tally.responses, tally.counts, min_responses)
                     else None,
                 )
                 for tally in check.tallies
@@ -860,10 +859,6 @@ def health_doc(check: HealthCheck, min_responses: int, now: datetime) -> HealthC
             key=lambda party: party.team,
         ),
     )
-
-
-def _countable(counts: dict[str, list[int]], responses: int, min_responses: int) -> bool:
-    return responses >= min_responses and all(sum(row) == responses for row in counts.values())
 
 
 def _canonical_health(doc: HealthCheckDoc, min_responses: int, now: datetime) -> HealthCheckDoc:
@@ -875,7 +870,13 @@ def _canonical_health(doc: HealthCheckDoc, min_responses: int, now: datetime) ->
             "parties": sorted(
                 (
                     party
-                    if published and party.responses >= min_responses
+                    if published
+                    and party.distribution is not None
+                    and countable(
+                        party.responses,
+                        {s.value: row for s, row in party.distribution.items()},
+                        min_responses,
+                    )
                     else party.model_copy(update={"distribution": None})
                     for party in doc.parties
                 ),
@@ -930,18 +931,18 @@ def _canonical_story(doc: StoryDoc) -> StoryDoc:
 
 
 def export_for(
-    uow: UnitOfWork, actor: Actor, *, min_responses: int = MIN_RESPONSES
+    uow: UnitOfWork, actor: Actor, *, settings: Settings = DEFAULTS
 ) -> dict[str, Any]:
     """The whole organization as one document, for an admin (a backup, a move elsewhere)."""
     with uow:
         ensure_admin(uow.bind(actor), "export the whole organization")
-    return export_document(uow, min_responses=min_responses)
+    return export_document(uow, settings=settings)
 
 
-def export_document(uow: UnitOfWork, *, min_responses: int = MIN_RESPONSES) -> dict[str, Any]:
+def export_document(uow: UnitOfWork, *, settings: Settings = DEFAULTS) -> dict[str, Any]:
     """Everything as one `accord/1` document; importing it into an empty database gives it back.
 
-    Health checks carry only what their anonymity rule (`min_responses`) lets out.
+    Health checks carry only what their anonymity rule (`settings.min_responses`) lets out.
     """
     with uow:
         now = uow.now()
@@ -965,7 +966,8 @@ def export_document(uow: UnitOfWork, *, min_responses: int = MIN_RESPONSES) -> d
             partnerships=[partnership_doc(p) for p in uow.partnerships.list()],
             commitments=[commitment_doc(uow, c) for c in commitment_list],
             health_checks=[
-                health_doc(check, min_responses, now) for check in uow.health.every_round()
+                health_doc(check, settings.min_responses, now)
+                for check in uow.health.every_round()
             ],
             stories=[story_doc(story) for story in uow.stories.every_story()],
         )

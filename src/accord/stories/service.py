@@ -15,13 +15,13 @@ from accord.org.domain import (
     Person,
     actor_name,
     check_characters,
+    check_text,
     choose_key,
     ensure_admin,
     ensure_can_write,
     is_admin,
 )
 from accord.org.domain import Team as TeamType
-from accord.org.domain import check_text as check_length
 from accord.partnerships.domain import Partnership
 from accord.purposes.domain import Purpose
 from accord.stories.domain import (
@@ -41,13 +41,6 @@ MAX_REASON = 500
 MAX_METRIC_NAME = 200
 MAX_METRIC_UNIT = 40
 _UNSET: Any = object()
-
-
-def check_text(value: str, what: str, *, max_length: int = 200, required: bool = True) -> str:
-    """A text as kept: trimmed, within its length, without control characters."""
-    return check_length(
-        check_characters(value, what), what, max_length=max_length, required=required
-    )
 
 
 def _keys_like(uow: UnitOfWork, prefix: str) -> set[str]:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from accord.commitments import service as commitments
+from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.interchange.service import ImportRefused, export_document, import_document
@@ -111,7 +112,7 @@ def org(uow: UnitOfWork, clock: Any) -> dict[str, Any]:
 
 
 def test_a_round_is_exported_only_as_the_anonymity_rule_allows(uow, org, clock):
-    document = export_document(uow, min_responses=3)
+    document = export_document(uow, settings=Settings(min_responses=3))
 
     rounds = {check["key"]: check for check in document["health_checks"]}
     closed = {party["team"]: party for party in rounds["q1"]["parties"]}
@@ -145,8 +146,13 @@ def test_one_more_answer_to_an_open_round_changes_only_its_count_in_the_export(u
 
 
 def test_a_lower_threshold_lets_more_out_and_a_higher_one_less(uow, org):
-    two = {c["key"]: c for c in export_document(uow, min_responses=2)["health_checks"]}
-    four = {c["key"]: c for c in export_document(uow, min_responses=4)["health_checks"]}
+    two, four = (
+        {
+            c["key"]: c
+            for c in export_document(uow, settings=Settings(min_responses=n))["health_checks"]
+        }
+        for n in (2, 4)
+    )
 
     assert all(p["distribution"] is not None for p in two["q1"]["parties"])
     assert all(p["distribution"] is None for p in four["q1"]["parties"])
@@ -177,8 +183,6 @@ def test_an_imported_round_keeps_who_answered_and_its_results(uow, other_uow, or
     # cy answered the open round before the move: not again after it
     with pytest.raises(Exception, match="already answered"):
         answer(other_uow, cy, "q2")
-    from accord.config import Settings
-
     results = health.round_results(other_uow, Settings(min_responses=3), admin, "q1")
     shown = {p.team.slug: p for p in results.parties}
     assert shown["data"].shown

@@ -174,3 +174,16 @@ def test_one_more_answer_of_a_hidden_party_changes_nothing_but_its_count(
     assert after.combined == before.combined == before.parties[0].statements
     assert not after.parties[1].shown
     assert after.parties[1].statements == ()
+
+
+def test_responses_counted_without_their_answers_never_show() -> None:
+    """An imported round may say how many answered without the answers; live answers added to
+    it later are fewer than its responses, and would show a smaller group than it claims."""
+    check, teams = a_round("data", "care")
+    check.tally(teams["data"]).responses = 2  # imported: two answered, their counts withheld
+    for n in range(3):
+        answer(check, member(f"m{n}@x.org", teams["data"]))
+
+    [data, _] = results(check, 3, AFTER).parties
+
+    assert (data.responses, data.shown, data.statements) == (5, False, ())

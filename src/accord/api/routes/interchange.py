@@ -32,9 +32,7 @@ class ImportResult(BaseModel):
 )
 def export(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> JSONResponse:
     """The whole organization as one accord/1 document (admins)."""
-    return JSONResponse(
-        interchange.export_for(uow, person, min_responses=settings.min_responses)
-    )
+    return JSONResponse(interchange.export_for(uow, person, settings=settings))
 
 
 @router.post(
