@@ -113,7 +113,7 @@ def timed(action: Callable[[], Any]) -> float:
 
 def measure(args: argparse.Namespace) -> None:
     from accord.trust import service as trust
-    from accord.trust.service import network_values
+    from accord.trust.views import network_values
 
     settings = Settings(database_url=f"sqlite:///{args.db}", secret_key="bench")
     engine = make_engine(settings.database_url)
@@ -219,7 +219,7 @@ def measure_moves(engine: Any, count: int) -> dict[str, Any]:
 
 
 def skill(args: argparse.Namespace) -> None:
-    from accord.trust import service as trust
+    from accord.trust import backtest as backtesting
     from accord.trust.model import calibration
 
     path = Path(args.db)
@@ -244,7 +244,7 @@ def skill(args: argparse.Namespace) -> None:
         truth_file.write_text(json.dumps(truth))
     tick = time.perf_counter()
     with UnitOfWork(engine, read_only=True) as uow:
-        rows = list(trust.backtest_rows(uow.trust.commitment_events(), settings))
+        rows = list(backtesting.backtest_rows(uow.trust.commitment_events(), settings))
     backtest_s = time.perf_counter() - tick
     n = len(rows)
     outcomes = [o for *_, o in rows]

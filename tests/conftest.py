@@ -197,7 +197,7 @@ def fresh_sqlite(template: Path, directory: Path) -> Engine:
 def fresh_postgres(template: PostgresTemplate) -> Engine:
     """Empties every table, then puts back what the migrations wrote (event_head's first row)."""
     from accord.db import make_engine
-    from accord.trust.service import forget_networks
+    from accord.trust.views import forget_networks
 
     forget_networks()  # the same URL again, with trust versions that start over
 

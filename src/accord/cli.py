@@ -397,7 +397,7 @@ def trust_forecast(
     """Will a purpose's high and critical commitments land on time? Exact P(all), the
     expected count and its distribution."""
     from accord.events.domain import iso
-    from accord.trust.service import purpose_forecast
+    from accord.trust.forecast import purpose_forecast
 
     config = settings()
     with refusals():
@@ -430,7 +430,7 @@ def trust_backtest(
     as_json: Annotated[bool, typer.Option("--json", help="The document of DESIGN §6.")] = False,
 ) -> None:
     """How well the forecast predicted every finished commitment: Brier, skill, reliability."""
-    from accord.trust.service import backtest
+    from accord.trust.backtest import backtest
 
     config = settings()
     with refusals():

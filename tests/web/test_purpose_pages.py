@@ -15,7 +15,7 @@ from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.purposes import service as purposes
-from accord.trust import service as trust
+from accord.trust import forecast as forecasts
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 
 
@@ -276,7 +276,7 @@ def test_the_forecast_shows_the_services_numbers_rounded(
     settings = Settings(database_url="sqlite://", secret_key="test-secret")
 
     page = client.get("/purposes/churn").text
-    forecast = trust.purpose_forecast(uow, settings, ana, "churn")
+    forecast = forecasts.purpose_forecast(uow, settings, ana, "churn")
 
     assert forecast.complete
     assert len(forecast.commitments) == 2

@@ -18,6 +18,7 @@ from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
@@ -193,7 +194,7 @@ def test_the_page_loads_the_graph_without_inline_script_or_style(world) -> None:
 
 def test_the_calibration_page_explains_the_backtest(world) -> None:
     uow = world.uow()
-    result = trust.backtest(uow, world.settings, Operator())
+    result = backtesting.backtest(uow, world.settings, Operator())
     with signed_in(world.base_url, "olga@example.org") as http:
         page = http.get("/trust/calibration")
 

@@ -38,6 +38,7 @@ from accord.org.domain import (
 )
 from accord.partnerships.domain import Partnership
 from accord.trust import service as trust
+from accord.trust.visibility import may_see_pair
 
 MAX_DAYS_OPEN = 90
 
@@ -450,7 +451,7 @@ def _perception(
             continue
         partners = [t for t in check.teams() if t is not party.team]
         sees_all = bool(partners) and all(
-            trust.may_see_pair(actor, party.team, partner) for partner in partners
+            may_see_pair(actor, party.team, partner) for partner in partners
         )
         snapshot = (check.earned or {}).get(party.team.slug) if sees_all else None
         rows = []

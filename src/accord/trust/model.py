@@ -60,6 +60,12 @@ class Evidence:
     def __add__(self, other: Evidence) -> Evidence:
         return Evidence(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
+    def __sub__(self, other: Evidence) -> Evidence:
+        """What remains when `other`, a part of this evidence, is taken out (never below 0)."""
+        return Evidence(
+            *(max(a - b, 0.0) for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True))
+        )
+
     def scaled(self, factor: float) -> Evidence:
         return Evidence(*(v * factor for v in self.as_tuple()))
 
@@ -168,12 +174,23 @@ def team_trust(team: Evidence, org: Evidence, prior_weight: float, weights: Weig
     return combine(opinions, weights)
 
 
-def pair_trust(pair: Evidence, team: Trust, prior_weight: float, weights: Weights) -> Trust:
-    """P as seen by R: the pair's evidence, base rate P's team trust on that dimension."""
+def pair_trust(
+    pair: Evidence,
+    team: Evidence,
+    org: Evidence,
+    weights: Weights,
+    *,
+    team_prior_weight: float,
+    pair_prior_weight: float,
+) -> Trust:
+    """P as seen by R: the pair's evidence, its base rate on each dimension P's team trust
+    computed from P's evidence without the pair's own commitments (DESIGN §2), so that the
+    pair's record does not count twice. `team` is all of P's evidence, the pair's included."""
+    others = team_trust(team - pair, org, team_prior_weight, weights)
     opinions = {}
     for dimension in DIMENSIONS:
         r, s = pair.rs(dimension)
-        opinions[dimension] = Opinion(r, s, prior_weight, team.dimension(dimension).expected)
+        opinions[dimension] = Opinion(r, s, pair_prior_weight, others.dimension(dimension).expected)
     return combine(opinions, weights)
 
 

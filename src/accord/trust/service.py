@@ -7,27 +7,18 @@ past instant replay the event log up to that instant, as DESIGN §2's "as of" sa
 from __future__ import annotations
 
 import bisect
-import heapq
-import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from accord.commitments.domain import OPEN as OPEN_STATES
-from accord.commitments.domain import Commitment, Reliance
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import Forbidden, Invalid
-from accord.org.domain import Actor, Operator, Person, Team
+from accord.org.domain import Actor, Operator, Team
 from accord.trust.domain import (
     FINAL,
-    FINISHED,
-    RELIANCE_WEIGHT,
     Accumulator,
-    Ledger,
     Track,
     commitment_key,
     fold,
@@ -35,36 +26,14 @@ from accord.trust.domain import (
 )
 from accord.trust.model import (
     MAX_EXPONENT,
-    Calibration,
     Evidence,
-    Opinion,
-    Outlook,
-    PairGroup,
     Trust,
-    Weights,
-    calibration,
     days_between,
-    eigentrust,
-    organization_rate,
-    outlook,
     pair_flags,
-    pair_trust,
-    scale_to,
-    scaled_weight,
-    team_trust,
     trust_gap,
 )
-
-if TYPE_CHECKING:
-    # the repository loads table mappings; the unit of work imports it, services need not
-    from accord.trust.repository import StoredState
-
-log = logging.getLogger("accord.trust")
-HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
-
-
-def weights_of(settings: Settings) -> Weights:
-    return Weights(settings.weight_ability, settings.weight_integrity, settings.weight_value)
+from accord.trust.views import ReplayView, View, pair_level, team_level, view_at
+from accord.trust.visibility import ensure_may_see_team, may_see_pair, may_see_team
 
 
 @dataclass(frozen=True)
@@ -107,214 +76,23 @@ class TrustReport:
         return doc
 
 
-class View(Protocol):
-    """The organization's evidence decayed to one instant."""
-
-    moment: datetime
-
-    def org(self) -> Evidence: ...
-    def team(self, team: Team) -> Evidence: ...
-    def pair(self, requester: Team, performer: Team) -> Evidence: ...
-    def given(self, requester: Team, performer: Team) -> float: ...
-    def network(self) -> dict[int, float]: ...
-
-
-_NETWORK_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
-
-
-_NETWORK_LOCK = threading.Lock()
-
-
-def forget_networks() -> None:
-    """Drop the cached network reputations: for a database emptied and filled again under the
-    same URL while this process runs, where the versions start over."""
-    with _NETWORK_LOCK:
-        _NETWORK_CACHE.clear()
-
-
-def _cached_network(
-    key: tuple[Any, ...], compute: Callable[[], dict[int, float]]
-) -> dict[int, float]:
-    found = _NETWORK_CACHE.get(key)
-    if found is not None:
-        return found
-    # one thread computes while the others wait for it, instead of all computing at once
-    with _NETWORK_LOCK:
-        found = _NETWORK_CACHE.get(key)
-        if found is None:
-            found = compute()
-            _NETWORK_CACHE[key] = found
-            while len(_NETWORK_CACHE) > 16:
-                _NETWORK_CACHE.popitem(last=False)
-    return found
-
-
-def network_values(
-    team_ids: list[int], local: Iterable[tuple[int, int, float]]
-) -> dict[int, float]:
-    """EigenTrust over every team (ids in a fixed order), from (i, j, r - s) local trust."""
-    index = {team_id: i for i, team_id in enumerate(team_ids)}
-    rows, cols, values = [], [], []
-    for requester, performer, value in local:
-        if requester in index and performer in index:
-            rows.append(index[requester])
-            cols.append(index[performer])
-            values.append(value)
-    result = eigentrust(len(team_ids), rows, cols, values)
-    return {team_id: float(result[i]) for team_id, i in index.items()}
-
-
-@dataclass
-class StoredView:
-    """The present, from the stored sums: O(the team's pairs) per read."""
-
-    uow: UnitOfWork
-    moment: datetime
-    state: StoredState
-    factor: float = 0.0
-    _org: tuple[Evidence, tuple[int, float]] | None = None
-
-    def __post_init__(self) -> None:
-        self.factor = scale_to(self.moment, self.state.reference, self.state.half_life_days)
-
-    def _org_overdue(self) -> tuple[Evidence, tuple[int, float]]:
-        if self._org is None:
-            self._org = self.uow.trust.org_overdue(self.moment, self.state)
-        return self._org
-
-    def _decayed(self, stored: Evidence, overdue: Evidence) -> Evidence:
-        return (stored + overdue).scaled(self.factor)
-
-    def org(self) -> Evidence:
-        return self._decayed(Evidence(*self.state.org), self._org_overdue()[0])
-
-    def team(self, team: Team) -> Evidence:
-        assert team.id is not None
-        return self._decayed(
-            self.uow.trust.team_sums(team.id),
-            self.uow.trust.overdue(self.moment, performer=team.id),
-        )
-
-    def pair(self, requester: Team, performer: Team) -> Evidence:
-        assert requester.id is not None
-        assert performer.id is not None
-        return self._decayed(
-            self.uow.trust.pair_sums(requester.id, performer.id),
-            self.uow.trust.overdue(self.moment, performer=performer.id, requester=requester.id),
-        )
-
-    def given(self, requester: Team, performer: Team) -> float:
-        assert requester.id is not None
-        assert performer.id is not None
-        levels = self.uow.trust.given(requester.id, performer.id)
-        return max((RELIANCE_WEIGHT.get(level, 0.0) for level in levels), default=0.0)
-
-    def network(self) -> dict[int, float]:
-        # Decay scales every local trust value alike and row normalization cancels it, so the
-        # network changes only with the stored sums and the teams (both move the version) and
-        # with the set of overdue commitments.
-        store = self.uow.trust
-        key = (str(self.uow.engine.url), self.state.version, self._org_overdue()[1])
-        return _cached_network(
-            key, lambda: network_values(store.team_ids(), store.local_trust(self.moment))
-        )
-
-
-@dataclass
-class ReplayView:
-    """Any instant, from the event log replayed up to it."""
-
-    moment: datetime
-    ledger: Ledger
-    teams: dict[str, int]
-
-    def org(self) -> Evidence:
-        return self.ledger.org
-
-    def team(self, team: Team) -> Evidence:
-        return self.ledger.team(team.slug)
-
-    def pair(self, requester: Team, performer: Team) -> Evidence:
-        return self.ledger.pair(requester.slug, performer.slug)
-
-    def given(self, requester: Team, performer: Team) -> float:
-        return self.ledger.given.get((requester.slug, performer.slug), 0.0)
-
-    def network(self) -> dict[int, float]:
-        local = [
-            (
-                self.teams[r],
-                self.teams[p],
-                e.ability_r + e.integrity_r - e.ability_s - e.integrity_s,
-            )
-            for (r, p), e in self.ledger.pairs.items()
-            if r in self.teams and p in self.teams
-        ]
-        return network_values(sorted(self.teams.values()), local)
-
-
-def _view(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
-    state = uow.trust.state()
-    current = state.latest_at is None or moment >= state.latest_at
-    if state.built and state.half_life_days == settings.half_life_days and current:
-        return StoredView(uow, moment, state)
-    if state.built and state.half_life_days != settings.half_life_days:
-        log.warning(
-            "trust: sums were kept with a half-life of %s days, the setting is %s; reads replay "
-            "the log until `accord trust rebuild`",
-            state.half_life_days,
-            settings.half_life_days,
-        )
-    tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
-    teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
-    return ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)
-
-
-def _shares_partnership_led_by(uow: UnitOfWork, person: Person, team: Team) -> bool:
-    led = {id(t) for t in person.teams() if person.is_lead(t)}
-    if not led:
-        return False
-    return any(
-        id(party.team) in led
-        for partnership in uow.partnerships.list(team=team)
-        for party in partnership.parties
-    )
-
-
-def may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> bool:
-    """Team trust: its own members, admins, leads of its partner teams (or all, if org)."""
-    if isinstance(actor, Operator) or actor.is_admin or settings.trust_visibility == "org":
-        return True
-    return actor.is_member(team) or _shares_partnership_led_by(uow, actor, team)
-
-
-def may_see_pair(actor: Actor, requester: Team, performer: Team) -> bool:
-    """Pair trust and the gap: members of the two teams, and admins."""
-    if isinstance(actor, Operator) or actor.is_admin:
-        return True
-    return actor.is_member(requester) or actor.is_member(performer)
-
-
 def _report(
     uow: UnitOfWork, settings: Settings, view: View, team: Team, of: Team | None
 ) -> TrustReport:
-    weights = weights_of(settings)
-    org = view.org()
-    team_level = team_trust(view.team(team), org, settings.team_prior_weight, weights)
     network = view.network().get(team.id or -1, 0.0)
     if of is None:
-        return TrustReport(team.slug, None, view.moment, team_level, network)
-    pair_level = pair_trust(view.pair(of, team), team_level, settings.pair_prior_weight, weights)
+        return TrustReport(team.slug, None, view.moment, team_level(view, settings, team), network)
+    pair = pair_level(view, settings, of, team)
     given = view.given(of, team)
     return TrustReport(
         team.slug,
         of.slug,
         view.moment,
-        pair_level,
+        pair,
         network,
         given=given,
-        gap=trust_gap(given, pair_level.ability),
-        flags=pair_flags(given, pair_level.ability),
+        gap=trust_gap(given, pair.ability),
+        flags=pair_flags(given, pair.ability),
     )
 
 
@@ -327,7 +105,7 @@ def earned_between(
     """Expected ability, integrity and value of each (requester, performer) pair, as the requester
     sees the performer at `moment`, all from one view of the evidence. No visibility check:
     the caller shows only what its reader may see."""
-    return _earned_from(_view(uow, settings, moment), settings, pairs)
+    return _earned_from(view_at(uow, settings, moment), settings, pairs)
 
 
 def earned_over_time(
@@ -355,16 +133,11 @@ def earned_over_time(
 def _earned_from(
     view: View, settings: Settings, pairs: Sequence[tuple[Team, Team]]
 ) -> dict[tuple[str, str], dict[str, float]]:
-    weights = weights_of(settings)
-    org = view.org()
     earned: dict[tuple[str, str], dict[str, float]] = {}
     for requester, performer in pairs:
-        team_level = team_trust(view.team(performer), org, settings.team_prior_weight, weights)
-        pair_level = pair_trust(
-            view.pair(requester, performer), team_level, settings.pair_prior_weight, weights
-        )
+        pair = pair_level(view, settings, requester, performer)
         earned[(requester.slug, performer.slug)] = {
-            name: pair_level.dimension(name).expected for name in ("ability", "integrity", "value")
+            name: pair.dimension(name).expected for name in ("ability", "integrity", "value")
         }
     return earned
 
@@ -401,7 +174,7 @@ def trust_of(
                 rule="trust.not_visible",
             )
         moment = as_of or uow.now()
-        return _report(uow, settings, _view(uow, settings, moment), performer, requester)
+        return _report(uow, settings, view_at(uow, settings, moment), performer, requester)
 
 
 def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) -> list[TrustReport]:
@@ -415,20 +188,13 @@ def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) ->
                 if party.team is not requester:
                     partners[party.team.id] = party.team
         visible = [p for p in partners.values() if may_see_pair(actor, requester, p)]
-        view = _view(uow, settings, uow.now())
+        view = view_at(uow, settings, uow.now())
         return [
             _report(uow, settings, view, p, requester)
             for p in sorted(visible, key=lambda t: t.slug)
         ]
 
 
-def _ensure_may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> None:
-    if not may_see_team(uow, settings, actor, team):
-        raise Forbidden(
-            f"team trust of {team.slug!r} is for its members, admins and the leads of its "
-            "partner teams",
-            rule="trust.not_visible",
-        )
 
 
 def trust_history(
@@ -440,7 +206,7 @@ def trust_history(
     with uow:
         actor = uow.bind(actor)
         performer = uow.org.team(team, members=False)
-        _ensure_may_see_team(uow, settings, actor, performer)
+        ensure_may_see_team(uow, settings, actor, performer)
         now = uow.now()
         # One sweep of the log in time order serves every past instant. A commitment's own
         # moves never go back in time, so folding the events up to each instant in turn
@@ -464,7 +230,7 @@ def trust_history(
             )
             reports.append(_report(uow, settings, replay, performer, None))
         # the last point is the present, read as trust_of reads it
-        reports.append(_report(uow, settings, _view(uow, settings, now), performer, None))
+        reports.append(_report(uow, settings, view_at(uow, settings, now), performer, None))
         return reports
 
 
@@ -533,23 +299,12 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
             if led.intersection(ids):  # may_see_team: the leads of a team's partner teams
                 seen_ids.update(ids)
         moment = uow.now()
-        view = _view(uow, settings, moment)
-        weights = weights_of(settings)
-        org = view.org()
-        levels: dict[int, Trust] = {}
-
-        def level(team: Team) -> Trust:
-            assert team.id is not None
-            if team.id not in levels:
-                levels[team.id] = team_trust(
-                    view.team(team), org, settings.team_prior_weight, weights
-                )
-            return levels[team.id]
-
+        view = view_at(uow, settings, moment)
         nodes = []
         for team in teams:
             # the rule of may_see_team, from the partnerships loaded above, not a query a team
-            trust = level(team) if everyone or team.id in seen_ids else None
+            visible = everyone or team.id in seen_ids
+            trust = team_level(view, settings, team) if visible else None
             nodes.append(
                 MapNode(
                     team.slug,
@@ -564,12 +319,7 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
             requester, performer = by_id[requester_id], by_id[performer_id]
             if not may_see_pair(actor, requester, performer):
                 continue
-            ability = pair_trust(
-                view.pair(requester, performer),
-                level(performer),
-                settings.pair_prior_weight,
-                weights,
-            ).ability
+            ability = pair_level(view, settings, requester, performer).ability
             given = view.given(requester, performer)
             edges.append(
                 MapEdge(
@@ -584,256 +334,6 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
             )
         edges.sort(key=lambda e: (e.requester, e.performer))
         return TrustMap(moment, nodes, edges)
-
-
-@dataclass(frozen=True)
-class CommitmentForecast:
-    key: str
-    requester: str
-    performer: str
-    reliance: str
-    due: datetime
-    overdue: bool
-    probability: float | None
-
-
-@dataclass(frozen=True)
-class PurposeForecast:
-    """DESIGN §2: the open commitments a purpose relies on (reliance high or critical)."""
-
-    purpose: str
-    as_of: datetime
-    commitments: list[CommitmentForecast]
-    outlook: Outlook
-    complete: bool = True  # False: the reader may not see every pair, so the totals are withheld
-
-    def document(self) -> dict[str, Any]:
-        """The forecast as JSON: exact P(all), expected count, distribution, each commitment.
-
-        A reader who may not see every pair gets no totals: with one pair hidden, the totals
-        and the visible pairs would give its trust away.
-        """
-        from accord.events.domain import iso
-
-        shown = self.complete
-        return {
-            "purpose": self.purpose,
-            "as_of": iso(self.as_of),
-            "complete": shown,
-            "probability_all": self.outlook.probability_all if shown else None,
-            "expected_count": self.outlook.expected_count if shown else None,
-            "distribution": self.outlook.distribution if shown else None,
-            "draws": self.outlook.draws,
-            "seed": self.outlook.seed,
-            "commitments": [{**asdict(c), "due": iso(c.due)} for c in self.commitments],
-        }
-
-
-def _forecast_row(
-    commitment: Commitment, now: datetime, probability: float | None
-) -> CommitmentForecast:
-    return CommitmentForecast(
-        commitment.key,
-        commitment.requester.slug,
-        commitment.performer.slug,
-        commitment.reliance.value,
-        commitment.due,
-        commitment.is_overdue(now),
-        probability,
-    )
-
-
-def _ability(view: View, settings: Settings, requester: Team, performer: Team) -> Opinion:
-    weights = weights_of(settings)
-    team_level = team_trust(view.team(performer), view.org(), settings.team_prior_weight, weights)
-    return pair_trust(
-        view.pair(requester, performer), team_level, settings.pair_prior_weight, weights
-    ).ability
-
-
-def commitment_forecast(
-    uow: UnitOfWork, settings: Settings, actor: Actor, key: str
-) -> CommitmentForecast:
-    """The probability that an open commitment is delivered and accepted by its due date."""
-    with uow:
-        actor = uow.bind(actor)
-        commitment = uow.commitments.get(key)
-        if not may_see_pair(actor, commitment.requester, commitment.performer):
-            raise Forbidden(
-                f"the forecast of {key!r} is for the members of the two teams and admins",
-                rule="trust.not_visible",
-            )
-        now = uow.now()
-        probability = None
-        if commitment.state in OPEN_STATES:
-            view = _view(uow, settings, now)
-            probability = _ability(
-                view, settings, commitment.requester, commitment.performer
-            ).expected
-        return _forecast_row(commitment, now, probability)
-
-
-def purpose_forecast(
-    uow: UnitOfWork,
-    settings: Settings,
-    actor: Actor,
-    key: str,
-    *,
-    draws: int = 20_000,
-    seed: int = 0,
-) -> PurposeForecast:
-    """P(all on time), the expected count and its distribution for a purpose's open
-    commitments with reliance high or critical; each probability shown to whoever may see
-    the pair."""
-    with uow:
-        actor = uow.bind(actor)
-        purpose = uow.purposes.get(key)
-        now = uow.now()
-        view = _view(uow, settings, now)
-        chosen = [
-            commitment
-            for partnership in uow.partnerships.list(purpose=purpose)
-            for commitment in uow.commitments.list(
-                partnership=partnership, states=list(OPEN_STATES)
-            )
-            if commitment.reliance in HIGH_RELIANCE
-        ]
-        groups: dict[tuple[int | None, int | None], tuple[Opinion, int]] = {}
-        rows = []
-        complete = True
-        for commitment in chosen:
-            pair = (commitment.requester.id, commitment.performer.id)
-            if pair not in groups:
-                groups[pair] = (
-                    _ability(view, settings, commitment.requester, commitment.performer),
-                    0,
-                )
-            ability, count = groups[pair]
-            groups[pair] = (ability, count + 1)
-            visible = may_see_pair(actor, commitment.requester, commitment.performer)
-            complete = complete and visible
-            rows.append(_forecast_row(commitment, now, ability.expected if visible else None))
-        result = outlook(
-            [PairGroup(a.alpha, a.beta, count) for a, count in groups.values()],
-            draws=draws,
-            seed=seed,
-        )
-        return PurposeForecast(purpose.key, now, rows, result, complete)
-
-
-@dataclass
-class _Sweep:
-    """Evidence sums of the backtest, kept as events are applied in time order."""
-
-    reference: datetime
-    half_life: float
-    org: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    teams: dict[str, list[float]] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], list[float]] = field(default_factory=dict)
-
-    def add(self, track: Track, at: datetime, on_time: bool, sign: float = 1.0) -> None:
-        weight = sign * scaled_weight(at, self.reference, self.half_life)
-        index = 0 if on_time else 1
-        for sums in (
-            self.org,
-            self.teams.setdefault(str(track.performer), [0.0, 0.0]),
-            self.pairs.setdefault((str(track.requester), str(track.performer)), [0.0, 0.0]),
-        ):
-            sums[index] += weight
-
-
-def backtest_rows(
-    events: Iterable[tuple[datetime, str, dict[str, Any]]], settings: Settings
-) -> Iterator[tuple[str, float, float, int]]:
-    """(key, forecast, base-rate forecast, outcome) of every finished commitment, in order of
-    its promise time T, the forecast made from the events before T."""
-    ordered = sorted(enumerate(events), key=lambda item: (item[1][0], item[0]))
-    if not ordered:
-        return
-    final_tracks = fold(event for _, event in ordered)
-    targets = sorted(
-        (track.promised_at, key)
-        for key, track in final_tracks.items()
-        if track.state in FINISHED and track.promised_at is not None
-    )
-    H = settings.half_life_days
-    sweep = _Sweep(ordered[0][1][0], H)
-    tracks: dict[str, Track] = {}
-    overdue_heap: list[tuple[datetime, int, str]] = []
-    counted: dict[str, tuple[datetime, int]] = {}  # key -> (due, stamp) counted as overdue
-    stamps: dict[str, int] = {}
-    finished = successes = 0
-    position = 0
-    wp, wt = settings.pair_prior_weight, settings.team_prior_weight
-
-    def uncount(track: Track) -> None:
-        if track.key in counted:
-            due, _ = counted.pop(track.key)
-            sweep.add(track, due, False, -1.0)
-
-    def schedule(track: Track) -> None:
-        stamps[track.key] = stamps.get(track.key, 0) + 1
-        if track.committed:
-            heapq.heappush(overdue_heap, (track.due, stamps[track.key], track.key))
-
-    for moment, key in targets:
-        while position < len(ordered) and ordered[position][1][0] < moment:
-            at, subject, payload = ordered[position][1]
-            position += 1
-            name = commitment_key(subject)
-            if name is None or "move" not in payload:
-                continue
-            if payload["move"] == "request":
-                tracks[name] = Track.open(name, payload["requester"], payload["performer"], payload)
-                schedule(tracks[name])
-                continue
-            track = tracks.get(name)
-            if track is None:
-                continue
-            uncount(track)
-            outcome = track.advance(at, payload)
-            if outcome is not None:
-                sweep.add(track, outcome.at, outcome.on_time)
-                finished += 1
-                successes += int(track.on_time())
-            elif track.state not in FINAL:
-                schedule(track)
-        if days_between(sweep.reference, moment) / H > MAX_EXPONENT:
-            _rebase_sweep(sweep, moment)
-        while overdue_heap and overdue_heap[0][0] < moment:
-            due, stamp, name = heapq.heappop(overdue_heap)
-            track = tracks[name]
-            if stamps.get(name) == stamp and track.committed and track.due == due:
-                counted[name] = (due, stamp)
-                sweep.add(track, due, False)
-        track = final_tracks[key]
-        factor = scale_to(moment, sweep.reference, H)
-        org_r, org_s = (v * factor for v in sweep.org)
-        team_r, team_s = (v * factor for v in sweep.teams.get(str(track.performer), [0.0, 0.0]))
-        pair_r, pair_s = (
-            v * factor
-            for v in sweep.pairs.get((str(track.requester), str(track.performer)), [0.0, 0.0])
-        )
-        team_e = Opinion(team_r, team_s, wt, organization_rate(org_r, org_s)).expected
-        forecast = Opinion(pair_r, pair_s, wp, team_e).expected
-        base = (successes + 1) / (finished + 2)
-        yield key, forecast, base, int(track.on_time())
-
-
-def _rebase_sweep(sweep: _Sweep, reference: datetime) -> None:
-    factor = scale_to(reference, sweep.reference, sweep.half_life)
-    for sums in (sweep.org, *sweep.teams.values(), *sweep.pairs.values()):
-        sums[0] *= factor
-        sums[1] *= factor
-    sweep.reference = reference
-
-
-def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Calibration:
-    """How well the forecast predicted every finished commitment (DESIGN §2 Calibration)."""
-    del actor  # an aggregate with no team in it: every reader may see it
-    with uow:
-        rows = list(backtest_rows(uow.trust.commitment_events(), settings))
-    return calibration([r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.interchange.service import import_document
-from accord.trust import service as trust
+from accord.trust import backtest as backtesting
 from factories import OPERATOR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
@@ -29,7 +29,7 @@ def test_a_simulated_organization_imports_in_batches_and_scores(sqlite_engine) -
     uow = UnitOfWork(sqlite_engine)
     with uow:
         assert len(uow.commitments.list()) == 400
-        rows = list(trust.backtest_rows(uow.trust.commitment_events(), SETTINGS))
+        rows = list(backtesting.backtest_rows(uow.trust.commitment_events(), SETTINGS))
     assert len(rows) > 250
     assert {key for key, *_ in rows} <= set(sim.truth)
     assert all(0.0 < forecast < 1.0 for _, forecast, _, _ in rows)

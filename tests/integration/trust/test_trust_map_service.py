@@ -10,6 +10,7 @@ from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.errors import Forbidden, Invalid
 from accord.trust import service as trust
+from accord.trust import visibility
 from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
 
 SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
@@ -192,7 +193,8 @@ def test_a_node_shows_team_trust_exactly_where_may_see_team_allows(uow, org, who
     with uow:
         reader = uow.bind(org[who])
         expected = {
-            team.slug: trust.may_see_team(uow, SETTINGS, reader, team) for team in uow.org.teams()
+            team.slug: visibility.may_see_team(uow, SETTINGS, reader, team)
+            for team in uow.org.teams()
         }
     assert {node.slug: node.overall is not None for node in found.nodes} == expected
     assert any(expected.values())

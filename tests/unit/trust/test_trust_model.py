@@ -100,9 +100,25 @@ def test_worked_example_when_the_success_is_180_days_old() -> None:
     trust = team_trust(team, team, 2.0, Weights())
     assert trust.ability.base_rate == pytest.approx(0.428571, abs=1e-6)
     assert trust.ability.expected == pytest.approx(0.387755, abs=1e-6)
-    pair = pair_trust(team, trust, 8.0, Weights())
-    assert pair.ability.expected == pytest.approx(0.379162, abs=1e-6)
+    # every commitment of P is R's, so P's evidence without R's is empty: the base rate is a_org
+    pair = pair_trust(team, team, team, Weights(), team_prior_weight=2.0, pair_prior_weight=8.0)
+    assert pair.ability.base_rate == pytest.approx(0.428571, abs=1e-6)
+    assert pair.ability.expected == pytest.approx(0.413534, abs=1e-6)
     assert pair.ability.uncertainty == pytest.approx(0.842105, abs=1e-6)
+
+
+def test_the_pair_prior_leaves_out_the_pairs_own_record() -> None:
+    """A pair's failures count once: in its own evidence, not again through the team's rate."""
+    pair = Evidence(0, 10, 0, 10, 0, 10)
+    others = Evidence(30, 0, 30, 0, 30, 0)
+    org = pair + others
+    trust = pair_trust(pair, org, org, Weights(), team_prior_weight=2, pair_prior_weight=8)
+    without_pair = team_trust(others, org, 2, Weights())
+    assert trust.ability.base_rate == pytest.approx(without_pair.ability.expected)
+    assert trust.ability.base_rate == pytest.approx((30 + 2 * organization_rate(30, 10)) / 32)
+    # another requester of P sees the pair's failures in P's team rate instead
+    stranger = pair_trust(Evidence(), org, org, Weights(), team_prior_weight=2, pair_prior_weight=8)
+    assert stranger.ability.expected < without_pair.ability.expected
 
 
 def test_overall_weights_are_normalized() -> None:
@@ -148,9 +164,10 @@ def test_more_positive_evidence_never_lowers_pair_trust_through_all_levels(
     pair = Evidence(*pair_values)
     team = pair + Evidence(*others)
     extra = Evidence(ability_r=more, integrity_r=more, value_r=more)
-    before = pair_trust(pair, team_trust(team, team, 2, Weights()), 8, Weights())
+    priors = {"team_prior_weight": 2.0, "pair_prior_weight": 8.0}
+    before = pair_trust(pair, team, team, Weights(), **priors)
     after_team = team + extra
-    after = pair_trust(pair + extra, team_trust(after_team, after_team, 2, Weights()), 8, Weights())
+    after = pair_trust(pair + extra, after_team, after_team, Weights(), **priors)
     for name in ("ability", "integrity", "value"):
         assert after.dimension(name).expected >= before.dimension(name).expected - 1e-12
 

@@ -10,6 +10,8 @@ from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep
 from accord.api.errors import problems
 from accord.api.routes import make_router
 from accord.events.domain import parse_instant
+from accord.trust import backtest as backtesting
+from accord.trust import forecast as forecasts
 from accord.trust import service as trust
 from accord.trust.schemas import BacktestRead, ForecastRowRead, PurposeForecastRead, TrustRead
 
@@ -75,7 +77,7 @@ def purpose_forecast(
     seed: Annotated[int, Query(ge=0, le=2**31 - 1, description="Seed of the simulation.")] = 0,
 ) -> PurposeForecastRead:
     """Whether a purpose's high-reliance commitments will all be on time: P(all), count, spread."""
-    forecast = trust.purpose_forecast(uow, settings, person, key, seed=seed)
+    forecast = forecasts.purpose_forecast(uow, settings, person, key, seed=seed)
     return PurposeForecastRead.model_validate(forecast.document())
 
 
@@ -88,7 +90,7 @@ def commitment_forecast(
     key: str, person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep
 ) -> ForecastRowRead:
     """P(an open commitment is delivered and accepted by its due date)."""
-    row = trust.commitment_forecast(uow, settings, person, key)
+    row = forecasts.commitment_forecast(uow, settings, person, key)
     return ForecastRowRead(
         key=row.key,
         requester=row.requester,
@@ -103,4 +105,4 @@ def commitment_forecast(
 @router.get("/trust/backtest", response_model=BacktestRead, responses=problems(401))
 def backtest(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> BacktestRead:
     """How well forecasts predicted every finished commitment: Brier, skill, reliability bins."""
-    return BacktestRead.model_validate(trust.backtest(uow, settings, person).document())
+    return BacktestRead.model_validate(backtesting.backtest(uow, settings, person).document())

@@ -16,7 +16,7 @@ from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden, Invalid, choice
 from accord.org.domain import Person
-from accord.trust import service as trust
+from accord.trust import forecast as forecasts
 from accord.web.common import (
     Form,
     FormErrors,
@@ -50,7 +50,7 @@ def commitment_context(
     forecast = None
     hidden = None
     try:
-        forecast = trust.commitment_forecast(uow, settings, person, key)
+        forecast = forecasts.commitment_forecast(uow, settings, person, key)
     except Forbidden as refusal:
         hidden = str(refusal)
     return {

@@ -18,7 +18,7 @@ from accord.org.domain import GlobalRole, MemberRole, Person
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.purposes.domain import STATUS_MOVES, Measure, Purpose, PurposeStatus
-from accord.trust import service as trust
+from accord.trust import forecast as forecasts
 from accord.web.common import (
     Form,
     FormErrors,
@@ -211,7 +211,7 @@ def _detail_page(
         if p.parent is not None and p.parent.key == purpose.key
     ]
     serving = partnerships.list_partnerships(uow, purpose=purpose.key)
-    forecast = trust.purpose_forecast(uow, settings, person, purpose.key)
+    forecast = forecasts.purpose_forecast(uow, settings, person, purpose.key)
     may_edit, may_update = may_write(person), may_update_measures(person, purpose, serving)
     shown = {"edit": may_edit, "measure": may_edit, "status": True}
     # A refusal of a form this person is not shown goes above the page.

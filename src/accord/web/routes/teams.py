@@ -17,7 +17,8 @@ from accord.org.domain import MemberRole, Person, Team, TeamKind
 from accord.partnerships import service as partnerships
 from accord.trust import service as trust
 from accord.trust.model import Trust
-from accord.trust.service import TrustReport, weights_of
+from accord.trust.service import TrustReport
+from accord.trust.views import weights_of
 from accord.web import charts
 from accord.web.common import (
     Form,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from accord.api.deps import ReadUowDep, SessionPerson, SettingsDep
+from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.web.common import PagePerson, render
 
@@ -51,5 +52,5 @@ def calibration_page(
     request: Request, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
 ) -> Response:
     """How well the forecasts predicted the commitments that have finished."""
-    result = trust.backtest(uow, settings, person)
+    result = backtesting.backtest(uow, settings, person)
     return render(request, "calibration.html", {"person": person, "result": result})

@@ -1,0 +1,220 @@
+"""How trust reads the organization's evidence at an instant: from the stored sums at the
+present (O(the team's pairs) a read), or from the event log replayed up to a past instant, as
+DESIGN §2's "as of" says; and the team and pair levels built from either."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from accord.config import Settings
+from accord.org.domain import Team
+from accord.trust.domain import RELIANCE_WEIGHT, Ledger, fold, ledger
+from accord.trust.model import (
+    Evidence,
+    Trust,
+    Weights,
+    eigentrust,
+    pair_trust,
+    scale_to,
+    team_trust,
+)
+
+if TYPE_CHECKING:
+    from accord.db import UnitOfWork
+    from accord.trust.repository import StoredState
+
+log = logging.getLogger("accord.trust")
+
+def weights_of(settings: Settings) -> Weights:
+    return Weights(settings.weight_ability, settings.weight_integrity, settings.weight_value)
+
+
+
+class View(Protocol):
+    """The organization's evidence decayed to one instant."""
+
+    moment: datetime
+
+    def org(self) -> Evidence: ...
+    def team(self, team: Team) -> Evidence: ...
+    def pair(self, requester: Team, performer: Team) -> Evidence: ...
+    def given(self, requester: Team, performer: Team) -> float: ...
+    def network(self) -> dict[int, float]: ...
+
+
+_NETWORK_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
+
+
+_NETWORK_LOCK = threading.Lock()
+
+
+def forget_networks() -> None:
+    """Drop the cached network reputations: for a database emptied and filled again under the
+    same URL while this process runs, where the versions start over."""
+    with _NETWORK_LOCK:
+        _NETWORK_CACHE.clear()
+
+
+def _cached_network(
+    key: tuple[Any, ...], compute: Callable[[], dict[int, float]]
+) -> dict[int, float]:
+    found = _NETWORK_CACHE.get(key)
+    if found is not None:
+        return found
+    # one thread computes while the others wait for it, instead of all computing at once
+    with _NETWORK_LOCK:
+        found = _NETWORK_CACHE.get(key)
+        if found is None:
+            found = compute()
+            _NETWORK_CACHE[key] = found
+            while len(_NETWORK_CACHE) > 16:
+                _NETWORK_CACHE.popitem(last=False)
+    return found
+
+
+def network_values(
+    team_ids: list[int], local: Iterable[tuple[int, int, float]]
+) -> dict[int, float]:
+    """EigenTrust over every team (ids in a fixed order), from (i, j, r - s) local trust."""
+    index = {team_id: i for i, team_id in enumerate(team_ids)}
+    rows, cols, values = [], [], []
+    for requester, performer, value in local:
+        if requester in index and performer in index:
+            rows.append(index[requester])
+            cols.append(index[performer])
+            values.append(value)
+    result = eigentrust(len(team_ids), rows, cols, values)
+    return {team_id: float(result[i]) for team_id, i in index.items()}
+
+
+@dataclass
+class StoredView:
+    """The present, from the stored sums: O(the team's pairs) per read."""
+
+    uow: UnitOfWork
+    moment: datetime
+    state: StoredState
+    factor: float = 0.0
+    _org: tuple[Evidence, tuple[int, float]] | None = None
+    _teams: dict[int, Evidence] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.factor = scale_to(self.moment, self.state.reference, self.state.half_life_days)
+
+    def _org_overdue(self) -> tuple[Evidence, tuple[int, float]]:
+        if self._org is None:
+            self._org = self.uow.trust.org_overdue(self.moment, self.state)
+        return self._org
+
+    def _decayed(self, stored: Evidence, overdue: Evidence) -> Evidence:
+        return (stored + overdue).scaled(self.factor)
+
+    def org(self) -> Evidence:
+        return self._decayed(Evidence(*self.state.org), self._org_overdue()[0])
+
+    def team(self, team: Team) -> Evidence:
+        assert team.id is not None
+        found = self._teams.get(team.id)
+        if found is None:
+            found = self._teams[team.id] = self._decayed(
+                self.uow.trust.team_sums(team.id),
+                self.uow.trust.overdue(self.moment, performer=team.id),
+            )
+        return found
+
+    def pair(self, requester: Team, performer: Team) -> Evidence:
+        assert requester.id is not None
+        assert performer.id is not None
+        return self._decayed(
+            self.uow.trust.pair_sums(requester.id, performer.id),
+            self.uow.trust.overdue(self.moment, performer=performer.id, requester=requester.id),
+        )
+
+    def given(self, requester: Team, performer: Team) -> float:
+        assert requester.id is not None
+        assert performer.id is not None
+        levels = self.uow.trust.given(requester.id, performer.id)
+        return max((RELIANCE_WEIGHT.get(level, 0.0) for level in levels), default=0.0)
+
+    def network(self) -> dict[int, float]:
+        # Decay scales every local trust value alike and row normalization cancels it, so the
+        # network changes only with the stored sums and the teams (both move the version) and
+        # with the set of overdue commitments.
+        store = self.uow.trust
+        key = (str(self.uow.engine.url), self.state.version, self._org_overdue()[1])
+        return _cached_network(
+            key, lambda: network_values(store.team_ids(), store.local_trust(self.moment))
+        )
+
+
+@dataclass
+class ReplayView:
+    """Any instant, from the event log replayed up to it."""
+
+    moment: datetime
+    ledger: Ledger
+    teams: dict[str, int]
+
+    def org(self) -> Evidence:
+        return self.ledger.org
+
+    def team(self, team: Team) -> Evidence:
+        return self.ledger.team(team.slug)
+
+    def pair(self, requester: Team, performer: Team) -> Evidence:
+        return self.ledger.pair(requester.slug, performer.slug)
+
+    def given(self, requester: Team, performer: Team) -> float:
+        return self.ledger.given.get((requester.slug, performer.slug), 0.0)
+
+    def network(self) -> dict[int, float]:
+        local = [
+            (
+                self.teams[r],
+                self.teams[p],
+                e.ability_r + e.integrity_r - e.ability_s - e.integrity_s,
+            )
+            for (r, p), e in self.ledger.pairs.items()
+            if r in self.teams and p in self.teams
+        ]
+        return network_values(sorted(self.teams.values()), local)
+
+
+def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
+    state = uow.trust.state()
+    current = state.latest_at is None or moment >= state.latest_at
+    if state.built and state.half_life_days == settings.half_life_days and current:
+        return StoredView(uow, moment, state)
+    if state.built and state.half_life_days != settings.half_life_days:
+        log.warning(
+            "trust: sums were kept with a half-life of %s days, the setting is %s; reads replay "
+            "the log until `accord trust rebuild`",
+            state.half_life_days,
+            settings.half_life_days,
+        )
+    tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
+    teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
+    return ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)
+
+
+def team_level(view: View, settings: Settings, team: Team) -> Trust:
+    """P as seen by everyone: all of P's evidence."""
+    return team_trust(view.team(team), view.org(), settings.team_prior_weight, weights_of(settings))
+
+
+def pair_level(view: View, settings: Settings, requester: Team, performer: Team) -> Trust:
+    """P as seen by R, its prior P's team trust without the pair's own commitments."""
+    return pair_trust(
+        view.pair(requester, performer),
+        view.team(performer),
+        view.org(),
+        weights_of(settings),
+        team_prior_weight=settings.team_prior_weight,
+        pair_prior_weight=settings.pair_prior_weight,
+    )

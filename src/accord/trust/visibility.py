@@ -1,0 +1,47 @@
+"""Who sees trust (DESIGN §1 "Who sees trust"): the one rule every page and route asks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from accord.config import Settings
+from accord.errors import Forbidden
+from accord.org.domain import Actor, Operator, Person, Team
+
+if TYPE_CHECKING:
+    from accord.db import UnitOfWork
+
+
+def _shares_partnership_led_by(uow: UnitOfWork, person: Person, team: Team) -> bool:
+    led = {id(t) for t in person.teams() if person.is_lead(t)}
+    if not led:
+        return False
+    return any(
+        id(party.team) in led
+        for partnership in uow.partnerships.list(team=team)
+        for party in partnership.parties
+    )
+
+
+def may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> bool:
+    """Team trust: its own members, admins, leads of its partner teams (or all, if org)."""
+    if isinstance(actor, Operator) or actor.is_admin or settings.trust_visibility == "org":
+        return True
+    return actor.is_member(team) or _shares_partnership_led_by(uow, actor, team)
+
+
+def may_see_pair(actor: Actor, requester: Team, performer: Team) -> bool:
+    """Pair trust and the gap: members of the two teams, and admins."""
+    if isinstance(actor, Operator) or actor.is_admin:
+        return True
+    return actor.is_member(requester) or actor.is_member(performer)
+
+
+
+def ensure_may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> None:
+    if not may_see_team(uow, settings, actor, team):
+        raise Forbidden(
+            f"team trust of {team.slug!r} is for its members, admins and the leads of its "
+            "partner teams",
+            rule="trust.not_visible",
+        )
