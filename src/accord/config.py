@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     weight_ability: float = Field(0.4, ge=0, description="Weight of ability in overall trust.")
     weight_integrity: float = Field(0.3, ge=0, description="Weight of integrity in overall.")
     weight_value: float = Field(0.3, ge=0, description="Weight of value in overall trust.")
+    forecast_min_history: int = Field(
+        200,
+        ge=2,
+        description="Finished commitments needed before the forecast is a fitted model; below "
+        "it, the forecast is the pair's ability.",
+    )
+    forecast_refit_hours: float = Field(
+        24.0,
+        ge=0,
+        description="How often `accord serve` refits the forecast model from the log (0: never; "
+        "`accord trust fit` refits by hand).",
+    )
     min_responses: int = Field(3, ge=1, description="Answers a party needs before results show.")
     trust_visibility: Literal["partners", "org"] = Field(
         "partners", description="`org` turns on the organization-wide trust ranking."

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from accord.partnerships.repository import PartnershipRepository
     from accord.purposes.repository import PurposeRepository
     from accord.stories.repository import StoryRepository
-    from accord.trust.repository import TrustStore
+    from accord.trust.repository import ModelStore, TrustStore
 
 metadata = MetaData(
     naming_convention={
@@ -224,6 +224,7 @@ class UnitOfWork:
     commitments: CommitmentRepository
     events: EventStore
     trust: TrustStore
+    models: ModelStore
     health: HealthRepository
     stories: StoryRepository
 
@@ -250,7 +251,7 @@ class UnitOfWork:
             from accord.partnerships.repository import PartnershipRepository
             from accord.purposes.repository import PurposeRepository
             from accord.stories.repository import StoryRepository
-            from accord.trust.repository import TrustStore
+            from accord.trust.repository import ModelStore, TrustStore
 
             bind = self._read_engine() if self.read_only else self.engine
             self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
@@ -260,6 +261,7 @@ class UnitOfWork:
             self.commitments = CommitmentRepository(self.session)
             self.events = EventStore(self.session)
             self.trust = TrustStore(self.session)
+            self.models = ModelStore(self.session)
             self.health = HealthRepository(self.session)
             self.stories = StoryRepository(self.session)
             self._pending = []

@@ -42,6 +42,7 @@ commitments_table = Table(
     Index("ix_commitments_requester_state", "requester_id", "state"),
     Index("ix_commitments_performer_state", "performer_id", "state"),
     Index("ix_commitments_state_due", "state", "due"),
+    Index("ix_commitments_performer_updated", "performer_id", "updated_at"),
 )
 
 mapper_registry.map_imperatively(

@@ -1,142 +1,317 @@
-"""The backtest of DESIGN §2 Calibration: every finished commitment forecast as of its promise."""
+"""The backtest of DESIGN §2 Calibration: every finished commitment forecast as Accord would
+have forecast it at its promise time T, from the events before T only.
+
+The fitted model is refitted on a rolling origin: the forecast at T comes from a model fitted
+on commitments whose outcome was final before the latest refit before T, never later. Beside
+it: the pair's ability E, the performer's plain running rate and the base rate.
+"""
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+import bisect
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor
-from accord.trust.domain import FINAL, FINISHED, Track, commitment_key, fold
-from accord.trust.model import (
-    MAX_EXPONENT,
-    Calibration,
-    Opinion,
-    calibration,
-    days_between,
-    organization_rate,
-    scale_to,
-    scaled_weight,
-)
+from accord.trust.features import LEAD_BUCKETS, Snapshot, snapshots
+from accord.trust.learner import FLOOR, fit
+from accord.trust.model import Bin, calibration
+
+# Refit when the known history has grown by this share since the last fit, or when this much
+# time has passed with something new: often enough to follow drift, few enough to stay fast.
+REFIT_GROWTH = 0.25
+REFIT_EVERY = timedelta(days=90)
+BUCKET_NAMES = ("under 1 day", "1 to 7 days", "8 to 30 days", "31 to 90 days", "over 90 days")
 
 
-@dataclass
-class _Sweep:
-    """Evidence sums of the backtest, kept as events are applied in time order."""
+@dataclass(frozen=True)
+class Scores:
+    """How one forecast did: Brier, log loss, expected calibration error, the diagram."""
 
-    reference: datetime
-    half_life: float
-    org: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    teams: dict[str, list[float]] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    n: int
+    brier: float | None
+    log_loss: float | None
+    ece: float | None
+    skill: float | None  # 1 - Brier / Brier of the base rate
+    bins: list[Bin]
 
-    def add(self, track: Track, at: datetime, on_time: bool, sign: float = 1.0) -> None:
-        weight = sign * scaled_weight(at, self.reference, self.half_life)
-        index = 0 if on_time else 1
-        for sums in (
-            self.org,
-            self.teams.setdefault(str(track.performer), [0.0, 0.0]),
-            self.pairs.setdefault((str(track.requester), str(track.performer)), [0.0, 0.0]),
+    def document(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "brier": self.brier,
+            "log_loss": self.log_loss,
+            "ece": self.ece,
+            "skill": self.skill,
+            "bins": [asdict(b) for b in self.bins],
+        }
+
+
+def score(forecasts: Sequence[float], outcomes: Sequence[int], base: Sequence[float]) -> Scores:
+    """Brier, log loss, ECE (10 equal bins, |mean forecast - observed| weighted by count) and
+    the skill against the base-rate forecasts `base`."""
+    plain = calibration(list(forecasts), list(base), list(outcomes))
+    if plain.n == 0:
+        return Scores(0, None, None, None, None, plain.bins)
+    p = np.clip(np.asarray(forecasts, dtype=float), 1e-6, 1 - 1e-6)
+    y = np.asarray(outcomes, dtype=float)
+    log_loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    ece = (
+        sum(b.n * abs((b.mean_forecast or 0.0) - (b.observed or 0.0)) for b in plain.bins if b.n)
+        / plain.n
+    )
+    return Scores(plain.n, plain.brier, log_loss, ece, plain.skill, plain.bins)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One finished commitment in the backtest."""
+
+    key: str
+    at: datetime
+    lead_days: float
+    forecast: float  # what Accord would have said: the model's, or pair E before it could fit
+    pair_ability: float
+    running_rate: float
+    base_rate: float
+    outcome: int
+    method: str
+
+
+def rolling_rows(
+    shots: Sequence[Snapshot], settings: Settings, *, progress: Any = None
+) -> tuple[list[Row], int]:
+    """Every snapshot's forecasts, the model refitted on a rolling origin; and how many fits.
+
+    The forecast at T comes from the model last fitted at an origin O <= T, on the commitments
+    whose outcome was settled before O.
+    """
+    ordered = sorted(shots, key=lambda s: (s.at, s.key))
+    known = sorted(ordered, key=lambda s: (s.known_at, s.key))
+    known_times = [s.known_at for s in known]
+    wt, wp = settings.team_prior_weight, settings.pair_prior_weight
+    minimum = max(settings.forecast_min_history, 2)
+    # where a new model starts to serve: known history grown enough, or old enough
+    starts: list[tuple[int, int]] = []  # (index in ordered, how many known outcomes)
+    fitted, fitted_at = 0, None
+    for index, shot in enumerate(ordered):
+        seen = bisect.bisect_left(known_times, shot.at)
+        if seen < minimum:
+            continue
+        if (
+            not starts
+            or seen >= fitted * (1 + REFIT_GROWTH)
+            or (fitted_at is not None and shot.at - fitted_at >= REFIT_EVERY and seen > fitted)
         ):
-            sums[index] += weight
+            starts.append((index, seen))
+            fitted, fitted_at = seen, shot.at
+    x = np.array([s.inputs.vector(wt, wp) for s in ordered], dtype=float)
+    vectors = {s.key: row for s, row in zip(ordered, x, strict=True)}
+    pair = [s.inputs.pair_opinion(wt, wp).expected for s in ordered]
+    forecasts = list(pair)
+    methods = ["pair_ability"] * len(ordered)
+    bounds = [index for index, _ in starts] + [len(ordered)]
+    for (begin, seen), end in zip(starts, bounds[1:], strict=True):
+        model = fit(known[:seen], team_prior_weight=wt, pair_prior_weight=wp, vectors=vectors)
+        forecasts[begin:end] = [float(v) for v in model.predict_matrix(x[begin:end])]
+        methods[begin:end] = ["model"] * (end - begin)
+        if progress is not None:
+            progress(end - begin)
+    rows = [
+        Row(
+            s.key,
+            s.at,
+            s.inputs.lead_days,
+            forecasts[i],
+            pair[i],
+            s.running_rate,
+            s.base_rate,
+            s.outcome,
+            methods[i],
+        )
+        for i, s in enumerate(ordered)
+    ]
+    return rows, len(starts)
+
+
+@dataclass(frozen=True)
+class LeadBucket:
+    name: str
+    lo_days: float
+    hi_days: float | None
+    n: int
+    observed: float | None
+    forecast: Scores
+    pair_ability: Scores
+    running_rate: Scores
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """DESIGN §6's backtest document: the forecast's scores, the comparisons beside it, by
+    lead time, and a verdict in words."""
+
+    forecast: Scores
+    brier_base: float | None
+    pair_ability: Scores
+    running_rate: Scores
+    base_rate: Scores
+    by_lead_time: list[LeadBucket]
+    refits: int
+    model_share: float  # share of the forecasts that came from a fitted model
+    purpose: PurposeBacktest | None = None
+    verdict: str = ""
+
+    def document(self) -> dict[str, Any]:
+        doc = self.forecast.document()
+        doc["brier_base"] = self.brier_base
+        doc["verdict"] = self.verdict
+        doc["refits"] = self.refits
+        doc["model_share"] = self.model_share
+        doc["comparisons"] = {
+            "pair_ability": self.pair_ability.document(),
+            "running_rate": self.running_rate.document(),
+            "base_rate": self.base_rate.document(),
+        }
+        doc["by_lead_time"] = [
+            {
+                "bucket": b.name,
+                "lo_days": b.lo_days,
+                "hi_days": b.hi_days,
+                "n": b.n,
+                "observed": b.observed,
+                "forecast": b.forecast.document(),
+                "pair_ability": b.pair_ability.document(),
+                "running_rate": b.running_rate.document(),
+            }
+            for b in self.by_lead_time
+        ]
+        doc["purpose"] = self.purpose.document() if self.purpose is not None else None
+        return doc
+
+
+def verdict(bins: Sequence[Bin]) -> str:
+    """The calibration in plain words: the fullest bin at or above one half, as a person says it
+    ("Of the commitments we gave about 80%, 78% landed on time.")."""
+    filled = [b for b in bins if b.n and b.mean_forecast is not None and b.observed is not None]
+    if not filled:
+        return "No finished commitment to judge the forecast by yet."
+    high = [b for b in filled if (b.mean_forecast or 0) >= 0.5] or filled
+    best = max(high, key=lambda b: b.n)
+    assert best.mean_forecast is not None
+    assert best.observed is not None
+    said = round(best.mean_forecast * 100)
+    landed = round(best.observed * 100)
+    commitments = "commitment" if best.n == 1 else f"{best.n:,} commitments"
+    return f"Of the {commitments} we gave about {said}%, {landed}% landed on time."
+
+
+def summarize(rows: Sequence[Row], refits: int) -> Backtest:
+    outcomes = [r.outcome for r in rows]
+    base = [r.base_rate for r in rows]
+    forecast = score([r.forecast for r in rows], outcomes, base)
+    buckets = []
+    for name, (lo, hi) in zip(BUCKET_NAMES, LEAD_BUCKETS, strict=True):
+        chosen = [r for r in rows if lo <= max(r.lead_days, 0.0) < hi]
+        ys = [r.outcome for r in chosen]
+        bs = [r.base_rate for r in chosen]
+        buckets.append(
+            LeadBucket(
+                name,
+                lo,
+                None if math.isinf(hi) else hi,
+                len(chosen),
+                sum(ys) / len(ys) if ys else None,
+                score([r.forecast for r in chosen], ys, bs),
+                score([r.pair_ability for r in chosen], ys, bs),
+                score([r.running_rate for r in chosen], ys, bs),
+            )
+        )
+    return Backtest(
+        forecast=forecast,
+        brier_base=calibration(base, base, outcomes).brier,
+        pair_ability=score([r.pair_ability for r in rows], outcomes, base),
+        running_rate=score([r.running_rate for r in rows], outcomes, base),
+        base_rate=score(base, outcomes, base),
+        by_lead_time=buckets,
+        refits=refits,
+        model_share=(sum(r.method == "model" for r in rows) / len(rows)) if rows else 0.0,
+        verdict=verdict(forecast.bins),
+    )
+
+
+@dataclass(frozen=True)
+class PurposeMonth:
+    purpose: str
+    month: datetime
+    count: int
+    probability_all: float
+    all_on_time: int
+
+
+@dataclass(frozen=True)
+class PurposeBacktest:
+    """A purpose's P(all open high/critical on time) at each month's start, against what
+    happened."""
+
+    n: int
+    brier: float | None
+    brier_base: float | None
+    skill: float | None
+    months: list[PurposeMonth] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        from accord.events.domain import iso
+
+        return {
+            "n": self.n,
+            "brier": self.brier,
+            "brier_base": self.brier_base,
+            "skill": self.skill,
+            "months": [{**asdict(m), "month": iso(m.month)} for m in self.months[-24:]],
+        }
+
+
+def backtest_snapshots(
+    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], settings: Settings
+) -> list[Snapshot]:
+    return list(snapshots(events, settings.half_life_days))
 
 
 def backtest_rows(
-    events: Iterable[tuple[datetime, str, dict[str, Any]]], settings: Settings
+    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], settings: Settings
 ) -> Iterator[tuple[str, float, float, int]]:
-    """(key, forecast, base-rate forecast, outcome) of every finished commitment, in order of
-    its promise time T, the forecast made from the events before T."""
-    ordered = sorted(enumerate(events), key=lambda item: (item[1][0], item[0]))
-    if not ordered:
-        return
-    final_tracks = fold(event for _, event in ordered)
-    targets = sorted(
-        (track.promised_at, key)
-        for key, track in final_tracks.items()
-        if track.state in FINISHED and track.promised_at is not None
-    )
-    H = settings.half_life_days
-    sweep = _Sweep(ordered[0][1][0], H)
-    tracks: dict[str, Track] = {}
-    overdue_heap: list[tuple[datetime, int, str]] = []
-    counted: dict[str, tuple[datetime, int]] = {}  # key -> (due, stamp) counted as overdue
-    stamps: dict[str, int] = {}
-    finished = successes = 0
-    position = 0
-    wp, wt = settings.pair_prior_weight, settings.team_prior_weight
-
-    def uncount(track: Track) -> None:
-        if track.key in counted:
-            due, _ = counted.pop(track.key)
-            sweep.add(track, due, False, -1.0)
-
-    def schedule(track: Track) -> None:
-        stamps[track.key] = stamps.get(track.key, 0) + 1
-        if track.committed:
-            heapq.heappush(overdue_heap, (track.due, stamps[track.key], track.key))
-
-    for moment, key in targets:
-        while position < len(ordered) and ordered[position][1][0] < moment:
-            at, subject, payload = ordered[position][1]
-            position += 1
-            name = commitment_key(subject)
-            if name is None or "move" not in payload:
-                continue
-            if payload["move"] == "request":
-                tracks[name] = Track.open(name, payload["requester"], payload["performer"], payload)
-                schedule(tracks[name])
-                continue
-            track = tracks.get(name)
-            if track is None:
-                continue
-            uncount(track)
-            outcome = track.advance(at, payload)
-            if outcome is not None:
-                sweep.add(track, outcome.at, outcome.on_time)
-                finished += 1
-                successes += int(track.on_time())
-            elif track.state not in FINAL:
-                schedule(track)
-        if days_between(sweep.reference, moment) / H > MAX_EXPONENT:
-            _rebase_sweep(sweep, moment)
-        while overdue_heap and overdue_heap[0][0] < moment:
-            due, stamp, name = heapq.heappop(overdue_heap)
-            track = tracks[name]
-            if stamps.get(name) == stamp and track.committed and track.due == due:
-                counted[name] = (due, stamp)
-                sweep.add(track, due, False)
-        track = final_tracks[key]
-        factor = scale_to(moment, sweep.reference, H)
-        org_r, org_s = (v * factor for v in sweep.org)
-        team_r, team_s = (v * factor for v in sweep.teams.get(str(track.performer), [0.0, 0.0]))
-        pair_r, pair_s = (
-            v * factor
-            for v in sweep.pairs.get((str(track.requester), str(track.performer)), [0.0, 0.0])
-        )
-        # the pair's prior is P's record without the pair's own commitments (DESIGN §2)
-        others_r, others_s = max(team_r - pair_r, 0.0), max(team_s - pair_s, 0.0)
-        team_e = Opinion(others_r, others_s, wt, organization_rate(org_r, org_s)).expected
-        forecast = Opinion(pair_r, pair_s, wp, team_e).expected
-        base = (successes + 1) / (finished + 2)
-        yield key, forecast, base, int(track.on_time())
+    """(key, pair-E forecast, base-rate forecast, outcome) of every finished commitment in order
+    of its promise time: the reference forecast of DESIGN §2, from the events before T."""
+    wt, wp = settings.team_prior_weight, settings.pair_prior_weight
+    for shot in snapshots(events, settings.half_life_days):
+        yield shot.key, shot.inputs.pair_opinion(wt, wp).expected, shot.base_rate, shot.outcome
 
 
-def _rebase_sweep(sweep: _Sweep, reference: datetime) -> None:
-    factor = scale_to(reference, sweep.reference, sweep.half_life)
-    for sums in (sweep.org, *sweep.teams.values(), *sweep.pairs.values()):
-        sums[0] *= factor
-        sums[1] *= factor
-    sweep.reference = reference
+def run(
+    events: Iterable[tuple[datetime, str, Mapping[str, Any]]],
+    settings: Settings,
+    *,
+    progress: Any = None,
+) -> Backtest:
+    """The whole backtest from commitment events (at, subject, payload)."""
+    shots = backtest_snapshots(events, settings)
+    rows, fits = rolling_rows(shots, settings, progress=progress)
+    return summarize(rows, fits)
 
 
-def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Calibration:
+def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Backtest:
     """How well the forecast predicted every finished commitment (DESIGN §2 Calibration)."""
     del actor  # an aggregate with no team in it: every reader may see it
     with uow:
-        rows = list(backtest_rows(uow.trust.commitment_events(), settings))
-    return calibration([r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
+        events = list(uow.trust.commitment_events())
+    return run(events, settings)
 
+
+__all__ = ["FLOOR", "Backtest", "backtest", "backtest_rows", "run", "score"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,14 @@ from accord.commitments.domain import Commitment, Reliance
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import Forbidden
-from accord.org.domain import Actor, Team
-from accord.trust.model import Opinion, Outlook, PairGroup, outlook
-from accord.trust.views import View, pair_level, view_at
+from accord.org.domain import Actor
+from accord.trust.domain import PROMISES, RELIANCE_WEIGHT
+from accord.trust.features import BATCH_WINDOW, RECENT, Inputs
+from accord.trust.fitting import CurrentModel, current_model
+from accord.trust.learner import FLOOR
+from accord.trust.model import Outlook, PairGroup, days_between, outlook
+from accord.trust.reasons import Names, model_reasons, pair_reasons
+from accord.trust.views import View, view_at
 from accord.trust.visibility import may_see_pair
 
 HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
@@ -21,6 +26,9 @@ HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
 
 @dataclass(frozen=True)
 class CommitmentForecast:
+    """P(on time) of an open commitment (None when finished or hidden), which method made it
+    (`model` or `pair_ability`), the fitted model's version, and its main reasons in words."""
+
     key: str
     requester: str
     performer: str
@@ -28,6 +36,9 @@ class CommitmentForecast:
     due: datetime
     overdue: bool
     probability: float | None
+    method: str | None = None
+    model_version: int | None = None
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -76,14 +87,107 @@ def _forecast_row(
     )
 
 
-def _ability(view: View, settings: Settings, requester: Team, performer: Team) -> Opinion:
-    return pair_level(view, settings, requester, performer).ability
+def live_inputs(
+    uow: UnitOfWork, view: View, commitment: Commitment, moment: datetime
+) -> Inputs:
+    """What is known of an open commitment at `moment`: the features the model was fitted on,
+    read from the stored sums as the backtest's sweep computes them from the log."""
+    requester, performer = commitment.requester, commitment.performer
+    assert performer.id is not None
+    moves = uow.models.moves_of(commitment.key)
+    promised_at = next((at for at, move in moves if move in PROMISES), None)
+    load, near = uow.models.open_work(performer.id, commitment.key, commitment.due, BATCH_WINDOW)
+    return Inputs(
+        pair=view.pair(requester, performer).rs("ability"),
+        team=view.team(performer).rs("ability"),
+        org=view.org().rs("ability"),
+        requester=view.requester(requester).rs("ability"),
+        lead_days=days_between(promised_at or moment, commitment.due),
+        left_days=days_between(moment, commitment.due),
+        reliance=RELIANCE_WEIGHT.get(commitment.reliance.value, 0.0),
+        counters=sum(1 for _, move in moves if move == "counter"),
+        changes=sum(1 for _, move in moves if move == "propose_change"),
+        pending_change=commitment.state.value == "renegotiating",
+        open_load=load,
+        same_due=near,
+        recent=uow.models.recent_outcomes(performer.id, moment - RECENT),
+    )
+
+
+@dataclass(frozen=True)
+class _Forecaster:
+    """Forecasts of one instant: the model (or why there is none) and the evidence."""
+
+    uow: UnitOfWork
+    settings: Settings
+    view: View
+    current: CurrentModel
+    enough_history: bool
+
+    @classmethod
+    def at(cls, uow: UnitOfWork, settings: Settings, moment: datetime) -> _Forecaster:
+        current = current_model(uow)
+        finished = uow.models.finished_count()
+        return cls(
+            uow,
+            settings,
+            view_at(uow, settings, moment),
+            current,
+            finished >= settings.forecast_min_history,
+        )
+
+    def forecast(self, commitment: Commitment, moment: datetime) -> CommitmentForecast:
+        row = _forecast_row(commitment, moment, None)
+        if commitment.state not in OPEN_STATES:
+            return row
+        settings = self.settings
+        inputs = live_inputs(self.uow, self.view, commitment, moment)
+        wt, wp = settings.team_prior_weight, settings.pair_prior_weight
+        names = Names(commitment.requester.name, commitment.performer.name)
+        settled = settled_outcome(commitment, moment)
+        model = self.current.model
+        if model is not None and self.enough_history:
+            p = model.predict(inputs)
+            method, version = "model", self.current.stored.version if self.current.stored else None
+            reasons = model_reasons(model, inputs, names)
+        else:
+            p = inputs.pair_opinion(wt, wp).expected
+            method, version = "pair_ability", None
+            reasons = [*pair_reasons(inputs, names), self._why_no_model()]
+        if settled is not None:
+            p, first = settled
+            reasons = [first, *reasons]
+        return replace(row, probability=p, method=method, model_version=version, reasons=reasons)
+
+    def _why_no_model(self) -> str:
+        if not self.enough_history:
+            return (
+                f"fewer than {self.settings.forecast_min_history} finished commitments: the "
+                "forecast is the pair's record until there are enough to fit a model"
+            )
+        if self.current.problem is not None:
+            return f"{self.current.problem}: the forecast falls back to the pair's record"
+        return "no model has been fitted yet (`accord trust fit`): the forecast is the pair's"
+
+
+def settled_outcome(commitment: Commitment, moment: datetime) -> tuple[float, str] | None:
+    """A forecast the calendar has already decided: delivered in time (it lands when accepted),
+    or past its due date undelivered (it can no longer be on time)."""
+    delivered = commitment.delivered_at
+    if commitment.state.value == "delivered" and delivered is not None:
+        if delivered <= commitment.due:
+            return 1.0 - FLOOR, "delivered before its due date: on time once accepted"
+        return FLOOR, "delivered after its due date"
+    if commitment.due < moment:
+        return FLOOR, "its due date has passed without delivery: it can no longer be on time"
+    return None
 
 
 def commitment_forecast(
     uow: UnitOfWork, settings: Settings, actor: Actor, key: str
 ) -> CommitmentForecast:
-    """The probability that an open commitment is delivered and accepted by its due date."""
+    """The probability that an open commitment is delivered and accepted by its due date, the
+    method that gave it and its main reasons (DESIGN §2 Forecast)."""
     with uow:
         actor = uow.bind(actor)
         commitment = uow.commitments.get(key)
@@ -93,13 +197,18 @@ def commitment_forecast(
                 rule="trust.not_visible",
             )
         now = uow.now()
-        probability = None
-        if commitment.state in OPEN_STATES:
-            view = view_at(uow, settings, now)
-            probability = _ability(
-                view, settings, commitment.requester, commitment.performer
-            ).expected
-        return _forecast_row(commitment, now, probability)
+        if commitment.state not in OPEN_STATES:
+            return _forecast_row(commitment, now, None)
+        return _Forecaster.at(uow, settings, now).forecast(commitment, now)
+
+
+def shared_rate(probabilities: list[float], strength: float) -> PairGroup:
+    """The commitments of one pair share one unknown rate (DESIGN §2): a Beta with the mean of
+    their forecasts and the pair's evidence plus its prior weight as its strength. With the
+    pair's ability as the forecast this is exactly Beta(r + W·a, s + W·(1 - a)), and P(all) is
+    never below the product of the forecasts."""
+    mean = sum(probabilities) / len(probabilities)
+    return PairGroup(mean * strength, (1.0 - mean) * strength, len(probabilities))
 
 
 def purpose_forecast(
@@ -118,7 +227,6 @@ def purpose_forecast(
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key)
         now = uow.now()
-        view = view_at(uow, settings, now)
         chosen = [
             commitment
             for partnership in uow.partnerships.list(purpose=purpose)
@@ -127,23 +235,25 @@ def purpose_forecast(
             )
             if commitment.reliance in HIGH_RELIANCE
         ]
-        groups: dict[tuple[int | None, int | None], tuple[Opinion, int]] = {}
+        forecaster = _Forecaster.at(uow, settings, now)
+        groups: dict[tuple[int | None, int | None], list[float]] = {}
+        strength: dict[tuple[int | None, int | None], float] = {}
         rows = []
         complete = True
         for commitment in chosen:
             pair = (commitment.requester.id, commitment.performer.id)
-            if pair not in groups:
-                groups[pair] = (
-                    _ability(view, settings, commitment.requester, commitment.performer),
-                    0,
-                )
-            ability, count = groups[pair]
-            groups[pair] = (ability, count + 1)
+            row = forecaster.forecast(commitment, now)
+            assert row.probability is not None
+            groups.setdefault(pair, []).append(row.probability)
+            if pair not in strength:
+                # how much the pair's shared rate is known: its evidence plus the prior weight
+                evidence = forecaster.view.pair(commitment.requester, commitment.performer)
+                strength[pair] = sum(evidence.rs("ability")) + settings.pair_prior_weight
             visible = may_see_pair(actor, commitment.requester, commitment.performer)
             complete = complete and visible
-            rows.append(_forecast_row(commitment, now, ability.expected if visible else None))
+            rows.append(row if visible else _forecast_row(commitment, now, None))
         result = outlook(
-            [PairGroup(a.alpha, a.beta, count) for a, count in groups.values()],
+            [shared_rate(ps, strength[pair]) for pair, ps in groups.items()],
             draws=draws,
             seed=seed,
         )

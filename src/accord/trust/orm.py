@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table
 
-from accord.db import UTCDateTime, metadata
+from accord.db import JSONType, UTCDateTime, metadata
 
 EVIDENCE_COLUMNS = (
     "ability_r",
@@ -88,4 +88,20 @@ trust_tracks_table = Table(
     Column("counted", Boolean, nullable=True),
     Index("ix_trust_tracks_state_due", "state", "due", "counted", "notice", "due_weight"),
     Index("ix_trust_tracks_performer_due", "performer_id", "due"),
+)
+
+# Fitted forecast models, newest last: plain numbers as JSON (never a pickle), with the window
+# and size they were fitted on and their own backtest scores. The id is the model's version.
+trust_models_table = Table(
+    "trust_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fitted_at", UTCDateTime(), nullable=False),
+    Column("window_start", UTCDateTime(), nullable=True),
+    Column("window_end", UTCDateTime(), nullable=True),
+    Column("trained_on", Integer, nullable=False),
+    Column("calibrated_on", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("scores", JSONType, nullable=False),
+    Column("parameters", JSONType, nullable=False),
 )

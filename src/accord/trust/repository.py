@@ -18,10 +18,19 @@ from sqlalchemy.orm import Session
 from accord.commitments.orm import commitments_table
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
-from accord.trust.domain import COMMITTED, FINAL, Accumulator, Track, commitment_key
+from accord.trust.domain import (
+    COMMITTED,
+    FINAL,
+    SUBJECT_PREFIX,
+    Accumulator,
+    Track,
+    commitment_key,
+)
+from accord.trust.features import recent_counts
 from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scaled_weight
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
+    trust_models_table,
     trust_pairs_table,
     trust_state_table,
     trust_tracks_table,
@@ -36,6 +45,8 @@ CHUNK = 500
 S = trust_state_table.c
 P = trust_pairs_table.c
 T = trust_tracks_table.c
+M = trust_models_table.c
+C = commitments_table.c
 
 
 @dataclass
@@ -365,6 +376,14 @@ class TrustStore:
         row = self._pair((requester, performer))
         return Evidence(*row) if row else Evidence()
 
+    def requester_sums(self, requester: int) -> Evidence:
+        row = self.session.execute(
+            select(*(func.sum(P[name]) for name in EVIDENCE_COLUMNS)).where(
+                P.requester_id == requester
+            )
+        ).one()
+        return _evidence(row)
+
     def team_sums(self, performer: int) -> Evidence:
         row = self.session.execute(
             select(*(func.sum(P[name]) for name in EVIDENCE_COLUMNS)).where(
@@ -471,6 +490,31 @@ class TrustStore:
             or 0
         )
 
+    def pair_commitments(self, requester: int, performer: int) -> dict[str, str]:
+        """{key: title} of every commitment with this requester and performer."""
+        c = commitments_table.c
+        rows = self.session.execute(
+            select(c.key, c.title).where(c.requester_id == requester, c.performer_id == performer)
+        )
+        return {row.key: row.title for row in rows}
+
+    def events_of(
+        self, keys: Iterable[str], *, upto: datetime | None = None
+    ) -> list[tuple[datetime, str, dict[str, Any]]]:
+        """The events (at, subject, payload) of the commitments `keys`, in log order."""
+        e = events_table.c
+        found: list[tuple[int, datetime, str, dict[str, Any]]] = []
+        subjects = sorted(SUBJECT_PREFIX + key for key in keys)
+        for chunk in _chunks(subjects):
+            query = select(e.id, e.at, e.subject, e.payload).where(e.subject.in_(chunk))
+            if upto is not None:
+                query = query.where(e.at <= upto)
+            found.extend(
+                (row.id, row.at, row.subject, row.payload) for row in self.session.execute(query)
+            )
+        found.sort(key=lambda event: event[0])
+        return [(at, subject, payload) for _, at, subject, payload in found]
+
     def commitment_events(
         self, *, upto: datetime | None = None, batch: int = 20_000
     ) -> Iterator[tuple[datetime, str, dict[str, Any]]]:
@@ -495,6 +539,119 @@ class TrustStore:
             for row in rows:
                 yield row.at, row.subject, row.payload
             after = rows[-1].id
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A fitted forecast model as stored: its version (id), window, size, scores, numbers."""
+
+    version: int
+    fitted_at: datetime
+    window_start: datetime | None
+    window_end: datetime | None
+    trained_on: int
+    calibrated_on: int
+    kind: str
+    scores: dict[str, Any]
+    parameters: Any
+
+
+class ModelStore:
+    """The fitted forecast models and what a live forecast reads beside the stored sums."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest_version(self) -> int | None:
+        found = self.session.scalar(select(func.max(M.id)))
+        return int(found) if found is not None else None
+
+    def get(self, version: int) -> StoredModel | None:
+        row = self.session.execute(select(trust_models_table).where(M.id == version)).first()
+        if row is None:
+            return None
+        return StoredModel(
+            version=int(row.id),
+            fitted_at=row.fitted_at,
+            window_start=row.window_start,
+            window_end=row.window_end,
+            trained_on=int(row.trained_on),
+            calibrated_on=int(row.calibrated_on),
+            kind=row.kind,
+            scores=row.scores if isinstance(row.scores, dict) else {},
+            parameters=row.parameters,
+        )
+
+    def add(
+        self,
+        *,
+        fitted_at: datetime,
+        window: tuple[datetime | None, datetime | None],
+        trained_on: int,
+        calibrated_on: int,
+        kind: str,
+        scores: dict[str, Any],
+        parameters: dict[str, Any],
+    ) -> int:
+        result = self.session.execute(
+            insert(trust_models_table)
+            .values(
+                fitted_at=fitted_at,
+                window_start=window[0],
+                window_end=window[1],
+                trained_on=trained_on,
+                calibrated_on=calibrated_on,
+                kind=kind,
+                scores=scores,
+                parameters=parameters,
+            )
+            .returning(M.id)
+        )
+        return int(result.scalar_one())
+
+    def finished_count(self) -> int:
+        states = ("accepted", "revoked", "missed")
+        return int(self.session.scalar(select(func.count()).where(C.state.in_(states))) or 0)
+
+    def open_work(self, performer: int, key: str, due: datetime, window: Any) -> tuple[int, int]:
+        """The performer's other promised commitments, and how many fall due near `due`."""
+        committed = T.state.in_(sorted(COMMITTED))
+        base = select(func.count()).where(T.performer_id == performer, committed, T.key != key)
+        load = int(self.session.scalar(base) or 0)
+        near = int(
+            self.session.scalar(base.where(T.due >= due - window, T.due <= due + window)) or 0
+        )
+        return load, near
+
+    def recent_outcomes(self, performer: int, since: datetime) -> tuple[int, int, int]:
+        """(on time, late, distinct due dates of the late) of the performer's commitments
+        finished since `since`."""
+        rows = self.session.execute(
+            select(C.state, C.delivered_at, C.due).where(
+                C.performer_id == performer,
+                C.updated_at >= since,
+                C.state.in_(("accepted", "revoked", "missed")),
+            )
+        )
+        return recent_counts(
+            (
+                state == "accepted" and delivered_at is not None and delivered_at <= due,
+                due.date(),
+            )
+            for state, delivered_at, due in rows
+        )
+
+    def moves_of(self, key: str) -> list[tuple[datetime, str]]:
+        """The moves made on one commitment so far (time, move), in log order."""
+        e = events_table.c
+        rows = self.session.execute(
+            select(e.at, e.payload).where(e.subject == f"commitment:{key}").order_by(e.id)
+        )
+        return [
+            (at, str(payload["move"]))
+            for at, payload in rows
+            if isinstance(payload, dict) and "move" in payload
+        ]
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

@@ -44,6 +44,7 @@ class View(Protocol):
     def org(self) -> Evidence: ...
     def team(self, team: Team) -> Evidence: ...
     def pair(self, requester: Team, performer: Team) -> Evidence: ...
+    def requester(self, requester: Team) -> Evidence: ...
     def given(self, requester: Team, performer: Team) -> float: ...
     def network(self) -> dict[int, float]: ...
 
@@ -136,6 +137,14 @@ class StoredView:
             self.uow.trust.overdue(self.moment, performer=performer.id, requester=requester.id),
         )
 
+    def requester(self, requester: Team) -> Evidence:
+        """What `requester`'s commitments say of their performers, all together."""
+        assert requester.id is not None
+        return self._decayed(
+            self.uow.trust.requester_sums(requester.id),
+            self.uow.trust.overdue(self.moment, requester=requester.id),
+        )
+
     def given(self, requester: Team, performer: Team) -> float:
         assert requester.id is not None
         assert performer.id is not None
@@ -169,6 +178,13 @@ class ReplayView:
 
     def pair(self, requester: Team, performer: Team) -> Evidence:
         return self.ledger.pair(requester.slug, performer.slug)
+
+    def requester(self, requester: Team) -> Evidence:
+        total = Evidence()
+        for (r, _), evidence in self.ledger.pairs.items():
+            if r == requester.slug:
+                total = total + evidence
+        return total
 
     def given(self, requester: Team, performer: Team) -> float:
         return self.ledger.given.get((requester.slug, performer.slug), 0.0)

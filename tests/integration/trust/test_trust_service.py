@@ -403,8 +403,11 @@ def test_backtest_follows_its_definition(uow, clock, org) -> None:
     for mine, plain in zip(fast, slow, strict=True):
         assert mine[1:] == pytest.approx(plain[1:], rel=1e-9)
     result = backtesting.backtest(uow, SETTINGS, org["x"])
-    assert result.n == len(fast)
-    assert sum(b.n for b in result.bins) == result.n
+    assert result.forecast.n == len(fast)
+    assert sum(b.n for b in result.forecast.bins) == result.forecast.n
+    # too little history for a model: the forecast served is the pair's ability, row for row
+    assert result.model_share == 0.0
+    assert result.forecast.brier == pytest.approx(result.pair_ability.brier)
 
 
 def test_a_new_half_life_replays_until_rebuilt(uow, clock, org) -> None:

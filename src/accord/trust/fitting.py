@@ -1,0 +1,203 @@
+"""Use cases of the fitted forecast model: fit it from the event log and store it, read the
+current one, refit when it is due.
+
+A stored model is read back through `FittedModel.from_document`, which takes plain numbers
+only; a model that cannot be read is reported and the forecast falls back to the pair's
+ability (DESIGN §2), so nothing a user stores can crash or take over a forecast.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from accord.config import Settings
+from accord.db import UnitOfWork
+from accord.org.domain import Actor, Operator, ensure_admin
+from accord.trust.backtest import rolling_rows, summarize
+from accord.trust.features import snapshots
+from accord.trust.learner import HOLDOUT, FittedModel, fit
+
+if TYPE_CHECKING:
+    # the repository loads table mappings; the unit of work imports it, services need not
+    from accord.trust.repository import StoredModel
+
+log = logging.getLogger("accord.trust")
+KIND = "logistic+calibration"
+_MODELS: OrderedDict[tuple[str, int], FittedModel | str] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CurrentModel:
+    """The model forecasts use now: None with a reason when there is none or it is unreadable."""
+
+    model: FittedModel | None
+    stored: StoredModel | None
+    problem: str | None = None
+
+
+def current_model(uow: UnitOfWork) -> CurrentModel:
+    """The newest stored model, read once per process and version."""
+    version = uow.models.latest_version()
+    if version is None:
+        return CurrentModel(None, None)
+    key = (str(uow.engine.url), version)
+    stored = uow.models.get(version)
+    with _LOCK:
+        found = _MODELS.get(key)
+    if found is None:
+        try:
+            found = FittedModel.from_document(stored.parameters if stored else None)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            log.warning("trust: forecast model %s cannot be read (%s)", version, error)
+            found = f"the stored forecast model {version} cannot be read ({error})"
+        with _LOCK:
+            _MODELS[key] = found
+            while len(_MODELS) > 8:
+                _MODELS.popitem(last=False)
+    if isinstance(found, str):
+        return CurrentModel(None, stored, found)
+    return CurrentModel(found, stored)
+
+
+def forget_models() -> None:
+    """Drop the models read so far (a database emptied and filled again under the same URL)."""
+    with _LOCK:
+        _MODELS.clear()
+
+
+@dataclass(frozen=True)
+class FitReport:
+    version: int | None  # None: too little history, nothing stored
+    finished: int
+    trained_on: int
+    calibrated_on: int
+    window: tuple[datetime | None, datetime | None]
+    scores: dict[str, Any]
+    seconds: float
+
+    def document(self) -> dict[str, Any]:
+        from accord.events.domain import iso
+
+        return {
+            "version": self.version,
+            "finished": self.finished,
+            "trained_on": self.trained_on,
+            "calibrated_on": self.calibrated_on,
+            "window": [iso(w) if w else None for w in self.window],
+            "scores": self.scores,
+            "seconds": self.seconds,
+        }
+
+
+def fit_model(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+    backtest: bool = True,
+) -> FitReport:
+    """Fit the forecast on every finished commitment and store it (admins and the server).
+
+    Its own scores come from the rolling-origin backtest of the same history (`backtest=False`
+    stores the model with the scores of its held-out calibration part only).
+    """
+    import time
+
+    started = time.perf_counter()
+    with uow:
+        actor = uow.bind(actor)
+        if not isinstance(actor, Operator):
+            ensure_admin(actor, "fit the forecast model")
+        events = list(uow.trust.commitment_events())
+    if progress is not None:
+        progress("read", len(events), len(events))
+    shots = list(snapshots(events, settings.half_life_days))
+    if progress is not None:
+        progress("replayed", len(shots), len(shots))
+    if len(shots) < settings.forecast_min_history:
+        return FitReport(None, len(shots), 0, 0, (None, None), {}, time.perf_counter() - started)
+    model = fit(
+        shots,
+        team_prior_weight=settings.team_prior_weight,
+        pair_prior_weight=settings.pair_prior_weight,
+    )
+    scores: dict[str, Any] = {}
+    if backtest:
+        done = [0]
+
+        def tick(count: int) -> None:
+            done[0] += count
+            if progress is not None:
+                progress("backtest", done[0], len(shots))
+
+        rows, fits = rolling_rows(shots, settings, progress=tick)
+        summary = summarize(rows, fits)
+        scores = {
+            "n": summary.forecast.n,
+            "brier": summary.forecast.brier,
+            "brier_base": summary.brier_base,
+            "skill": summary.forecast.skill,
+            "log_loss": summary.forecast.log_loss,
+            "ece": summary.forecast.ece,
+            "brier_pair_ability": summary.pair_ability.brier,
+            "brier_running_rate": summary.running_rate.brier,
+            "refits": summary.refits,
+        }
+    held_out = round(len(shots) * HOLDOUT)
+    window = (min(s.at for s in shots), max(s.at for s in shots))
+    with uow:
+        version = uow.models.add(
+            fitted_at=uow.now(),
+            window=window,
+            trained_on=len(shots) - held_out,
+            calibrated_on=held_out,
+            kind=KIND,
+            scores=scores,
+            parameters=model.document(),
+        )
+        uow.commit()
+    return FitReport(
+        version,
+        len(shots),
+        len(shots) - held_out,
+        held_out,
+        window,
+        scores,
+        time.perf_counter() - started,
+    )
+
+
+def refit_due(uow: UnitOfWork, settings: Settings) -> bool:
+    """Whether the scheduled refit should run: refits are on, and the newest model is older than
+    ACCORD_FORECAST_REFIT_HOURS (or there is none while the history is large enough)."""
+    if settings.forecast_refit_hours <= 0:
+        return False
+    with uow:
+        version = uow.models.latest_version()
+        stored = uow.models.get(version) if version is not None else None
+        if stored is not None:
+            return uow.now() - stored.fitted_at >= timedelta(hours=settings.forecast_refit_hours)
+        return uow.models.finished_count() >= settings.forecast_min_history
+
+
+def refit_if_due(uow: UnitOfWork, settings: Settings) -> FitReport | None:
+    """The server's scheduled refit: fits and stores a model when one is due."""
+    if not refit_due(uow, settings):
+        return None
+    report = fit_model(uow, settings, Operator())
+    log.info(
+        "trust: forecast model %s fitted on %d commitments in %.1f s",
+        report.version,
+        report.finished,
+        report.seconds,
+    )
+    return report
+
