@@ -13,7 +13,13 @@ or warned and delivered late anyway).
 Histories are simulated in full, then cut at the end of the window: any prefix of a valid
 history is valid, and the cut leaves commitments requested, promised or overdue at the end.
 
+That is the plain profile, `simulate()`, which bench/benchmark.py and the tests call. The
+command line's default profile is the realistic one of bench/realistic.py
+(`simulate_realistic()`): lead-time effect, release slips, drift with reorgs, heavy-tailed
+volumes, day-only teams and missing ratings. Both write the oracle to OUT.truth.json.
+
     python bench/simulate.py --teams 2000 --commitments 500000 --seed 1 --out /tmp/sim
+    python bench/simulate.py --profile plain --teams 2000 --commitments 500000 --out /tmp/plain
 """
 
 from __future__ import annotations
@@ -544,7 +550,21 @@ def _write(path: Path, data: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from realistic import add_arguments, realism_from, simulate_realistic
+
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="The realistic profile is described in bench/realistic.py; its flags are "
+        "ignored by the plain one.",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("realistic", "plain"),
+        default="realistic",
+        help="realistic: lead-time effect, release slips, drift and reorgs, heavy-tailed "
+        "volumes, day-only teams, missing ratings (bench/realistic.py); plain: every "
+        "commitment drawn alike, as `simulate()` (default %(default)s)",
+    )
     parser.add_argument("--teams", type=int, required=True)
     parser.add_argument("--commitments", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
@@ -559,11 +579,20 @@ def main(argv: list[str] | None = None) -> int:
         "(a .json suffix is dropped first); the truth goes to OUT.truth.json",
     )
     parser.add_argument("--batch", type=int, help="at most this many commitments per document")
+    add_arguments(parser)
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
     start = datetime.fromisoformat(args.start.replace("Z", "+00:00"))
-    sim = simulate(args.teams, args.commitments, args.seed, start, args.days)
+    if args.profile == "plain":
+        sim = simulate(args.teams, args.commitments, args.seed, start, args.days)
+    else:
+        try:
+            sim = simulate_realistic(
+                args.teams, args.commitments, args.seed, start, args.days, realism_from(args)
+            )
+        except ValueError as error:
+            parser.error(str(error))
     out = Path(args.out)
     stem = str(out)[: -len(".json")] if out.suffix == ".json" else str(out)
     if args.batch:
@@ -578,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(
         f"teams={len(doc['teams'])} people={len(doc['people'])} "
         f"partnerships={len(doc['partnerships'])} pairs={sim.pairs} "
-        f"commitments={len(doc['commitments'])} moves={sim.moves} "
+        f"profile={args.profile} commitments={len(doc['commitments'])} moves={sim.moves} "
         f"seconds={time.perf_counter() - began:.1f}\n"
     )
     return 0

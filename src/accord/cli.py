@@ -37,6 +37,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(trust_app, name="trust")
 
 OPERATOR = Operator("cli")
+# how many of an import's adjustments `accord import` lists unless asked for all
+SHOWN = 10
 
 
 class Failed(Exception):
@@ -116,6 +118,12 @@ def import_(
         Path,
         typer.Argument(help="An accord/1 JSON document; - reads standard input.", allow_dash=True),
     ],
+    all_adjustments: Annotated[
+        bool,
+        typer.Option(
+            "--all-adjustments", help=f"List every adjustment, not only the first {SHOWN}."
+        ),
+    ] = False,
 ) -> None:
     """Import an accord/1 document: all or nothing, and importing it again changes nothing."""
     from accord.interchange.service import import_document
@@ -127,6 +135,14 @@ def import_(
         report = import_document(UnitOfWork(engine), OPERATOR, data, settings=config)
         for section, count in report.created.items():
             say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")
+        adjusted = report.adjustments
+        if adjusted:
+            say(f"{len(adjusted)} adjustment{'s' if len(adjusted) != 1 else ''}:")
+            shown = adjusted if all_adjustments else adjusted[:SHOWN]
+            for adjustment in shown:
+                say(f"  {adjustment}")
+            if len(shown) < len(adjusted):
+                say(f"  … and {len(adjusted) - len(shown)} more (--all-adjustments lists them)")
 
 
 @app.command()
@@ -195,6 +211,11 @@ def demo(
             f"demo organization in {describe(config.database_url)}: "
             + ", ".join(f"{count} {section}" for section, count in report.created.items())
         )
+        from accord.trust.fitting import fit_model
+
+        fitted = fit_model(uow, config, OPERATOR)
+        if fitted.version is not None:
+            say(f"forecast model {fitted.version} fitted on {fitted.finished} commitments")
         say(f"sign in as {DEMO_LOGIN} with password {DEMO_PASSWORD}")
     if serve_after:
         _serve(config, host, port, demo_login=DEMO_LOGIN)
@@ -240,7 +261,18 @@ def _serve(
         app.state.demo_login = (demo_login, token)
         address += f"sign-in/demo?token={token}"
     say(f"Accord is running at {address}  (Ctrl+C stops it)")
-    uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level.lower())
+    refitter = None
+    if config.forecast_refit_hours > 0:
+        from accord.trust.fitting import Refitter
+
+        engine = app.state.engine
+        refitter = Refitter(lambda: UnitOfWork(engine), config)
+        refitter.start()
+    try:
+        uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level.lower())
+    finally:
+        if refitter is not None:
+            refitter.stop()
 
 
 @users_app.command("create")
@@ -381,11 +413,16 @@ def trust_show(
             f"{'overall':10} {overall['expected']:8.3f} {'':8} {'':9} {overall['uncertainty']:9.3f}"
         )
         say(f"network reputation {document['network']:.2f} (1.00 = average)")
+        say("in words (each figure with its 80% range, and what it rests on):")
+        for name in ("ability", "integrity", "value", "overall"):
+            say(f"  {name:10} {document[name]['words']}")
         if of:
             flags = ", ".join(document["flags"]) or "none"
             say(
                 f"trust given {document['given']:.2f} · gap {document['gap']:+.2f} · flags: {flags}"
             )
+            for cause in document["flag_causes"]:
+                say(f"  {cause['flag'].replace('_', '-')}: {cause['words']}")
 
 
 @trust_app.command("forecast")
@@ -439,19 +476,109 @@ def trust_backtest(
         if as_json:
             say(json.dumps(document, indent=2))
             return
-        if result.n == 0:
+        forecast = result.forecast
+        if forecast.n == 0:
             say("no finished commitments yet: nothing to score")
             return
-        say(f"{result.n} finished commitments, each forecast from what was known at its promise")
         say(
-            f"Brier score {result.brier:.4f}; base rate {result.brier_base:.4f}; "
-            + (f"skill {result.skill:+.3f}" if result.skill is not None else "skill undefined")
+            f"{forecast.n} finished commitments, each forecast from what was known at its "
+            f"promise ({result.model_share:.0%} by a model refitted {result.refits} times on "
+            "a rolling origin, the rest by the pair's record)"
         )
+        say(result.verdict)
+        say("")
+        say("forecast        Brier   log loss    ECE   skill")
+        for name, scores in (
+            ("Accord", forecast),
+            ("pair ability", result.pair_ability),
+            ("running rate", result.running_rate),
+            ("base rate", result.base_rate),
+        ):
+            skill = f"{scores.skill:+.3f}" if scores.skill is not None else "    -"
+            say(
+                f"{name:13} {scores.brier or 0:7.4f}  {scores.log_loss or 0:8.4f}  "
+                f"{scores.ece or 0:6.4f}  {skill}"
+            )
+        say("")
+        say("lead time          n  on time  skill: Accord  pair  running")
+        for bucket in result.by_lead_time:
+            if not bucket.n:
+                continue
+            cells = [
+                f"{s.skill:+.3f}" if s.skill is not None else "   -"
+                for s in (bucket.forecast, bucket.pair_ability, bucket.running_rate)
+            ]
+            say(
+                f"{bucket.name:14} {bucket.n:6}  {bucket.observed or 0:6.1%}  "
+                f"{cells[0]:>12} {cells[1]:>6} {cells[2]:>8}"
+            )
         say("")
         say("forecast      n   mean  observed   0 ......... observed share ......... 1")
-        for line in reliability_lines(result.bins):
+        for line in reliability_lines(forecast.bins):
             say(line)
         say("(# = observed share on time, | = mean forecast: a calibrated bin has # up to |)")
+
+
+@trust_app.command("fit")
+def trust_fit(
+    as_json: Annotated[bool, typer.Option("--json", help="The fit's report as JSON.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Skip the model's own rolling backtest.")
+    ] = False,
+) -> None:
+    """Fit the forecast model on the organization's history and store it as the new version."""
+    from accord.trust.fitting import fit_model
+
+    config = settings()
+    bar_state: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if as_json:
+            return
+        if stage != "backtest":
+            say(f"{stage}: {done:,}")
+            return
+        bar = bar_state.get("bar")
+        if bar is None:
+            bar = bar_state["bar"] = typer.progressbar(
+                length=total, label="backtest", file=sys.stderr
+            )
+            bar.__enter__()
+        bar.update(done - bar_state.get("done", 0))
+        bar_state["done"] = done
+
+    with refusals():
+        try:
+            report = fit_model(
+                UnitOfWork(open_engine(config)),
+                config,
+                OPERATOR,
+                progress=progress,
+                backtest=not quick,
+            )
+        finally:
+            if "bar" in bar_state:
+                bar_state["bar"].__exit__(None, None, None)
+        if as_json:
+            say(json.dumps(report.document(), indent=2))
+            return
+        if report.version is None:
+            say(
+                f"{report.finished} finished commitments: a model needs "
+                f"{config.forecast_min_history} (ACCORD_FORECAST_MIN_HISTORY); forecasts stay "
+                "the pair's ability"
+            )
+            return
+        say(
+            f"model {report.version}: fitted on {report.trained_on:,} commitments, calibrated on "
+            f"the {report.calibrated_on:,} settled last, in {report.seconds:.1f} s"
+        )
+        scores = report.scores
+        if scores:
+            say(
+                f"backtest: Brier {scores['brier']:.4f} (base rate {scores['brier_base']:.4f}, "
+                f"pair ability {scores['brier_pair_ability']:.4f}), ECE {scores['ece']:.4f}"
+            )
 
 
 def reliability_lines(bins: Any, width: int = 40) -> list[str]:

@@ -147,9 +147,13 @@ def assert_trust(
     document: dict[str, Any], expected: dict[str, Any], as_of: datetime, of: str | None
 ) -> None:
     assert (document["team"], document["of"], document["as_of"]) == ("data", of, iso(as_of))
-    for name in ("ability", "integrity", "value"):
-        assert document[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-12), name
-    assert document["overall"] == pytest.approx(expected["overall"], rel=1e-9, abs=1e-12)
+    for name in ("ability", "integrity", "value", "overall"):
+        # the figures in words are added fields: interval, enough_evidence, words
+        assert set(document[name]) == {*expected[name], "interval", "enough_evidence", "words"}
+        figures = {key: document[name][key] for key in expected[name]}
+        assert figures == pytest.approx(expected[name], rel=1e-9, abs=1e-12), name
+        low, high = document[name]["interval"]
+        assert 0 <= low <= high <= 1
 
 
 def flags(given: float, ability: dict[str, float]) -> list[str]:

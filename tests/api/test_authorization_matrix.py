@@ -722,6 +722,15 @@ def partner_trust(world: World, role: str) -> Call:
     return Call(params={"slug": slug}, acted=acted)
 
 
+def pair_evidence(world: World, role: str) -> Call:
+    def acted(response: httpx.Response) -> None:
+        body = response.json()
+        assert (body["team"], body["of"], body["trust"]["of"]) == ("data", "care", "care")
+        assert body["count"] >= len(body["items"])
+
+    return Call(params={"slug": "data"}, query={"of": "care"}, acted=acted)
+
+
 def commitment_forecast(world: World, role: str) -> Call:
     key, _ = commitment_in(world, "promised")
 
@@ -1085,6 +1094,8 @@ TABLE = [
     ),
     Row("GET", f"{V1}/teams/{{slug}}/trust", TRUST_READERS, team_trust("data", of="care"), "pair"),
     Row("GET", f"{V1}/teams/{{slug}}/partners", READ, partner_trust),
+    # The commitments behind a pair's trust: exactly who may see the pair.
+    Row("GET", f"{V1}/teams/{{slug}}/trust/evidence", TRUST_READERS, pair_evidence),
     # An aggregate over every finished commitment that names no team.
     Row("GET", f"{V1}/trust/backtest", READ, backtest),
     Row(

@@ -53,6 +53,7 @@ def pages_of(organization: Organization) -> list[str]:
         f"/health-checks/{organization.health_check}",
         f"/health-checks/{organization.closed_health_check}",
         "/trust-map",
+        f"/teams/{organization.data}/trust/{organization.care}",
         "/trust/calibration",
         "/audit",
     ]

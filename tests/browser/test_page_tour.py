@@ -43,6 +43,7 @@ def main_pages(organization: Organization) -> dict[str, str]:
         "health-check": f"/health-checks/{organization.health_check}",
         "health-results": f"/health-checks/{organization.closed_health_check}",
         "trust-map": "/trust-map",
+        "pair": f"/teams/{organization.data}/trust/{organization.care}",
         "calibration": "/trust/calibration",
         "audit": "/audit",
     }

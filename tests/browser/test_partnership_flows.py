@@ -15,6 +15,7 @@ from accord.org.domain import Operator
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Label
 from accord.trust import service as trust
+from accord.trust.words import Figure
 
 
 def card(page: Page, key: str) -> Locator:
@@ -46,13 +47,26 @@ def pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-def percent(text: str) -> int:
-    return int(text.removesuffix("%"))
+def shown(figure: Figure) -> str:
+    """A figure as the team page shows it: its percentage and 80% range, or while the evidence
+    is thin only the range."""
+    low, high = (pct(bound) for bound in figure.interval)
+    if figure.enough_evidence:
+        return f"{pct(figure.expected)} (between {low} and {high})"
+    return f"too little evidence to judge (between {low} and {high})"
+
+
+def low_end(text: str) -> int:
+    """The lower end of the range a figure is shown with."""
+    found = re.search(r"between (\d+)% and", text)
+    assert found is not None, text
+    return int(found.group(1))
 
 
 def trust_row(page: Page, row: str) -> str:
-    """The Expected cell of a row (ability, overall, …) of the team page's Trust earned table."""
-    return page.locator(f"#trust-{row} td.num").first.inner_text()
+    """The figure of a row (ability, overall, …) of the team page's Trust earned table, without
+    the evidence below it."""
+    return page.locator(f"#trust-{row} td").first.inner_text().splitlines()[0].strip()
 
 
 def test_a_partnership_started_on_its_form_becomes_trust_based_when_both_leads_affirm(
@@ -109,7 +123,7 @@ def test_a_commitment_goes_from_request_to_accepted_and_the_performer_earns_trus
     ability_before = trust_row(ana, "ability")
     overall_before = trust_row(ana, "overall")
     before = trust.trust_of(organization.uow(), settings_of(organization), Operator(), "data")
-    assert ability_before == pct(before.trust.ability.expected)
+    assert ability_before == shown(before.figure("ability"))
     bo = new_page(organization.care_lead)
     bo.goto(f"/partnerships/{organization.partnership}")
 
@@ -148,10 +162,11 @@ def test_a_commitment_goes_from_request_to_accepted_and_the_performer_earns_trus
     ana.goto(f"/teams/{organization.data}")
     after = trust.trust_of(organization.uow(), settings_of(organization), Operator(), "data")
     assert after.trust.ability.expected > before.trust.ability.expected
-    assert trust_row(ana, "ability") == pct(after.trust.ability.expected)
-    assert trust_row(ana, "overall") == pct(after.trust.overall_expected)
-    assert percent(trust_row(ana, "ability")) > percent(ability_before)
-    assert percent(trust_row(ana, "overall")) > percent(overall_before)
+    assert trust_row(ana, "ability") == shown(after.figure("ability"))
+    assert trust_row(ana, "overall") == shown(after.figure("overall"))
+    # one commitment is still too little evidence to judge, but its range moves up
+    assert low_end(trust_row(ana, "ability")) > low_end(ability_before)
+    assert low_end(trust_row(ana, "overall")) > low_end(overall_before)
 
 
 def test_a_move_not_allowed_is_not_offered_and_is_refused_when_posted(

@@ -148,6 +148,11 @@ def test_trust_show_of_a_requester_adds_given_gap_and_flags(accord: Accord) -> N
     assert "ability" in table
     assert "trust given 0.00" in table
     assert "flags: none" in table
+    # the figures in words: the pair's evidence is thin, so no bare percentage
+    assert document["ability"]["enough_evidence"] is False
+    assert f"  ability    {document['ability']['words']}\n" in table
+    assert document["ability"]["words"].startswith("too little evidence to judge (between ")
+    assert f"  overall    {document['overall']['words']}\n" in table
 
 
 def test_trust_show_reads_as_of_a_date_in_the_past(accord: Accord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.trust import service as trust
+from accord.trust.words import Figure
 from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
@@ -133,6 +135,19 @@ def test_the_directory_filters_by_kind_and_text(world) -> None:
     assert "1 of 5 teams" in by_text.text
 
 
+def assert_figure(shown: str, figure: Figure) -> None:
+    """A figure in words: its percentage and range, or while thin only the range."""
+    low, high = (pct(bound) for bound in figure.interval)
+    if figure.enough_evidence:
+        assert f'<span class="figure">{pct(figure.expected)}</span>' in shown
+        assert f"between {low} and {high}" in shown
+    else:
+        assert "too little evidence to judge" in shown
+        assert f"(between {low} and {high})" in shown
+        assert '<span class="figure">' not in shown
+    assert html.escape(figure.counts) in shown
+
+
 def test_a_member_sees_the_trust_the_service_reports_rounded(world) -> None:
     deliver(world, "first")
     uow = world.uow()
@@ -143,19 +158,22 @@ def test_a_member_sees_the_trust_the_service_reports_rounded(world) -> None:
     with signed_in(world.base_url, "ana@example.org") as http:
         page = http.get("/teams/data").text
 
-    for dimension in ("ability", "integrity", "value"):
-        opinion = report.trust.dimension(dimension)
+    for dimension in ("ability", "integrity", "value", "overall"):
+        figure = report.figure(dimension)
         shown = row(page, f"trust-{dimension}")
-        assert f">{pct(opinion.expected)}<" in shown
-        assert f">{pct(opinion.uncertainty)}<" in shown
-    overall = row(page, "trust-overall")
-    assert f">{pct(report.trust.overall_expected)}<" in overall
-    assert f">{pct(report.trust.overall_uncertainty)}<" in overall
+        assert_figure(shown, figure)
+        uncertainty = (
+            report.trust.overall_uncertainty
+            if dimension == "overall"
+            else report.trust.dimension(dimension).uncertainty
+        )
+        assert f">{pct(uncertainty)}<" in shown
     network = section(page, "trust-network", "</p>")
     assert f"{report.network:.2f}".rstrip("0").rstrip(".") in network
     [care] = partners
     partner = row(page, "partner-care")
-    assert f">{pct(care.trust.ability.expected)}<" in partner
+    assert_figure(partner, care.figure("ability"))
+    assert 'href="/teams/care/trust/data"' in partner
     assert f">{pct(care.given or 0.0)}<" in partner
     assert f"{(care.gap or 0.0) * 100:+.0f} pts" in partner
     assert "Trust of this team is visible" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,7 +115,16 @@ def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> No
     assert set(document) == {"as_of", "nodes", "edges"}
     nodes = {n["slug"]: n for n in document["nodes"]}
     assert set(nodes) == {"data", "care", "ops", "x"}
-    assert set(nodes["data"]) == {"slug", "name", "kind", "overall", "uncertainty"}
+    assert set(nodes["data"]) == {
+        "slug",
+        "name",
+        "kind",
+        "overall",
+        "uncertainty",
+        "interval",
+        "enough_evidence",
+        "words",
+    }
     edges = {(e["requester"], e["performer"]): e for e in document["edges"]}
     assert set(edges) == {("care", "data"), ("data", "care")}
     uow = world.uow()
@@ -125,6 +135,17 @@ def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> No
     assert edge["given"] == pair.given == 1.0
     assert edge["gap"] == pytest.approx(pair.gap)
     assert edge["flags"] == pair.flags == ["over_reliant"]
+    # added fields: the figure in words, and why the pair is flagged
+    assert edge["interval"] == pytest.approx(list(pair.figure("ability").interval))
+    assert edge["enough_evidence"] is False
+    assert edge["evidence"] == "on time in 1 of 1 commitment"
+    assert edge["words"] == pair.figure("ability").words
+    assert edge["words"].startswith("too little evidence to judge (between ")
+    assert edge["flag_causes"] == [cause.document() for cause in pair.flag_causes or []]
+    assert [c["cause"] for c in edge["flag_causes"]] == ["little_evidence"]
+    assert edge["flag_causes"][0]["words"].startswith(
+        "relied on critically, but its record is thin (uncertainty "
+    )
 
 
 def test_a_member_of_an_unrelated_team_sees_no_pair_or_trust_it_may_not_see(world) -> None:
@@ -154,16 +175,33 @@ def test_the_page_shows_the_services_numbers_rounded_and_lists_over_reliance(wor
 
     for edge in found.edges:
         shown = row(page, f"pair-{edge.requester}--{edge.performer}")
-        assert f">{pct(edge.ability)}<" in shown
+        low, high = (pct(bound) for bound in edge.interval)
+        if edge.enough_evidence:
+            assert f'<span class="figure">{pct(edge.ability)}</span>' in shown
+        else:  # never a bare percentage on thin evidence
+            assert "too little evidence to judge" in shown
+            assert f"(between {low} and {high})" in shown
+            assert '<span class="figure">' not in shown
+        assert html.escape(edge.evidence) in shown
         assert f">{pct(edge.uncertainty)}<" in shown
         assert f">{pct(edge.given)}<" in shown
         assert f"{edge.gap * 100:+.0f} pts" in shown
-    assert "over-reliant" in row(page, "pair-care--data")
+        assert f'href="/teams/{edge.performer}/trust/{edge.requester}"' in shown
+    flagged = row(page, "pair-care--data")
+    assert "over-reliant" in flagged
+    assert "Relied on critically, but its record is thin (uncertainty " in flagged
     over = page[page.index('id="over-reliant"') : page.index('id="pairs"')]
     assert "Customer Care</a> relies 100% on" in over
+    assert "too little evidence to judge" in over
+    assert "Relied on critically, but its record is thin" in over
     care = next(n for n in found.nodes if n.slug == "care")
     assert care.overall is not None
-    assert f">{pct(care.overall)}<" in row(page, "node-care")
+    assert care.interval is not None
+    node = row(page, "node-care")
+    if care.enough_evidence:
+        assert f'<span class="figure">{pct(care.overall)}</span>' in node
+    else:
+        assert "too little evidence to judge" in node
 
 
 def test_a_hostile_team_name_is_text_in_the_page_and_data_in_the_json(world) -> None:
@@ -199,9 +237,13 @@ def test_the_calibration_page_explains_the_backtest(world) -> None:
         page = http.get("/trust/calibration")
 
     assert page.status_code == 200
-    assert result.n == 1
-    assert f"<strong>{result.n}</strong>" in page.text
+    assert result.forecast.n == 1
+    assert f"<strong>{result.forecast.n}</strong>" in page.text
     assert "Brier score" in page.text
     assert "Skill" in page.text
     assert page.text.count('class="bin"') == 1
     assert "<title>Forecast against observed on-time rate</title>" in page.text
+    # the verdict in words, and the simpler forecasts beside it
+    assert html.escape(result.verdict, quote=False) in page.text
+    assert "The pair&#39;s record alone" in page.text or "The pair's record alone" in page.text
+    assert "Computed now" in page.text  # no model has been fitted on this small history

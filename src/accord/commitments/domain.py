@@ -6,7 +6,7 @@ move and the state it leads to. `Commitment.apply` looks moves up there and nowh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
 
 if TYPE_CHECKING:
-    from accord.org.domain import Team
+    from accord.org.domain import Actor, Team
     from accord.partnerships.domain import Partnership
     from accord.purposes.domain import Measure
 
@@ -141,6 +141,8 @@ EVENT_NAMES: dict[Move, str] = {
 TERM_FIELDS = ("title", "conditions_of_satisfaction", "due")
 # The moves that answer the other side's counter or change.
 ANSWERS = frozenset({Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE, Move.REJECT_CHANGE})
+# The moves that agree on the due date in force.
+AGREEMENTS = frozenset({Move.PROMISE, Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE})
 # The fields each move takes besides `move`, `by` and `at`, and which of them it requires.
 MOVE_FIELDS: dict[Move, tuple[frozenset[str], frozenset[str]]] = {
     _M.REQUEST: (
@@ -182,12 +184,15 @@ def iso(moment: datetime) -> str:
     return event_iso(moment)
 
 
-def normalize_args(move: Move, args: dict[str, Any]) -> dict[str, Any]:
+def normalize_args(move: Move, args: dict[str, Any], *, imported: bool = False) -> dict[str, Any]:
     """The move's arguments checked and in canonical form (the event payload of the move).
 
-    Unknown fields, missing required ones, empty texts, naive times, bad values: refused.
+    Unknown fields, missing required ones, empty texts, naive times, bad values: refused. An
+    `imported` accept may lack its value: a history from a tool that rated nothing.
     """
     allowed, required = MOVE_FIELDS[move]
+    if imported and move == _M.ACCEPT:
+        required = required - {"value"}
     given = {k: v for k, v in args.items() if v is not None}
     unknown = sorted(set(given) - allowed)
     if unknown:
@@ -248,6 +253,20 @@ def normalize_args(move: Move, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass
+class Replay:
+    """A move replayed from an imported history, which happened elsewhere and cannot be redone.
+
+    The rules that only guard live moves let it pass — a due date already past when it was set,
+    an answer by a member of both teams to their own proposal, an accept without a value — and
+    each time one does, or a member of both teams makes a move whose side is theirs to choose,
+    `notes` says so in words. `importer` is the admin who imports.
+    """
+
+    importer: Actor
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass(eq=False)
 class Commitment:
     """A promise from a performer team to a requester team of the same partnership."""
@@ -284,6 +303,7 @@ class Commitment:
         sides: frozenset[Side],
         at: datetime,
         args: dict[str, Any],
+        replay: Replay | None = None,
     ) -> tuple[Commitment, dict[str, Any]]:
         """Open a commitment with a request; returns it and the event payload."""
         if requester is performer:
@@ -295,7 +315,7 @@ class Commitment:
                 "only a member of the requester team may request", rule="commitment.wrong_side"
             )
         terms = normalize_args(Move.REQUEST, args)
-        _check_due_ahead(terms["due"], at)
+        _check_due_ahead(terms["due"], at, Move.REQUEST, replay)
         commitment = cls(
             key=key,
             partnership=partnership,
@@ -341,11 +361,12 @@ class Commitment:
         expected_version: int | None,
         args: dict[str, Any],
         actor: str | None = None,
+        replay: Replay | None = None,
     ) -> dict[str, Any]:
         """Make `move` as `actor`; refused moves raise and change nothing.
 
         Returns the event payload. Whoever proposed a counter or a change cannot answer it
-        themselves, even when they belong to both teams.
+        themselves, even when they belong to both teams (live; a `replay` notes it instead).
         """
         if move == Move.REQUEST:
             raise RuleBroken("'request' opens a new commitment", rule="commitment.move_not_allowed")
@@ -367,12 +388,13 @@ class Commitment:
             raise Forbidden(
                 f"'{move}' is for {self._who_text(transition.who)}", rule="commitment.wrong_side"
             )
-        if move in ANSWERS and actor is not None and actor == self.pending_proposer:
+        own = move in ANSWERS and actor is not None and actor == self.pending_proposer
+        if own and replay is None:
             raise Forbidden(
                 f"'{move}' answers a proposal {actor} made; someone of the other team answers it",
                 rule="commitment.own_proposal",
             )
-        args = normalize_args(move, args)
+        args = normalize_args(move, args, imported=replay is not None)
         if self.updated_at is not None and at < self.updated_at:
             raise RuleBroken(
                 f"'{move}' at {iso(at)} comes before the last move ({iso(self.updated_at)})",
@@ -384,19 +406,55 @@ class Commitment:
                 rule="commitment.not_yet_due",
             )
         if "due" in args:
-            _check_due_ahead(args["due"], at)
+            _check_due_ahead(args["due"], at, move, replay)
         if (
             move in (Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE)
             and self.pending
             and "due" in self.pending
+            and replay is None
         ):
-            _check_due_ahead(datetime.fromisoformat(self.pending["due"]), at)
+            _check_due_ahead(datetime.fromisoformat(self.pending["due"]), at, move, None)
+        if replay is not None:
+            self._note_sides(replay, move, transition.who, side, sides, actor, own)
         before = self.state
         self._effect(move, side, args, at, actor)
         self.state = transition.to
         self.version += 1
         self.updated_at = at
+        if replay is not None:
+            if move in AGREEMENTS and self.due <= at:
+                replay.notes.append(
+                    f"{_AGREED[move]} after its due date {iso(self.due)}; "
+                    "counted as late unless a new due date is agreed"
+                )
+            if move == Move.ACCEPT and "value" not in args:
+                replay.notes.append("accepted without a value: no value evidence")
         return _payload(move, before, self.state, self.version, side, args, self)
+
+    def _note_sides(
+        self,
+        replay: Replay,
+        move: Move,
+        who: Who,
+        side: Side,
+        sides: frozenset[Side],
+        actor: str | None,
+        own: bool,
+    ) -> None:
+        """Say when a member of both teams answered a proposal or chose the side of a move."""
+        if len(sides) < 2 or not (move in ANSWERS or who in (Who.EITHER, Who.OTHER)):
+            return
+        name = actor or "someone"
+        mover = "the requester" if side == Side.REQUESTER else "the performer"
+        if own:
+            replay.notes.append(
+                f"'{move}' answers a proposal {name} made themselves, a member of both teams; "
+                f"taken as {mover}'s answer"
+            )
+        else:
+            replay.notes.append(
+                f"'{move}' by {name}, a member of both teams; taken as {mover}'s move"
+            )
 
     def _effect(
         self, move: Move, side: Side, args: dict[str, Any], at: datetime, actor: str | None
@@ -416,7 +474,7 @@ class Commitment:
         elif move == Move.REPORT_DONE:
             self.delivered_at = at
         elif move == Move.ACCEPT:
-            self.value = args["value"]
+            self.value = args.get("value")
         self.pending, self.pending_by, self.pending_proposer = None, None, None
 
     def _take_terms(self, terms: dict[str, Any]) -> None:
@@ -451,12 +509,23 @@ class Commitment:
         return f"the side that did not propose the change (a member of the {other} team)"
 
 
-def _check_due_ahead(due: datetime, at: datetime) -> None:
-    if due <= at:
+_AGREED = {
+    Move.PROMISE: "promised",
+    Move.ACCEPT_COUNTER: "counter accepted",
+    Move.ACCEPT_CHANGE: "change accepted",
+}
+
+
+def _check_due_ahead(due: datetime, at: datetime, move: Move, replay: Replay | None) -> None:
+    """A due date is set ahead of the move that sets it; a replayed history notes it instead."""
+    if due > at:
+        return
+    if replay is None:
         raise RuleBroken(
             f"due {iso(due)} must be after the time of the move ({iso(at)})",
             rule="commitment.due_in_past",
         )
+    replay.notes.append(f"'{move}' sets a due date {iso(due)} already past at {iso(at)}")
 
 
 def _payload(

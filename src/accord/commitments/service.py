@@ -11,6 +11,7 @@ from accord.commitments.domain import (
     EVENT_NAMES,
     Commitment,
     Move,
+    Replay,
     Side,
     State,
 )
@@ -21,6 +22,7 @@ from accord.org.domain import (
     Actor,
     Person,
     choose_key,
+    ensure_admin,
     ensure_can_write,
 )
 from accord.partnerships.domain import PartnershipStatus
@@ -40,6 +42,12 @@ def _subject(key: str) -> str:
     return f"commitment:{key}"
 
 
+def _ensure_importer(replay: Replay | None) -> None:
+    """Only an admin's import replays a history under its relaxed rules."""
+    if replay is not None:
+        ensure_admin(replay.importer, "replay an imported history")
+
+
 def request(
     uow: UnitOfWork,
     actor: Actor,
@@ -54,9 +62,14 @@ def request(
     measure: str | None = None,
     key: str | None = None,
     at: datetime | None = None,
+    replay: Replay | None = None,
 ) -> Commitment:
-    """Ask a partner team for something (a member of the requester team)."""
+    """Ask a partner team for something (a member of the requester team).
+
+    `replay`: the request starts a history an admin imports (see `Replay`).
+    """
     with uow:
+        _ensure_importer(replay)
         actor = uow.bind(actor)
         person = ensure_can_write(actor)
         the_partnership = uow.partnerships.get(partnership)
@@ -92,6 +105,7 @@ def request(
             measure=the_measure,
             sides=frozenset({Side.REQUESTER}),
             at=when,
+            replay=replay,
             args={
                 "title": title,
                 "due": due,
@@ -115,10 +129,15 @@ def move(
     *,
     version: int | None,
     at: datetime | None = None,
+    replay: Replay | None = None,
     **args: Any,
 ) -> Commitment:
-    """Make a move on a commitment, as DESIGN §1's table allows; a stale version is refused."""
+    """Make a move on a commitment, as DESIGN §1's table allows; a stale version is refused.
+
+    `replay`: the move belongs to a history an admin imports (see `Replay`).
+    """
     with uow:
+        _ensure_importer(replay)
         actor = uow.bind(actor)
         person = ensure_can_write(actor)
         commitment = uow.commitments.get(key)
@@ -138,6 +157,7 @@ def move(
             expected_version=version,
             args=args,
             actor=person.email,
+            replay=replay,
         )
         uow.record(EVENT_NAMES[the_move], _subject(key), person.email, when, payload)
         uow.commit()

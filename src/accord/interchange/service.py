@@ -1,21 +1,24 @@
 """Import and export of `accord/1` documents.
 
 Import replays the document through the same services a live user calls, in one transaction:
-every problem is collected with its JSON path and, if there is any, nothing is kept.
+every problem is collected with its JSON path and, if there is any, nothing is kept. History
+happened elsewhere, so the rules that only guard live moves let it pass, and the report lists
+every such adjustment with its path.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from accord.commitments import service as commitments
-from accord.commitments.domain import Commitment, Move, normalize_args
+from accord.commitments.domain import Commitment, Move, Replay, normalize_args
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import AccordError, RuleBroken
@@ -96,12 +99,25 @@ class ImportRefused(AccordError):
         )
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """What the import read or let pass differently from a live move, at its JSON path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
 @dataclass
 class ImportReport:
-    """How many items of each section were created, and how many were already there."""
+    """How many items of each section were created, and how many were already there; and
+    what was adjusted in the items created (those already there were not read again)."""
 
     created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
     unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    adjustments: list[Adjustment] = field(default_factory=list)
 
 
 def json_path(location: Sequence[int | str]) -> str:
@@ -113,6 +129,76 @@ def json_path(location: Sequence[int | str]) -> str:
         else:
             path += f".{part}" if path else str(part)
     return path
+
+
+# Every field of accord/1 that holds an instant; all of them, and only them, bear these names.
+INSTANT_FIELDS = frozenset(
+    {"at", "due", "affirmed_at", "left_at", "opened_at", "closes_at", "created_at", "updated_at"}
+)
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def read_dates(
+    data: Any, adjustments: list[Adjustment], location: str = "", *, after: datetime | None = None
+) -> Any:
+    """The document with every instant given as a date alone read as a time, each noted.
+
+    A date means the start of that day in UTC, as a date does in a query's `as_of`; a due date
+    means the end of that day (23:59:59Z), as in "due on 1 March". A move of a history dated
+    the day of the move before it, made `after` that at a time, is read as made at that time:
+    the history keeps its order. A time without a zone is left as it is, for `parse` to refuse.
+    The input is not changed.
+    """
+    if isinstance(data, list):
+        return [read_dates(item, adjustments, f"{location}[{i}]") for i, item in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    out: dict[Any, Any] = {}
+    for name, value in data.items():
+        path = f"{location}.{name}" if location else str(name)
+        if name in INSTANT_FIELDS and isinstance(value, str) and DATE_ONLY.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                out[name] = value  # not a day of the calendar: parse says so, with its path
+                continue
+            if name == "due":
+                out[name] = f"{day.isoformat()}T23:59:59Z"
+                message = f"{value!r} has no time: read as the end of that day, {out[name]}"
+            elif name == "at" and after is not None and after.date() == day and after.time():
+                out[name] = iso(after)
+                message = (
+                    f"{value!r} has no time: read as {out[name]}, the time of the move before "
+                    "it that day"
+                )
+            else:
+                out[name] = f"{day.isoformat()}T00:00:00Z"
+                message = f"{value!r} has no time: read as the start of that day, {out[name]}"
+            adjustments.append(Adjustment(path, message))
+        elif name == "history" and isinstance(value, list):
+            moves: list[Any] = []
+            for index, item in enumerate(value):
+                before = moves[-1].get("at") if moves and isinstance(moves[-1], dict) else None
+                moves.append(
+                    read_dates(item, adjustments, f"{path}[{index}]", after=_instant(before))
+                )
+            out[name] = moves
+        elif isinstance(value, dict | list):
+            out[name] = read_dates(value, adjustments, path)
+        else:
+            out[name] = value
+    return out
+
+
+def _instant(value: Any) -> datetime | None:
+    """A time with a zone, in UTC, from its ISO text; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def parse(data: Any) -> Document:
@@ -132,6 +218,11 @@ def parse(data: Any) -> Document:
                 message = "is not a field of accord/1"
             elif item["type"] == "literal_error" and location == ["format"]:
                 message = "must be 'accord/1'"
+            elif item["type"] == "timezone_aware":
+                message = (
+                    f"{item['input']!r} has no time zone: give one, as in "
+                    "2024-03-01T10:00:00Z or 2024-03-01T10:00:00+01:00, or a date alone"
+                )
             problems.append(Problem(json_path(location), message))
         raise ImportRefused(problems) from None
 
@@ -144,6 +235,9 @@ class _Replay:
         self.min_responses = settings.min_responses
         self.problems: list[Problem] = []
         self.report = ImportReport()
+        # what the replay let pass, and the items already there (nothing of them is read)
+        self.adjustments: list[Adjustment] = []
+        self.already_there: set[str] = set()
         self.later_updates: list[tuple[str, str, MeasureDoc]] = []
         self.later_departures: list[tuple[datetime, str, str, str]] = []
         self.later_accounts: list[tuple[str, PersonDoc]] = []
@@ -187,6 +281,7 @@ class _Replay:
         """True when the item is already there; a different one with that key is a problem."""
         if current is None:
             return False
+        self.already_there.add(f"{section}[{index}]")
         if current != given:
             differing = [
                 name
@@ -440,11 +535,13 @@ class _Replay:
 
     def commitments(self, docs: Sequence[CommitmentDoc]) -> None:
         duplicates = self.unique("commitments", docs, lambda d: d.key)
+        # every key there is, in one query rather than one look-up per commitment
+        known = self.uow.commitments.keys_like("") if docs else set()
         for index, doc in enumerate(docs):
             path = f"commitments[{index}]"
             if doc.key in duplicates:
                 continue
-            commitment = self.uow.commitments.find(doc.key)
+            commitment = self.uow.commitments.find(doc.key) if doc.key in known else None
             if commitment is not None:
                 with self.at(path):
                     self.existing(
@@ -481,6 +578,7 @@ class _Replay:
                 self.problems.append(Problem(f"{step_path}.by", gone))
                 return
             before = len(self.problems)
+            replay = Replay(self.actor)
             with self.at(step_path):
                 actor = self.person(step.by)
                 if m_index == 0:
@@ -499,14 +597,23 @@ class _Replay:
                         conditions_of_satisfaction=step.conditions_of_satisfaction or "",
                         reliance=step.reliance,
                         measure=step.measure,
+                        replay=replay,
                     )
                     self.report.created["commitments"] += 1
                 else:
                     commitments.move(
-                        self.uow, actor, doc.key, step.move, version=None, at=step.at, **step.args()
+                        self.uow,
+                        actor,
+                        doc.key,
+                        step.move,
+                        version=None,
+                        at=step.at,
+                        replay=replay,
+                        **step.args(),
                     )
             if len(self.problems) > before:
                 return
+            self.adjustments.extend(Adjustment(step_path, note) for note in replay.notes)
 
     def health_checks(self, docs: Sequence[HealthCheckDoc]) -> None:
         duplicates = self.unique("health_checks", docs, lambda d: d.key)
@@ -639,6 +746,25 @@ class _Replay:
             )
 
 
+def _item(path: str) -> str:
+    """'commitments[3].history[1].due' -> 'commitments[3]': the item a path is in."""
+    return path.split(".", 1)[0]
+
+
+def _path_order(path: str) -> tuple[tuple[int, int | str], ...]:
+    """Paths in the order of the document: sections as written, indexes as numbers."""
+    parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", path)
+    order: list[tuple[int, int | str]] = []
+    for index, name in parts:
+        if index:
+            order.append((0, int(index)))
+        elif not order and name in SECTIONS:
+            order.append((0, SECTIONS.index(name)))
+        else:
+            order.append((1, name))
+    return tuple(order)
+
+
 def _missing(step: MoveDoc) -> NoReturn:
     needed = [name for name in ("title", "due") if getattr(step, name) is None]
     raise RuleBroken(f"'request' needs {', '.join(needed)}", rule="commitment.missing_field")
@@ -684,7 +810,8 @@ def import_document(
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
-        document = parse(data)
+        dated: list[Adjustment] = []
+        document = parse(read_dates(data, dated) if isinstance(data, dict) else data)
         replay = _Replay(uow, actor, settings)
         replay.teams(document.teams)
         replay.people(document.people)
@@ -714,6 +841,10 @@ def import_document(
             uow.rollback()
             raise ImportRefused(replay.problems)
         uow.commit()
+    replay.report.adjustments = sorted(
+        [a for a in dated if _item(a.path) not in replay.already_there] + replay.adjustments,
+        key=lambda a: _path_order(a.path),
+    )
     if outermost and replay.report.created["health_checks"]:
         health.fill_earned(uow, settings)
     return replay.report
@@ -820,7 +951,7 @@ def _canonical_commitment(doc: CommitmentDoc) -> CommitmentDoc:
     """The history as the services would record it (defaults filled, texts trimmed)."""
     history = []
     for step in doc.history:
-        args = normalize_args(step.move, step.args())
+        args = normalize_args(step.move, step.args(), imported=True)
         history.append(
             MoveDoc.model_validate(
                 {

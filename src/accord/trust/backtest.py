@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,14 +20,17 @@ import numpy as np
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor
-from accord.trust.features import LEAD_BUCKETS, Snapshot, snapshots
-from accord.trust.learner import FLOOR, fit
-from accord.trust.model import Bin, calibration
+from accord.trust.features import LEAD_BUCKETS, Checkpoint, Replay, Snapshot, replay, snapshots
+from accord.trust.learner import FittedModel, fit
+from accord.trust.model import Bin, beta_all_success, calibration, shared_rate
 
 # Refit when the known history has grown by this share since the last fit, or when this much
 # time has passed with something new: often enough to follow drift, few enough to stay fast.
-REFIT_GROWTH = 0.25
-REFIT_EVERY = timedelta(days=90)
+REFIT_GROWTH = 0.1
+REFIT_EVERY = timedelta(days=30)
+# A fit learns from at most this many of the latest settled commitments: the old ones say less
+# of today's teams, and a bounded window keeps every refit quick.
+TRAINING_WINDOW = 100_000
 BUCKET_NAMES = ("under 1 day", "1 to 7 days", "8 to 30 days", "31 to 90 days", "over 90 days")
 
 
@@ -86,7 +89,7 @@ class Row:
 
 def rolling_rows(
     shots: Sequence[Snapshot], settings: Settings, *, progress: Any = None
-) -> tuple[list[Row], int]:
+) -> tuple[list[Row], list[tuple[datetime, FittedModel]]]:
     """Every snapshot's forecasts, the model refitted on a rolling origin; and how many fits.
 
     The forecast at T comes from the model last fitted at an origin O <= T, on the commitments
@@ -117,8 +120,11 @@ def rolling_rows(
     forecasts = list(pair)
     methods = ["pair_ability"] * len(ordered)
     bounds = [index for index, _ in starts] + [len(ordered)]
+    models: list[tuple[datetime, FittedModel]] = []
     for (begin, seen), end in zip(starts, bounds[1:], strict=True):
-        model = fit(known[:seen], team_prior_weight=wt, pair_prior_weight=wp, vectors=vectors)
+        window = known[max(0, seen - TRAINING_WINDOW) : seen]
+        model = fit(window, team_prior_weight=wt, pair_prior_weight=wp, vectors=vectors)
+        models.append((ordered[begin].at, model))
         forecasts[begin:end] = [float(v) for v in model.predict_matrix(x[begin:end])]
         methods[begin:end] = ["model"] * (end - begin)
         if progress is not None:
@@ -137,7 +143,7 @@ def rolling_rows(
         )
         for i, s in enumerate(ordered)
     ]
-    return rows, len(starts)
+    return rows, models
 
 
 @dataclass(frozen=True)
@@ -278,10 +284,48 @@ class PurposeBacktest:
         }
 
 
-def backtest_snapshots(
-    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], settings: Settings
-) -> list[Snapshot]:
-    return list(snapshots(events, settings.half_life_days))
+def purpose_backtest(
+    replayed: Replay, models: Sequence[tuple[datetime, FittedModel]], settings: Settings
+) -> PurposeBacktest:
+    """At each month's start, each purpose's P(all its open high/critical commitments on time),
+    from the model in force then (or the pairs' ability before the first fit), commitments of
+    one pair sharing one rate; scored against what happened, beside the share of earlier
+    purpose-months that landed whole."""
+    wt, wp = settings.team_prior_weight, settings.pair_prior_weight
+    starts = [at for at, _ in models]
+    months: dict[tuple[datetime, str], list[Checkpoint]] = {}
+    for checkpoint in replayed.checkpoints:
+        months.setdefault((checkpoint.month, checkpoint.purpose), []).append(checkpoint)
+    results: list[PurposeMonth] = []
+    for (month, purpose), group in sorted(months.items()):
+        outcomes = [replayed.outcomes.get(c.key) for c in group]
+        if any(outcome is None for outcome in outcomes):
+            continue  # withdrawn, declined or still open: no verdict on the month
+        index = bisect.bisect_right(starts, month) - 1
+        model = models[index][1] if index >= 0 else None
+        pairs: dict[tuple[str, str], tuple[list[float], float]] = {}
+        for checkpoint in group:
+            inputs = checkpoint.inputs
+            p = model.predict(inputs) if model is not None else inputs.pair_opinion(wt, wp).expected
+            forecasts, strength = pairs.setdefault(
+                (checkpoint.requester, checkpoint.performer), ([], sum(inputs.pair) + wp)
+            )
+            forecasts.append(p)
+        probability = 1.0
+        for forecasts, strength in pairs.values():
+            group_rate = shared_rate(forecasts, strength)
+            probability *= beta_all_success(group_rate.alpha, group_rate.beta, group_rate.count)
+        landed_whole = int(all(outcome == 1 for outcome in outcomes))
+        results.append(PurposeMonth(purpose, month, len(group), probability, landed_whole))
+    forecasts = [m.probability_all for m in results]
+    outcomes_all = [m.all_on_time for m in results]
+    base = []
+    landed = 0
+    for index, month_result in enumerate(results):
+        base.append((landed + 1) / (index + 2))
+        landed += month_result.all_on_time
+    scored = calibration(forecasts, base, outcomes_all)
+    return PurposeBacktest(scored.n, scored.brier, scored.brier_base, scored.skill, results)
 
 
 def backtest_rows(
@@ -298,12 +342,17 @@ def run(
     events: Iterable[tuple[datetime, str, Mapping[str, Any]]],
     settings: Settings,
     *,
+    purposes: Mapping[str, str] | None = None,
     progress: Any = None,
 ) -> Backtest:
-    """The whole backtest from commitment events (at, subject, payload)."""
-    shots = backtest_snapshots(events, settings)
-    rows, fits = rolling_rows(shots, settings, progress=progress)
-    return summarize(rows, fits)
+    """The whole backtest from commitment events (at, subject, payload); with `purposes`
+    (partnership key -> purpose key), the purposes' monthly backtest too."""
+    replayed = replay(events, settings.half_life_days, purposes)
+    rows, models = rolling_rows(replayed.snapshots, settings, progress=progress)
+    summary = summarize(rows, len(models))
+    if purposes is None:
+        return summary
+    return replace(summary, purpose=purpose_backtest(replayed, models, settings))
 
 
 def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Backtest:
@@ -311,7 +360,25 @@ def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Backtest:
     del actor  # an aggregate with no team in it: every reader may see it
     with uow:
         events = list(uow.trust.commitment_events())
-    return run(events, settings)
+        purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
+    return run(events, settings, purposes=purposes)
 
 
-__all__ = ["FLOOR", "Backtest", "backtest", "backtest_rows", "run", "score"]
+def latest(uow: UnitOfWork, settings: Settings, actor: Actor) -> dict[str, Any]:
+    """The backtest document for readers: the one stored with the newest fitted model (made
+    when it was fitted, on a schedule), else computed now (a young organization without a
+    model, where it is quick). Says which and when."""
+    from accord.events.domain import iso
+
+    with uow:
+        stored = uow.models.latest_scored()
+    if stored is not None:
+        return {
+            **stored.scores,
+            "computed_at": iso(stored.fitted_at),
+            "model_version": stored.version,
+        }
+    with uow:
+        now = uow.now()
+    document = backtest(uow, settings, actor).document()
+    return {**document, "computed_at": iso(now), "model_version": None}

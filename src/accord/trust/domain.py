@@ -118,7 +118,7 @@ class Track:
         if move == "report_done":
             self.delivered_at = at
         elif move == "accept":
-            self.value = int(args["value"])
+            self.value = int(args["value"]) if args.get("value") is not None else None
         self.state = str(payload["to"])
         if self.state in FINAL:
             self.finished_at = at

@@ -11,7 +11,7 @@ import bisect
 import heapq
 import math
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -48,6 +48,10 @@ FEATURES = (
     "team_recent_logit",
     "recent_misses",
     "recent_miss_batches",
+    "pair_weighted",
+    "team_weighted",
+    "reliance_none",
+    "reliance_critical",
 )
 RECENT = timedelta(days=30)
 
@@ -129,6 +133,11 @@ class Inputs:
             logit(recent.expected) - team_logit,
             math.log1p(misses),
             math.log1p(batches),
+            # a record says more the more it holds: the level times the evidence behind it
+            (pair_logit - team_logit) * math.log1p(sum(self.pair)),
+            (team_logit - org) * math.log1p(sum(self.team)),
+            float(self.reliance == 0.0),
+            float(self.reliance == 1.0),
         ]
 
 
@@ -146,11 +155,13 @@ class Snapshot:
     running_rate: float  # the same over the performer's commitments only
     performer: str
     requester: str
+    due_day: date | None = None  # with the performer, its batch: a release, a quarter's end
 
     @property
     def batch(self) -> tuple[str, date]:
-        """The commitments of one performer due on one day: a release, a quarter's end."""
-        return self.performer, (self.at + timedelta(days=self.inputs.lead_days)).date()
+        """The commitments of one performer due on one day."""
+        day = self.due_day or (self.at + timedelta(days=self.inputs.lead_days)).date()
+        return self.performer, day
 
 
 @dataclass
@@ -351,11 +362,46 @@ class Sweep:
         self.reference = reference
 
 
-def snapshots(
-    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], half_life_days: float
-) -> Iterator[Snapshot]:
+@dataclass(frozen=True)
+class Checkpoint:
+    """An open commitment a purpose relies on (reliance high or critical), as known at the
+    start of a month: the purpose backtest's forecast material."""
+
+    purpose: str
+    month: datetime
+    key: str
+    requester: str
+    performer: str
+    inputs: Inputs
+
+
+@dataclass
+class Replay:
+    """The backtest's material from one sweep of the log."""
+
+    snapshots: list[Snapshot]
+    checkpoints: list[Checkpoint]
+    outcomes: dict[str, int | None]  # 1/0 once finished; None: withdrawn, declined or open
+
+
+def _month_after(moment: datetime) -> datetime:
+    first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(
+        month=first.month + 1
+    )
+
+
+HIGH = frozenset({"high", "critical"})
+
+
+def replay(
+    events: Iterable[tuple[datetime, str, Mapping[str, Any]]],
+    half_life_days: float,
+    purposes: Mapping[str, str] | None = None,
+) -> Replay:
     """Every finished commitment (accepted, revoked, missed) as known at its promise time T,
-    from the events before T (and its own promise), in order of T."""
+    from the events before T (and its own promise), in order of T; with `purposes`
+    (partnership key -> purpose key), each month's open high-reliance commitments too."""
     ordered = sorted(
         ((at, index, subject, payload) for index, (at, subject, payload) in enumerate(events)),
         key=lambda item: (item[0], item[1]),
@@ -363,15 +409,27 @@ def snapshots(
     sweep = Sweep(half_life_days)
     pending: dict[str, tuple[datetime, Inputs, tuple[float, float]]] = {}
     done: list[Snapshot] = []
+    checkpoints: list[Checkpoint] = []
+    purpose_of: dict[str, str] = {}  # commitment key -> purpose key
+    open_purpose: dict[str, str] = {}  # the same, while the commitment is open
+    month = _month_after(ordered[0][0]) if ordered and purposes is not None else None
     position = 0
     while position < len(ordered):
         moment = ordered[position][0]
+        while month is not None and month <= moment:
+            sweep.advance_to(month)
+            checkpoints.extend(_checkpoints(sweep, open_purpose, month))
+            month = _month_after(month)
         group_end = position
         while group_end < len(ordered) and ordered[group_end][0] == moment:
             group_end += 1
         sweep.advance_to(moment)
         for at, _, subject, payload in ordered[position:group_end]:
             key = commitment_key(subject)
+            if purposes is not None and key is not None and payload.get("move") == "request":
+                purpose = purposes.get(str(payload.get("partnership")))
+                if purpose is not None:
+                    purpose_of[key] = open_purpose[key] = purpose
             first_promise = (
                 key is not None
                 and payload.get("move") in PROMISES
@@ -379,6 +437,8 @@ def snapshots(
                 and sweep.tracks[key].promised_at is None
             )
             finished = sweep.apply(at, subject, payload)
+            if key in open_purpose and sweep.tracks[key].state in FINAL:
+                del open_purpose[key]
             if first_promise and key is not None:
                 track = sweep.tracks[key]
                 pending[key] = (at, sweep.inputs(track, at), sweep.rates(str(track.performer)))
@@ -395,11 +455,43 @@ def snapshots(
                         running_rate=running,
                         performer=str(finished.performer),
                         requester=str(finished.requester),
+                        due_day=(promised_at + timedelta(days=inputs.lead_days)).date(),
                     )
                 )
         position = group_end
     done.sort(key=lambda snapshot: (snapshot.at, snapshot.key))
-    yield from done
+    outcomes: dict[str, int | None] = {
+        key: (int(track.on_time()) if track.outcome() is not None else None)
+        for key, track in sweep.tracks.items()
+        if key in purpose_of
+    }
+    return Replay(done, checkpoints, outcomes)
+
+
+def _checkpoints(sweep: Sweep, purpose_of: Mapping[str, str], month: datetime) -> list[Checkpoint]:
+    found = []
+    for key, purpose in purpose_of.items():
+        track = sweep.tracks.get(key)
+        if track is None or not track.is_open or track.reliance not in HIGH:
+            continue
+        found.append(
+            Checkpoint(
+                purpose,
+                month,
+                key,
+                str(track.requester),
+                str(track.performer),
+                sweep.inputs(track, month),
+            )
+        )
+    return found
+
+
+def snapshots(
+    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], half_life_days: float
+) -> list[Snapshot]:
+    """Every finished commitment as known at its promise time T (see `replay`)."""
+    return replay(events, half_life_days).snapshots
 
 
 def recent_counts(outcomes: Iterable[tuple[bool, date]]) -> tuple[int, int, int]:

@@ -12,15 +12,15 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor, Operator, ensure_admin
-from accord.trust.backtest import rolling_rows, summarize
-from accord.trust.features import snapshots
+from accord.trust.backtest import purpose_backtest, rolling_rows, summarize
+from accord.trust.features import replay
 from accord.trust.learner import HOLDOUT, FittedModel, fit
 
 if TYPE_CHECKING:
@@ -106,8 +106,8 @@ def fit_model(
 ) -> FitReport:
     """Fit the forecast on every finished commitment and store it (admins and the server).
 
-    Its own scores come from the rolling-origin backtest of the same history (`backtest=False`
-    stores the model with the scores of its held-out calibration part only).
+    Its own scores are the whole rolling-origin backtest of the same history, which the API and
+    the calibration page then show without computing it again (`backtest=False` skips it).
     """
     import time
 
@@ -117,9 +117,11 @@ def fit_model(
         if not isinstance(actor, Operator):
             ensure_admin(actor, "fit the forecast model")
         events = list(uow.trust.commitment_events())
+        purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
     if progress is not None:
         progress("read", len(events), len(events))
-    shots = list(snapshots(events, settings.half_life_days))
+    replayed = replay(events, settings.half_life_days, purposes)
+    shots = replayed.snapshots
     if progress is not None:
         progress("replayed", len(shots), len(shots))
     if len(shots) < settings.forecast_min_history:
@@ -138,19 +140,10 @@ def fit_model(
             if progress is not None:
                 progress("backtest", done[0], len(shots))
 
-        rows, fits = rolling_rows(shots, settings, progress=tick)
-        summary = summarize(rows, fits)
-        scores = {
-            "n": summary.forecast.n,
-            "brier": summary.forecast.brier,
-            "brier_base": summary.brier_base,
-            "skill": summary.forecast.skill,
-            "log_loss": summary.forecast.log_loss,
-            "ece": summary.forecast.ece,
-            "brier_pair_ability": summary.pair_ability.brier,
-            "brier_running_rate": summary.running_rate.brier,
-            "refits": summary.refits,
-        }
+        rows, models = rolling_rows(replayed.snapshots, settings, progress=tick)
+        summary = summarize(rows, len(models))
+        purpose = purpose_backtest(replayed, models, settings)
+        scores = replace(summary, purpose=purpose).document()
     held_out = round(len(shots) * HOLDOUT)
     window = (min(s.at for s in shots), max(s.at for s in shots))
     with uow:
@@ -201,3 +194,36 @@ def refit_if_due(uow: UnitOfWork, settings: Settings) -> FitReport | None:
     )
     return report
 
+
+
+class Refitter(threading.Thread):
+    """The server's schedule: checks every `check_seconds` whether a refit is due and runs it,
+    in one background thread, so that forecasts follow the organization as it changes."""
+
+    def __init__(
+        self,
+        make_uow: Callable[[], UnitOfWork],
+        settings: Settings,
+        *,
+        first_check_seconds: float = 60.0,
+    ) -> None:
+        super().__init__(name="accord-refit", daemon=True)
+        self.first_check_seconds = first_check_seconds
+        self.make_uow = make_uow
+        self.settings = settings
+        hours = settings.forecast_refit_hours
+        self.check_seconds = max(60.0, min(3600.0, hours * 3600.0 / 4)) if hours > 0 else 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        # the first check waits a minute: a server that has just started serves first
+        delay = self.first_check_seconds
+        while self.check_seconds and not self.stopped.wait(delay):
+            try:
+                refit_if_due(self.make_uow(), self.settings)
+            except Exception:  # a failed refit must not stop the schedule or the server
+                log.exception("trust: the scheduled refit of the forecast model failed")
+            delay = self.check_seconds
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -16,7 +16,7 @@ from accord.trust.domain import PROMISES, RELIANCE_WEIGHT
 from accord.trust.features import BATCH_WINDOW, RECENT, Inputs
 from accord.trust.fitting import CurrentModel, current_model
 from accord.trust.learner import FLOOR
-from accord.trust.model import Outlook, PairGroup, days_between, outlook
+from accord.trust.model import Outlook, days_between, outlook, shared_rate
 from accord.trust.reasons import Names, model_reasons, pair_reasons
 from accord.trust.views import View, view_at
 from accord.trust.visibility import may_see_pair
@@ -39,6 +39,13 @@ class CommitmentForecast:
     method: str | None = None
     model_version: int | None = None
     reasons: list[str] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        """DESIGN §6: `p`, `method`, `model_version`, `reasons` (and `probability`, the same
+        number under the name it had first)."""
+        from accord.events.domain import iso
+
+        return {**asdict(self), "due": iso(self.due), "p": self.probability}
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class PurposeForecast:
             "distribution": self.outlook.distribution if shown else None,
             "draws": self.outlook.draws,
             "seed": self.outlook.seed,
-            "commitments": [{**asdict(c), "due": iso(c.due)} for c in self.commitments],
+            "commitments": [c.document() for c in self.commitments],
         }
 
 
@@ -200,15 +207,6 @@ def commitment_forecast(
         if commitment.state not in OPEN_STATES:
             return _forecast_row(commitment, now, None)
         return _Forecaster.at(uow, settings, now).forecast(commitment, now)
-
-
-def shared_rate(probabilities: list[float], strength: float) -> PairGroup:
-    """The commitments of one pair share one unknown rate (DESIGN §2): a Beta with the mean of
-    their forecasts and the pair's evidence plus its prior weight as its strength. With the
-    pair's ability as the forecast this is exactly Beta(r + W·a, s + W·(1 - a)), and P(all) is
-    never below the product of the forecasts."""
-    mean = sum(probabilities) / len(probabilities)
-    return PairGroup(mean * strength, (1.0 - mean) * strength, len(probabilities))
 
 
 def purpose_forecast(

@@ -21,7 +21,7 @@ from accord.trust.features import FEATURES, Inputs, Snapshot
 
 FORMAT = "accord-forecast/1"
 # The last share of the training window, by promise time, held out to fit the calibration.
-HOLDOUT = 0.2
+HOLDOUT = 0.3
 # Below this many held-out commitments a two-parameter (Platt) curve replaces isotonic.
 ISOTONIC_MIN = 500
 FLOOR = 0.005  # no forecast is certain: log loss stays finite and one surprise stays possible
@@ -201,7 +201,8 @@ def _classifier(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, 
         rate = (y.sum() + 1) / (len(y) + 2)
         coef, intercept = np.zeros(x.shape[1]), float(math.log(rate / (1 - rate)))
     else:
-        model = LogisticRegression(C=C, max_iter=500)
+        # Newton steps: a handful of iterations for a few dozen features, however many rows
+        model = LogisticRegression(C=C, solver="newton-cholesky", max_iter=100)
         model.fit(z, y, sample_weight=weights)
         coef, intercept = model.coef_[0], float(model.intercept_[0])
     numbers = {"low": low, "high": high, "mean": mean, "scale": scale, "coef": coef}

@@ -272,6 +272,15 @@ class PairGroup:
         return self.alpha / (self.alpha + self.beta)
 
 
+def shared_rate(probabilities: list[float], strength: float) -> PairGroup:
+    """The commitments of one pair share one unknown rate (DESIGN §2): a Beta with the mean of
+    their forecasts and the pair's evidence plus its prior weight as its strength. With the
+    pair's ability as the forecast this is exactly Beta(r + W·a, s + W·(1 - a)), and P(all) is
+    never below the product of the forecasts."""
+    mean = sum(probabilities) / len(probabilities)
+    return PairGroup(mean * strength, (1.0 - mean) * strength, len(probabilities))
+
+
 @dataclass(frozen=True)
 class Outlook:
     """A purpose's forecast: P(all on time), the expected count, and its distribution."""

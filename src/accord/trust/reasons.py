@@ -38,6 +38,10 @@ TOPICS = {
     "team_recent_logit": "recent",
     "recent_misses": "recent",
     "recent_miss_batches": "recent",
+    "pair_weighted": "pair",
+    "team_weighted": "team",
+    "reliance_none": "reliance",
+    "reliance_critical": "reliance",
 }
 SHOWN = 3
 NOTICEABLE = 0.05  # log-odds: a smaller push is not worth a sentence
@@ -68,6 +72,13 @@ def _record(r: float, s: float) -> str:
     return f"on time in {_count(r)} of {max(_count(total), 1)}, recent ones weighing most"
 
 
+def _others(inputs: Inputs, wt: float) -> float:
+    """The performer's rate with its other partners (the pair's prior, DESIGN §2)."""
+    r = max(inputs.team[0] - inputs.pair[0], 0.0)
+    s = max(inputs.team[1] - inputs.pair[1], 0.0)
+    return (r + wt * inputs.org_rate()) / (r + s + wt)
+
+
 def pair_reasons(inputs: Inputs, names: Names) -> list[str]:
     """Why the pair's ability is what it is: the pair's record, or the team's it leans on."""
     r, s = inputs.pair
@@ -80,17 +91,39 @@ def pair_reasons(inputs: Inputs, names: Names) -> list[str]:
     ]
 
 
-def _sentence(topic: str, inputs: Inputs, names: Names, effect: float) -> str:
+def _than(level: float, other: float, what: str) -> str:
+    if abs(level - other) < 0.02:
+        return f"about as {what}"
+    return f"better than {what}" if level > other else f"worse than {what}"
+
+
+def _sentence(
+    topic: str, inputs: Inputs, names: Names, effect: float, wt: float, wp: float
+) -> str:
     higher = effect > 0
+    org = inputs.org_rate()
     if topic == "pair":
-        return f"{names.performer} for {names.requester}: {_record(*inputs.pair)}"
+        pair = inputs.pair_opinion(wt, wp).expected
+        others = _others(inputs, wt)
+        return (
+            f"{names.performer} for {names.requester}: {_record(*inputs.pair)}, "
+            f"{_than(pair, others, 'with its other partners')}"
+        )
     if topic == "team":
-        return f"{names.performer} with all its partners: {_record(*inputs.team)}"
+        team = inputs.team_opinion(wt).expected
+        return (
+            f"{names.performer} with all its partners: {_record(*inputs.team)}, "
+            f"{_than(team, org, 'the organization')}"
+        )
     if topic == "org":
-        rate = inputs.org_rate()
-        return f"the organization lands {rate:.0%} of its commitments on time, lately"
+        return f"the organization lands {org:.0%} of its commitments on time, lately"
     if topic == "requester":
-        return f"what {names.requester} asks for, from all teams: {_record(*inputs.requester)}"
+        r, s = inputs.requester
+        asked = (r + wt * org) / (r + s + wt)
+        return (
+            f"what {names.requester} asks for, from all teams: {_record(r, s)}, "
+            f"{_than(asked, org, 'the organization')}"
+        )
     if topic == "lead":
         if inputs.lead_days < 0:
             return "promised after its due date had passed"
@@ -137,5 +170,8 @@ def model_reasons(model: FittedModel, inputs: Inputs, names: Names) -> list[str]
         if abs(effect) < NOTICEABLE or not math.isfinite(effect):
             continue
         way = "raises" if effect > 0 else "lowers"
-        reasons.append(f"{_sentence(topic, inputs, names, effect)} ({way} the forecast)")
+        sentence = _sentence(
+            topic, inputs, names, effect, model.team_prior_weight, model.pair_prior_weight
+        )
+        reasons.append(f"{sentence} ({way} the forecast)")
     return reasons or ["nothing sets this commitment apart from the organization's usual"]

@@ -609,6 +609,15 @@ class ModelStore:
         )
         return int(result.scalar_one())
 
+    def latest_scored(self, lookback: int = 5) -> StoredModel | None:
+        """The newest of the last few models stored with their backtest."""
+        ids = self.session.scalars(select(M.id).order_by(M.id.desc()).limit(lookback))
+        for version in ids:
+            stored = self.get(int(version))
+            if stored is not None and stored.scores.get("bins") is not None:
+                return stored
+        return None
+
     def finished_count(self) -> int:
         states = ("accepted", "revoked", "missed")
         return int(self.session.scalar(select(func.count()).where(C.state.in_(states))) or 0)

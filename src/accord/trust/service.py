@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,20 +25,31 @@ from accord.trust.domain import (
     ledger,
 )
 from accord.trust.model import (
+    DIMENSIONS,
     MAX_EXPONENT,
     Evidence,
     Trust,
+    Weights,
     days_between,
     pair_flags,
     trust_gap,
 )
-from accord.trust.views import ReplayView, View, pair_level, team_level, view_at
+from accord.trust.views import ReplayView, View, pair_level, team_level, view_at, weights_of
 from accord.trust.visibility import ensure_may_see_team, may_see_pair, may_see_team
+from accord.trust.words import (
+    Figure,
+    FlagCause,
+    describe,
+    describe_overall,
+    flag_causes,
+)
 
 
 @dataclass(frozen=True)
 class TrustReport:
-    """DESIGN §6: a team's trust (or the pair's, with `of`) as of an instant."""
+    """DESIGN §6: a team's trust (or the pair's, with `of`) as of an instant, with each figure
+    in words (its 80% interval, whether the evidence is enough) and, for a pair, why it is
+    flagged."""
 
     team: str
     of: str | None
@@ -48,9 +59,21 @@ class TrustReport:
     given: float | None = None
     gap: float | None = None
     flags: list[str] | None = None
+    flag_causes: list[FlagCause] | None = None
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def figure(self, name: str) -> Figure:
+        """'ability', 'integrity', 'value' or 'overall' in words."""
+        found = self.figures.get(name)
+        if found is None:
+            if name == "overall":
+                return describe_overall(self.trust, Weights().normalized())
+            return describe(name, self.trust.dimension(name))
+        return found
 
     def document(self) -> dict[str, Any]:
-        """The JSON document of DESIGN §6, full floats."""
+        """The JSON document of DESIGN §6, full floats; with the added `interval`,
+        `enough_evidence` and `words` of each figure, and a pair's `flag_causes`."""
         from accord.events.domain import iso
 
         doc: dict[str, Any] = {"team": self.team, "of": self.of, "as_of": iso(self.as_of)}
@@ -63,25 +86,45 @@ class TrustReport:
                 "uncertainty": opinion.uncertainty,
                 "r": opinion.r,
                 "s": opinion.s,
+                **_words_of(self.figure(name)),
             }
         doc["overall"] = {
             "expected": self.trust.overall_expected,
             "uncertainty": self.trust.overall_uncertainty,
+            **_words_of(self.figure("overall")),
         }
         doc["network"] = self.network
         if self.of is not None:
             doc["given"] = self.given
             doc["gap"] = self.gap
             doc["flags"] = self.flags
+            doc["flag_causes"] = [cause.document() for cause in self.flag_causes or []]
         return doc
 
 
-def _report(
-    uow: UnitOfWork, settings: Settings, view: View, team: Team, of: Team | None
-) -> TrustReport:
+def _words_of(figure: Figure) -> dict[str, Any]:
+    return {
+        "interval": list(figure.interval),
+        "enough_evidence": figure.enough_evidence,
+        "words": figure.words,
+    }
+
+
+def figures_of(trust: Trust, settings: Settings) -> dict[str, Figure]:
+    """Every figure of `trust` in words, overall with the configured weights."""
+    found = {name: describe(name, trust.dimension(name)) for name in DIMENSIONS}
+    found["overall"] = describe_overall(trust, weights_of(settings).normalized())
+    return found
+
+
+def report_at(view: View, settings: Settings, team: Team, of: Team | None) -> TrustReport:
+    """The report of `team` (or of the pair, as `of` sees it) from one view of the evidence."""
     network = view.network().get(team.id or -1, 0.0)
     if of is None:
-        return TrustReport(team.slug, None, view.moment, team_level(view, settings, team), network)
+        level = team_level(view, settings, team)
+        return TrustReport(
+            team.slug, None, view.moment, level, network, figures=figures_of(level, settings)
+        )
     pair = pair_level(view, settings, of, team)
     given = view.given(of, team)
     return TrustReport(
@@ -93,6 +136,8 @@ def _report(
         given=given,
         gap=trust_gap(given, pair.ability),
         flags=pair_flags(given, pair.ability),
+        flag_causes=flag_causes(given, pair.ability),
+        figures=figures_of(pair, settings),
     )
 
 
@@ -174,7 +219,7 @@ def trust_of(
                 rule="trust.not_visible",
             )
         moment = as_of or uow.now()
-        return _report(uow, settings, view_at(uow, settings, moment), performer, requester)
+        return report_at(view_at(uow, settings, moment), settings, performer, requester)
 
 
 def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) -> list[TrustReport]:
@@ -190,11 +235,8 @@ def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) ->
         visible = [p for p in partners.values() if may_see_pair(actor, requester, p)]
         view = view_at(uow, settings, uow.now())
         return [
-            _report(uow, settings, view, p, requester)
-            for p in sorted(visible, key=lambda t: t.slug)
+            report_at(view, settings, p, requester) for p in sorted(visible, key=lambda t: t.slug)
         ]
-
-
 
 
 def trust_history(
@@ -228,26 +270,32 @@ def trust_history(
             replay = ReplayView(
                 moment, ledger(tracks.values(), moment, settings.half_life_days), teams
             )
-            reports.append(_report(uow, settings, replay, performer, None))
+            reports.append(report_at(replay, settings, performer, None))
         # the last point is the present, read as trust_of reads it
-        reports.append(_report(uow, settings, view_at(uow, settings, now), performer, None))
+        reports.append(report_at(view_at(uow, settings, now), settings, performer, None))
         return reports
 
 
 @dataclass(frozen=True)
 class MapNode:
-    """A team on the trust map; `overall` is None where the reader may not see its trust."""
+    """A team on the trust map; `overall` is None where the reader may not see its trust, and
+    so are its 80% interval, whether its evidence is enough to judge by, and its words."""
 
     slug: str
     name: str
     kind: str
     overall: float | None
     uncertainty: float | None
+    interval: tuple[float, float] | None = None
+    enough_evidence: bool | None = None
+    words: str | None = None
 
 
 @dataclass(frozen=True)
 class MapEdge:
-    """Pair trust from `requester` in `performer`: earned ability, reliance given, the gap."""
+    """Pair trust from `requester` in `performer`: earned ability, reliance given, the gap;
+    and in words: the 80% interval of ability, whether its evidence is enough to judge by, the
+    evidence as counts, one sentence of it all, and the cause of each flag."""
 
     requester: str
     performer: str
@@ -256,6 +304,11 @@ class MapEdge:
     given: float
     gap: float
     flags: list[str]
+    interval: tuple[float, float] = (0.0, 1.0)
+    enough_evidence: bool = False
+    evidence: str = ""
+    words: str = ""
+    flag_causes: list[FlagCause] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -300,11 +353,13 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
                 seen_ids.update(ids)
         moment = uow.now()
         view = view_at(uow, settings, moment)
+        weights = weights_of(settings).normalized()
         nodes = []
         for team in teams:
             # the rule of may_see_team, from the partnerships loaded above, not a query a team
             visible = everyone or team.id in seen_ids
             trust = team_level(view, settings, team) if visible else None
+            figure = describe_overall(trust, weights) if trust else None
             nodes.append(
                 MapNode(
                     team.slug,
@@ -312,6 +367,9 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
                     team.kind.value,
                     trust.overall_expected if trust else None,
                     trust.overall_uncertainty if trust else None,
+                    interval=figure.interval if figure else None,
+                    enough_evidence=figure.enough_evidence if figure else None,
+                    words=figure.words if figure else None,
                 )
             )
         edges = []
@@ -321,6 +379,7 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
                 continue
             ability = pair_level(view, settings, requester, performer).ability
             given = view.given(requester, performer)
+            figure = describe("ability", ability)
             edges.append(
                 MapEdge(
                     requester.slug,
@@ -330,6 +389,11 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
                     given,
                     trust_gap(given, ability),
                     pair_flags(given, ability),
+                    interval=figure.interval,
+                    enough_evidence=figure.enough_evidence,
+                    evidence=figure.counts,
+                    words=figure.words,
+                    flag_causes=flag_causes(given, ability),
                 )
             )
         edges.sort(key=lambda e: (e.requester, e.performer))

@@ -102,7 +102,16 @@ def test_the_map_document_has_the_documented_shape(uow, clock, org) -> None:
     document = trust.trust_map(uow, SETTINGS, org["r"]).document()
 
     assert set(document) == {"as_of", "nodes", "edges"}
-    assert set(document["nodes"][0]) == {"slug", "name", "kind", "overall", "uncertainty"}
+    assert set(document["nodes"][0]) == {
+        "slug",
+        "name",
+        "kind",
+        "overall",
+        "uncertainty",
+        "interval",
+        "enough_evidence",
+        "words",
+    }
     assert set(document["edges"][0]) == {
         "requester",
         "performer",
@@ -111,6 +120,11 @@ def test_the_map_document_has_the_documented_shape(uow, clock, org) -> None:
         "given",
         "gap",
         "flags",
+        "interval",
+        "enough_evidence",
+        "evidence",
+        "words",
+        "flag_causes",
     }
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Body
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
@@ -17,9 +17,19 @@ from accord.interchange.schemas import Document
 router = make_router("import and export")
 
 
+class ImportAdjustment(BaseModel):
+    path: str = Field(description="Where, as a JSON path: commitments[3].history[1].")
+    message: str = Field(description="What the import read or let pass differently.")
+
+
 class ImportResult(BaseModel):
     created: dict[str, int]
     unchanged: dict[str, int]
+    adjustments: list[ImportAdjustment] = Field(
+        description="What was adjusted in the items created, in the order of the document: "
+        "a date read as a time, a history a live move could not make. Importing the same "
+        "document again creates nothing and so adjusts nothing."
+    )
 
 
 @router.get(
@@ -54,4 +64,8 @@ def import_document(
 ) -> ImportResult:
     """Import an accord/1 document whole or not at all (admins); every problem has its path."""
     report = interchange.import_document(uow, person, data, settings=settings)
-    return ImportResult(created=report.created, unchanged=report.unchanged)
+    return ImportResult(
+        created=report.created,
+        unchanged=report.unchanged,
+        adjustments=[ImportAdjustment(path=a.path, message=a.message) for a in report.adjustments],
+    )

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import Query
 
 from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep
 from accord.api.errors import problems
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
 from accord.api.routes import make_router
 from accord.events.domain import parse_instant
 from accord.trust import backtest as backtesting
 from accord.trust import forecast as forecasts
+from accord.trust import pairs
 from accord.trust import service as trust
-from accord.trust.schemas import BacktestRead, ForecastRowRead, PurposeForecastRead, TrustRead
+from accord.trust.model import DIMENSIONS
+from accord.trust.schemas import (
+    BacktestRead,
+    CommitmentEvidenceRead,
+    EvidenceRS,
+    ForecastRowRead,
+    PairEvidenceRead,
+    PurposeForecastRead,
+    ReliedOnRead,
+    TrustRead,
+)
 
 router = make_router("trust")
 
@@ -46,6 +59,54 @@ def team_trust(
         as_of=parse_instant(as_of, "as_of") if as_of else None,
     )
     return TrustRead.model_validate(report.document())
+
+
+@router.get(
+    "/teams/{slug}/trust/evidence",
+    response_model=PairEvidenceRead,
+    responses=problems(401, 403, 404, 422),
+)
+def pair_evidence(
+    slug: str,
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    of: Annotated[
+        str, Query(max_length=100, description="The requester team: the pair as it sees this team.")
+    ],
+    as_of: Annotated[
+        str | None, Query(description="ISO 8601 instant or date; default now.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> PairEvidenceRead:
+    """The commitments behind a pair's trust, newest first, with the weight each carries."""
+    position = decode(cursor, str, str)
+    record = pairs.pair_record(
+        uow,
+        settings,
+        person,
+        slug,
+        of,
+        as_of=parse_instant(as_of, "as_of") if as_of else None,
+    )
+    rows = record.rows
+    if position is not None:
+        rows = pairs.rows_after(rows, position[0], position[1])
+    shown, more = rows[:limit], len(rows) > limit
+    totals = record.sums()
+    return PairEvidenceRead(
+        team=record.report.team,
+        of=of,
+        as_of=record.as_of,
+        half_life_days=record.half_life_days,
+        trust=TrustRead.model_validate(record.report.document()),
+        count=len(record.rows),
+        sums={name: EvidenceRS(r=r, s=s) for name in DIMENSIONS for r, s in [totals.rs(name)]},
+        relied_on=[ReliedOnRead.model_validate(asdict(row)) for row in record.relied_on],
+        items=[CommitmentEvidenceRead.model_validate(pairs.row_document(row)) for row in shown],
+        next=encode(pairs.row_position(shown[-1])) if more and shown else None,
+    )
 
 
 @router.get(
@@ -91,18 +152,10 @@ def commitment_forecast(
 ) -> ForecastRowRead:
     """P(an open commitment is delivered and accepted by its due date)."""
     row = forecasts.commitment_forecast(uow, settings, person, key)
-    return ForecastRowRead(
-        key=row.key,
-        requester=row.requester,
-        performer=row.performer,
-        reliance=row.reliance,
-        due=row.due,
-        overdue=row.overdue,
-        probability=row.probability,
-    )
+    return ForecastRowRead.model_validate(row.document())
 
 
 @router.get("/trust/backtest", response_model=BacktestRead, responses=problems(401))
 def backtest(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> BacktestRead:
     """How well forecasts predicted every finished commitment: Brier, skill, reliability bins."""
-    return BacktestRead.model_validate(backtesting.backtest(uow, settings, person).document())
+    return BacktestRead.model_validate(backtesting.latest(uow, settings, person))

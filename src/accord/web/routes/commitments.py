@@ -17,6 +17,8 @@ from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden, Invalid, choice
 from accord.org.domain import Person
 from accord.trust import forecast as forecasts
+from accord.trust import pairs
+from accord.trust.words import method_words
 from accord.web.common import (
     Form,
     FormErrors,
@@ -49,8 +51,13 @@ def commitment_context(
     view = commitments.get_commitment(uow, key, person)
     forecast = None
     hidden = None
+    pair = None
+    evidence = None
     try:
         forecast = forecasts.commitment_forecast(uow, settings, person, key)
+        c = view.commitment
+        pair = pairs.pair_record(uow, settings, person, c.performer.slug, c.requester.slug)
+        evidence = next((row for row in pair.rows if row.key == key), None)
     except Forbidden as refusal:
         hidden = str(refusal)
     return {
@@ -60,6 +67,10 @@ def commitment_context(
         "history": commitments.history(uow, key),
         "forecast": forecast,
         "forecast_hidden": hidden,
+        "forecast_method": method_words(forecast.method) if forecast else None,
+        "pair": pair,
+        "evidence": evidence,
+        "half_life_days": settings.half_life_days,
         "now": uow.now(),
         "errors": errors or {},
         "values": values or {},

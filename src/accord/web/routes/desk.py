@@ -5,17 +5,39 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from accord.api.deps import SettingsDep
 from accord.commitments import service as commitments
+from accord.config import Settings
+from accord.db import UnitOfWork
 from accord.health import service as health
+from accord.org import service as org
+from accord.org.domain import Person
 from accord.partnerships import service as partnerships
+from accord.trust import service as trust
+from accord.trust.service import TrustReport
 from accord.web.common import PagePerson, PageUow, render
 
 router = APIRouter(include_in_schema=False)
 
 
+def relied_on(
+    uow: UnitOfWork, settings: Settings, person: Person
+) -> list[tuple[str, str, TrustReport]]:
+    """(my team, its partner, the pair's trust) for each partner one of my teams relies on now
+    or that is flagged; flagged pairs first."""
+    found: list[tuple[str, str, TrustReport]] = []
+    for team in sorted(person.teams(), key=lambda t: t.name.lower()):
+        for report in trust.partners_of(uow, settings, person, team.slug):
+            if report.given or report.flags:
+                found.append((team.slug, team.name, report))
+    found.sort(key=lambda item: (not item[2].flags, -(item[2].given or 0.0)))
+    return found
+
+
 @router.get("/", response_class=HTMLResponse)
-def desk(request: Request, person: PagePerson, uow: PageUow) -> Response:
-    """My desk: what my teams must answer, deliver and accept, and our partnerships."""
+def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsDep) -> Response:
+    """My desk: what my teams must answer, deliver and accept, our partnerships, and the
+    partners we rely on, in words."""
     with uow:  # open while rendering: templates follow relations of what was loaded
         my_desk = commitments.desk(uow, person)
         views = {
@@ -32,5 +54,7 @@ def desk(request: Request, person: PagePerson, uow: PageUow) -> Response:
                 "partnerships": sorted(views.values(), key=lambda v: v.partnership.name.lower()),
                 "now": uow.now(),
                 "health_to_answer": health.to_answer(uow, person),
+                "relied_on": relied_on(uow, settings, person),
+                "team_names": {t.slug: t.name for t in org.list_teams(uow)},
             },
         )

@@ -15,6 +15,7 @@ from accord.errors import AccordError, Forbidden
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person, Team, TeamKind
 from accord.partnerships import service as partnerships
+from accord.trust import pairs
 from accord.trust import service as trust
 from accord.trust.model import Trust
 from accord.trust.service import TrustReport
@@ -34,6 +35,12 @@ from accord.web.common import (
 router = APIRouter(include_in_schema=False)
 
 EDIT_FIELDS = ["name", "mission"]
+PAIR_ROWS = 50  # commitments a page of the pair's record lists
+DIMENSION_MEANINGS = [
+    ("ability", "Delivers what was promised, on time."),
+    ("integrity", "Keeps its word, or says early when it cannot."),
+    ("value", "What it delivers is worth having."),
+]
 KINDS = [(kind.value, kind.value.replace("_", " ").capitalize()) for kind in TeamKind]
 
 
@@ -150,7 +157,6 @@ def _team_context(
         "members": members,
         "views": views,
         "report": report,
-        "band": _band(report.trust, settings) if report else None,
         "partners": trust.partners_of(uow, settings, person, slug),
         "names": names,
         "may_edit": may_edit(person, slug),
@@ -187,6 +193,44 @@ def trust_history_page(
     }
     return render(
         request, "_trust_history.html" if is_htmx(request) else "team_history.html", context
+    )
+
+
+@router.get("/teams/{slug}/trust/{of}", response_class=HTMLResponse)
+def pair_page(
+    request: Request,
+    slug: str,
+    of: str,
+    person: PagePerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    page: str = "1",
+) -> Response:
+    """A pair: the trust `of` has earned from this team, and the commitments behind it."""
+    record = pairs.pair_record(uow, settings, person, slug, of)
+    pages = max(1, -(-len(record.rows) // PAIR_ROWS))
+    # a page number out of range, or none at all, shows the nearest page
+    asked = int(page) if page.isascii() and page.isdigit() and len(page) < 10 else 1
+    page_number = min(max(asked, 1), pages)
+    start = (page_number - 1) * PAIR_ROWS
+    names = {t.slug: t.name for t in org.list_teams(uow)}
+    return render(
+        request,
+        "pair.html",
+        {
+            "person": person,
+            "record": record,
+            "report": record.report,
+            "performer": slug,
+            "requester": of,
+            "names": names,
+            "rows": record.rows[start : start + PAIR_ROWS],
+            "first": start + 1,
+            "page": page_number,
+            "pages": pages,
+            "sums": record.sums(),
+            "dimensions": DIMENSION_MEANINGS,
+        },
     )
 
 

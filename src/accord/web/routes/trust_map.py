@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from accord.api.deps import ReadUowDep, SessionPerson, SettingsDep
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
+from accord.trust.model import Bin
 from accord.web.common import PagePerson, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,8 @@ def trust_map_page(
 @router.get("/trust-map.json")
 def trust_map_json(person: SessionPerson, uow: ReadUowDep, settings: SettingsDep) -> Response:
     """The trust map for the page's graph: {as_of, nodes: [{slug, name, kind, overall,
-    uncertainty}], edges: [{requester, performer, ability, uncertainty, given, gap, flags}]}.
+    uncertainty, interval, enough_evidence, words}], edges: [{requester, performer, ability,
+    uncertainty, given, gap, flags, interval, enough_evidence, evidence, words, flag_causes}]}.
 
     For the signed-in browser only (the API has its own trust endpoints)."""
     if person is None:
@@ -52,5 +54,6 @@ def calibration_page(
     request: Request, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
 ) -> Response:
     """How well the forecasts predicted the commitments that have finished."""
-    result = backtesting.backtest(uow, settings, person)
-    return render(request, "calibration.html", {"person": person, "result": result})
+    result = backtesting.latest(uow, settings, person)
+    bins = [Bin(**b) for b in result["bins"]]
+    return render(request, "calibration.html", {"person": person, "result": result, "bins": bins})

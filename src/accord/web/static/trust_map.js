@@ -42,6 +42,7 @@
           slug: n.slug,
           name: n.name,
           overall: n.overall,
+          words: n.words,
           fill: n.overall === null ? "#9aa3ae" : colour(n.overall)
         }
       });
@@ -62,6 +63,8 @@
           given: e.given,
           gap: e.gap,
           flags: e.flags,
+          words: e.words,
+          causes: (e.flag_causes || []).map(function (c) { return c.words; }),
           stroke: colour(e.ability)
         }
       });
@@ -107,17 +110,25 @@
     });
     cy.on("mouseover", "node", function (event) {
       var n = event.target.data();
-      say(n.name + ": overall trust " + (n.overall === null ? "not yours to see" : pct(n.overall)) +
+      say(n.name + ": overall trust " + (n.overall === null ? "not yours to see" : n.words) +
         ". Select to open its page.");
     });
-    cy.on("tap mouseover", "edge", function (event) {
+    // An arrow reads in words (never a bare percentage on thin evidence); selecting it opens
+    // the pair's page, where the commitments behind it are listed.
+    cy.on("mouseover", "edge", function (event) {
       var e = event.target.data();
       var from = names[event.target.source().data("slug")];
       var to = names[event.target.target().data("slug")];
-      var words = e.flags.map(function (f) { return f.replace("_", "-"); }).join(", ");
-      say(from + " → " + to + ": earned " + pct(e.ability) + " (uncertainty " + pct(e.uncertainty) +
-        "), given " + pct(e.given) + ", gap " + Math.round(e.gap * 100) + " pts" +
-        (words ? " — " + words : "") + ".");
+      var flags = e.flags.map(function (f) { return f.replace("_", "-"); }).join(", ");
+      say(from + " → " + to + ": earned ability " + e.words + "; given " + pct(e.given) +
+        ", gap " + Math.round(e.gap * 100) + " pts" +
+        (flags ? " — " + flags + ": " + e.causes.join("; ") : "") + ". Select to open the pair.");
+    });
+    cy.on("tap", "edge", function (event) {
+      var source = event.target.source().data("slug");
+      var target = event.target.target().data("slug");
+      window.location.href = "/teams/" + encodeURIComponent(target) + "/trust/" +
+        encodeURIComponent(source);
     });
   }
 
