@@ -197,9 +197,11 @@ def fresh_sqlite(template: Path, directory: Path) -> Engine:
 def fresh_postgres(template: PostgresTemplate) -> Engine:
     """Empties every table, then puts back what the migrations wrote (event_head's first row)."""
     from accord.db import make_engine
+    from accord.trust.fitting import forget_models
     from accord.trust.views import forget_networks
 
     forget_networks()  # the same URL again, with trust versions that start over
+    forget_models()  # and model versions that start over
 
     metadata = accord_metadata()
     engine = make_engine(template.url)

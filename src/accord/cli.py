@@ -574,11 +574,13 @@ def trust_fit(
             f"the {report.calibrated_on:,} settled last, in {report.seconds:.1f} s"
         )
         scores = report.scores
-        if scores:
+        if scores.get("n"):
+            pair = scores["comparisons"]["pair_ability"]["brier"]
             say(
                 f"backtest: Brier {scores['brier']:.4f} (base rate {scores['brier_base']:.4f}, "
-                f"pair ability {scores['brier_pair_ability']:.4f}), ECE {scores['ece']:.4f}"
+                f"pair ability {pair:.4f}), ECE {scores['ece']:.4f}"
             )
+            say(scores["verdict"])
 
 
 def reliability_lines(bins: Any, width: int = 40) -> list[str]:

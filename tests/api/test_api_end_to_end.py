@@ -108,7 +108,9 @@ def expected_trust(evidence: Evidence, as_of: datetime, settings: Settings) -> d
         s = sum(w * s_c for w, _, s_c in known)
         org_rate = (r + 1) / (r + s + 2)
         team[name] = opinion(r, s, settings.team_prior_weight, org_rate)
-        pair[name] = opinion(r, s, settings.pair_prior_weight, team[name]["expected"])
+        # the pair's prior is data's record without care's commitments: here nothing, so the
+        # base rate is the organization's (DESIGN §2)
+        pair[name] = opinion(r, s, settings.pair_prior_weight, org_rate)
     weights = {
         "ability": settings.weight_ability,
         "integrity": settings.weight_integrity,
@@ -405,7 +407,9 @@ def test_from_an_empty_organization_to_earned_trust_through_http(server: Server)
     # The requester team has no record as a performer: its trust is the organization's rate.
     care = answer(bo.get("/api/v1/teams/care/trust"))
     org_rate = (w + 1) / (w + 2)
-    assert care["ability"] == pytest.approx(opinion(0, 0, settings.team_prior_weight, org_rate))
+    nothing = opinion(0, 0, settings.team_prior_weight, org_rate)
+    assert {key: care["ability"][key] for key in nothing} == pytest.approx(nothing)
+    assert care["ability"]["enough_evidence"] is False
 
     due = first_read + timedelta(days=5)
     two = request(run, signals, "Churn-risk score in the weekly review", due, "critical")
@@ -440,10 +444,13 @@ def test_from_an_empty_organization_to_earned_trust_through_http(server: Server)
         assert latest[name]["expected"] < only_success["team"][name]["expected"]
         assert latest[name]["expected"] < after[name]["expected"]
         assert latest[name]["s"] > 0
-    assert latest["value"] == pytest.approx(only_success["team"]["value"], rel=1e-9)
+    value = only_success["team"]["value"]
+    assert {key: latest["value"][key] for key in value} == pytest.approx(value, rel=1e-9)
     # Marking it missed only makes final what overdue already counted.
     for name in ("ability", "integrity", "value"):
-        assert latest[name] == pytest.approx(while_overdue[name], rel=1e-9, abs=1e-12)
+        now, then = ({key: doc[name][key] for key in value} for doc in (latest, while_overdue))
+        assert now == pytest.approx(then, rel=1e-9, abs=1e-12)
+        assert latest[name]["words"] == while_overdue[name]["words"]
     ability, integrity = earned_then["team"]["ability"], earned_then["team"]["integrity"]
     local = ability["r"] - ability["s"] + integrity["r"] - integrity["s"]
     assert latest["network"] == pytest.approx(

@@ -31,7 +31,7 @@ REFIT_EVERY = timedelta(days=30)
 # A fit learns from at most this many of the latest settled commitments: the old ones say less
 # of today's teams, and a bounded window keeps every refit quick.
 TRAINING_WINDOW = 100_000
-BUCKET_NAMES = ("under 1 day", "1 to 7 days", "8 to 30 days", "31 to 90 days", "over 90 days")
+BUCKET_NAMES = ("under 1 day", "1 to 7 days", "8 to 30 days", "over 30 days")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from accord.trust.model import scaled_weight as _scaled
 # Commitments of one performer due within this much of each other fall due "together": a
 # release, a quarter's end. Real slips come in such batches.
 BATCH_WINDOW = timedelta(days=1)
-LEAD_BUCKETS = ((0.0, 1.0), (1.0, 7.0), (7.0, 30.0), (30.0, 90.0), (90.0, math.inf))
+# DESIGN §2's lead-time buckets in whole days: under 1, 1 to 7, 8 to 30, over 30
+LEAD_BUCKETS = ((0.0, 1.0), (1.0, 8.0), (8.0, 31.0), (31.0, math.inf))
 FEATURES = (
     "pair_logit",
     "pair_evidence",
@@ -119,9 +120,9 @@ class Inputs:
             math.log1p(sum(self.requester)),
             math.log1p(max(lead, 0.0)),
             float(0.0 <= lead < 1.0),
-            float(1.0 <= lead < 7.0),
-            float(7.0 <= lead < 30.0),
-            float(30.0 <= lead < 90.0),
+            float(1.0 <= lead < 8.0),
+            float(8.0 <= lead < 31.0),
+            float(31.0 <= lead < 91.0),
             float(lead < 0.0),
             1.0 - min(max(self.left_days / lead, 0.0), 1.0) if lead > 0 else 0.0,
             self.reliance,

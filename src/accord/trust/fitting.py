@@ -48,13 +48,18 @@ def current_model(uow: UnitOfWork) -> CurrentModel:
     if version is None:
         return CurrentModel(None, None)
     key = (str(uow.engine.url), version)
-    stored = uow.models.get(version)
+    stored: StoredModel | None = None
+    try:
+        stored = uow.models.get(version)
+    except ValueError as error:  # a column whose text is not JSON at all
+        log.warning("trust: forecast model %s cannot be read (%s)", version, error)
+        return CurrentModel(None, None, f"the stored forecast model {version} cannot be read")
     with _LOCK:
         found = _MODELS.get(key)
     if found is None:
         try:
             found = FittedModel.from_document(stored.parameters if stored else None)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except ValueError as error:
             log.warning("trust: forecast model %s cannot be read (%s)", version, error)
             found = f"the stored forecast model {version} cannot be read ({error})"
         with _LOCK:

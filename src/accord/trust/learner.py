@@ -118,6 +118,13 @@ class FittedModel:
     @classmethod
     def from_document(cls, doc: Any) -> FittedModel:
         """The model a stored document describes; ValueError when it is not a sound one."""
+        try:
+            return cls._from_document(doc)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"a part of the model is missing or wrong: {error}") from None
+
+    @classmethod
+    def _from_document(cls, doc: Any) -> FittedModel:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise ValueError(f"not an {FORMAT} document")
         features = tuple(str(name) for name in doc["features"])
