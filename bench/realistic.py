@@ -59,30 +59,23 @@ import argparse
 import dataclasses
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from organization import DAY, HOUR, Story, organization
 from simulate import (
-    AGREEMENTS,
-    CAPABILITIES,
     CHANGE_NOTES,
     CONDITIONS,
     COUNTER_NOTES,
-    DAY,
     DECLINE_REASONS,
-    HOUR,
-    KINDS,
     OBJECTS,
     REJECT_REASONS,
     RELIANCE,
     REVOKE_REASONS,
-    THEMES,
     VERBS,
     WITHDRAW_REASONS,
     Simulation,
-    _Clock,
-    _pick,
 )
 
 WEEK = 7 * DAY
@@ -275,50 +268,10 @@ def simulate_realistic(
     cfg = realism or Realism()
     check(cfg)
     rng = np.random.default_rng(seed)
-    epoch = int(start.timestamp())
-    end = epoch + days * DAY
-    clock = _Clock()
+    org = organization(rng, teams, start, days)
+    epoch, slugs = org.epoch, org.slugs
     n, m = teams, commitments
-
-    width = max(4, len(str(n)))
-    slugs = [f"team-{i + 1:0{width}d}" for i in range(n)]
-    kinds = _pick(rng, KINDS, n)
-    team_docs = [
-        {
-            "slug": slug,
-            "name": f"Sim Team {i + 1:0{width}d}",
-            "kind": kind,
-            "mission": f"Be the partner others count on for {CAPABILITIES[i % len(CAPABILITIES)]}",
-        }
-        for i, (slug, kind) in enumerate(zip(slugs, kinds, strict=True))
-    ]
-    leads = [f"lead-{i + 1:0{width}d}@sim.example" for i in range(n)]
-    members = [f"member-{i + 1:0{width}d}@sim.example" for i in range(n)]
-    people_docs = [
-        {
-            "email": email,
-            "name": f"{role.title()} {i + 1:0{width}d}",
-            "role": "member",
-            "memberships": [{"team": slugs[i], "role": role}],
-        }
-        for i in range(n)
-        for email, role in ((leads[i], "lead"), (members[i], "member"))
-    ]
-    n_purposes = max(1, round(n / 10))
-    p_width = max(3, len(str(n_purposes)))
-    purpose_keys = [f"purpose-{k + 1:0{p_width}d}" for k in range(n_purposes)]
-    target_date = (start + timedelta(days=days + 180)).date().isoformat()
-    purpose_docs = [
-        {
-            "key": key,
-            "title": f"{THEMES[k % len(THEMES)]} ({key})",
-            "statement": f"Why it matters: {THEMES[k % len(THEMES)].lower()} is how we win.",
-            "status": "active",
-            "sponsor": leads[int(rng.integers(n))],
-            "target_date": target_date,
-        }
-        for k, key in enumerate(purpose_keys)
-    ]
+    n_purposes = len(org.purpose_keys)
 
     # who works with whom: heavy-tailed volumes, pairs sorted by performer
     # log-normal, clipped at its 99th percentile: a few teams carry most of the volume, but
@@ -343,29 +296,7 @@ def simulate_realistic(
             pair_ship[idx] = len(groups)
         group = [int(pair_req[chunk[0]]), *(int(pair_perf[idx]) for idx in chunk)]
         groups.append((int(rng.integers(n_purposes)), group))
-    s_width = max(5, len(str(len(groups))))
-    affirmed_at = clock.iso(epoch)
-    partnership_docs: list[dict[str, Any]] = []
-    for j, (purpose, group) in enumerate(groups):
-        skills = rng.permutation(len(CAPABILITIES))[: len(group)].tolist()
-        partnership_docs.append(
-            {
-                "key": f"pship-{j + 1:0{s_width}d}",
-                "name": f"Partnership {j + 1:0{s_width}d}",
-                "purpose": purpose_keys[purpose],
-                "working_agreements": list(AGREEMENTS[: 1 + j % 3]),
-                "review_every_days": (14, 30, 60, 90)[j % 4],
-                "parties": [
-                    {
-                        "team": slugs[t],
-                        "contribution": f"{team_docs[t]['name']}: {CAPABILITIES[s]}",
-                        "affirmed_by": leads[t],
-                        "affirmed_at": affirmed_at,
-                    }
-                    for t, s in zip(group, skills, strict=True)
-                ],
-            }
-        )
+    partnership_docs = org.add_partnerships(rng, groups)
 
     # latent team, requester and pair effects
     base = rng.normal(0, cfg.base_sd, n)
@@ -500,7 +431,7 @@ def simulate_realistic(
     rates = (rng.random(m) >= skip_rating[r_of]).tolist()
 
     honesty_l = honesty.tolist()
-    writer = _Writer(clock, leads, members, end)
+    writer = org.story()
     c_width = max(6, len(str(m)))
     reliance_names = [name for name, _ in RELIANCE]
     commitment_docs: list[dict[str, Any]] = []
@@ -521,15 +452,7 @@ def simulate_realistic(
         used_pairs.add(pi)
         history = writer.begin(r, p, bits[i], day, rates[i])
         add = writer.add
-        add(
-            "request",
-            0,
-            t0,
-            title=titles[title_of[i]],
-            conditions_of_satisfaction=CONDITIONS[cond_of[i]],
-            due=d0,
-            reliance=reliance_names[rel],
-        )
+        writer.request(t0, titles[title_of[i]], CONDITIONS[cond_of[i]], d0, reliance_names[rel])
         bit = bits[i]
         kind = ""
         if way == 1:
@@ -560,91 +483,18 @@ def simulate_realistic(
                 kind = _perform(writer, ui, t_p, due, ok, honesty_l[p], rely, noise[i], cfg)
         kinds_of[key] = kind
         move_count += len(history)
-        commitment_docs.append(
-            {
-                "key": key,
-                "partnership": partnership_docs[int(pair_ship[pi])]["key"],
-                "requester": slugs[r],
-                "performer": slugs[p],
-                "history": history,
-            }
-        )
+        ship_key = partnership_docs[int(pair_ship[pi])]["key"]
+        commitment_docs.append(org.commitment(key, ship_key, r, p, history))
 
-    document = {
-        "format": "accord/1",
-        "teams": team_docs,
-        "people": people_docs,
-        "purposes": purpose_docs,
-        "partnerships": partnership_docs,
-        "commitments": commitment_docs,
-    }
+    document = org.document(commitment_docs)
     team_reliability = {
         slug: float(v) for slug, v in zip(slugs, _sigmoid(base + c).tolist(), strict=True)
     }
     return Simulation(document, truth, kinds_of, team_reliability, len(used_pairs), move_count)
 
 
-class _Writer:
-    """Writes one commitment's history: moves in time order, dropped past the end.
-
-    Times are epoch seconds. For a team that records dates only, due dates come in already at
-    23:59:59 of their day and moves are written at 00:00:00 of theirs, which keeps every move's
-    order against every due date (a move after 23:59:59 falls on the next day).
-    """
-
-    def __init__(self, clock: _Clock, leads: list[str], members: list[str], end: int) -> None:
-        self.iso = clock.iso
-        self.people = (members, leads)
-        self.end = end
-        self.teams = (0, 0)
-        self.bits = 0
-        self.day_only = False
-        self.rates = True
-        self.last = 0
-        self.step = 0
-        self.history: list[dict[str, Any]] = []
-
-    def begin(
-        self, requester: int, performer: int, bits: int, day_only: bool, rates: bool
-    ) -> list[dict[str, Any]]:
-        self.teams = (requester, performer)
-        self.bits = bits
-        self.day_only = day_only
-        self.rates = rates
-        self.last = self.step = 0
-        self.history = []
-        return self.history
-
-    def snap(self, due: float) -> int:
-        """A due date as this commitment's team records it."""
-        due_s = int(due)
-        return due_s // DAY * DAY + DAY - 1 if self.day_only else due_s
-
-    def add(self, move: str, side: int, at: float, **fields: Any) -> int:
-        """`side` 0 is the requester, 1 the performer; returns the time the move was made."""
-        at_s = max(int(at), self.last + 60)
-        self.last = at_s
-        self.step += 1
-        if at_s > self.end:
-            return at_s
-        by = self.people[(self.bits >> self.step) & 1][self.teams[side]]
-        shown = at_s // DAY * DAY if self.day_only else at_s
-        entry: dict[str, Any] = {"move": move, "by": by, "at": self.iso(shown)}
-        for name, value in fields.items():
-            entry[name] = self.iso(int(value)) if name == "due" else value
-        self.history.append(entry)
-        return at_s
-
-    def accept(self, at: float, late: bool, reliability: float, noise: float, wait: float) -> None:
-        if self.rates:
-            value = max(1, min(5, round(1 + 4 * reliability + noise - (1 if late else 0))))
-            self.add("accept", 0, at + 1800 + wait * 3 * DAY, value=value)
-        else:
-            self.add("accept", 0, at + 1800 + wait * 3 * DAY)
-
-
 def _perform(
-    w: _Writer,
+    w: Story,
     ui: list[float],
     tp: float,
     due: int,
@@ -733,7 +583,7 @@ def _perform(
 
 
 def _slipped(
-    w: _Writer,
+    w: Story,
     ui: list[float],
     tp: float,
     due: int,
@@ -765,7 +615,7 @@ def _slipped(
 
 
 def _late_promise(
-    w: _Writer, ui: list[float], tp: float, due: int, reliability: float, noise: float
+    w: Story, ui: list[float], tp: float, due: int, reliability: float, noise: float
 ) -> str:
     """A promise made after the due date had passed: delivered late, or never."""
     if ui[7] < 0.8:

@@ -31,22 +31,15 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from organization import DAY, HOUR, Story, organization, pick
 
-HOUR = 3600
-DAY = 86400
 DRIFT_STEP_DAYS = 30
 
-KINDS = (
-    ("team", 0.6),
-    ("delivery_group", 0.15),
-    ("business_unit", 0.1),
-    ("shared_service", 0.15),
-)
 RELIANCE = (("none", 0.2), ("low", 0.25), ("medium", 0.25), ("high", 0.2), ("critical", 0.1))
 VERBS = (
     "Deliver", "Ship", "Provide", "Publish", "Migrate", "Review", "Integrate", "Automate",
@@ -67,22 +60,6 @@ CONDITIONS = (
     "Documented, with a runbook the on-call team has read",
     "Tested against last quarter's data with no open defects",
     "",
-)
-CAPABILITIES = (
-    "data and analytics", "platform engineering", "customer insight", "go-to-market",
-    "security review", "operations", "design and research", "finance and pricing",
-    "legal and compliance", "field support", "integration work", "quality assurance",
-)  # fmt: skip
-THEMES = (
-    "Halve customer churn", "Launch in two new markets", "Cut time to onboard by half",
-    "Zero unplanned outages", "Double self-service revenue", "One view of the customer",
-    "Make every release reversible", "Close the books in three days",
-)  # fmt: skip
-AGREEMENTS = (
-    "Say early when a date slips",
-    "Review open commitments every sprint",
-    "Escalate blockers within a day",
-    "Share the data behind every decision",
 )
 DECLINE_REASONS = ("No capacity this quarter", "Out of our scope", "Blocked by a dependency")
 WITHDRAW_REASONS = ("No longer needed", "Priorities changed", "Solved another way")
@@ -116,63 +93,6 @@ class Simulation:
     reliability: dict[str, float] = field(default_factory=dict)
     pairs: int = 0
     moves: int = 0
-
-
-class _Clock:
-    """Epoch seconds as ISO 8601 text in UTC; strftime once per day is what keeps it fast."""
-
-    def __init__(self) -> None:
-        self.days: dict[int, str] = {}
-
-    def iso(self, seconds: int) -> str:
-        day, rest = divmod(seconds, DAY)
-        text = self.days.get(day)
-        if text is None:
-            text = datetime.fromtimestamp(day * DAY, UTC).strftime("%Y-%m-%d")
-            self.days[day] = text
-        hours, rest = divmod(rest, HOUR)
-        minutes, secs = divmod(rest, 60)
-        return f"{text}T{hours:02d}:{minutes:02d}:{secs:02d}Z"
-
-
-class _Story:
-    """Writes one commitment's history: moves in time order, dropped past the end."""
-
-    def __init__(self, clock: _Clock, leads: list[str], members: list[str], end: int) -> None:
-        self.iso = clock.iso
-        self.people = (members, leads)
-        self.end = end
-        self.teams = (0, 0)
-        self.bits = 0
-        self.last = 0
-        self.step = 0
-        self.history: list[dict[str, Any]] = []
-
-    def begin(self, requester: int, performer: int, bits: int) -> list[dict[str, Any]]:
-        self.teams = (requester, performer)
-        self.bits = bits
-        self.last = self.step = 0
-        self.history = []
-        return self.history
-
-    def add(self, move: str, side: int, at: float, **fields: Any) -> None:
-        """`side` 0 is the requester, 1 the performer; either of its two people makes the move."""
-        at_s = max(int(at), self.last + 60)
-        self.last = at_s
-        self.step += 1
-        if at_s > self.end:
-            return
-        by = self.people[(self.bits >> self.step) & 1][self.teams[side]]
-        entry: dict[str, Any] = {"move": move, "by": by, "at": self.iso(at_s)}
-        for name, value in fields.items():
-            entry[name] = self.iso(int(value)) if name == "due" else value
-        self.history.append(entry)
-
-
-def _pick(rng: np.random.Generator, table: tuple[tuple[str, float], ...], size: int) -> list[str]:
-    names = [name for name, _ in table]
-    weights = np.array([w for _, w in table])
-    return [names[i] for i in rng.choice(len(names), size=size, p=weights / weights.sum())]
 
 
 def _partnerships(
@@ -228,87 +148,13 @@ def simulate(
     if start.tzinfo is None:
         raise ValueError("start must carry a time zone")
     rng = np.random.default_rng(seed)
-    epoch = int(start.timestamp())
-    end = epoch + days * DAY
-    clock = _Clock()
+    org = organization(rng, teams, start, days)
+    epoch, slugs = org.epoch, org.slugs
     target = pairs or min(25 * teams, teams * (teams - 1) // 2)
-
-    width = max(4, len(str(teams)))
-    slugs = [f"team-{i + 1:0{width}d}" for i in range(teams)]
-    kinds = _pick(rng, KINDS, teams)
-    team_docs = [
-        {
-            "slug": slug,
-            "name": f"Sim Team {i + 1:0{width}d}",
-            "kind": kind,
-            "mission": f"Be the partner others count on for {CAPABILITIES[i % len(CAPABILITIES)]}",
-        }
-        for i, (slug, kind) in enumerate(zip(slugs, kinds, strict=True))
-    ]
-    leads = [f"lead-{i + 1:0{width}d}@sim.example" for i in range(teams)]
-    members = [f"member-{i + 1:0{width}d}@sim.example" for i in range(teams)]
-    people_docs: list[dict[str, Any]] = []
-    for i, slug in enumerate(slugs):
-        number = f"{i + 1:0{width}d}"
-        people_docs.append(
-            {
-                "email": leads[i],
-                "name": f"Lead {number}",
-                "role": "member",
-                "memberships": [{"team": slug, "role": "lead"}],
-            }
-        )
-        people_docs.append(
-            {
-                "email": members[i],
-                "name": f"Member {number}",
-                "role": "member",
-                "memberships": [{"team": slug, "role": "member"}],
-            }
-        )
-
-    n_purposes = max(1, round(teams / 10))
-    p_width = max(3, len(str(n_purposes)))
-    purpose_keys = [f"purpose-{k + 1:0{p_width}d}" for k in range(n_purposes)]
-    target_date = (start + timedelta(days=days + 180)).date().isoformat()
-    purpose_docs = [
-        {
-            "key": key,
-            "title": f"{THEMES[k % len(THEMES)]} ({key})",
-            "statement": f"Why it matters: {THEMES[k % len(THEMES)].lower()} is how we win.",
-            "status": "active",
-            "sponsor": leads[int(rng.integers(teams))],
-            "target_date": target_date,
-        }
-        for k, key in enumerate(purpose_keys)
-    ]
-
-    groups = _partnerships(rng, teams, target, n_purposes)
-    s_width = max(5, len(str(len(groups))))
-    affirmed_at = clock.iso(epoch)
-    partnership_docs: list[dict[str, Any]] = []
+    groups = _partnerships(rng, teams, target, len(org.purpose_keys))
+    partnership_docs = org.add_partnerships(rng, groups)
     triples: list[tuple[int, int, int]] = []  # (partnership, requester, performer)
-    for j, (purpose, group) in enumerate(groups):
-        key = f"pship-{j + 1:0{s_width}d}"
-        skills = rng.permutation(len(CAPABILITIES))[: len(group)].tolist()
-        partnership_docs.append(
-            {
-                "key": key,
-                "name": f"Partnership {j + 1:0{s_width}d}",
-                "purpose": purpose_keys[purpose],
-                "working_agreements": list(AGREEMENTS[: 1 + j % 3]),
-                "review_every_days": (14, 30, 60, 90)[j % 4],
-                "parties": [
-                    {
-                        "team": slugs[t],
-                        "contribution": f"{team_docs[t]['name']}: {CAPABILITIES[s]}",
-                        "affirmed_by": leads[t],
-                        "affirmed_at": affirmed_at,
-                    }
-                    for t, s in zip(group, skills, strict=True)
-                ],
-            }
-        )
+    for j, (_, group) in enumerate(groups):
         triples.extend((j, r, p) for r in group for p in group if r != p)
 
     # latent model
@@ -343,7 +189,7 @@ def simulate(
     u = rng.random((commitments, 14))
     noise = rng.normal(0, 0.7, commitments).tolist()
     bits = rng.integers(0, 2**31, commitments).tolist()
-    reliances = _pick(rng, RELIANCE, commitments)
+    reliances = pick(rng, RELIANCE, commitments)
     titles = [f"{v} {o}" for v in VERBS for o in OBJECTS]
     title_of = rng.integers(len(titles), size=commitments).tolist()
     cond_of = rng.integers(len(CONDITIONS), size=commitments).tolist()
@@ -355,7 +201,7 @@ def simulate(
     lead_l, response_l = lead_time.tolist(), response.tolist()
     c_width = max(6, len(str(commitments)))
     partnership_keys = [d["key"] for d in partnership_docs]
-    story = _Story(clock, leads, members, end)
+    story = org.story()
 
     commitment_docs: list[dict[str, Any]] = []
     truth: dict[str, float] = {}
@@ -373,15 +219,7 @@ def simulate(
         add = story.add
         t0 = epoch + int(t_req_l[i]) + 60
         due = t0 + int(lead_l[i])
-        add(
-            "request",
-            0,
-            t0,
-            title=titles[title_of[i]],
-            conditions_of_satisfaction=CONDITIONS[cond_of[i]],
-            due=due,
-            reliance=reliances[i],
-        )
+        story.request(t0, titles[title_of[i]], CONDITIONS[cond_of[i]], due, reliances[i])
         t = t0 + response_l[i]
         b = ui[0]
         kind = ""
@@ -418,30 +256,15 @@ def simulate(
             )
         kinds_of[key] = kind
         move_count += len(history)
-        commitment_docs.append(
-            {
-                "key": key,
-                "partnership": partnership_keys[j],
-                "requester": slugs[r],
-                "performer": slugs[p],
-                "history": history,
-            }
-        )
+        commitment_docs.append(org.commitment(key, partnership_keys[j], r, p, history))
 
-    document = {
-        "format": "accord/1",
-        "teams": team_docs,
-        "people": people_docs,
-        "purposes": purpose_docs,
-        "partnerships": partnership_docs,
-        "commitments": commitment_docs,
-    }
+    document = org.document(commitment_docs)
     reliability = {slug: 1 / (1 + math.exp(-b)) for slug, b in zip(slugs, base_l, strict=True)}
     return Simulation(document, truth, kinds_of, reliability, len(used_pairs), move_count)
 
 
 def _perform(
-    story: _Story,
+    story: Story,
     ui: list[float],
     tp: float,
     due: int,
@@ -460,8 +283,7 @@ def _perform(
     lateness = HOUR - math.log(1 - ui[11]) * 6 * DAY
 
     def accept(at: float, late: bool) -> None:
-        value = max(1, min(5, round(1 + 4 * reliability + noise - (1 if late else 0))))
-        add("accept", 0, at + 1800 + ui[12] * 3 * DAY, value=value)
+        story.accept(at, late, reliability, noise, ui[12])
 
     if ui[4] < 0.03:
         add("withdraw", 0, tp + (0.2 + 0.7 * ui[8]) * span, reason=WITHDRAW_REASONS[1])

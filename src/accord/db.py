@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from accord.partnerships.repository import PartnershipRepository
     from accord.purposes.repository import PurposeRepository
     from accord.stories.repository import StoryRepository
-    from accord.trust.repository import ModelStore, TrustStore
+    from accord.trust.model_store import ModelStore
+    from accord.trust.repository import TrustStore
 
 metadata = MetaData(
     naming_convention={
@@ -251,7 +252,8 @@ class UnitOfWork:
             from accord.partnerships.repository import PartnershipRepository
             from accord.purposes.repository import PurposeRepository
             from accord.stories.repository import StoryRepository
-            from accord.trust.repository import ModelStore, TrustStore
+            from accord.trust.model_store import ModelStore
+            from accord.trust.repository import TrustStore
 
             bind = self._read_engine() if self.read_only else self.engine
             self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)

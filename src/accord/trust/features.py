@@ -2,7 +2,9 @@
 the one sweep of the event log, in time order, that says it for every commitment at its promise.
 
 Pure: no database and no framework. The live forecast builds the same `Inputs` from the stored
-sums, so a forecast read and the backtest's forecast at the same instant agree.
+sums, so a forecast read and the backtest's forecast at the same instant agree. The features,
+the sweep and the replay stay in one module for that reason: what a feature means and how the
+sweep keeps it are one definition.
 """
 
 from __future__ import annotations

@@ -25,11 +25,11 @@ from accord.trust.learner import HOLDOUT, FittedModel, fit
 
 if TYPE_CHECKING:
     # the repository loads table mappings; the unit of work imports it, services need not
-    from accord.trust.repository import StoredModel
+    from accord.trust.model_store import StoredModel
 
 log = logging.getLogger("accord.trust")
 KIND = "logistic+calibration"
-_MODELS: OrderedDict[tuple[str, int], FittedModel | str] = OrderedDict()
+_MODELS: OrderedDict[tuple[str, int], CurrentModel] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -48,27 +48,30 @@ def current_model(uow: UnitOfWork) -> CurrentModel:
     if version is None:
         return CurrentModel(None, None)
     key = (str(uow.engine.url), version)
-    stored: StoredModel | None = None
+    with _LOCK:
+        cached = _MODELS.get(key)
+    if cached is None:
+        cached = _read(uow, version)
+        with _LOCK:
+            _MODELS[key] = cached
+            while len(_MODELS) > 8:
+                _MODELS.popitem(last=False)
+    return cached
+
+
+def _read(uow: UnitOfWork, version: int) -> CurrentModel:
     try:
         stored = uow.models.get(version)
     except ValueError as error:  # a column whose text is not JSON at all
         log.warning("trust: forecast model %s cannot be read (%s)", version, error)
         return CurrentModel(None, None, f"the stored forecast model {version} cannot be read")
-    with _LOCK:
-        found = _MODELS.get(key)
-    if found is None:
-        try:
-            found = FittedModel.from_document(stored.parameters if stored else None)
-        except ValueError as error:
-            log.warning("trust: forecast model %s cannot be read (%s)", version, error)
-            found = f"the stored forecast model {version} cannot be read ({error})"
-        with _LOCK:
-            _MODELS[key] = found
-            while len(_MODELS) > 8:
-                _MODELS.popitem(last=False)
-    if isinstance(found, str):
-        return CurrentModel(None, stored, found)
-    return CurrentModel(found, stored)
+    try:
+        model = FittedModel.from_document(stored.parameters if stored else None)
+    except ValueError as error:
+        log.warning("trust: forecast model %s cannot be read (%s)", version, error)
+        problem = f"the stored forecast model {version} cannot be read ({error})"
+        return CurrentModel(None, stored, problem)
+    return CurrentModel(model, stored)
 
 
 def forget_models() -> None:

@@ -134,14 +134,13 @@ class _Forecaster:
     @classmethod
     def at(cls, uow: UnitOfWork, settings: Settings, moment: datetime) -> _Forecaster:
         current = current_model(uow)
-        finished = uow.models.finished_count()
-        return cls(
-            uow,
-            settings,
-            view_at(uow, settings, moment),
-            current,
-            finished >= settings.forecast_min_history,
-        )
+        # a model is stored only once the history was large enough; without one, count
+        stored = current.stored
+        if stored is not None:
+            enough = stored.trained_on + stored.calibrated_on >= settings.forecast_min_history
+        else:
+            enough = uow.models.finished_count() >= settings.forecast_min_history
+        return cls(uow, settings, view_at(uow, settings, moment), current, enough)
 
     def forecast(self, commitment: Commitment, moment: datetime) -> CommitmentForecast:
         row = _forecast_row(commitment, moment, None)

@@ -1,7 +1,9 @@
-"""Use cases of trust: team and pair trust, forecasts, the backtest and the rebuild.
+"""Use cases of trust: team and pair trust, partners, trust over time, the trust map and the
+rebuild. Forecasts, the backtest and fitting are use cases of their own modules.
 
 Reads at the present use the stored sums (a read costs O(the team's pairs)); reads as of a
-past instant replay the event log up to that instant, as DESIGN §2's "as of" says.
+past instant replay the event log up to that instant, as DESIGN §2's "as of" says. Its length
+is the trust map's and the reports' documents, which keep their visibility rules next to them.
 """
 
 from __future__ import annotations
