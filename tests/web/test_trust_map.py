@@ -247,3 +247,4 @@ def test_the_calibration_page_explains_the_backtest(world) -> None:
     assert html.escape(result.verdict, quote=False) in page.text
     assert "The pair&#39;s record alone" in page.text or "The pair's record alone" in page.text
     assert "Computed now" in page.text  # no model has been fitted on this small history
+    assert "too few commitments had finished before to fit a model" in page.text
