@@ -273,14 +273,13 @@ class PurposeBacktest:
     months: list[PurposeMonth] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
-        from accord.events.domain import iso
-
+        """The scores only: a purpose's month by month P(all) would give away the trust of
+        pairs a reader may not see (as a purpose forecast's totals would, DESIGN §1)."""
         return {
             "n": self.n,
             "brier": self.brier,
             "brier_base": self.brier_base,
             "skill": self.skill,
-            "months": [{**asdict(m), "month": iso(m.month)} for m in self.months[-24:]],
         }
 
 

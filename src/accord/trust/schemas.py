@@ -168,20 +168,11 @@ class LeadBucketRead(BaseModel):
     running_rate: ScoresRead
 
 
-class PurposeMonthRead(BaseModel):
-    purpose: str
-    month: Instant
-    count: int
-    probability_all: float
-    all_on_time: int
-
-
 class PurposeBacktestRead(BaseModel):
     n: int
     brier: float | None
     brier_base: float | None
     skill: float | None
-    months: list[PurposeMonthRead] = Field(description="The latest 24 purpose-months.")
 
 
 class ComparisonsRead(BaseModel):

@@ -409,6 +409,10 @@ def test_backtest_follows_its_definition(uow, clock, org) -> None:
     # too little history for a model: the forecast served is the pair's ability, row for row
     assert result.model_share == 0.0
     assert result.forecast.brier == pytest.approx(result.pair_ability.brier)
+    # every reader sees the backtest: of the purposes, only scores, never one purpose's months
+    purpose = result.document()["purpose"]
+    assert set(purpose) == {"n", "brier", "brier_base", "skill"}
+    assert purpose["n"] == len(result.purpose.months) if result.purpose else purpose is None
 
 
 def test_a_new_half_life_replays_until_rebuilt(uow, clock, org) -> None:
