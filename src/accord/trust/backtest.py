@@ -377,7 +377,5 @@ def latest(uow: UnitOfWork, settings: Settings, actor: Actor) -> dict[str, Any]:
             "computed_at": iso(stored.fitted_at),
             "model_version": stored.version,
         }
-    with uow:
-        now = uow.now()
     document = backtest(uow, settings, actor).document()
-    return {**document, "computed_at": iso(now), "model_version": None}
+    return {**document, "computed_at": iso(uow.now()), "model_version": None}
