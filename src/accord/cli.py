@@ -480,10 +480,15 @@ def trust_backtest(
         if forecast.n == 0:
             say("no finished commitments yet: nothing to score")
             return
+        how = (
+            f"{result.model_share:.0%} by a model refitted {result.refits} times on a rolling "
+            "origin, the rest by the pair's record"
+            if result.refits
+            else "all by the pair's record: too few had finished before them to fit a model"
+        )
         say(
             f"{forecast.n} finished commitments, each forecast from what was known at its "
-            f"promise ({result.model_share:.0%} by a model refitted {result.refits} times on "
-            "a rolling origin, the rest by the pair's record)"
+            f"promise ({how})"
         )
         say(result.verdict)
         say("")
