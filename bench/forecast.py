@@ -73,15 +73,17 @@ def organization(work: Path, name: str, load: Any) -> tuple[str, dict[str, float
 
 def backtest(url: str, settings: Settings, truth: dict[str, float] | None) -> dict[str, Any]:
     from accord.trust import backtest as backtesting
+    from accord.trust.replay import replay
 
     engine = make_engine(url)
     uow = UnitOfWork(engine)
     with uow:
-        events = list(uow.trust.commitment_events())
+        events = list(uow.trust.commitment_moves())
         purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
     started = time.perf_counter()
-    replayed = backtesting.replay(events, settings.half_life_days, purposes)
-    rows, models = backtesting.rolling_rows(replayed.snapshots, settings)
+    replayed = replay(events, settings.half_life_days, purposes)
+    material = backtesting.Material.of(replayed.snapshots, settings, also=replayed.overdue)
+    rows, models = backtesting.rolling_rows(replayed.snapshots, settings, material=material)
     summary = backtesting.summarize(rows, len(models))
     purpose = backtesting.purpose_backtest(replayed, models, settings)
     seconds = time.perf_counter() - started
@@ -158,14 +160,76 @@ def timings(url: str, settings: Settings, reads: int) -> dict[str, Any]:
     return result
 
 
+def scaled_copy(work: Path, url: str, copies: int) -> str:
+    """A copy of an organization's database whose commitment events appear `copies` times,
+    each copy under other commitment, team and partnership names: the same history's nature
+    at `copies` times its size, without an import of hours. Made once under --work."""
+    import shutil
+    import sqlite3
+
+    source = Path(url.removeprefix("sqlite:///"))
+    path = work / f"{source.stem}-x{copies}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        shutil.copyfile(source, partial)
+        connection = sqlite3.connect(partial)
+        renamed = "json_extract(payload, '$.{0}') || '-x' || {1}"
+        (top,) = connection.execute("SELECT max(id) FROM events").fetchone()
+        for copy in range(1, copies):
+            connection.execute(
+                "INSERT INTO events (at, actor, type, subject, payload, prev_hash, hash) "
+                f"SELECT at, actor, type, subject || '-x{copy}', "
+                "CASE WHEN json_extract(payload, '$.move') = 'request' THEN json_set(payload, "
+                + ", ".join(
+                    f"'$.{name}', {renamed.format(name, copy)}"
+                    for name in ("requester", "performer", "partnership")
+                )
+                + ") ELSE payload END, prev_hash, hash FROM events "
+                f"WHERE subject >= 'commitment:' AND subject < 'commitment;' AND id <= {top} "
+                "ORDER BY id"
+            )
+        connection.commit()
+        connection.close()
+        partial.rename(path)
+    return f"sqlite:///{path}"
+
+
+def scale_timings(url: str, settings: Settings) -> dict[str, Any]:
+    """`accord trust fit --quick`, `accord trust fit` (with its backtest) and `accord trust
+    backtest` on one database, each through its use case, from reading the log to the end."""
+    from accord.trust import backtest as backtesting
+    from accord.trust.fitting import fit_model
+
+    engine = make_engine(url)
+    figures: dict[str, Any] = {}
+    started = time.perf_counter()
+    with UnitOfWork(engine, read_only=True) as uow:
+        figures["events"] = sum(1 for _ in uow.trust.commitment_events())
+    figures["read_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report = fit_model(UnitOfWork(engine), settings, OPERATOR, backtest=False)
+    figures["fit_quick_s"] = time.perf_counter() - started
+    figures["finished"] = report.finished
+    started = time.perf_counter()
+    backtesting.backtest(UnitOfWork(engine, read_only=True), settings, OPERATOR)
+    figures["backtest_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    fit_model(UnitOfWork(engine), settings, OPERATOR, backtest=True)
+    figures["fit_with_backtest_s"] = time.perf_counter() - started
+    engine.dispose()
+    return figures
+
+
 def _dev_data() -> tuple[list[dict[str, Any]], None]:
     with gzip.open(DEV_DATA, "rt", encoding="utf-8") as handle:
         return [json.load(handle)], None
 
 
 def _print(name: str, doc: dict[str, Any]) -> None:
-    print(f"\n== {name}: {doc['n']:,} finished commitments ({doc['events']:,} events), "
-          f"backtest {doc['seconds']:.1f} s, {doc['refits']} refits")
+    print(
+        f"\n== {name}: {doc['n']:,} finished commitments ({doc['events']:,} events), "
+        f"backtest {doc['seconds']:.1f} s, {doc['refits']} refits"
+    )
     print(f"{'forecast':14} {'Brier':>7} {'log loss':>9} {'ECE':>7} {'skill':>7}")
     rows = [("Accord", doc)] + [(k, v) for k, v in doc["comparisons"].items()]
     for label, scores in rows:
@@ -174,15 +238,15 @@ def _print(name: str, doc: dict[str, Any]) -> None:
             f"{(scores['skill'] or 0):+7.3f}"
         )
     if "oracle_share" in doc:
-        print(f"{'oracle':14} {doc['brier_oracle']:7.4f}   share of the oracle's skill "
-              f"{doc['oracle_share']:.3f}")
+        print(
+            f"{'oracle':14} {doc['brier_oracle']:7.4f}   share of the oracle's skill "
+            f"{doc['oracle_share']:.3f}"
+        )
     print(doc["verdict"])
     print(f"{'lead time':14} {'n':>6} {'on time':>8} {'Accord':>8} {'pair E':>8} {'running':>8}")
     for bucket in doc["by_lead_time"]:
         if bucket["n"]:
-            cells = [
-                bucket[k]["skill"] for k in ("forecast", "pair_ability", "running_rate")
-            ]
+            cells = [bucket[k]["skill"] for k in ("forecast", "pair_ability", "running_rate")]
             print(
                 f"{bucket['bucket']:14} {bucket['n']:6} {bucket['observed']:8.3f} "
                 + " ".join(f"{(c or 0):+8.3f}" for c in cells)
@@ -203,6 +267,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", help="also time fit and reads on this database URL")
     parser.add_argument("--reads", type=int, default=500)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        help="also time fit and backtest on the real data's events copied this many times "
+        "(16: about 500,000 commitments)",
+    )
     parser.add_argument("--out", help="write every figure as JSON here")
     args = parser.parse_args()
     work = Path(args.work)
@@ -228,6 +299,16 @@ def main() -> int:
     figures["simulator_timings"] = timings(url, settings, args.reads)
     if args.db:
         figures["db_timings"] = timings(args.db, settings, args.reads)
+    if args.scale > 1 and DEV_DATA.exists():
+        big = scaled_copy(work, organization(work, "jira-dev", _dev_data)[0], args.scale)
+        figures["scale"] = scale_timings(big, settings)
+        t = figures["scale"]
+        print(
+            f"\nreal data x{args.scale}: {t['events']:,} events, {t['finished']:,} finished; "
+            f"reading the log {t['read_s']:.1f} s; accord trust fit --quick "
+            f"{t['fit_quick_s']:.1f} s; accord trust backtest {t['backtest_s']:.1f} s; "
+            f"accord trust fit (with its backtest) {t['fit_with_backtest_s']:.1f} s"
+        )
     for key in ("dev_data_timings", "simulator_timings", "db_timings"):
         if key in figures:
             t = figures[key]

@@ -574,9 +574,14 @@ def trust_fit(
                 "the pair's ability"
             )
             return
+        overdue = (
+            f" ({report.overdue:,} of them open past their due date: failures already)"
+            if report.overdue
+            else ""
+        )
         say(
             f"model {report.version}: fitted on {report.trained_on:,} commitments, calibrated on "
-            f"the {report.calibrated_on:,} settled last, in {report.seconds:.1f} s"
+            f"the {report.calibrated_on:,} settled last{overdue}, in {report.seconds:.1f} s"
         )
         scores = report.scores
         if scores.get("n"):

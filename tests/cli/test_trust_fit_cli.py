@@ -24,8 +24,6 @@ from forecast_histories import forecast_document
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 FINISHED = 30
-HELD_OUT = round(FINISHED * HOLDOUT)  # settled last: the calibration's
-TRAINED = FINISHED - HELD_OUT
 BACKTEST_KEYS = {"n", "brier", "brier_base", "skill", "ece", "log_loss", "bins", "comparisons",
                  "by_lead_time", "verdict"}  # fmt: skip
 
@@ -43,6 +41,27 @@ def history(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA journal_mode=DELETE")
     return path
+
+
+def overdue(db: Path) -> int:
+    """The open promises past their due date by now (the CLI runs on the real clock, after
+    NOW): failures already, which the model learns from too."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with closing(sqlite3.connect(db)) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM commitments WHERE state IN ('promised', 'renegotiating') "
+            "AND due < ?",
+            (now,),
+        ).fetchone()
+    assert count >= 1  # `late` was due a day before NOW
+    return int(count)
+
+
+def sizes(db: Path) -> tuple[int, int, int]:
+    """(overdue, trained on, held out for the calibration: the settled last)."""
+    late = overdue(db)
+    held_out = round((FINISHED + late) * HOLDOUT)
+    return late, FINISHED + late - held_out, held_out
 
 
 @pytest.fixture
@@ -86,14 +105,16 @@ def test_fit_with_too_little_history_says_so_and_stores_nothing(db: Path) -> Non
 
 
 def test_fit_stores_a_version_and_reports_it_as_json(db: Path) -> None:
+    late, trained, held_out = sizes(db)
     report = json.loads(accord(db, "trust", "fit", "--json", forecast_min_history="20").stdout)
-    assert set(report) == {"version", "finished", "trained_on", "calibrated_on", "window",
-                           "scores", "seconds"}  # fmt: skip
+    assert set(report) == {"version", "finished", "overdue", "trained_on", "calibrated_on",
+                           "window", "scores", "seconds"}  # fmt: skip
+    assert report["overdue"] == late
     assert report["version"] == 1
     assert (report["finished"], report["trained_on"], report["calibrated_on"]) == (
         FINISHED,
-        TRAINED,
-        HELD_OUT,
+        trained,
+        held_out,
     )
     start, end = (datetime.fromisoformat(w) for w in report["window"])
     assert start < end < NOW
@@ -102,8 +123,8 @@ def test_fit_stores_a_version_and_reports_it_as_json(db: Path) -> None:
     assert 0 <= scores["brier"] <= 1
     assert 0 <= scores["ece"] <= 1
     assert scores["skill"] == pytest.approx(1 - scores["brier"] / scores["brier_base"])
-    ((version, trained, calibrated, kind, stored),) = stored_models(db)
-    assert (version, trained, calibrated) == (1, TRAINED, HELD_OUT)
+    ((version, trained_on, calibrated, kind, stored),) = stored_models(db)
+    assert (version, trained_on, calibrated) == (1, trained, held_out)
     assert kind
     assert json.loads(stored) == scores
 
@@ -116,10 +137,11 @@ def test_fit_stores_a_version_and_reports_it_as_json(db: Path) -> None:
 
 
 def test_fit_prints_the_version_and_its_scores(db: Path) -> None:
+    late, trained, held_out = sizes(db)
     out = accord(db, "trust", "fit", forecast_min_history="20").stdout
     assert (
-        f"model 1: fitted on {TRAINED} commitments, calibrated on the {HELD_OUT} settled last, in "
-        in out
+        f"model 1: fitted on {trained} commitments, calibrated on the {held_out} settled last "
+        f"({late} of them open past their due date: failures already), in " in out
     )
     assert "backtest: Brier " in out
     assert "(base rate " in out

@@ -4,6 +4,9 @@ have forecast it at its promise time T, from the events before T only.
 The fitted model is refitted on a rolling origin: the forecast at T comes from a model fitted
 on commitments whose outcome was final before the latest refit before T, never later. Beside
 it: the pair's ability E, the performer's plain running rate and the base rate.
+
+Over 400 lines: the scores, the rolling origin, the lead-time buckets and the purposes' monthly
+backtest make one document (DESIGN §6), and each part reads the others' rows.
 """
 
 from __future__ import annotations
@@ -20,17 +23,16 @@ import numpy as np
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor
-from accord.trust.features import LEAD_BUCKETS, Checkpoint, Replay, Snapshot, replay, snapshots
-from accord.trust.learner import FittedModel, fit
+from accord.trust.features import LEAD_BUCKETS, Snapshot, feature_matrix, pair_abilities
+from accord.trust.learner import TRAINING_WINDOW, FittedModel, Training, fit_training
 from accord.trust.model import Bin, beta_all_success, calibration, shared_rate
+from accord.trust.replay import Checkpoint, Replay, bulk, replay, snapshots
 
 # Refit when the known history has grown by this share since the last fit, or when this much
 # time has passed with something new: often enough to follow drift, few enough to stay fast.
 REFIT_GROWTH = 0.1
 REFIT_EVERY = timedelta(days=30)
-# A fit learns from at most this many of the latest settled commitments: the old ones say less
-# of today's teams, and a bounded window keeps every refit quick.
-TRAINING_WINDOW = 100_000
+BINS = 10
 BUCKET_NAMES = ("under 1 day", "1 to 7 days", "8 to 30 days", "over 30 days")
 
 
@@ -58,18 +60,35 @@ class Scores:
 
 def score(forecasts: Sequence[float], outcomes: Sequence[int], base: Sequence[float]) -> Scores:
     """Brier, log loss, ECE (10 equal bins, |mean forecast - observed| weighted by count) and
-    the skill against the base-rate forecasts `base`."""
-    plain = calibration(list(forecasts), list(base), list(outcomes))
-    if plain.n == 0:
-        return Scores(0, None, None, None, None, plain.bins)
-    p = np.clip(np.asarray(forecasts, dtype=float), 1e-6, 1 - 1e-6)
+    the skill against the base-rate forecasts `base` (the figures of `model.calibration`, for
+    many commitments at once)."""
+    f = np.asarray(forecasts, dtype=float)
     y = np.asarray(outcomes, dtype=float)
+    b = np.asarray(base, dtype=float)
+    n = len(y)
+    index = np.minimum((f * BINS).astype(int), BINS - 1)
+    counts = np.bincount(index, minlength=BINS)
+    totals = np.bincount(index, weights=f, minlength=BINS)
+    hits = np.bincount(index, weights=y, minlength=BINS)
+    bins = [
+        Bin(
+            lo=i / BINS,
+            hi=(i + 1) / BINS,
+            n=int(counts[i]),
+            mean_forecast=float(totals[i]) / int(counts[i]) if counts[i] else None,
+            observed=float(hits[i]) / int(counts[i]) if counts[i] else None,
+        )
+        for i in range(BINS)
+    ]
+    if n == 0:
+        return Scores(0, None, None, None, None, bins)
+    brier = float(np.mean((f - y) ** 2))
+    brier_base = float(np.mean((b - y) ** 2))
+    p = np.clip(f, 1e-6, 1 - 1e-6)
     log_loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    ece = (
-        sum(b.n * abs((b.mean_forecast or 0.0) - (b.observed or 0.0)) for b in plain.bins if b.n)
-        / plain.n
-    )
-    return Scores(plain.n, plain.brier, log_loss, ece, plain.skill, plain.bins)
+    ece = float(np.sum(np.abs(totals - hits)) / n)
+    skill = 1.0 - brier / brier_base if brier_base > 0 else None
+    return Scores(n, brier, log_loss, ece, skill, bins)
 
 
 @dataclass(frozen=True)
@@ -87,24 +106,67 @@ class Row:
     method: str
 
 
+@dataclass(frozen=True)
+class Material:
+    """Finished commitments made ready once for the backtest and the final fit alike: in order
+    of promise time with their feature rows, and as training rows in the order their outcomes
+    became known."""
+
+    ordered: list[Snapshot]
+    x: np.ndarray
+    training: Training
+    settled: list[datetime]  # when each training row's outcome became known
+
+    @classmethod
+    def of(
+        cls, shots: Sequence[Snapshot], settings: Settings, also: Sequence[Snapshot] = ()
+    ) -> Material:
+        """`shots` to forecast and learn from; `also`, to learn from only (the overdue)."""
+        ordered = sorted(shots, key=lambda s: (s.at, s.key))
+        wt, wp = settings.team_prior_weight, settings.pair_prior_weight
+        x = feature_matrix([s.inputs for s in ordered], wt, wp)
+        learned = [*ordered, *also]
+        rows = np.vstack([x, feature_matrix([s.inputs for s in also], wt, wp)]) if also else x
+        by_known = sorted(
+            range(len(learned)), key=lambda i: (learned[i].known_at, learned[i].key)
+        )
+        training = Training.of(learned, rows, by_known)
+        return cls(ordered, x, training, [learned[i].known_at for i in by_known])
+
+    def fit_latest(self, settings: Settings) -> FittedModel:
+        """The model of the latest TRAINING_WINDOW outcomes, as `learner.fit` makes it."""
+        size = len(self.training)
+        return fit_training(
+            self.training,
+            max(0, size - TRAINING_WINDOW),
+            size,
+            team_prior_weight=settings.team_prior_weight,
+            pair_prior_weight=settings.pair_prior_weight,
+        )
+
+
 def rolling_rows(
-    shots: Sequence[Snapshot], settings: Settings, *, progress: Any = None
+    shots: Sequence[Snapshot],
+    settings: Settings,
+    *,
+    progress: Any = None,
+    material: Material | None = None,
 ) -> tuple[list[Row], list[tuple[datetime, FittedModel]]]:
-    """Every snapshot's forecasts, the model refitted on a rolling origin; and how many fits.
+    """Every snapshot's forecasts, the model refitted on a rolling origin; and the models with
+    the instant each began to serve (`material`: the same snapshots made ready before).
 
     The forecast at T comes from the model last fitted at an origin O <= T, on the commitments
     whose outcome was settled before O.
     """
-    ordered = sorted(shots, key=lambda s: (s.at, s.key))
-    known = sorted(ordered, key=lambda s: (s.known_at, s.key))
-    known_times = [s.known_at for s in known]
+    ready = material if material is not None else Material.of(shots, settings)
+    ordered, x, training, settled = ready.ordered, ready.x, ready.training, ready.settled
     wt, wp = settings.team_prior_weight, settings.pair_prior_weight
     minimum = max(settings.forecast_min_history, 2)
     # where a new model starts to serve: known history grown enough, or old enough
     starts: list[tuple[int, int]] = []  # (index in ordered, how many known outcomes)
     fitted, fitted_at = 0, None
     for index, shot in enumerate(ordered):
-        seen = bisect.bisect_left(known_times, shot.at)
+        seen = bisect.bisect_left(settled, shot.at)
         if seen < minimum:
             continue
         if (
@@ -114,18 +176,21 @@ def rolling_rows(
         ):
             starts.append((index, seen))
             fitted, fitted_at = seen, shot.at
-    x = np.array([s.inputs.vector(wt, wp) for s in ordered], dtype=float)
-    vectors = {s.key: row for s, row in zip(ordered, x, strict=True)}
-    pair = [s.inputs.pair_opinion(wt, wp).expected for s in ordered]
-    forecasts = list(pair)
+    pair = pair_abilities([s.inputs for s in ordered], wt, wp)
+    forecasts = pair.copy()
     methods = ["pair_ability"] * len(ordered)
     bounds = [index for index, _ in starts] + [len(ordered)]
     models: list[tuple[datetime, FittedModel]] = []
     for (begin, seen), end in zip(starts, bounds[1:], strict=True):
-        window = known[max(0, seen - TRAINING_WINDOW) : seen]
-        model = fit(window, team_prior_weight=wt, pair_prior_weight=wp, vectors=vectors)
+        model = fit_training(
+            training,
+            max(0, seen - TRAINING_WINDOW),
+            seen,
+            team_prior_weight=wt,
+            pair_prior_weight=wp,
+        )
         models.append((ordered[begin].at, model))
-        forecasts[begin:end] = [float(v) for v in model.predict_matrix(x[begin:end])]
+        forecasts[begin:end] = model.predict_matrix(x[begin:end])
         methods[begin:end] = ["model"] * (end - begin)
         if progress is not None:
             progress(end - begin)
@@ -134,8 +199,8 @@ def rolling_rows(
             s.key,
             s.at,
             s.inputs.lead_days,
-            forecasts[i],
-            pair[i],
+            float(forecasts[i]),
+            float(pair[i]),
             s.running_rate,
             s.base_rate,
             s.outcome,
@@ -291,25 +356,23 @@ def purpose_backtest(
     one pair sharing one rate; scored against what happened, beside the share of earlier
     purpose-months that landed whole."""
     wt, wp = settings.team_prior_weight, settings.pair_prior_weight
-    starts = [at for at, _ in models]
-    months: dict[tuple[datetime, str], list[Checkpoint]] = {}
-    for checkpoint in replayed.checkpoints:
-        months.setdefault((checkpoint.month, checkpoint.purpose), []).append(checkpoint)
+    forecast = _checkpoint_forecasts(replayed.checkpoints, models, wt, wp)
+    months: dict[tuple[datetime, str], list[int]] = {}
+    for index, checkpoint in enumerate(replayed.checkpoints):
+        months.setdefault((checkpoint.month, checkpoint.purpose), []).append(index)
     results: list[PurposeMonth] = []
     for (month, purpose), group in sorted(months.items()):
-        outcomes = [replayed.outcomes.get(c.key) for c in group]
+        outcomes = [replayed.outcomes.get(replayed.checkpoints[i].key) for i in group]
         if any(outcome is None for outcome in outcomes):
             continue  # withdrawn, declined or still open: no verdict on the month
-        index = bisect.bisect_right(starts, month) - 1
-        model = models[index][1] if index >= 0 else None
         pairs: dict[tuple[str, str], tuple[list[float], float]] = {}
-        for checkpoint in group:
-            inputs = checkpoint.inputs
-            p = model.predict(inputs) if model is not None else inputs.pair_opinion(wt, wp).expected
+        for index in group:
+            checkpoint = replayed.checkpoints[index]
             forecasts, strength = pairs.setdefault(
-                (checkpoint.requester, checkpoint.performer), ([], sum(inputs.pair) + wp)
+                (checkpoint.requester, checkpoint.performer),
+                ([], sum(checkpoint.inputs.pair) + wp),
             )
-            forecasts.append(p)
+            forecasts.append(float(forecast[index]))
         probability = 1.0
         for forecasts, strength in pairs.values():
             group_rate = shared_rate(forecasts, strength)
@@ -325,6 +388,27 @@ def purpose_backtest(
         landed += month_result.all_on_time
     scored = calibration(forecasts, base, outcomes_all)
     return PurposeBacktest(scored.n, scored.brier, scored.brier_base, scored.skill, results)
+
+
+def _checkpoint_forecasts(
+    checkpoints: Sequence[Checkpoint],
+    models: Sequence[tuple[datetime, FittedModel]],
+    team_prior_weight: float,
+    pair_prior_weight: float,
+) -> np.ndarray:
+    """Each checkpoint's forecast from the model in force at its month (the pair's ability
+    before the first fit), computed model by model."""
+    inputs = [c.inputs for c in checkpoints]
+    forecast = pair_abilities(inputs, team_prior_weight, pair_prior_weight)
+    starts = [at for at, _ in models]
+    serving = np.array([bisect.bisect_right(starts, c.month) - 1 for c in checkpoints], dtype=int)
+    if not len(inputs) or serving.max() < 0:
+        return forecast
+    x = feature_matrix(inputs, team_prior_weight, pair_prior_weight)
+    for index in np.unique(serving[serving >= 0]):
+        chosen = serving == index
+        forecast[chosen] = models[int(index)][1].predict_matrix(x[chosen])
+    return forecast
 
 
 def backtest_rows(
@@ -347,7 +431,10 @@ def run(
     """The whole backtest from commitment events (at, subject, payload); with `purposes`
     (partnership key -> purpose key), the purposes' monthly backtest too."""
     replayed = replay(events, settings.half_life_days, purposes)
-    rows, models = rolling_rows(replayed.snapshots, settings, progress=progress)
+    material = Material.of(replayed.snapshots, settings, also=replayed.overdue)
+    rows, models = rolling_rows(
+        replayed.snapshots, settings, progress=progress, material=material
+    )
     summary = summarize(rows, len(models))
     if purposes is None:
         return summary
@@ -357,8 +444,8 @@ def run(
 def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Backtest:
     """How well the forecast predicted every finished commitment (DESIGN §2 Calibration)."""
     del actor  # an aggregate with no team in it: every reader may see it
-    with uow:
-        events = list(uow.trust.commitment_events())
+    with uow, bulk():
+        events = list(uow.trust.commitment_moves())
         purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
     return run(events, settings, purposes=purposes)
 

@@ -24,6 +24,20 @@ AGREEMENTS = frozenset({"promise", "accept_counter", "accept_change"})
 PROMISES = frozenset({"promise", "accept_counter"})
 RELIANCE_WEIGHT = {"none": 0.0, "low": 0.25, "medium": 0.5, "high": 0.75, "critical": 1.0}
 SUBJECT_PREFIX = "commitment:"
+# The parts of a commitment event's payload a track (and the forecast's sweep) reads: the log
+# may be read with only these (`TrustStore.commitment_moves`).
+TRACK_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("move",),
+    ("to",),
+    ("side",),
+    ("requester",),
+    ("performer",),
+    ("partnership",),
+    ("args", "due"),
+    ("args", "reliance"),
+    ("args", "value"),
+    ("terms", "due"),
+)
 
 
 def commitment_key(subject: str) -> str | None:

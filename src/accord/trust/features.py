@@ -1,10 +1,11 @@
-"""What the forecast may know of a commitment at the instant asked (DESIGN §2 Forecast), and
-the one sweep of the event log, in time order, that says it for every commitment at its promise.
+"""What the forecast may know of a commitment at the instant asked (DESIGN §2 Forecast): the
+features, computed for many commitments at once, and the organization's state as a sweep of the
+event log in time order keeps it (`replay` runs the sweep).
 
 Pure: no database and no framework. The live forecast builds the same `Inputs` from the stored
-sums, so a forecast read and the backtest's forecast at the same instant agree. The features,
-the sweep and the replay stay in one module for that reason: what a feature means and how the
-sweep keeps it are one definition.
+sums, so a forecast read and the backtest's forecast at the same instant agree. The features
+and the sweep stay in one module, over 400 lines, for that reason: what a feature means and how
+the sweep keeps it are one definition.
 """
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ import bisect
 import heapq
 import math
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from accord.trust.domain import FINAL, PROMISES, RELIANCE_WEIGHT, Track, commitment_key
-from accord.trust.model import MAX_EXPONENT, Opinion, days_between, organization_rate, scale_to
+import numpy as np
+
+from accord.trust.domain import FINAL, RELIANCE_WEIGHT, Track, commitment_key
+from accord.trust.model import (
+    MAX_EXPONENT,
+    SECONDS_PER_DAY,
+    Opinion,
+    days_between,
+    organization_rate,
+    scale_to,
+)
 from accord.trust.model import scaled_weight as _scaled
 
 # Commitments of one performer due within this much of each other fall due "together": a
@@ -55,6 +65,11 @@ FEATURES = (
     "team_weighted",
     "reliance_none",
     "reliance_critical",
+    "lead_past_3",
+    "lead_past_8",
+    "lead_past_30",
+    "lead_past_90",
+    "lead_past_180",
 )
 RECENT = timedelta(days=30)
 
@@ -103,45 +118,114 @@ class Inputs:
 
     def vector(self, team_prior_weight: float, pair_prior_weight: float) -> list[float]:
         """The numbers the model reads, in the order of FEATURES."""
-        lead = self.lead_days
-        team = self.team_opinion(team_prior_weight)
-        hits, misses, batches = self.recent
-        recent = Opinion(hits, misses, team_prior_weight, team.expected)
-        org = logit(self.org_rate())
-        team_logit = logit(team.expected)
-        pair_logit = logit(self.pair_opinion(team_prior_weight, pair_prior_weight).expected)
-        # levels relative to the one above: the organization's own level drifts with time,
-        # and a model that read it would learn the calendar instead of the commitment
-        return [
-            pair_logit - team_logit,
-            math.log1p(sum(self.pair)),
-            team_logit - org,
-            math.log1p(sum(self.team)),
-            org,
-            logit(Opinion(*self.requester, team_prior_weight, self.org_rate()).expected) - org,
-            math.log1p(sum(self.requester)),
-            math.log1p(max(lead, 0.0)),
-            float(0.0 <= lead < 1.0),
-            float(1.0 <= lead < 8.0),
-            float(8.0 <= lead < 31.0),
-            float(31.0 <= lead < 91.0),
-            float(lead < 0.0),
-            1.0 - min(max(self.left_days / lead, 0.0), 1.0) if lead > 0 else 0.0,
+        return [float(v) for v in feature_matrix([self], team_prior_weight, pair_prior_weight)[0]]
+
+    def raw(self) -> tuple[float, ...]:
+        """The fields as plain numbers, in the order `feature_matrix` reads them."""
+        return (
+            *self.pair,
+            *self.team,
+            *self.org,
+            *self.requester,
+            self.lead_days,
+            self.left_days,
             self.reliance,
-            math.log1p(self.counters),
-            math.log1p(self.changes),
+            self.counters,
+            self.changes,
             float(self.pending_change),
-            math.log1p(self.open_load),
-            math.log1p(self.same_due),
-            logit(recent.expected) - team_logit,
-            math.log1p(misses),
-            math.log1p(batches),
-            # a record says more the more it holds: the level times the evidence behind it
-            (pair_logit - team_logit) * math.log1p(sum(self.pair)),
-            (team_logit - org) * math.log1p(sum(self.team)),
-            float(self.reliance == 0.0),
-            float(self.reliance == 1.0),
-        ]
+            self.open_load,
+            self.same_due,
+            *self.recent,
+        )
+
+
+def _logits(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1.0 - 1e-4)
+    return np.asarray(np.log(p / (1.0 - p)))
+
+
+def _expected(r: np.ndarray, s: np.ndarray, weight: float, base: np.ndarray) -> np.ndarray:
+    """E = (r + W·a) / (r + s + W), as `Opinion.expected`, for many at once."""
+    return np.asarray((r + weight * base) / (r + s + weight))
+
+
+def _raw_matrix(inputs: Sequence[Inputs]) -> np.ndarray:
+    return np.array([i.raw() for i in inputs], dtype=float).reshape(len(inputs), 19)
+
+
+def _pair_expected(raw: np.ndarray, wt: float, wp: float) -> tuple[np.ndarray, np.ndarray]:
+    """The organization's rate and the pair's ability E (`Inputs.pair_opinion`), many at once."""
+    pr, ps, tr, ts, orr, os = raw.T[:6]
+    org_rate = (orr + 1.0) / (orr + os + 2.0)  # organization_rate
+    # the pair's prior: the team's rate without the pair (DESIGN §2)
+    others = _expected(np.maximum(tr - pr, 0.0), np.maximum(ts - ps, 0.0), wt, org_rate)
+    return org_rate, _expected(pr, ps, wp, others)
+
+
+def pair_abilities(
+    inputs: Sequence[Inputs], team_prior_weight: float, pair_prior_weight: float
+) -> np.ndarray:
+    """The pair's ability E of each, as `Inputs.pair_opinion(...).expected`."""
+    return _pair_expected(_raw_matrix(inputs), team_prior_weight, pair_prior_weight)[1]
+
+
+def feature_matrix(
+    inputs: Sequence[Inputs], team_prior_weight: float, pair_prior_weight: float
+) -> np.ndarray:
+    """The numbers the model reads, one row per commitment in the order of FEATURES: the one
+    definition of every feature, computed for many commitments at once."""
+    raw = _raw_matrix(inputs)
+    (pr, ps, tr, ts, _, _, qr, qs, lead, left, reliance, counters, changes, pending,
+     load, near, hits, misses, batches) = raw.T  # fmt: skip
+    wt, wp = team_prior_weight, pair_prior_weight
+    org_rate, pair = _pair_expected(raw, wt, wp)
+    team = _expected(tr, ts, wt, org_rate)
+    recent = _expected(hits, misses, wt, team)
+    org = _logits(org_rate)
+    team_logit = _logits(team)
+    pair_level = _logits(pair) - team_logit
+    pair_evidence = np.log1p(pr + ps)
+    team_level = team_logit - org
+    team_evidence = np.log1p(tr + ts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elapsed = np.where(lead > 0, 1.0 - np.clip(left / np.where(lead > 0, lead, 1.0), 0, 1), 0)
+    log_lead = np.log(np.maximum(lead, 1.0 / 24))
+    # levels relative to the one above: the organization's own level drifts with time,
+    # and a model that read it would learn the calendar instead of the commitment
+    columns = [
+        pair_level,
+        pair_evidence,
+        team_level,
+        team_evidence,
+        org,
+        _logits(_expected(qr, qs, wt, org_rate)) - org,
+        np.log1p(qr + qs),
+        np.log1p(np.maximum(lead, 0.0)),
+        (lead >= 0.0) & (lead < 1.0),
+        (lead >= 1.0) & (lead < 8.0),
+        (lead >= 8.0) & (lead < 31.0),
+        (lead >= 31.0) & (lead < 91.0),
+        lead < 0.0,
+        elapsed,
+        reliance,
+        np.log1p(counters),
+        np.log1p(changes),
+        pending,
+        np.log1p(load),
+        np.log1p(near),
+        _logits(recent) - team_logit,
+        np.log1p(misses),
+        np.log1p(batches),
+        # a record says more the more it holds: the level times the evidence behind it
+        pair_level * pair_evidence,
+        team_level * team_evidence,
+        reliance == 0.0,
+        reliance == 1.0,
+        *(np.maximum(log_lead - math.log(knot), 0.0) for knot in (3.0, 8.0, 30.0, 90.0, 180.0)),
+    ]
+    return np.column_stack([np.asarray(c, dtype=float) for c in columns]).reshape(
+        len(inputs), len(FEATURES)
+    )
 
 
 @dataclass(frozen=True)
@@ -198,6 +282,20 @@ class _Recent:
 class _Extra:
     counters: int = 0
     changes: int = 0
+    # the last move that made its outcome an open question again: a due date agreed, a
+    # delivery rejected
+    reopened_at: datetime | None = None
+
+
+def decided_at(track: Track, finished_at: datetime, reopened_at: datetime | None) -> datetime:
+    """When the calendar settled a finished commitment's outcome: a failure not delivered by its
+    due date was settled when that date passed (or, when a date was agreed or a delivery was
+    rejected after it, then), however long it stayed open after; anything else when it
+    finished."""
+    if track.on_time() or (track.delivered_at is not None and track.delivered_at <= track.due):
+        return finished_at
+    passed = track.due if reopened_at is None else max(track.due, reopened_at)
+    return min(finished_at, passed)
 
 
 @dataclass
@@ -289,7 +387,10 @@ class Sweep:
             extra.changes += 1
         if key in self._counted:
             self._add(track, self._counted.pop(key), False, -1.0)
+        due = track.due
         outcome = track.advance(at, payload)
+        if track.due != due or move == "reject":
+            extra.reopened_at = at
         self._set_committed(track)
         if outcome is not None:
             self._add(track, outcome.at, outcome.on_time)
@@ -307,29 +408,32 @@ class Sweep:
             self._schedule(track)
         return None
 
-    def _decayed(self, sums: list[float] | None, moment: datetime) -> tuple[float, float]:
-        if sums is None or self.reference is None:
-            return (0.0, 0.0)
-        factor = scale_to(moment, self.reference, self.half_life_days)
-        return (max(sums[0] * factor, 0.0), max(sums[1] * factor, 0.0))
-
     def inputs(self, track: Track, moment: datetime) -> Inputs:
         """What is known of `track` at `moment` (its own move at `moment` applied)."""
         performer, requester = str(track.performer), str(track.requester)
         promised = track.promised_at or moment
         dues = self.committed.get(performer, [])
         mine = 1 if track.key in self.committed_due else 0
-        near = bisect.bisect_right(dues, track.due + BATCH_WINDOW) - bisect.bisect_left(
-            dues, track.due - BATCH_WINDOW
+        due = track.due
+        near = bisect.bisect_right(dues, due + BATCH_WINDOW) - bisect.bisect_left(
+            dues, due - BATCH_WINDOW
         )
-        extra = self.extras.get(track.key, _Extra())
+        extra = self.extras.get(track.key) or _Extra()
+        assert self.reference is not None
+        factor = scale_to(moment, self.reference, self.half_life_days)
+
+        def decayed(sums: list[float] | None) -> tuple[float, float]:
+            if sums is None:
+                return (0.0, 0.0)
+            return (max(sums[0] * factor, 0.0), max(sums[1] * factor, 0.0))
+
         return Inputs(
-            pair=self._decayed(self.pairs.get((requester, performer)), moment),
-            team=self._decayed(self.teams.get(performer), moment),
-            org=self._decayed(self.org, moment),
-            requester=self._decayed(self.requesters.get(requester), moment),
-            lead_days=days_between(promised, track.due),
-            left_days=days_between(moment, track.due),
+            pair=decayed(self.pairs.get((requester, performer))),
+            team=decayed(self.teams.get(performer)),
+            org=decayed(self.org),
+            requester=decayed(self.requesters.get(requester)),
+            lead_days=(due - promised).total_seconds() / SECONDS_PER_DAY,
+            left_days=(due - moment).total_seconds() / SECONDS_PER_DAY,
             reliance=RELIANCE_WEIGHT.get(track.reliance, 0.0),
             counters=extra.counters,
             changes=extra.changes,
@@ -363,138 +467,6 @@ class Sweep:
             sums[0] *= factor
             sums[1] *= factor
         self.reference = reference
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """An open commitment a purpose relies on (reliance high or critical), as known at the
-    start of a month: the purpose backtest's forecast material."""
-
-    purpose: str
-    month: datetime
-    key: str
-    requester: str
-    performer: str
-    inputs: Inputs
-
-
-@dataclass
-class Replay:
-    """The backtest's material from one sweep of the log."""
-
-    snapshots: list[Snapshot]
-    checkpoints: list[Checkpoint]
-    outcomes: dict[str, int | None]  # 1/0 once finished; None: withdrawn, declined or open
-
-
-def _month_after(moment: datetime) -> datetime:
-    first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(
-        month=first.month + 1
-    )
-
-
-HIGH = frozenset({"high", "critical"})
-
-
-def replay(
-    events: Iterable[tuple[datetime, str, Mapping[str, Any]]],
-    half_life_days: float,
-    purposes: Mapping[str, str] | None = None,
-) -> Replay:
-    """Every finished commitment (accepted, revoked, missed) as known at its promise time T,
-    from the events before T (and its own promise), in order of T; with `purposes`
-    (partnership key -> purpose key), each month's open high-reliance commitments too."""
-    ordered = sorted(
-        ((at, index, subject, payload) for index, (at, subject, payload) in enumerate(events)),
-        key=lambda item: (item[0], item[1]),
-    )
-    sweep = Sweep(half_life_days)
-    pending: dict[str, tuple[datetime, Inputs, tuple[float, float]]] = {}
-    done: list[Snapshot] = []
-    checkpoints: list[Checkpoint] = []
-    purpose_of: dict[str, str] = {}  # commitment key -> purpose key
-    open_purpose: dict[str, str] = {}  # the same, while the commitment is open
-    month = _month_after(ordered[0][0]) if ordered and purposes is not None else None
-    position = 0
-    while position < len(ordered):
-        moment = ordered[position][0]
-        while month is not None and month <= moment:
-            sweep.advance_to(month)
-            checkpoints.extend(_checkpoints(sweep, open_purpose, month))
-            month = _month_after(month)
-        group_end = position
-        while group_end < len(ordered) and ordered[group_end][0] == moment:
-            group_end += 1
-        sweep.advance_to(moment)
-        for at, _, subject, payload in ordered[position:group_end]:
-            key = commitment_key(subject)
-            if purposes is not None and key is not None and payload.get("move") == "request":
-                purpose = purposes.get(str(payload.get("partnership")))
-                if purpose is not None:
-                    purpose_of[key] = open_purpose[key] = purpose
-            first_promise = (
-                key is not None
-                and payload.get("move") in PROMISES
-                and key in sweep.tracks
-                and sweep.tracks[key].promised_at is None
-            )
-            finished = sweep.apply(at, subject, payload)
-            if key in open_purpose and sweep.tracks[key].state in FINAL:
-                del open_purpose[key]
-            if first_promise and key is not None:
-                track = sweep.tracks[key]
-                pending[key] = (at, sweep.inputs(track, at), sweep.rates(str(track.performer)))
-            if finished is not None and finished.key in pending:
-                promised_at, inputs, (base, running) = pending.pop(finished.key)
-                done.append(
-                    Snapshot(
-                        key=finished.key,
-                        at=promised_at,
-                        known_at=at,
-                        inputs=inputs,
-                        outcome=int(finished.on_time()),
-                        base_rate=base,
-                        running_rate=running,
-                        performer=str(finished.performer),
-                        requester=str(finished.requester),
-                        due_day=(promised_at + timedelta(days=inputs.lead_days)).date(),
-                    )
-                )
-        position = group_end
-    done.sort(key=lambda snapshot: (snapshot.at, snapshot.key))
-    outcomes: dict[str, int | None] = {
-        key: (int(track.on_time()) if track.outcome() is not None else None)
-        for key, track in sweep.tracks.items()
-        if key in purpose_of
-    }
-    return Replay(done, checkpoints, outcomes)
-
-
-def _checkpoints(sweep: Sweep, purpose_of: Mapping[str, str], month: datetime) -> list[Checkpoint]:
-    found = []
-    for key, purpose in purpose_of.items():
-        track = sweep.tracks.get(key)
-        if track is None or not track.is_open or track.reliance not in HIGH:
-            continue
-        found.append(
-            Checkpoint(
-                purpose,
-                month,
-                key,
-                str(track.requester),
-                str(track.performer),
-                sweep.inputs(track, month),
-            )
-        )
-    return found
-
-
-def snapshots(
-    events: Iterable[tuple[datetime, str, Mapping[str, Any]]], half_life_days: float
-) -> list[Snapshot]:
-    """Every finished commitment as known at its promise time T (see `replay`)."""
-    return replay(events, half_life_days).snapshots
 
 
 def recent_counts(outcomes: Iterable[tuple[bool, date]]) -> tuple[int, int, int]:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor, Operator, ensure_admin
-from accord.trust.backtest import purpose_backtest, rolling_rows, summarize
-from accord.trust.features import replay
-from accord.trust.learner import HOLDOUT, FittedModel, fit
+from accord.trust.backtest import Material, purpose_backtest, rolling_rows, summarize
+from accord.trust.learner import HOLDOUT, TRAINING_WINDOW, FittedModel, fit
+from accord.trust.replay import bulk, replay
 
 if TYPE_CHECKING:
     # the repository loads table mappings; the unit of work imports it, services need not
@@ -44,7 +44,12 @@ class CurrentModel:
 
 def current_model(uow: UnitOfWork) -> CurrentModel:
     """The newest stored model, read once per process and version."""
-    version = uow.models.latest_version()
+    return stored_model(uow, uow.models.latest_version())
+
+
+def stored_model(uow: UnitOfWork, version: int | None) -> CurrentModel:
+    """Model `version`, the newest as the caller has just asked the database, read once per
+    process and version: a stored model is never changed, a newer one is a new version."""
     if version is None:
         return CurrentModel(None, None)
     key = (str(uow.engine.url), version)
@@ -89,6 +94,7 @@ class FitReport:
     window: tuple[datetime | None, datetime | None]
     scores: dict[str, Any]
     seconds: float
+    overdue: int = 0  # open commitments past due undelivered: failures learned from too
 
     def document(self) -> dict[str, Any]:
         from accord.events.domain import iso
@@ -96,6 +102,7 @@ class FitReport:
         return {
             "version": self.version,
             "finished": self.finished,
+            "overdue": self.overdue,
             "trained_on": self.trained_on,
             "calibrated_on": self.calibrated_on,
             "window": [iso(w) if w else None for w in self.window],
@@ -124,21 +131,23 @@ def fit_model(
         actor = uow.bind(actor)
         if not isinstance(actor, Operator):
             ensure_admin(actor, "fit the forecast model")
-        events = list(uow.trust.commitment_events())
-        purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
+        with bulk():
+            events = list(uow.trust.commitment_moves())
+        # the purposes' monthly checkpoints serve the backtest only
+        purposes = {p.key: p.purpose.key for p in uow.partnerships.list()} if backtest else None
+        now = uow.now()  # the open commitments past due by now are failures to learn from
     if progress is not None:
         progress("read", len(events), len(events))
-    replayed = replay(events, settings.half_life_days, purposes)
-    shots = replayed.snapshots
+    replayed = replay(events, settings.half_life_days, purposes, until=now)
+    del events
+    shots = replayed.learned_from  # the finished and the overdue: every settled outcome
+    finished = len(replayed.snapshots)
     if progress is not None:
-        progress("replayed", len(shots), len(shots))
-    if len(shots) < settings.forecast_min_history:
-        return FitReport(None, len(shots), 0, 0, (None, None), {}, time.perf_counter() - started)
-    model = fit(
-        shots,
-        team_prior_weight=settings.team_prior_weight,
-        pair_prior_weight=settings.pair_prior_weight,
-    )
+        progress("replayed", finished, finished)
+    if finished < settings.forecast_min_history:
+        return FitReport(
+            None, finished, 0, 0, (None, None), {}, time.perf_counter() - started, 0
+        )
     scores: dict[str, Any] = {}
     if backtest:
         done = [0]
@@ -146,19 +155,32 @@ def fit_model(
         def tick(count: int) -> None:
             done[0] += count
             if progress is not None:
-                progress("backtest", done[0], len(shots))
+                progress("backtest", done[0], finished)
 
-        rows, models = rolling_rows(replayed.snapshots, settings, progress=tick)
+        # the features of every commitment, once, for the backtest and the model alike
+        material = Material.of(replayed.snapshots, settings, also=replayed.overdue)
+        model = material.fit_latest(settings)
+        rows, models = rolling_rows(
+            replayed.snapshots, settings, progress=tick, material=material
+        )
         summary = summarize(rows, len(models))
         purpose = purpose_backtest(replayed, models, settings)
         scores = replace(summary, purpose=purpose).document()
-    held_out = round(len(shots) * HOLDOUT)
-    window = (min(s.at for s in shots), max(s.at for s in shots))
+    else:
+        model = fit(
+            shots,
+            team_prior_weight=settings.team_prior_weight,
+            pair_prior_weight=settings.pair_prior_weight,
+        )
+    used = min(len(shots), TRAINING_WINDOW)  # the latest settled, as `fit` takes them
+    held_out = round(used * HOLDOUT)
+    latest = sorted(shots, key=lambda s: (s.known_at, s.key))[-used:]
+    window = (min(s.at for s in latest), max(s.at for s in latest))
     with uow:
         version = uow.models.add(
             fitted_at=uow.now(),
             window=window,
-            trained_on=len(shots) - held_out,
+            trained_on=used - held_out,
             calibrated_on=held_out,
             kind=KIND,
             scores=scores,
@@ -167,24 +189,28 @@ def fit_model(
         uow.commit()
     return FitReport(
         version,
-        len(shots),
-        len(shots) - held_out,
+        finished,
+        used - held_out,
         held_out,
         window,
         scores,
         time.perf_counter() - started,
+        len(replayed.overdue),
     )
 
 
 def refit_due(uow: UnitOfWork, settings: Settings) -> bool:
     """Whether the scheduled refit should run: refits are on, and the newest model is older than
-    ACCORD_FORECAST_REFIT_HOURS (or there is none while the history is large enough)."""
+    ACCORD_FORECAST_REFIT_HOURS, or cannot be read (fitted by a version that read other
+    features, say), or there is none while the history is large enough."""
     if settings.forecast_refit_hours <= 0:
         return False
     with uow:
         version = uow.models.latest_version()
         stored = uow.models.get(version) if version is not None else None
         if stored is not None:
+            if current_model(uow).model is None:
+                return True
             return uow.now() - stored.fitted_at >= timedelta(hours=settings.forecast_refit_hours)
         return uow.models.finished_count() >= settings.forecast_min_history
 
@@ -201,7 +227,6 @@ def refit_if_due(uow: UnitOfWork, settings: Settings) -> FitReport | None:
         report.seconds,
     )
     return report
-
 
 
 class Refitter(threading.Thread):

@@ -14,9 +14,10 @@ from accord.errors import Forbidden
 from accord.org.domain import Actor
 from accord.trust.domain import PROMISES, RELIANCE_WEIGHT
 from accord.trust.features import BATCH_WINDOW, RECENT, Inputs
-from accord.trust.fitting import CurrentModel, current_model
+from accord.trust.fitting import CurrentModel, current_model, stored_model
 from accord.trust.learner import FLOOR
 from accord.trust.model import Outlook, days_between, outlook, shared_rate
+from accord.trust.model_store import LiveFacts
 from accord.trust.reasons import Names, model_reasons, pair_reasons
 from accord.trust.views import View, view_at
 from accord.trust.visibility import may_see_pair
@@ -94,16 +95,35 @@ def _forecast_row(
     )
 
 
+def live_facts(uow: UnitOfWork, commitment: Commitment, moment: datetime) -> LiveFacts:
+    """What a live forecast of `commitment` reads beside the stored sums, in one query."""
+    assert commitment.id is not None
+    assert commitment.performer.id is not None
+    return uow.models.live_facts(
+        commitment.key,
+        commitment.id,
+        commitment.performer.id,
+        commitment.due,
+        BATCH_WINDOW,
+        moment - RECENT,
+    )
+
+
 def live_inputs(
-    uow: UnitOfWork, view: View, commitment: Commitment, moment: datetime
+    uow: UnitOfWork,
+    view: View,
+    commitment: Commitment,
+    moment: datetime,
+    facts: LiveFacts | None = None,
 ) -> Inputs:
     """What is known of an open commitment at `moment`: the features the model was fitted on,
     read from the stored sums as the backtest's sweep computes them from the log."""
     requester, performer = commitment.requester, commitment.performer
-    assert performer.id is not None
-    moves = uow.models.moves_of(commitment.key)
+    view.read_ahead(requester, performer, by_requester=True)
+    if facts is None:
+        facts = live_facts(uow, commitment, moment)
+    moves = facts.moves
     promised_at = next((at for at, move in moves if move in PROMISES), None)
-    load, near = uow.models.open_work(performer.id, commitment.key, commitment.due, BATCH_WINDOW)
     return Inputs(
         pair=view.pair(requester, performer).rs("ability"),
         team=view.team(performer).rs("ability"),
@@ -115,9 +135,9 @@ def live_inputs(
         counters=sum(1 for _, move in moves if move == "counter"),
         changes=sum(1 for _, move in moves if move == "propose_change"),
         pending_change=commitment.state.value == "renegotiating",
-        open_load=load,
-        same_due=near,
-        recent=uow.models.recent_outcomes(performer.id, moment - RECENT),
+        open_load=facts.open_load,
+        same_due=facts.same_due,
+        recent=facts.recent,
     )
 
 
@@ -132,8 +152,15 @@ class _Forecaster:
     enough_history: bool
 
     @classmethod
-    def at(cls, uow: UnitOfWork, settings: Settings, moment: datetime) -> _Forecaster:
-        current = current_model(uow)
+    def at(
+        cls,
+        uow: UnitOfWork,
+        settings: Settings,
+        moment: datetime,
+        current: CurrentModel | None = None,
+    ) -> _Forecaster:
+        """`current`: the newest model, when the caller has read it already."""
+        current = current_model(uow) if current is None else current
         # a model is stored only once the history was large enough; without one, count
         stored = current.stored
         if stored is not None:
@@ -142,12 +169,14 @@ class _Forecaster:
             enough = uow.models.finished_count() >= settings.forecast_min_history
         return cls(uow, settings, view_at(uow, settings, moment), current, enough)
 
-    def forecast(self, commitment: Commitment, moment: datetime) -> CommitmentForecast:
+    def forecast(
+        self, commitment: Commitment, moment: datetime, facts: LiveFacts | None = None
+    ) -> CommitmentForecast:
         row = _forecast_row(commitment, moment, None)
         if commitment.state not in OPEN_STATES:
             return row
         settings = self.settings
-        inputs = live_inputs(self.uow, self.view, commitment, moment)
+        inputs = live_inputs(self.uow, self.view, commitment, moment, facts)
         wt, wp = settings.team_prior_weight, settings.pair_prior_weight
         names = Names(commitment.requester.name, commitment.performer.name)
         settled = settled_outcome(commitment, moment)
@@ -196,7 +225,7 @@ def commitment_forecast(
     method that gave it and its main reasons (DESIGN §2 Forecast)."""
     with uow:
         actor = uow.bind(actor)
-        commitment = uow.commitments.get(key)
+        commitment = uow.models.commitment(key)
         if not may_see_pair(actor, commitment.requester, commitment.performer):
             raise Forbidden(
                 f"the forecast of {key!r} is for the members of the two teams and admins",
@@ -205,7 +234,10 @@ def commitment_forecast(
         now = uow.now()
         if commitment.state not in OPEN_STATES:
             return _forecast_row(commitment, now, None)
-        return _Forecaster.at(uow, settings, now).forecast(commitment, now)
+        # one query for the model's version and the commitment's own facts, one for the sums
+        facts = live_facts(uow, commitment, now)
+        current = stored_model(uow, facts.latest_version)
+        return _Forecaster.at(uow, settings, now, current).forecast(commitment, now, facts)
 
 
 def purpose_forecast(

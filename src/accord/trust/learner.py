@@ -8,16 +8,16 @@ from_document` refuses anything that is not such a document.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from accord.trust.features import FEATURES, Inputs, Snapshot
+from accord.trust.features import FEATURES, Inputs, Snapshot, feature_matrix
 
 FORMAT = "accord-forecast/1"
 # The last share of the training window, by promise time, held out to fit the calibration.
@@ -26,6 +26,10 @@ HOLDOUT = 0.3
 ISOTONIC_MIN = 500
 FLOOR = 0.005  # no forecast is certain: log loss stays finite and one surprise stays possible
 C = 1.0  # inverse strength of the L2 penalty
+# A fit learns from at most this many of the latest settled commitments: the old ones say less
+# of today's teams, and a bounded window keeps every fit quick whatever the history's length.
+TRAINING_WINDOW = 100_000
+RANGE_SAMPLE = 20_000
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -67,10 +71,7 @@ class FittedModel:
     pair_prior_weight: float
 
     def matrix(self, inputs: Sequence[Inputs]) -> np.ndarray:
-        return np.array(
-            [i.vector(self.team_prior_weight, self.pair_prior_weight) for i in inputs],
-            dtype=float,
-        ).reshape(len(inputs), len(self.features))
+        return feature_matrix(inputs, self.team_prior_weight, self.pair_prior_weight)
 
     def standardized(self, x: np.ndarray) -> np.ndarray:
         clipped = np.clip(x, np.asarray(self.low), np.asarray(self.high))
@@ -84,12 +85,16 @@ class FittedModel:
         return self.calibration.apply(self.raw(x))
 
     def predict(self, inputs: Inputs) -> float:
-        return float(self.predict_matrix(self.matrix([inputs]))[0])
+        return float(self.predict_matrix(self.row(inputs))[0])
+
+    def row(self, inputs: Inputs) -> np.ndarray:
+        """One commitment's features (a forecast and its reasons read the same row)."""
+        return _row(inputs, self.team_prior_weight, self.pair_prior_weight)
 
     def contributions(self, inputs: Inputs) -> list[tuple[str, float]]:
         """How much each feature moved this forecast's log-odds from the average commitment's,
         largest first."""
-        x = np.asarray([inputs.vector(self.team_prior_weight, self.pair_prior_weight)])
+        x = self.row(inputs)
         parts = self.standardized(x)[0] * np.asarray(self.coef)
         named = [(name, float(value)) for name, value in zip(self.features, parts, strict=True)]
         return sorted(named, key=lambda item: -abs(item[1]))
@@ -160,6 +165,13 @@ class FittedModel:
         )
 
 
+@functools.lru_cache(maxsize=256)
+def _row(inputs: Inputs, team_prior_weight: float, pair_prior_weight: float) -> np.ndarray:
+    x = feature_matrix([inputs], team_prior_weight, pair_prior_weight)
+    x.flags.writeable = False  # shared between callers
+    return x
+
+
 def _finite(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{value!r} is not a finite number")
@@ -197,8 +209,10 @@ def _classifier(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, 
     0.5th-99.5th percentiles."""
     from sklearn.linear_model import LogisticRegression
 
-    low = np.percentile(x, 0.5, axis=0)
-    high = np.percentile(x, 99.5, axis=0)
+    # the range from an even sample of at most RANGE_SAMPLE rows: as good, and quick
+    sample = x[:: max(1, len(x) // RANGE_SAMPLE)]
+    low = np.percentile(sample, 0.5, axis=0)
+    high = np.percentile(sample, 99.5, axis=0)
     clipped = np.clip(x, low, high)
     mean = clipped.mean(axis=0)
     scale = clipped.std(axis=0)
@@ -221,32 +235,84 @@ def _classifier(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, 
 def batch_weights(snapshots: Sequence[Snapshot]) -> np.ndarray:
     """1 / sqrt(size) for each commitment of a batch (one performer, one due date): a slipped
     release is one event with many commitments, and must not outweigh many separate events."""
-    sizes = Counter(s.batch for s in snapshots)
-    return np.array([1.0 / math.sqrt(sizes[s.batch]) for s in snapshots], dtype=float)
+    ids: dict[tuple[str, Any], int] = {}
+    return weights_of_batches(np.array([ids.setdefault(s.batch, len(ids)) for s in snapshots]))
+
+
+def weights_of_batches(batch_ids: np.ndarray) -> np.ndarray:
+    """`batch_weights` from each commitment's batch number."""
+    if not len(batch_ids):
+        return np.zeros(0)
+    _, inverse, counts = np.unique(batch_ids, return_inverse=True, return_counts=True)
+    return np.asarray(1.0 / np.sqrt(counts[inverse]))
+
+
+@dataclass(frozen=True)
+class Training:
+    """Finished commitments as the learner reads them, in the order their outcomes became
+    known: features, outcomes and each one's batch."""
+
+    x: np.ndarray
+    y: np.ndarray
+    batches: np.ndarray
+
+    @classmethod
+    def of(
+        cls, snapshots: Sequence[Snapshot], x: np.ndarray, order: Sequence[int] | None = None
+    ) -> Training:
+        """From snapshots and their feature rows `x`; `order` their indices in the order their
+        outcomes became known (computed when not given)."""
+        if order is None:
+            order = sorted(
+                range(len(snapshots)), key=lambda i: (snapshots[i].known_at, snapshots[i].key)
+            )
+        ids: dict[tuple[str, Any], int] = {}
+        chosen = np.asarray(order, dtype=np.int64)
+        return cls(
+            x[chosen] if len(chosen) else x[:0],
+            np.array([snapshots[i].outcome for i in order], dtype=float),
+            np.array([ids.setdefault(snapshots[i].batch, len(ids)) for i in order], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.y)
 
 
 def fit(
-    snapshots: Sequence[Snapshot],
+    snapshots: Sequence[Snapshot], *, team_prior_weight: float, pair_prior_weight: float
+) -> FittedModel:
+    """The model of the latest TRAINING_WINDOW finished commitments (see `fit_training`)."""
+    if len(snapshots) < 2:
+        raise ValueError("a model needs at least two finished commitments")
+    x = feature_matrix([s.inputs for s in snapshots], team_prior_weight, pair_prior_weight)
+    training = Training.of(snapshots, x)
+    return fit_training(
+        training,
+        max(0, len(training) - TRAINING_WINDOW),
+        len(training),
+        team_prior_weight=team_prior_weight,
+        pair_prior_weight=pair_prior_weight,
+    )
+
+
+def fit_training(
+    training: Training,
+    begin: int,
+    end: int,
     *,
     team_prior_weight: float,
     pair_prior_weight: float,
-    vectors: Mapping[str, Sequence[float]] | None = None,
 ) -> FittedModel:
-    """Fit on the history settled first, calibrate on the part settled last: later history,
-    held out, with long and short commitments alike (a split by promise time would hold out
-    only the quick ones, the long ones of late being still open)."""
-    if len(snapshots) < 2:
+    """Fit on rows begin..end of `training`: on the history settled first, calibrated on the
+    part settled last — later history, held out, with long and short commitments alike (a
+    split by promise time would hold out only the quick ones, the long ones of late being
+    still open)."""
+    size = end - begin
+    if size < 2:
         raise ValueError("a model needs at least two finished commitments")
-    ordered = sorted(snapshots, key=lambda s: (s.known_at, s.key))
-    if vectors is None:
-        x = np.array(
-            [s.inputs.vector(team_prior_weight, pair_prior_weight) for s in ordered], dtype=float
-        )
-    else:
-        x = np.array([vectors[s.key] for s in ordered], dtype=float)
-    y = np.array([s.outcome for s in ordered], dtype=float)
-    cut = max(1, min(len(ordered) - 1, round(len(ordered) * (1 - HOLDOUT))))
-    weights = batch_weights(ordered)
+    x, y = training.x[begin:end], training.y[begin:end]
+    cut = max(1, min(size - 1, round(size * (1 - HOLDOUT))))
+    weights = weights_of_batches(training.batches[begin:end])
     numbers = _classifier(x[:cut], y[:cut], weights[:cut])
     first = FittedModel(
         features=FEATURES,

@@ -87,7 +87,26 @@ trust_tracks_table = Table(
     Column("promised_at", UTCDateTime(), nullable=True),
     Column("counted", Boolean, nullable=True),
     Index("ix_trust_tracks_state_due", "state", "due", "counted", "notice", "due_weight"),
-    Index("ix_trust_tracks_performer_due", "performer_id", "due"),
+    # a performer's and a requester's reads from the index alone, in the order they sum rows
+    Index(
+        "ix_trust_tracks_performer",
+        "performer_id",
+        "due",
+        "commitment_id",
+        "state",
+        "notice",
+        "due_weight",
+        "requester_id",
+    ),
+    Index(
+        "ix_trust_tracks_requester",
+        "requester_id",
+        "state",
+        "due",
+        "counted",
+        "notice",
+        "due_weight",
+    ),
 )
 
 # Fitted forecast models, newest last: plain numbers as JSON (never a pickle), with the window

@@ -121,6 +121,7 @@ def figures_of(trust: Trust, settings: Settings) -> dict[str, Figure]:
 
 def report_at(view: View, settings: Settings, team: Team, of: Team | None) -> TrustReport:
     """The report of `team` (or of the pair, as `of` sees it) from one view of the evidence."""
+    view.read_ahead(of, team)
     network = view.network().get(team.id or -1, 0.0)
     if of is None:
         level = team_level(view, settings, team)
@@ -201,8 +202,8 @@ def trust_of(
     """A team's earned trust, or the pair's as `of` sees it, as of an instant (default now)."""
     with uow:
         actor = uow.bind(actor)
-        performer = uow.org.team(team, members=False)
-        requester = uow.org.team(of, members=False) if of is not None else None
+        performer = uow.trust.team(team)
+        requester = uow.trust.team(of) if of is not None else None
         if requester is performer:
             raise Invalid(
                 "a team does not rate itself: `of` must be another team", rule="trust.same_team"
@@ -249,7 +250,7 @@ def trust_history(
         raise Invalid("points must be between 1 and 100", rule="trust.points_invalid")
     with uow:
         actor = uow.bind(actor)
-        performer = uow.org.team(team, members=False)
+        performer = uow.trust.team(team)
         ensure_may_see_team(uow, settings, actor, performer)
         now = uow.now()
         # One sweep of the log in time order serves every past instant. A commitment's own

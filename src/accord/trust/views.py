@@ -31,15 +31,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("accord.trust")
 
+
 def weights_of(settings: Settings) -> Weights:
     return Weights(settings.weight_ability, settings.weight_integrity, settings.weight_value)
-
 
 
 class View(Protocol):
     """The organization's evidence decayed to one instant."""
 
     moment: datetime
+
+    def read_ahead(
+        self, requester: Team | None, performer: Team | None, *, by_requester: bool = False
+    ) -> None:
+        """A hint: what follows asks of this pair, this performer's team, (`by_requester`) the
+        requester's commitments and the organization; a view may read them all at once."""
 
     def org(self) -> Evidence: ...
     def team(self, team: Team) -> Evidence: ...
@@ -96,7 +102,8 @@ def network_values(
 
 @dataclass
 class StoredView:
-    """The present, from the stored sums: O(the team's pairs) per read."""
+    """The present, from the stored sums: O(the team's pairs) per read, and one query for
+    everything one read asks (`read_ahead`)."""
 
     uow: UnitOfWork
     moment: datetime
@@ -104,13 +111,48 @@ class StoredView:
     factor: float = 0.0
     _org: tuple[Evidence, tuple[int, float]] | None = None
     _teams: dict[int, Evidence] = field(default_factory=dict)
+    _pairs: dict[tuple[int, int], Evidence] = field(default_factory=dict)
+    _requesters: dict[int, Evidence] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.factor = scale_to(self.moment, self.state.reference, self.state.half_life_days)
 
+    def read_ahead(
+        self, requester: Team | None, performer: Team | None, *, by_requester: bool = False
+    ) -> None:
+        """Read what this view does not hold yet of the pair (both given), the performer's
+        team, the requester's commitments (`by_requester`) and the organization, in one query."""
+        r, p = (requester.id if requester else None), (performer.id if performer else None)
+        parts = []
+        if r is not None and p is not None and (r, p) not in self._pairs:
+            parts.append("pair")
+        if p is not None and p not in self._teams:
+            parts.append("team")
+        if by_requester and r is not None and r not in self._requesters:
+            parts.append("requester")
+        if not parts and self._org is not None:
+            return
+        sums = self.uow.trust.sums(
+            self.moment,
+            self.state,
+            requester=r,
+            performer=p,
+            parts=parts,
+            org=self._org is None,
+        )
+        if sums.org is not None:
+            self._org = sums.org
+        if sums.pair is not None and r is not None and p is not None:
+            self._pairs[(r, p)] = self._decayed(*sums.pair)
+        if sums.team is not None and p is not None:
+            self._teams[p] = self._decayed(*sums.team)
+        if sums.requester is not None and r is not None:
+            self._requesters[r] = self._decayed(*sums.requester)
+
     def _org_overdue(self) -> tuple[Evidence, tuple[int, float]]:
         if self._org is None:
-            self._org = self.uow.trust.org_overdue(self.moment, self.state)
+            self.read_ahead(None, None)
+        assert self._org is not None
         return self._org
 
     def _decayed(self, stored: Evidence, overdue: Evidence) -> Evidence:
@@ -121,29 +163,23 @@ class StoredView:
 
     def team(self, team: Team) -> Evidence:
         assert team.id is not None
-        found = self._teams.get(team.id)
-        if found is None:
-            found = self._teams[team.id] = self._decayed(
-                self.uow.trust.team_sums(team.id),
-                self.uow.trust.overdue(self.moment, performer=team.id),
-            )
-        return found
+        if team.id not in self._teams:
+            self.read_ahead(None, team)
+        return self._teams[team.id]
 
     def pair(self, requester: Team, performer: Team) -> Evidence:
         assert requester.id is not None
         assert performer.id is not None
-        return self._decayed(
-            self.uow.trust.pair_sums(requester.id, performer.id),
-            self.uow.trust.overdue(self.moment, performer=performer.id, requester=requester.id),
-        )
+        if (requester.id, performer.id) not in self._pairs:
+            self.read_ahead(requester, performer)
+        return self._pairs[(requester.id, performer.id)]
 
     def requester(self, requester: Team) -> Evidence:
         """What `requester`'s commitments say of their performers, all together."""
         assert requester.id is not None
-        return self._decayed(
-            self.uow.trust.requester_sums(requester.id),
-            self.uow.trust.overdue(self.moment, requester=requester.id),
-        )
+        if requester.id not in self._requesters:
+            self.read_ahead(requester, None, by_requester=True)
+        return self._requesters[requester.id]
 
     def given(self, requester: Team, performer: Team) -> float:
         assert requester.id is not None
@@ -169,6 +205,11 @@ class ReplayView:
     moment: datetime
     ledger: Ledger
     teams: dict[str, int]
+
+    def read_ahead(
+        self, requester: Team | None, performer: Team | None, *, by_requester: bool = False
+    ) -> None:
+        """Nothing to read: the replayed ledger holds everything."""
 
     def org(self) -> Evidence:
         return self.ledger.org

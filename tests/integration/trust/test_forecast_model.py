@@ -20,14 +20,16 @@ from accord.org.domain import Person
 from accord.trust import fitting
 from accord.trust import forecast as forecasts
 from accord.trust import service as trust
-from accord.trust.domain import fold
+from accord.trust.domain import TRACK_FIELDS, fold
 from accord.trust.features import FEATURES, Inputs, Sweep
 from accord.trust.learner import FLOOR, FORMAT, FittedModel
 from accord.trust.model import beta_all_success
 from accord.trust.orm import trust_models_table
+from accord.trust.replay import replay
 from accord.trust.views import view_at
 from factories import OPERATOR, SETTINGS
 from forecast_histories import ADMIN, LEADS, MEMBER, forecast_document
+from interchange_documents import example
 
 FEW = SETTINGS  # ACCORD_FORECAST_MIN_HISTORY 200: the history below is too short
 ENOUGH = SETTINGS.model_copy(update={"forecast_min_history": 20})
@@ -137,7 +139,10 @@ def test_a_fitted_model_is_stored_and_serves_the_forecast(
     assert stored is not None
     assert stored.fitted_at == clock.now
     assert (stored.trained_on, stored.calibrated_on) == (report.trained_on, report.calibrated_on)
-    assert report.trained_on + report.calibrated_on == report.finished == FINISHED
+    assert report.finished == FINISHED
+    # `late` (due a day ago, undelivered) is a failure already: the model learns from it too
+    assert report.overdue == 1
+    assert report.trained_on + report.calibrated_on == FINISHED + 1
     assert report.window[0] is not None
     assert report.window[1] is not None
     assert report.window[0] < report.window[1] < clock.now
@@ -298,6 +303,15 @@ def test_when_a_refit_is_due(uow: UnitOfWork, people: dict[str, Person], clock: 
     assert again is not None
     assert again.version == report.version + 1
     assert fitting.refit_due(uow, ENOUGH) is False
+    # a model this version cannot read (fitted on other features, by an older one): due at once
+    corrupt(uow.engine, {"format": FORMAT, "features": ["an_old_feature"]})
+    fitting.forget_models()
+    assert fitting.refit_due(uow, ENOUGH) is True
+    third = fitting.refit_if_due(uow, ENOUGH)
+    assert third is not None
+    assert fitting.refit_due(uow, ENOUGH) is False
+    result = forecasts.commitment_forecast(uow, ENOUGH, people["r"], "ahead")
+    assert (result.method, result.model_version) == ("model", third.version)
 
 
 def purpose_rows(result: forecasts.PurposeForecast) -> dict[str, float]:
@@ -337,3 +351,40 @@ def test_a_purpose_forecast_counts_commitments_of_one_pair_as_sharing_a_rate(
     probability_all = result.outlook.probability_all
     assert math.prod(rows.values()) * (1 - 1e-9) <= probability_all <= min(rows.values())
     assert result.outlook.expected_count == pytest.approx(sum(rows.values()), rel=1e-9)
+
+
+def _at(payload: dict[str, Any], path: tuple[str, ...]) -> Any:
+    found: Any = payload
+    for part in path:
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
+@pytest.mark.parametrize("document", ["forecast", "example"])
+def test_the_log_read_for_the_forecast_holds_all_a_track_reads(
+    uow: UnitOfWork, clock: Any, document: str
+) -> None:
+    """`commitment_moves` (the payload's parts picked out by the database) gives every part a
+    track reads exactly as the whole payload has it, and so the same tracks and snapshots."""
+    if document == "example":  # a change of date agreed: new terms
+        import_document(uow, OPERATOR, example())
+    else:  # many commitments, some open, some finished late
+        import_document(uow, OPERATOR, forecast_document(clock.now, FINISHED))
+    with uow:
+        whole = list(uow.trust.commitment_events())
+        cut = list(uow.trust.commitment_moves())
+    assert [(at, subject) for at, subject, _ in cut] == [(at, s) for at, s, _ in whole]
+    seen = set()
+    for (_, _, full), (_, _, part) in zip(whole, cut, strict=True):
+        for path in TRACK_FIELDS:
+            assert _at(part, path) == _at(full, path), path
+            if _at(full, path) is not None:
+                seen.add(path)
+        assert set(part) <= {path[0] for path in TRACK_FIELDS}
+    assert {("move",), ("to",), ("requester",), ("args", "due"), ("args", "value")} <= seen
+    if document == "example":
+        assert ("terms", "due") in seen
+    assert fold(cut) == fold(whole)
+    assert replay(cut, SETTINGS.half_life_days).snapshots == (
+        replay(whole, SETTINGS.half_life_days).snapshots
+    )

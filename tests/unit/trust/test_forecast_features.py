@@ -18,9 +18,9 @@ from accord.trust.features import (
     Inputs,
     Sweep,
     recent_counts,
-    snapshots,
 )
 from accord.trust.model import Evidence, days_between
+from accord.trust.replay import replay, snapshots
 from forecast_histories import START, Event, Log, random_log
 
 HALF_LIFE = 180.0
@@ -89,6 +89,27 @@ def assert_same_inputs(mine: Inputs, plain: Inputs) -> None:
             assert got == wanted, item.name
 
 
+def settled_at(
+    events: list[Event], key: str, track: Track, until: datetime | None = None
+) -> datetime:
+    """When the calendar settled the outcome: a failure not delivered by its due date once that
+    date had passed and was no longer moved, nor a delivery rejected; anything else when it
+    finished."""
+    finished = track.finished_at or until
+    assert finished is not None
+    if track.on_time() or (track.delivered_at is not None and track.delivered_at <= track.due):
+        return finished
+    moved, due = None, None  # the last move that set the due date in force, and that date
+    tracks: dict[str, Track] = {}
+    for at, subject, payload in events:
+        if subject == f"commitment:{key}":
+            tracks = fold([(at, subject, payload)], into=tracks)
+            if tracks[key].due != due or payload["move"] == "reject":
+                moved, due = at, tracks[key].due
+    assert moved is not None
+    return min(finished, max(track.due, moved))
+
+
 def smoothed(tracks: list[Track]) -> float:
     return (sum(t.on_time() for t in tracks) + 1) / (len(tracks) + 2)
 
@@ -121,7 +142,7 @@ def test_each_snapshot_equals_a_replay_of_the_events_before_its_promise(
     for shot in shots:
         track = final[shot.key]
         assert shot.at == track.promised_at
-        assert shot.known_at == track.finished_at
+        assert shot.known_at == settled_at(events, shot.key, track)
         assert shot.outcome == int(track.on_time())
         assert (shot.performer, shot.requester) == (track.performer, track.requester)
         assert_same_inputs(shot.inputs, naive_inputs(events, shot.key, shot.at, half_life))
@@ -349,3 +370,37 @@ def test_exactly_one_lead_bucket_is_on(lead: float, bucket: str | None) -> None:
     assert [name for name in flags if vector[name]] == ([bucket] if bucket else [])
     assert vector["lead_log"] == pytest.approx(math.log1p(max(lead, 0)))
     assert all(math.isfinite(v) for v in vector.values())
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_open_promises_past_due_are_failures_to_learn_from(seed: int) -> None:
+    """An open promise whose due date passed undelivered (or delivered late) can no longer be on
+    time: the replay gives it as a failure, settled at its due date, apart from the finished."""
+    events = in_time_order(random_log(seed, 300).events)
+    cut = events[len(events) * 2 // 3][0]
+    kept = [event for event in events if event[0] <= cut]
+    until = cut + timedelta(days=3)
+    found = replay(kept, HALF_LIFE, until=until)
+    tracks = fold(kept)
+    expected = {
+        key
+        for key, track in tracks.items()
+        if track.promised_at is not None
+        and track.outcome() is None
+        and track.is_open
+        and track.due < until
+        and (track.delivered_at is None or track.delivered_at > track.due)
+    }
+    assert {s.key for s in found.overdue} == expected
+    assert len(expected) >= 3
+    assert not expected & {s.key for s in found.snapshots}
+    for shot in found.overdue:
+        track = tracks[shot.key]
+        assert shot.outcome == 0
+        assert shot.at == track.promised_at
+        assert track.due <= shot.known_at < until
+        assert shot.known_at == settled_at(kept, shot.key, track, until)
+        assert_same_inputs(shot.inputs, naive_inputs(kept, shot.key, shot.at))
+    assert found.learned_from == [*found.snapshots, *found.overdue]
+    # by default, overdue as of the last event
+    assert {s.key for s in replay(kept, HALF_LIFE).overdue} <= expected

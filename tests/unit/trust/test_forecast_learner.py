@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.trust.backtest import Row, rolling_rows, score, summarize, verdict
-from accord.trust.features import FEATURES, Inputs, Snapshot
+from accord.trust.backtest import Material, Row, rolling_rows, score, summarize, verdict
+from accord.trust.features import FEATURES, Inputs, Snapshot, feature_matrix, pair_abilities
 from accord.trust.learner import FLOOR, FORMAT, FittedModel, batch_weights, fit
-from accord.trust.model import Bin, beta_all_success, outlook, shared_rate
+from accord.trust.model import Bin, beta_all_success, calibration, outlook, shared_rate
 from factories import SETTINGS
 from forecast_histories import START
 
@@ -461,3 +461,91 @@ def test_the_flip_check_would_catch_a_model_fitted_on_the_future() -> None:
     cheat = fit(shots, team_prior_weight=WT, pair_prior_weight=WP)
     cheat_flipped = fit(flipped, team_prior_weight=WT, pair_prior_weight=WP)
     assert any(cheat.predict(i) != cheat_flipped.predict(i) for i in early)
+
+
+# --- the figures computed for many commitments at once agree with their one-at-a-time forms
+
+
+def test_a_feature_row_is_the_same_alone_or_among_many() -> None:
+    rng = random.Random(7)
+    many = [
+        inputs(
+            rng.choice([-2.0, 0.0, 0.4, 3.0, 12.0, 45.0, 200.0]),
+            rng=rng,
+            left_days=rng.uniform(-5, 60),
+            counters=rng.randint(0, 3),
+            changes=rng.randint(0, 2),
+            pending_change=rng.random() < 0.2,
+            same_due=rng.randint(0, 4),
+            recent=(rng.randint(0, 9), rng.randint(0, 9), rng.randint(0, 3)),
+        )
+        for _ in range(300)
+    ]
+    together = feature_matrix(many, WT, WP)
+    assert together.shape == (300, len(FEATURES))
+    for row, one in zip(together, many, strict=True):
+        assert list(row) == one.vector(WT, WP)
+    # the columns read the fields they are named after
+    named = {name: together[:, i] for i, name in enumerate(FEATURES)}
+    leads = np.array([i.lead_days for i in many])
+    assert list(named["past_due"]) == list((leads < 0).astype(float))
+    assert list(named["lead_8_30"]) == list(((leads >= 8) & (leads < 31)).astype(float))
+    assert list(named["pending_change"]) == [float(i.pending_change) for i in many]
+    expected = [i.pair_opinion(WT, WP).expected for i in many]
+    assert list(pair_abilities(many, WT, WP)) == pytest.approx(expected, rel=1e-12)
+    assert feature_matrix([], WT, WP).shape == (0, len(FEATURES))
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0.0, 1.0), st.integers(0, 1), st.floats(0.0, 1.0)),
+        min_size=0,
+        max_size=60,
+    )
+)
+def test_the_scores_are_those_of_the_reference_calibration(
+    cases: list[tuple[float, int, float]],
+) -> None:
+    forecasts = [f for f, _, _ in cases]
+    outcomes = [o for _, o, _ in cases]
+    base = [b for _, _, b in cases]
+    scores = score(forecasts, outcomes, base)
+    reference = calibration(forecasts, base, outcomes)
+    assert scores.n == reference.n
+    assert [(b.lo, b.hi, b.n) for b in scores.bins] == [(b.lo, b.hi, b.n) for b in reference.bins]
+    for mine, theirs in zip(scores.bins, reference.bins, strict=True):
+        assert mine.mean_forecast == pytest.approx(theirs.mean_forecast)
+        assert mine.observed == pytest.approx(theirs.observed)
+    if not cases:
+        assert scores.brier is None
+        assert scores.ece is None
+        return
+    assert scores.brier == pytest.approx(reference.brier)
+    assert scores.skill == pytest.approx(reference.skill)
+    ece = sum(b.n * abs((b.mean_forecast or 0) - (b.observed or 0)) for b in reference.bins)
+    assert scores.ece == pytest.approx(ece / len(cases))
+
+
+def test_the_backtest_and_the_fit_share_one_preparation_and_agree() -> None:
+    shots = synthetic(900, seed=11)
+    material = Material.of(shots, SETTINGS)
+    alone = fit(shots, team_prior_weight=WT, pair_prior_weight=WP)
+    assert material.fit_latest(SETTINGS) == alone
+    rows, models = rolling_rows(shots, SETTINGS)
+    again, models_again = rolling_rows(shots, SETTINGS, material=material)
+    assert rows == again
+    assert [at for at, _ in models] == [at for at, _ in models_again]
+    assert len(models) > 3
+
+
+def test_a_fit_learns_from_the_latest_window_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The oldest outcomes beyond TRAINING_WINDOW are left out: a model of a long history
+    equals the model of its latest part."""
+    import accord.trust.learner as learner
+
+    monkeypatch.setattr(learner, "TRAINING_WINDOW", 400)
+    shots = synthetic(1000, seed=12)
+    latest = sorted(shots, key=lambda s: (s.known_at, s.key))[-400:]
+    assert fit(shots, team_prior_weight=WT, pair_prior_weight=WP) == fit(
+        latest, team_prior_weight=WT, pair_prior_weight=WP
+    )
