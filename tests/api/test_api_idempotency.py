@@ -3,14 +3,16 @@ refused; keys belong to one person and expire; answers that did not act are not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from api_org import Org
+from api_org import PASSWORD, Org
 
 from accord.commitments import service as commitments
-from factories import last_event_id
+from accord.org import service as org
+from factories import OPERATOR, last_event_id
 
 Roles = Callable[[str], httpx.Client]
 
@@ -136,3 +138,61 @@ def test_answers_of_the_key_check_carry_the_security_headers(api: Org, as_role: 
     assert answer.status_code == 422
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+PURPOSE = {"title": "Faster onboarding"}
+
+
+def signed_in_browser(api: Org) -> httpx.Client:
+    """A browser signed in as ana with the session cookie (and its CSRF cookie)."""
+    browser = httpx.Client(base_url=api.base_url, timeout=30)
+    page = browser.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    signed_in = browser.post(
+        "/sign-in",
+        data={"email": "ana@example.org", "password": PASSWORD, "csrf_token": csrf.group(1)},
+    )
+    assert signed_in.status_code == 303
+    return browser
+
+
+def test_a_signed_out_cookie_gets_no_stored_answer(api_on: Org) -> None:
+    """The key's stored answer is only for credentials the route would take: after signing out
+    (every session ended), the old cookie is refused, not answered from the store."""
+    api = api_on
+    browser = signed_in_browser(api)
+    try:
+        cookies = dict(browser.cookies)
+        headers = {"Idempotency-Key": "cookie-key", "X-CSRF-Token": cookies["accord_csrf"]}
+        first = browser.post("/api/v1/purposes", json=PURPOSE, headers=headers)
+        assert first.status_code == 201, first.text
+        again = browser.post("/api/v1/purposes", json=PURPOSE, headers=headers)
+        assert again.headers["idempotent-replayed"] == "true"
+        signed_out = browser.post("/sign-out", data={"csrf_token": cookies["accord_csrf"]})
+        assert signed_out.status_code == 303
+    finally:
+        browser.close()
+    with httpx.Client(base_url=api.base_url, cookies=cookies, timeout=30) as stale:
+        replayed = stale.post("/api/v1/purposes", json=PURPOSE, headers=headers)
+        assert replayed.status_code == 401
+        assert "idempotent-replayed" not in replayed.headers
+        assert replayed.json()["rule"] == "auth.required"
+        # without the CSRF header, a cookie is no credential for a change either
+        forged = stale.post(
+            "/api/v1/purposes",
+            json=PURPOSE,
+            headers={"Idempotency-Key": "cookie-key"},
+        )
+        assert "idempotent-replayed" not in forged.headers
+        assert forged.status_code in (401, 403)
+
+
+def test_a_deactivated_persons_token_gets_no_stored_answer(api_on: Org) -> None:
+    with api_on.client("requester_lead") as bo:
+        key = {"Idempotency-Key": "before-leaving"}
+        assert bo.post("/api/v1/purposes", json={"title": "A"}, headers=key).status_code == 201
+        org.update_person(api_on.uow(), OPERATOR, "bo@example.org", active=False)
+        replayed = bo.post("/api/v1/purposes", json={"title": "A"}, headers=key)
+        assert replayed.status_code == 401
+        assert "idempotent-replayed" not in replayed.headers

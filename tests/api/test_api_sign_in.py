@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -196,3 +198,22 @@ def test_a_token_from_the_command_line_signs_api_requests(api: Org) -> None:
     me = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(token))
     assert me.status_code == 200
     assert me.json()["email"] == "gil@example.org"
+
+
+def test_simultaneous_guesses_are_counted_one_by_one(api_on: Org) -> None:
+    """Twenty wrong passwords for one account at once: only the first few are checked (the
+    limit), every other one is refused unchecked, on PostgreSQL as on SQLite."""
+    guesses = 4 * org.MAX_FAILURES_PER_ACCOUNT
+    start = threading.Barrier(guesses)
+
+    def guess(_: int) -> int:
+        start.wait()
+        return sign_in(api_on, "ana@example.org", "guess").status_code
+
+    org.set_password(api_on.uow(), OPERATOR, "ana@example.org", PASSWORD)
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        answers = list(pool.map(guess, range(guesses)))
+    assert sorted(set(answers)) == [401, 429]
+    assert answers.count(401) == org.MAX_FAILURES_PER_ACCOUNT
+    assert answers.count(429) == guesses - org.MAX_FAILURES_PER_ACCOUNT
+    assert sign_in(api_on, "ana@example.org", PASSWORD).status_code == 429

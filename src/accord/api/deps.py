@@ -48,7 +48,12 @@ SignerDep = Annotated[Signer, Depends(get_signer)]
 
 def session_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person | None:
     """The person whose session cookie this request carries, if it is valid and they are active."""
-    data = signer.unsign(request.cookies.get(SESSION_COOKIE))
+    return person_of_cookie(uow, signer, request.cookies.get(SESSION_COOKIE))
+
+
+def person_of_cookie(uow: UnitOfWork, signer: Signer, cookie: str | None) -> Person | None:
+    """The active person a session cookie names, if it is still their current session."""
+    data = signer.unsign(cookie)
     if data is None or not isinstance(data.get("pid"), int):
         return None
     person = org.person_by_id(uow, data["pid"])
@@ -108,19 +113,23 @@ CurrentPerson = Annotated[Person, Depends(api_person)]
 
 
 def principal_of(engine: Engine, signer: Signer, headers: dict[str, str]) -> int | None:
-    """The id of the person a request's credentials name, without checking anything else.
-
-    Scopes idempotency keys: a wrong or stale credential is refused later, by the route.
+    """The id of the person a request's credentials name, checked as the route checks them: a
+    valid token of an active person, or the current session of an active person with the CSRF
+    header. Scopes idempotency keys, so a stored answer is never replayed to a credential the
+    route would refuse (a signed-out cookie, a deactivated person, a request from another site).
     """
     header = headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         person = org.authenticate_token(UnitOfWork(engine, read_only=True), token.strip())
         return person.id if person is not None else None
+    cookies: dict[str, str] = {}
     for part in headers.get("cookie", "").split(";"):
         name, _, value = part.strip().partition("=")
-        if name == SESSION_COOKIE:
-            data = signer.unsign(value.strip('"'))
-            pid = data.get("pid") if data else None
-            return pid if isinstance(pid, int) else None
-    return None
+        cookies.setdefault(name, value.strip('"'))
+    if SESSION_COOKIE not in cookies:
+        return None
+    if not csrf_ok(cookies.get(CSRF_COOKIE), headers.get(CSRF_HEADER.lower())):
+        return None
+    person = person_of_cookie(UnitOfWork(engine, read_only=True), signer, cookies[SESSION_COOKIE])
+    return person.id if person is not None else None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session, defaultload, lazyload, selectinload
 
 from accord.db import KeyCache
@@ -142,6 +143,20 @@ class OrgRepository:
             )
         )
         return oldest
+
+    def hold_sign_in(self, account: str, address: str) -> None:
+        """Serialize the sign-in checks of one account and of one address until the transaction
+        ends, so that the failures counted and the one added are one step: on PostgreSQL, under
+        READ COMMITTED, twenty simultaneous guesses would otherwise all count the same four
+        failures. SQLite's writers already queue at BEGIN IMMEDIATE."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for name in sorted({f"sign-in account {account}", f"sign-in address {address}"}):
+            digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"),
+                {"key": int.from_bytes(digest, "big", signed=True)},
+            )
 
     def add_sign_in_failure(self, account: str, address: str, at: datetime) -> None:
         self.session.execute(

@@ -323,6 +323,7 @@ def sign_in(uow: UnitOfWork, email: str, password: str, address: str) -> Person:
     account = email.strip().lower()[:320]
     address = address[:64]
     with uow:
+        uow.org.hold_sign_in(account, address)  # count, check and count again as one step
         now = uow.now()
         since = now - SIGN_IN_WINDOW
         by_account, by_address = uow.org.sign_in_failures(account, address, since)
