@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import httpx
 import pytest
@@ -19,6 +20,17 @@ from factories import OPERATOR, last_event_id
 
 Roles = Callable[[str], httpx.Client]
 TOKEN = re.compile(r"^acc_[A-Za-z0-9_-]{40,}$")
+
+
+def signed_in_browser(api: Org) -> httpx.Client:
+    """A client signed in as ana with the session cookie."""
+    browser = httpx.Client(base_url=api.base_url, timeout=30)
+    page = browser.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    form = {"email": "ana@example.org", "password": PASSWORD, "csrf_token": csrf.group(1)}
+    assert browser.post("/sign-in", data=form).status_code == 303
+    return browser
 
 
 def sign_in(api: Org, email: str, password: str, name: str = "script") -> httpx.Response:
@@ -135,6 +147,28 @@ def test_a_deactivated_person_token_stops_working(api: Org, as_role: Roles) -> N
     assert answer.status_code == 200
     assert answer.json()["active"] is False
     assert cy.get("/api/v1/me").status_code == 401
+
+
+def test_reactivating_a_person_revives_none_of_their_tokens_or_sessions(api_on: Org) -> None:
+    """Leaving ends every way in for good: the tokens are revoked (and listed so), the sessions
+    ended; back again, the person signs in anew and makes new tokens."""
+    with closing(signed_in_browser(api_on)) as browser, api_on.client("lead") as ana:
+        assert ana.get("/api/v1/me").status_code == 200
+        assert browser.get("/api/v1/me").status_code == 200
+        with api_on.client("admin") as admin:
+            for active in (False, True):
+                changed = admin.patch("/api/v1/people/ana@example.org", json={"active": active})
+                assert changed.status_code == 200
+                assert changed.json()["active"] is active
+        assert ana.get("/api/v1/me").status_code == 401
+        assert browser.get("/api/v1/me").status_code == 401
+    tokens = org.list_tokens(api_on.uow(), org.get_person(api_on.uow(), "ana@example.org"))
+    assert tokens
+    assert all(token.revoked_at is not None for token in tokens)
+    fresh = sign_in(api_on, "ana@example.org", PASSWORD)
+    assert fresh.status_code == 201
+    me = httpx.get(f"{api_on.base_url}/api/v1/me", headers=bearer(fresh.json()["token"]))
+    assert me.json()["email"] == "ana@example.org"
 
 
 @pytest.mark.parametrize("header", ["Basic YW5hOnB3", "Bearer", "Bearer:acc_abc", "token abc"])

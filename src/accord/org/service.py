@@ -161,7 +161,10 @@ def update_person(
     role: GlobalRole | str | None = None,
     active: bool | None = None,
 ) -> Person:
-    """Change a person's name, global role or whether they may sign in (admins only)."""
+    """Change a person's name, global role or whether they may sign in (admins only).
+
+    Deactivating a person ends their sessions and revokes their API tokens for good: a person
+    reactivated later signs in again and makes new tokens."""
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "edit people")
@@ -177,15 +180,25 @@ def update_person(
             person.name = check_text(name, "name")
         if role is not None:
             person.role = _role(role)
+        revoked: list[str] = []
+        if active is False and person.active:
+            # leaving ends every way in: reactivating the person later revives none of them
+            person.session_epoch += 1
+            for token in uow.org.tokens_of(person):
+                if token.revoked_at is None:
+                    token.revoked_at = uow.now()
+                    revoked.append(token.name)
         if active is not None:
             person.active = active
-        uow.record(
-            "person.updated",
-            f"person:{person.email}",
-            actor_name(actor),
-            uow.now(),
-            {"name": person.name, "role": person.role.value, "active": person.active},
-        )
+        changes: dict[str, object] = {
+            "name": person.name,
+            "role": person.role.value,
+            "active": person.active,
+        }
+        if revoked:
+            changes["tokens_revoked"] = revoked
+        subject = f"person:{person.email}"
+        uow.record("person.updated", subject, actor_name(actor), uow.now(), changes)
         uow.commit()
         return person
 
