@@ -275,6 +275,7 @@ def test_the_atom_feed_needs_a_session_or_a_token(client: httpx.Client, uow: Uni
 
     anonymous = client.get("/stories/feed.atom")
     wrong = client.get("/stories/feed.atom", headers={"Authorization": "Bearer nope"})
+    basic = client.get("/stories/feed.atom", headers={"Authorization": "Basic dmk6cHc="})
     with_token = client.get("/stories/feed.atom", headers={"Authorization": f"Bearer {token}"})
     sign_in_as(client, "vi@example.org")
     with_session = client.get("/stories/feed.atom")
@@ -282,6 +283,9 @@ def test_the_atom_feed_needs_a_session_or_a_token(client: httpx.Client, uow: Uni
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
     assert wrong.status_code == 401
+    # another scheme is no credential: 401 with the challenge, not the sign-in page's redirect
+    assert basic.status_code == 401
+    assert basic.headers["www-authenticate"].startswith("Bearer")
     assert with_token.status_code == 200
     assert with_session.status_code == 200
     assert with_token.headers["content-type"].startswith("application/atom+xml")

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from accord.api.deps import ReadUowDep, SettingsDep, SignerDep, UowDep, bearer_token, session_person
 from accord.db import UnitOfWork
-from accord.errors import AccordError
+from accord.errors import AccordError, NotSignedIn
 from accord.org import service as org
 from accord.org.domain import CONTROL, GlobalRole, Person
 from accord.partnerships import service as partnerships
@@ -257,8 +257,13 @@ def create_story(
 
 
 def _feed_reader(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person | None:
-    """Who reads the feed: the owner of a bearer token, or the person of the session cookie."""
-    token = bearer_token(request)
+    """Who reads the feed: the owner of a bearer token, or the person of the session cookie.
+    Any other credential (Basic, say) reads nothing: the feed answers 401, as to none, and never
+    the sign-in page's redirect, which a feed reader cannot follow."""
+    try:
+        token = bearer_token(request)
+    except NotSignedIn:
+        return None
     if token is not None:
         return org.authenticate_token(uow, token)
     return session_person(request, uow, signer)
