@@ -166,3 +166,24 @@ def test_events_follow_the_log_after_an_id_and_by_subject(api: Org, as_role: Rol
     charter = walk(vi, "/api/v1/events", subject="partnership:signals")
     assert {e["type"] for e in charter} >= {"partnership.created", "partnership.affirmed"}
     assert all(e["subject"] == "partnership:signals" for e in charter)
+
+
+def test_tokens_tags_and_latest_rounds_are_lists_with_pages(api: Org, as_role: Roles) -> None:
+    """Like every list: {items, next}, `limit` and `cursor`, each item once across the pages."""
+    ana = as_role("lead")
+    for name in ("one", "two", "three"):
+        assert ana.post("/api/v1/me/tokens", json={"name": name}).status_code == 201
+    for path in ("/api/v1/me/tokens", "/api/v1/stories/tags", "/api/v1/health-checks"):
+        whole = ana.get(path)
+        assert whole.status_code == 200, path
+        assert set(whole.json()) == {"items", "next"}
+        bad = ana.get(path, params={"cursor": "not-a-cursor"})
+        assert bad.status_code == 422, path
+        assert bad.json()["rule"] == "page.cursor_invalid"
+    first = ana.get("/api/v1/me/tokens", params={"limit": 2}).json()
+    assert [t["name"] for t in first["items"]] == ["api", "one"]
+    assert first["next"] is not None
+    ana.delete(f"/api/v1/me/tokens/{first['items'][1]['id']}")  # gone or not, the next page follows
+    rest = ana.get("/api/v1/me/tokens", params={"limit": 2, "cursor": first["next"]}).json()
+    assert [t["name"] for t in rest["items"]] == ["two", "three"]
+    assert rest["next"] is None

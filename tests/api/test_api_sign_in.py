@@ -120,7 +120,7 @@ def test_tokens_are_listed_without_secrets_and_revoked_by_their_owner(
     made = ana.post("/api/v1/me/tokens", json={"name": "ci"})
     assert made.status_code == 201
     secret = made.json()["token"]
-    listed = ana.get("/api/v1/me/tokens").json()
+    listed = ana.get("/api/v1/me/tokens").json()["items"]
     assert [t["name"] for t in listed] == ["api", "ci"]
     assert all(set(t) == {"id", "name", "created_at", "revoked_at"} for t in listed)
     assert secret not in ana.get("/api/v1/me/tokens").text
@@ -135,7 +135,8 @@ def test_tokens_are_listed_without_secrets_and_revoked_by_their_owner(
     refused = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(secret))
     assert refused.status_code == 401
     assert refused.json()["rule"] == "auth.bad_token"
-    [revoked] = [t for t in ana.get("/api/v1/me/tokens").json() if t["id"] == ci["id"]]
+    listed = ana.get("/api/v1/me/tokens").json()["items"]
+    [revoked] = [t for t in listed if t["id"] == ci["id"]]
     assert revoked["revoked_at"] is not None
     assert ana.get("/api/v1/me").status_code == 200  # the other token still works
 

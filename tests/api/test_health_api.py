@@ -122,7 +122,7 @@ def test_refusals_are_problems_with_their_rule(api: Org) -> None:
         )
         results = fay.get(f"/api/v1/health-checks/{key}/results")
         assert (results.status_code, results.json()["rule"]) == (403, "health_check.not_visible")
-        assert fay.get("/api/v1/health-checks").json() == []
+        assert fay.get("/api/v1/health-checks").json() == {"items": [], "next": None}
         missing = adm.get("/api/v1/health-checks/nope/results")
         assert (missing.status_code, missing.json()["rule"]) == (404, "health_check.not_found")
         second = adm.post(
@@ -152,8 +152,8 @@ def views(client: httpx.Client, key: str) -> list[Any]:
     return [
         strip(results.json()),
         [strip(r) for r in trend.json()],
-        [strip(r) for r in latest.json()],
-        [strip(r) for r in published.json()],
+        [strip(r) for r in latest.json()["items"]],
+        [strip(r) for r in published.json()["items"]],
     ]
 
 
@@ -183,7 +183,7 @@ def test_one_answer_cannot_be_inferred_through_the_api(api_on: Org) -> None:
             for found in (
                 reader.get(f"/api/v1/health-checks/{key}/results").json(),
                 *reader.get("/api/v1/partnerships/signals/health-checks").json(),
-                *reader.get("/api/v1/health-checks").json(),
+                *reader.get("/api/v1/health-checks").json()["items"],
             ):
                 shown, hidden = found["parties"]
                 assert found["published"] is True

@@ -102,7 +102,7 @@ def test_lists_search_filter_and_page(as_role: Client) -> None:
     assert sorted(s["key"] for s in of_team["items"]) == ["one", "three"]
     assert unknown.status_code == 404
     assert bad_cursor.status_code == 422
-    tags = reader.get("/api/v1/stories/tags").json()
+    tags = reader.get("/api/v1/stories/tags").json()["items"]
     assert tags == [{"tag": "rituals", "stories": 2}, {"tag": "data", "stories": 1}]
 
 
@@ -207,7 +207,7 @@ def test_a_story_titled_like_a_route_stays_reachable(as_role: Client) -> None:
 
     assert story["key"] == "tags-2"
     assert member.get("/api/v1/stories/tags-2").json()["title"] == "Tags"
-    assert member.get("/api/v1/stories/tags").json() == [
+    assert member.get("/api/v1/stories/tags").json()["items"] == [
         {"tag": "kick-off", "stories": 1},
         {"tag": "rituals", "stories": 1},
     ]

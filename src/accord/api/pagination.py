@@ -73,3 +73,21 @@ def page(
         items=[read(item) for item in shown],
         next=encode(position(shown[-1])) if more and shown else None,
     )
+
+
+def page_of_all(
+    items: Sequence[S],
+    limit: int,
+    cursor: str | None,
+    position: Callable[[S], tuple[Any, ...]],
+    kinds: tuple[type, ...],
+    read: Callable[[S], T],
+) -> Page[T]:
+    """One page of a short list a service gives whole (a person's tokens, the tags in use),
+    ordered here by `position`: the cursor holds the last position shown, and the next page
+    starts after it even when that item has gone since."""
+    after = decode(cursor, *kinds)
+    ordered = sorted(items, key=position)
+    if after is not None:
+        ordered = [item for item in ordered if position(item) > tuple(after)]
+    return page(ordered[: limit + 1], limit, lambda item: list(position(item)), read)

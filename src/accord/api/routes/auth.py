@@ -8,7 +8,7 @@ from fastapi import Path, Request, Response
 
 from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
-from accord.api.pagination import MAX_ID
+from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
 from accord.org import service as org
 from accord.org.schemas import PersonRead, SignIn, TokenCreate, TokenCreated, TokenRead
@@ -36,10 +36,22 @@ def me(person: CurrentPerson, uow: ReadUowDep) -> PersonRead:
     return PersonRead.of(org.get_person(uow, person.email))
 
 
-@router.get("/me/tokens", response_model=list[TokenRead], responses=problems(401))
-def my_tokens(person: CurrentPerson, uow: ReadUowDep) -> list[TokenRead]:
-    """My API tokens, live and revoked (never their secrets)."""
-    return [TokenRead.of(token) for token in org.list_tokens(uow, person)]
+@router.get("/me/tokens", response_model=Page[TokenRead], responses=problems(401, 422))
+def my_tokens(
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[TokenRead]:
+    """My API tokens, live and revoked (never their secrets), oldest first."""
+    return page_of_all(
+        org.list_tokens(uow, person),
+        limit,
+        cursor,
+        lambda token: (token.id or 0,),
+        (int,),
+        TokenRead.of,
+    )
 
 
 @router.post(

@@ -8,6 +8,7 @@ from fastapi import Query
 
 from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
 from accord.health import service as health
 from accord.health.schemas import (
@@ -47,7 +48,7 @@ def partnership_rounds(
     return [ResultsRead.of(r) for r in health.rounds_of(uow, settings, person, key)]
 
 
-@router.get("/health-checks", response_model=list[ResultsRead], responses=problems(401, 422))
+@router.get("/health-checks", response_model=Page[ResultsRead], responses=problems(401, 422))
 def latest_rounds(
     person: CurrentPerson,
     uow: ReadUowDep,
@@ -55,12 +56,20 @@ def latest_rounds(
     published: Annotated[
         bool, Query(description="The latest round that has closed, whose results show.")
     ] = False,
-) -> list[ResultsRead]:
-    """The latest round of each partnership the reader may see (admins: organization-wide)."""
-    return [
-        ResultsRead.of(r)
-        for r in health.latest_rounds(uow, settings, person, published=published)
-    ]
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ResultsRead]:
+    """The latest round of each partnership the reader may see (admins: organization-wide),
+    by partnership."""
+    rounds = health.latest_rounds(uow, settings, person, published=published)
+    return page_of_all(
+        [ResultsRead.of(r) for r in rounds],
+        limit,
+        cursor,
+        lambda read: (read.partnership, read.health_check),
+        (str, str),
+        lambda read: read,
+    )
 
 
 @router.get("/health-checks/{key}", response_model=HealthCheckRead, responses=problems(401, 404))

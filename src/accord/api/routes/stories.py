@@ -8,7 +8,7 @@ from fastapi import Query, Response
 
 from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
-from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page, page_of_all
 from accord.api.routes import make_router
 from accord.stories import service as stories
 from accord.stories.schemas import (
@@ -83,10 +83,22 @@ def create_story(body: StoryCreate, person: CurrentPerson, uow: UowDep) -> Story
     return StoryRead.of(stories.get_story(uow, person, created.key))
 
 
-@router.get("/stories/tags", response_model=list[TagCount], responses=problems(401))
-def tags(person: CurrentPerson, uow: ReadUowDep) -> list[TagCount]:
-    """Every tag in use, with how many stories carry it, most used first."""
-    return [TagCount(tag=t, stories=n) for t, n in stories.tags_in_use(uow, person)]
+@router.get("/stories/tags", response_model=Page[TagCount], responses=problems(401, 422))
+def tags(
+    person: CurrentPerson,
+    uow: ReadUowDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[TagCount]:
+    """Every tag in use, with how many stories carry it, most used first (then by name)."""
+    return page_of_all(
+        [TagCount(tag=t, stories=n) for t, n in stories.tags_in_use(uow, person)],
+        limit,
+        cursor,
+        lambda tag: (-tag.stories, tag.tag),
+        (int, str),
+        lambda tag: tag,
+    )
 
 
 @router.get("/stories/{key}", response_model=StoryRead, responses=problems(401, 404))
