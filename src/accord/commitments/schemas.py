@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.commitments.domain import Commitment, Move, Reliance, State
 from accord.commitments.service import CommitmentView
-from accord.interchange.schemas import Instant
+from accord.interchange.schemas import Instant, Moment
 
 
 class Input(BaseModel):
@@ -87,7 +87,7 @@ class CommitmentCreate(Input):
     requester: str
     performer: str
     title: str = Field(max_length=200)
-    due: AwareDatetime
+    due: Moment
     conditions_of_satisfaction: str = Field("", max_length=4000)
     reliance: Reliance = Reliance.NONE
     measure: str | None = Field(None, description="A measure of the partnership's purpose.")
@@ -103,7 +103,7 @@ class MoveCreate(Input):
     )
     title: str | None = Field(None, max_length=200)
     conditions_of_satisfaction: str | None = Field(None, max_length=4000)
-    due: AwareDatetime | None = None
+    due: Moment | None = None
     reliance: Reliance | None = None
     value: int | None = None
     note: str | None = Field(None, max_length=4000)

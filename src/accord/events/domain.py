@@ -35,6 +35,23 @@ def iso(moment: datetime) -> str:
     return text + "Z"
 
 
+# The instants Accord takes: wide enough for any real history and any plan, narrow enough that
+# every date converts to UTC and every decay weight stays a number.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def out_of_range(moment: datetime) -> str | None:
+    """Why an aware instant is not one Accord takes (None: it is)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None  # at the very ends of the calendar: no UTC instant at all
+    if utc is None or not EARLIEST <= utc < LATEST:
+        return f"must lie from {EARLIEST.year} to {LATEST.year - 1} (UTC)"
+    return None
+
+
 def parse_instant(text: str, what: str) -> datetime:
     """An ISO 8601 instant with a zone, or a date (midnight UTC); anything else is refused."""
     from accord.errors import Invalid
@@ -47,9 +64,12 @@ def parse_instant(text: str, what: str) -> datetime:
             rule="time.invalid",
         ) from None
     if len(text) == 10:
-        return moment.replace(tzinfo=UTC)
-    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    elif moment.tzinfo is None:
         raise Invalid(f"{what} {text!r} needs a time zone, e.g. {text}Z", rule="time.no_zone")
+    why = out_of_range(moment)
+    if why is not None:
+        raise Invalid(f"{what} {text!r} {why}", rule="time.out_of_range")
     return moment.astimezone(UTC)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.health.domain import (
     MAX_COMMENT,
@@ -11,7 +11,7 @@ from accord.health.domain import (
     StatementResult,
 )
 from accord.health.service import RoundReport, RoundState
-from accord.interchange.schemas import Instant
+from accord.interchange.schemas import Instant, Moment
 
 
 class Input(BaseModel):
@@ -19,7 +19,7 @@ class Input(BaseModel):
 
 
 class HealthCheckCreate(Input):
-    closes_at: AwareDatetime = Field(description="When the round closes: at most 90 days ahead.")
+    closes_at: Moment = Field(description="When the round closes: at most 90 days ahead.")
     key: str | None = Field(
         None, max_length=63, description="Made from the partnership's key and the date if omitted."
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -16,7 +17,7 @@ from pydantic import (
 )
 
 from accord.commitments.domain import Move, Reliance
-from accord.events.domain import iso
+from accord.events.domain import iso, out_of_range
 from accord.health.domain import SCALE, Statement
 from accord.org.domain import GlobalRole, MemberRole, TeamKind
 from accord.purposes.domain import PurposeStatus
@@ -30,7 +31,16 @@ def _none_to_list(value: Any) -> Any:
     return [] if value is None else value
 
 
-Instant = Annotated[AwareDatetime, PlainSerializer(iso, return_type=str)]
+def _in_range(moment: datetime) -> datetime:
+    why = out_of_range(moment)
+    if why is not None:
+        raise ValueError(f"the instant {why}")
+    return moment
+
+
+# An aware instant Accord takes (events.domain.EARLIEST to LATEST); read back as ISO 8601 'Z'.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Instant = Annotated[Moment, PlainSerializer(iso, return_type=str)]
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
 Email = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
 

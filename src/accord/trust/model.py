@@ -17,6 +17,7 @@ DIMENSIONS = ("ability", "integrity", "value")
 # Stored sums are rebased before a weight 2 ** x passes 2 ** MAX_EXPONENT (floats end near
 # 2 ** 1024).
 MAX_EXPONENT = 500.0
+LIMIT_EXPONENT = 1000.0  # 2 ** 1024 is past the largest float
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -35,12 +36,18 @@ def scaled_weight(at: datetime, reference: datetime, half_life_days: float) -> f
     Decay is exponential, so a sum of these, times `scale_to(T)`, is the decayed sum at T
     however long ago it was stored.
     """
-    return float(2.0 ** (days_between(reference, at) / half_life_days))
+    return _power(days_between(reference, at) / half_life_days)
 
 
 def scale_to(moment: datetime, reference: datetime, half_life_days: float) -> float:
     """The factor 2 ** (-(T - reference) / H) that turns stored sums into decayed ones at T."""
-    return float(2.0 ** (-days_between(reference, moment) / half_life_days))
+    return _power(-days_between(reference, moment) / half_life_days)
+
+
+def _power(exponent: float) -> float:
+    """2 ** exponent, held within floats: a date centuries from the reference (with a short
+    half-life, decades) weighs as much as the largest number there is, rather than raising."""
+    return float(2.0 ** min(max(exponent, -LIMIT_EXPONENT), LIMIT_EXPONENT))
 
 
 @dataclass(frozen=True)

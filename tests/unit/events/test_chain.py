@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
+from accord.errors import Invalid
 from accord.events.domain import (
     GENESIS_HASH,
     Event,
     canonical_json,
     event_hash,
     iso,
+    out_of_range,
+    parse_instant,
     verify_chain,
 )
 
@@ -183,3 +186,24 @@ def test_a_forged_first_event_must_start_from_genesis() -> None:
     forged.hash = event_hash(forged)
     report = verify_chain([forged, *events[1:]])
     assert report.first_bad_id == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "taken"),
+    [
+        ("1900-01-01T00:00:00Z", True),
+        ("2199-12-31T23:59:59Z", True),
+        ("1899-12-31T23:59:59Z", False),
+        ("2200-01-01T00:00:00Z", False),
+        ("9999-12-31T23:59:59-14:00", False),  # past the calendar's end in UTC
+        ("0001-01-01T00:00:00+01:00", False),  # before its start in UTC
+    ],
+)
+def test_instants_are_taken_from_1900_to_2199(text: str, taken: bool) -> None:
+    moment = datetime.fromisoformat(text)
+    assert (out_of_range(moment) is None) is taken
+    if taken:
+        assert parse_instant(text, "as_of") == moment
+    else:
+        with pytest.raises(Invalid, match=r"as_of .* must lie from 1900 to 2199"):
+            parse_instant(text, "as_of")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from accord.trust.model import (
     outlook,
     pair_flags,
     pair_trust,
+    scale_to,
+    scaled_weight,
     team_trust,
 )
 
@@ -227,3 +230,14 @@ def test_calibration_of_nothing() -> None:
     assert len(result.bins) == 10
     assert math.isclose(result.bins[-1].hi, 1.0)
     assert np.allclose([b.lo for b in result.bins], np.arange(10) / 10)
+
+
+def test_decay_weights_stay_numbers_however_far_the_date() -> None:
+    """With a half-life of a day, a date 170 years on is 2 ** 62,000: held at 2 ** 1000, never
+    an overflow; and as far back, 2 ** -1000."""
+    reference = datetime(2026, 1, 1, tzinfo=UTC)
+    far = datetime(2196, 1, 1, tzinfo=UTC)
+    assert scaled_weight(far, reference, 1.0) == 2.0**1000
+    assert scale_to(far, reference, 1.0) == 2.0**-1000
+    assert scaled_weight(datetime(1900, 1, 1, tzinfo=UTC), reference, 1.0) == 2.0**-1000
+    assert scaled_weight(reference + timedelta(days=180), reference, 180.0) == 2.0
