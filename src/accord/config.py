@@ -38,6 +38,14 @@ class Settings(BaseSettings):
         description="How often `accord serve` refits the forecast model from the log (0: never; "
         "`accord trust fit` refits by hand).",
     )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body taken, in bytes (413 beyond)."
+    )
+    max_import_bytes: int = Field(
+        67_108_864,
+        ge=1024,
+        description="Largest import body taken from a signed-in request (API and admin page).",
+    )
     min_responses: int = Field(3, ge=1, description="Answers a party needs before results show.")
     trust_visibility: Literal["partners", "org"] = Field(
         "partners", description="`org` turns on the organization-wide trust ranking."

@@ -24,6 +24,7 @@ from accord.api import errors
 from accord.api.deps import principal_of
 from accord.api.errors import SECURITY_HEADERS, as_problem_json
 from accord.api.idempotency import IdempotencyMiddleware
+from accord.api.limits import BodyLimit
 from accord.config import Settings
 from accord.db import database_reachable, make_engine, utcnow
 from accord.web.session import Signer
@@ -108,6 +109,14 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         exempt=SECRET_ANSWERS,
         blind=ANONYMOUS_BODIES,
         clock=clock,
+    )
+    app.add_middleware(  # before anything reads a body, a cap on how much it may be
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_import=settings.max_import_bytes,
+        principal=lambda headers: principal_of(
+            engine, app.state.signer, headers, need_csrf=False
+        ),
     )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
 

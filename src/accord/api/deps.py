@@ -112,7 +112,9 @@ def api_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person:
 CurrentPerson = Annotated[Person, Depends(api_person)]
 
 
-def principal_of(engine: Engine, signer: Signer, headers: dict[str, str]) -> int | None:
+def principal_of(
+    engine: Engine, signer: Signer, headers: dict[str, str], *, need_csrf: bool = True
+) -> int | None:
     """The id of the person a request's credentials name, checked as the route checks them: a
     valid token of an active person, or the current session of an active person with the CSRF
     header. Scopes idempotency keys, so a stored answer is never replayed to a credential the
@@ -129,7 +131,7 @@ def principal_of(engine: Engine, signer: Signer, headers: dict[str, str]) -> int
         cookies.setdefault(name, value.strip('"'))
     if SESSION_COOKIE not in cookies:
         return None
-    if not csrf_ok(cookies.get(CSRF_COOKIE), headers.get(CSRF_HEADER.lower())):
-        return None
+    if need_csrf and not csrf_ok(cookies.get(CSRF_COOKIE), headers.get(CSRF_HEADER.lower())):
+        return None  # (a page's form carries its CSRF token in the body, checked later)
     person = person_of_cookie(UnitOfWork(engine, read_only=True), signer, cookies[SESSION_COOKIE])
     return person.id if person is not None else None

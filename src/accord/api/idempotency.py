@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.api.errors import problem
+from accord.api.limits import replaying
 from accord.db import JSONType, UTCDateTime, metadata, utcnow
 
 HEADER = "idempotency-key"
@@ -184,7 +185,7 @@ class IdempotencyMiddleware:
             )(scope, receive, send)
             return
         body = await _read_body(receive)
-        replay = _replaying(body, receive)
+        replay = replaying(body, receive)
         person_id = await run_in_threadpool(self.principal, headers)
         if person_id is None:
             await self.app(scope, replay, send)  # the route refuses the credentials
@@ -254,27 +255,16 @@ class _Captured:
 
 
 async def _read_body(receive: Receive) -> bytes:
-    body = b""
+    """The body, bounded before it gets here (limits.BodyLimit)."""
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return body
-        body += bytes(message.get("body", b""))
+            break
+        chunks.append(bytes(message.get("body", b"")))
         if not message.get("more_body", False):
-            return body
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
+            break
+    return b"".join(chunks)
 
 
 async def _send(
