@@ -82,8 +82,8 @@ def backtest(url: str, settings: Settings, truth: dict[str, float] | None) -> di
         purposes = {p.key: p.purpose.key for p in uow.partnerships.list()}
     started = time.perf_counter()
     replayed = replay(events, settings.half_life_days, purposes)
-    material = backtesting.Material.of(replayed.snapshots, settings, also=replayed.overdue)
-    rows, models = backtesting.rolling_rows(replayed.snapshots, settings, material=material)
+    material = backtesting.Material.of_replay(replayed, settings)
+    rows, models = backtesting.rolling_rows(material, settings)
     summary = backtesting.summarize(rows, len(models))
     purpose = backtesting.purpose_backtest(replayed, models, settings)
     seconds = time.perf_counter() - started

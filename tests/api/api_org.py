@@ -12,6 +12,7 @@ authorization matrix an API token:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,17 @@ class Org:
         """A client that signs its requests as `role` (anonymous: no credentials)."""
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {self.tokens[role]}"}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+
+def signed_in_browser(api: Org, email: str = "ana@example.org") -> httpx.Client:
+    """A client signed in through the sign-in form: the session cookie and its CSRF cookie."""
+    browser = httpx.Client(base_url=api.base_url, timeout=30)
+    page = browser.get("/sign-in")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    form = {"email": email, "password": PASSWORD, "csrf_token": csrf.group(1)}
+    assert browser.post("/sign-in", data=form).status_code == 303
+    return browser
 
 
 def build_org(engine: Engine, clock: Callable[[], datetime]) -> dict[str, str]:

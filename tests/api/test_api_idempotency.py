@@ -3,12 +3,11 @@ refused; keys belong to one person and expire; answers that did not act are not 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from api_org import PASSWORD, Org
+from api_org import Org, signed_in_browser
 
 from accord.commitments import service as commitments
 from accord.org import service as org
@@ -141,20 +140,6 @@ def test_answers_of_the_key_check_carry_the_security_headers(api: Org, as_role: 
 
 
 PURPOSE = {"title": "Faster onboarding"}
-
-
-def signed_in_browser(api: Org) -> httpx.Client:
-    """A browser signed in as ana with the session cookie (and its CSRF cookie)."""
-    browser = httpx.Client(base_url=api.base_url, timeout=30)
-    page = browser.get("/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None
-    signed_in = browser.post(
-        "/sign-in",
-        data={"email": "ana@example.org", "password": PASSWORD, "csrf_token": csrf.group(1)},
-    )
-    assert signed_in.status_code == 303
-    return browser
 
 
 def test_a_signed_out_cookie_gets_no_stored_answer(api_on: Org) -> None:

@@ -13,24 +13,13 @@ from contextlib import closing
 
 import httpx
 import pytest
-from api_org import PASSWORD, Org
+from api_org import PASSWORD, Org, signed_in_browser
 
 from accord.org import service as org
 from factories import OPERATOR, last_event_id
 
 Roles = Callable[[str], httpx.Client]
 TOKEN = re.compile(r"^acc_[A-Za-z0-9_-]{40,}$")
-
-
-def signed_in_browser(api: Org) -> httpx.Client:
-    """A client signed in as ana with the session cookie."""
-    browser = httpx.Client(base_url=api.base_url, timeout=30)
-    page = browser.get("/sign-in")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None
-    form = {"email": "ana@example.org", "password": PASSWORD, "csrf_token": csrf.group(1)}
-    assert browser.post("/sign-in", data=form).status_code == 303
-    return browser
 
 
 def sign_in(api: Org, email: str, password: str, name: str = "script") -> httpx.Response:

@@ -37,7 +37,14 @@ def _person_with_teams() -> list[Any]:
 
 @functools.cache
 def _team_alone() -> tuple[Any, ...]:
-    return (lazyload(Team.memberships),)  # type: ignore[arg-type]
+    """A team's and its parents' members load only when asked for: the parents come joined
+    (up to three levels), and each one's members would otherwise take a query of their own."""
+    options: list[Any] = [lazyload(Team.memberships)]  # type: ignore[arg-type]
+    parent = defaultload(Team.parent)  # type: ignore[arg-type]
+    for _ in range(3):
+        options.append(parent.lazyload(Team.memberships))  # type: ignore[arg-type]
+        parent = parent.defaultload(Team.parent)  # type: ignore[arg-type]
+    return tuple(options)
 
 
 class OrgRepository:

@@ -133,6 +133,11 @@ class Material:
         training = Training.of(learned, rows, by_known)
         return cls(ordered, x, training, [learned[i].known_at for i in by_known])
 
+    @classmethod
+    def of_replay(cls, replayed: Replay, settings: Settings) -> Material:
+        """The finished commitments of a replay, to forecast; the overdue too, to learn from."""
+        return cls.of(replayed.snapshots, settings, also=replayed.overdue)
+
     def fit_latest(self, settings: Settings) -> FittedModel:
         """The model of the latest TRAINING_WINDOW outcomes, as `learner.fit` makes it."""
         size = len(self.training)
@@ -146,20 +151,20 @@ class Material:
 
 
 def rolling_rows(
-    shots: Sequence[Snapshot],
-    settings: Settings,
-    *,
-    progress: Any = None,
-    material: Material | None = None,
+    material: Material, settings: Settings, *, progress: Any = None
 ) -> tuple[list[Row], list[tuple[datetime, FittedModel]]]:
-    """Every snapshot's forecasts, the model refitted on a rolling origin; and the models with
-    the instant each began to serve (`material`: the same snapshots made ready before).
+    """Every finished commitment's forecasts, the model refitted on a rolling origin; and the
+    models with the instant each began to serve.
 
     The forecast at T comes from the model last fitted at an origin O <= T, on the commitments
     whose outcome was settled before O.
     """
-    ready = material if material is not None else Material.of(shots, settings)
-    ordered, x, training, settled = ready.ordered, ready.x, ready.training, ready.settled
+    ordered, x, training, settled = (
+        material.ordered,
+        material.x,
+        material.training,
+        material.settled,
+    )
     wt, wp = settings.team_prior_weight, settings.pair_prior_weight
     minimum = max(settings.forecast_min_history, 2)
     # where a new model starts to serve: known history grown enough, or old enough
@@ -431,10 +436,7 @@ def run(
     """The whole backtest from commitment events (at, subject, payload); with `purposes`
     (partnership key -> purpose key), the purposes' monthly backtest too."""
     replayed = replay(events, settings.half_life_days, purposes)
-    material = Material.of(replayed.snapshots, settings, also=replayed.overdue)
-    rows, models = rolling_rows(
-        replayed.snapshots, settings, progress=progress, material=material
-    )
+    rows, models = rolling_rows(Material.of_replay(replayed, settings), settings, progress=progress)
     summary = summarize(rows, len(models))
     if purposes is None:
         return summary

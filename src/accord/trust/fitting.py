@@ -20,7 +20,7 @@ from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.org.domain import Actor, Operator, ensure_admin
 from accord.trust.backtest import Material, purpose_backtest, rolling_rows, summarize
-from accord.trust.learner import HOLDOUT, TRAINING_WINDOW, FittedModel, fit
+from accord.trust.learner import HOLDOUT, TRAINING_WINDOW, FittedModel
 from accord.trust.replay import bulk, replay
 
 if TYPE_CHECKING:
@@ -148,6 +148,9 @@ def fit_model(
         return FitReport(
             None, finished, 0, 0, (None, None), {}, time.perf_counter() - started, 0
         )
+    # the features of every commitment, once, for the model and the backtest alike
+    material = Material.of_replay(replayed, settings)
+    model = material.fit_latest(settings)
     scores: dict[str, Any] = {}
     if backtest:
         done = [0]
@@ -157,22 +160,11 @@ def fit_model(
             if progress is not None:
                 progress("backtest", done[0], finished)
 
-        # the features of every commitment, once, for the backtest and the model alike
-        material = Material.of(replayed.snapshots, settings, also=replayed.overdue)
-        model = material.fit_latest(settings)
-        rows, models = rolling_rows(
-            replayed.snapshots, settings, progress=tick, material=material
-        )
+        rows, models = rolling_rows(material, settings, progress=tick)
         summary = summarize(rows, len(models))
         purpose = purpose_backtest(replayed, models, settings)
         scores = replace(summary, purpose=purpose).document()
-    else:
-        model = fit(
-            shots,
-            team_prior_weight=settings.team_prior_weight,
-            pair_prior_weight=settings.pair_prior_weight,
-        )
-    used = min(len(shots), TRAINING_WINDOW)  # the latest settled, as `fit` takes them
+    used = min(len(shots), TRAINING_WINDOW)  # the latest settled, as `fit_latest` takes them
     held_out = round(used * HOLDOUT)
     latest = sorted(shots, key=lambda s: (s.known_at, s.key))[-used:]
     window = (min(s.at for s in latest), max(s.at for s in latest))

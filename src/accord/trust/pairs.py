@@ -123,8 +123,8 @@ def pair_record(
     behind it with the weight it carries (the members of the two teams and admins)."""
     with uow:
         actor = uow.bind(actor)
-        performer_team = uow.trust.team(performer)
-        requester_team = uow.trust.team(requester)
+        performer_team = uow.org.team(performer, members=False)
+        requester_team = uow.org.team(requester, members=False)
         if performer_team is requester_team:
             raise Invalid(
                 "a team does not rate itself: `of` must be another team", rule="trust.same_team"

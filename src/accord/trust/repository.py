@@ -34,14 +34,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from accord.commitments.orm import commitments_table
-from accord.db import KeyCache
-from accord.errors import NotFound
 from accord.events.orm import events_table
-from accord.org.domain import Team
 from accord.org.orm import teams_table
 from accord.trust.domain import (
     COMMITTED,
@@ -133,7 +130,6 @@ def track_row(
 class TrustStore:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._teams = KeyCache[Team](session)
 
     def state(self, *, for_update: bool = False) -> StoredState:
         query = _state_query().with_for_update() if for_update else _state_query()
@@ -459,16 +455,6 @@ class TrustStore:
         assert found is not None
         return found
 
-    def team(self, slug: str) -> Team:
-        """A team with none of its relations: a trust read needs its id, slug and name, not
-        the members of its parent teams, which loading it with them would read too."""
-        found = self._teams.find(
-            slug, lambda: self.session.scalars(_team_query(), {"slug": slug}).first()
-        )
-        if found is None:
-            raise NotFound(f"no team {slug!r}", rule="team.not_found")
-        return found
-
     def local_trust(self, moment: datetime) -> Iterator[tuple[int, int, float]]:
         """(requester, performer, r - s) of ability and integrity, scaled, for EigenTrust."""
         overdue: dict[Pair, float] = {}
@@ -655,11 +641,6 @@ def _org_since(
 @functools.cache
 def _state_query() -> Select[Any]:
     return select(trust_state_table).where(S.id == 1)
-
-
-@functools.cache
-def _team_query() -> Select[Team]:
-    return select(Team).where(teams_table.c.slug == bindparam("slug")).options(lazyload("*"))
 
 
 def one_of(column: ColumnElement[Any], constants: Iterable[str]) -> ColumnElement[bool]:

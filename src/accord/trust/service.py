@@ -202,8 +202,8 @@ def trust_of(
     """A team's earned trust, or the pair's as `of` sees it, as of an instant (default now)."""
     with uow:
         actor = uow.bind(actor)
-        performer = uow.trust.team(team)
-        requester = uow.trust.team(of) if of is not None else None
+        performer = uow.org.team(team, members=False)
+        requester = uow.org.team(of, members=False) if of is not None else None
         if requester is performer:
             raise Invalid(
                 "a team does not rate itself: `of` must be another team", rule="trust.same_team"
@@ -250,7 +250,7 @@ def trust_history(
         raise Invalid("points must be between 1 and 100", rule="trust.points_invalid")
     with uow:
         actor = uow.bind(actor)
-        performer = uow.trust.team(team)
+        performer = uow.org.team(team, members=False)
         ensure_may_see_team(uow, settings, actor, performer)
         now = uow.now()
         # One sweep of the log in time order serves every past instant. A commitment's own

@@ -126,7 +126,7 @@ def test_the_combined_read_says_what_the_parts_say_one_by_one(
 
     with uow:
         state = uow.trust.state()
-        r, p = uow.trust.team("r").id, uow.trust.team("p").id
+        r, p = uow.org.team("r", members=False).id, uow.org.team("p", members=False).id
         for days in (-3, 0, 2, 30):
             moment = clock.now + timedelta(days=days)
             parts = ("pair", "team", "requester")
@@ -146,7 +146,7 @@ def test_the_combined_read_says_what_the_parts_say_one_by_one(
         # a view reads what a live forecast needs in one go and keeps it
         view = view_at(uow, SETTINGS, clock.now)
         assert isinstance(view, StoredView)
-        team_r, team_p = uow.trust.team("r"), uow.trust.team("p")
+        team_r, team_p = uow.org.team("r", members=False), uow.org.team("p", members=False)
         view.read_ahead(team_r, team_p, by_requester=True)
         counted = Statements(engine)
         held = counted.during(
