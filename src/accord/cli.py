@@ -574,15 +574,15 @@ def trust_fit(
                 "the pair's ability"
             )
             return
-        overdue = (
-            f" ({report.overdue:,} of them open past their due date: failures already)"
-            if report.overdue
-            else ""
-        )
         say(
             f"model {report.version}: fitted on {report.trained_on:,} commitments, calibrated on "
-            f"the {report.calibrated_on:,} settled last{overdue}, in {report.seconds:.1f} s"
+            f"the {report.calibrated_on:,} settled last, in {report.seconds:.1f} s"
         )
+        if report.overdue:
+            say(
+                f"{report.overdue:,} of them are still open past their due date: failures "
+                "already, learned from as such"
+            )
         scores = report.scores
         if scores.get("n"):
             pair = scores["comparisons"]["pair_ability"]["brier"]

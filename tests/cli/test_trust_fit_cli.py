@@ -140,9 +140,10 @@ def test_fit_prints_the_version_and_its_scores(db: Path) -> None:
     late, trained, held_out = sizes(db)
     out = accord(db, "trust", "fit", forecast_min_history="20").stdout
     assert (
-        f"model 1: fitted on {trained} commitments, calibrated on the {held_out} settled last "
-        f"({late} of them open past their due date: failures already), in " in out
+        f"model 1: fitted on {trained} commitments, calibrated on the {held_out} settled last, "
+        "in " in out
     )
+    assert f"{late} of them are still open past their due date: failures already" in out
     assert "backtest: Brier " in out
     assert "(base rate " in out
     assert "pair ability " in out
