@@ -1,5 +1,5 @@
-# Set-up is part of every target: .venv is made if missing, the project installed into it
-# again only when pyproject.toml changed (scripts/venv.sh).
+# Set-up is part of every target: .venv is made if missing, the locked packages and the project
+# installed into it again only when pyproject.toml or requirements.lock changed (scripts/venv.sh).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := .venv/bin
@@ -7,14 +7,18 @@ BIN := .venv/bin
 # make demo DEMO_ARGS="--port 8001"; make test PYTEST_ARGS="-k trust -x"
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
+# make lock LOCK_ARGS=--upgrade; make lock LOCK_ARGS="--upgrade-package fastapi"
+LOCK_ARGS ?=
 
-.PHONY: help venv demo test test-fast lint typecheck postgres postgres-stop clean
+.PHONY: help venv demo test test-fast lint typecheck lock audit postgres postgres-stop clean
 
 help:
 	@echo "make demo       build demo data in SQLite and serve it (prints the URL)"
-	@echo "make test       ruff, mypy and the whole pytest suite on SQLite and PostgreSQL"
+	@echo "make test       pip check, ruff, mypy and the whole pytest suite on SQLite and PostgreSQL"
 	@echo "make test-fast  pytest without slow and browser tests; PostgreSQL tests skip"
 	@echo "                unless ACCORD_TEST_POSTGRES_URL is set"
+	@echo "make lock       pin requirements.lock again after a change to pyproject.toml"
+	@echo "make audit      check the locked packages for known vulnerabilities (needs the network)"
 	@echo "make lint | typecheck | venv | postgres | postgres-stop | clean"
 
 venv:
@@ -37,6 +41,16 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+
+# Writes requirements.lock with pip-tools from a throw-away venv (scripts/lock.sh).
+lock:
+	@bash scripts/lock.sh $(LOCK_ARGS)
+
+# Asks PyPI's vulnerability data about every locked package, so it needs the network and is no
+# part of `make test`; --strict fails the audit when a package could not be checked.
+audit: venv
+	$(BIN)/pip-audit --requirement requirements.lock --require-hashes --disable-pip --strict \
+		--progress-spinner off
 
 # Starts (or reuses) the throw-away test cluster; use as: eval "$$(make -s postgres)"
 postgres:

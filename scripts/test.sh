@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole check, as `make test` and CI run it: venv, PostgreSQL, Chromium, ruff, mypy, pytest.
+# The whole check, as `make test` and CI run it: venv, PostgreSQL, Chromium, pip check, ruff,
+# mypy, pytest.
 # Arguments go to pytest. Every step runs even after one fails; the exit code says if any did.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -21,6 +22,8 @@ export ACCORD_TEST_CHROMIUM=$chromium
 export ACCORD_REQUIRE_BROWSER=1
 
 failed=()
+# A package missing, or at a version another one may not have, fails the run.
+.venv/bin/python -m pip check || failed+=("pip check")
 .venv/bin/ruff check --no-cache src tests || failed+=("ruff check")
 .venv/bin/mypy || failed+=(mypy)
 # One worker a core, each with its own PostgreSQL database; a file's tests stay on one worker,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Make .venv if it is missing or broken, and install the project into it with its dev tools,
-# again only when pyproject.toml changed since the last install (a hash kept in the venv).
+# Make .venv if it is missing or broken, and install into it the locked packages
+# (requirements.lock: the dependencies and the dev tools, each pinned with its hashes), then the
+# project itself (editable, --no-deps); again only when pyproject.toml or requirements.lock
+# changed since the last install (their hash is kept in the venv).
 #
 #   scripts/venv.sh          (PYTHON=python3 and VENV=.venv by default)
 set -euo pipefail
@@ -16,8 +18,10 @@ die() {
     exit 1
 }
 
+LOCK=requirements.lock
 [ -f pyproject.toml ] || die "no pyproject.toml in $(pwd)"
-want="$(sha256sum pyproject.toml | cut -d ' ' -f 1)"
+[ -f "$LOCK" ] || die "no $LOCK in $(pwd); write it with: make lock"
+want="$(cat pyproject.toml "$LOCK" | sha256sum | cut -d ' ' -f 1)"
 
 healthy() {
     "$VENV/bin/python" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' >/dev/null 2>&1 \
@@ -41,11 +45,21 @@ if ! healthy; then
     fi
 fi
 
-say "installing accord and its dev tools into $VENV (pyproject.toml is new or changed)"
+say "installing $LOCK and accord into $VENV (pyproject.toml or $LOCK is new or changed)"
 rm -f "$STAMP"
 log=$VENV/pip-install.log
-if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -e '.[dev]' >"$log" 2>&1; then
+pip=("$VENV/bin/python" -m pip install --disable-pip-version-check --no-input)
+if ! "${pip[@]}" --require-hashes -r "$LOCK" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
-    die "pip install -e '.[dev]' failed (full log: $log)"
+    die "pip install --require-hashes -r $LOCK failed (full log: $log)"
+fi
+# Built with the locked setuptools, so that nothing unpinned is fetched for the build either.
+if ! "${pip[@]}" --no-deps --no-build-isolation -e . >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "pip install --no-deps -e . failed (full log: $log)"
+fi
+if ! problems=$("$VENV/bin/python" -m pip check 2>&1); then
+    printf '%s\n' "$problems" >&2
+    die "pip check: a dependency is missing or at a version it may not be (does $LOCK lag behind pyproject.toml? make lock)"
 fi
 printf '%s\n' "$want" >"$STAMP"

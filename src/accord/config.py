@@ -46,6 +46,36 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest import body taken from a signed-in request (API and admin page).",
     )
+    expensive_reads_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Expensive reads (backtest, trust over time, trust map) one person may have "
+        "computed a minute, each kind apart; an answer from the cache is not counted (429 beyond).",
+    )
+    expensive_reads_at_once: int = Field(
+        1, ge=1, description="Expensive reads the server computes at the same time."
+    )
+    expensive_reads_wait_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Longest a request waits for an expensive read to be computed before it is "
+        "refused with Retry-After (503).",
+    )
+    read_cache_entries: int = Field(
+        128, ge=0, description="Answers of expensive reads kept (the least recently used go)."
+    )
+    read_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Longest an expensive read's answer is reused while no evidence changes "
+        "(the present moves with the clock).",
+    )
+    token_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days a new API token lives, and the longest a person may ask for.",
+    )
     min_responses: int = Field(3, ge=1, description="Answers a party needs before results show.")
     trust_visibility: Literal["partners", "org"] = Field(
         "partners", description="`org` turns on the organization-wide trust ranking."

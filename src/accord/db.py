@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -211,6 +212,61 @@ class KeyCache(Generic[T]):
 _UNIQUE_NAME = re.compile(r"(uq_\w+|UNIQUE constraint failed: [\w.]+)")
 
 
+class HeldCommit:
+    """The commit of a request's change, held open until the request's answer is written in the
+    same transaction (an `Idempotency-Key`'s stored answer): both are kept, or neither.
+
+    Inside `holding_commit()`, the first unit of work to commit writes its change and events but
+    keeps its transaction open; the same unit of work, entered again, reads and writes on it
+    (the answer is built from what was just changed). `settle` commits it with whatever else
+    must go with it; `abandon` rolls it back. Another unit of work committing meanwhile commits
+    on its own, as outside.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.unit: UnitOfWork | None = None
+
+    def settle(self, write: Callable[[Session], None] | None = None) -> None:
+        """Commit the held change together with `write`'s rows (or `write` alone when nothing is
+        held); on any error nothing is committed and the error is raised."""
+        unit, self.unit = self.unit, None
+        if unit is None:
+            if write is not None:
+                with Session(self.engine) as session, session.begin():
+                    write(session)
+            return
+        try:
+            with unit._translate_errors():
+                if write is not None:
+                    write(unit.session)
+                unit.session.commit()
+        finally:
+            unit._release()
+
+    def abandon(self) -> None:
+        """Roll the held change back: the request failed, so it changed nothing."""
+        unit, self.unit = self.unit, None
+        if unit is not None:
+            unit._release()
+
+
+_HELD: ContextVar[HeldCommit | None] = ContextVar("accord_held_commit", default=None)
+
+
+@contextmanager
+def holding_commit(engine: Engine) -> Iterator[HeldCommit]:
+    """Hold the commit of the change made within (see `HeldCommit`); what is neither settled nor
+    abandoned by the end is abandoned."""
+    held = HeldCommit(engine)
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+        held.abandon()
+
+
 class UnitOfWork:
     """One use case, one transaction: repositories, events and the single commit.
 
@@ -242,9 +298,13 @@ class UnitOfWork:
         self._depth = 0
         self._pending: list[PendingEvent] = []
         self._savepoints: list[tuple[SessionTransaction, int]] = []
+        self._held = False  # a committed change waits in the open transaction (HeldCommit)
 
     def __enter__(self) -> Self:
-        if self._depth == 0:
+        if self._depth == 0 and self._held:
+            # a use case after the held one: on its transaction, in a savepoint of its own
+            self._savepoints.append((self.session.begin_nested(), len(self._pending)))
+        elif self._depth == 0:
             from accord.commitments.repository import CommitmentRepository
             from accord.events.repository import EventStore
             from accord.health.repository import HealthRepository
@@ -279,6 +339,13 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._depth -= 1
+        if self._depth == 0 and self._held:
+            if self._savepoints:  # the later use case did not commit: undo it alone
+                savepoint, mark = self._savepoints.pop()
+                if savepoint.is_active:
+                    savepoint.rollback()
+                del self._pending[mark:]
+            return  # the held transaction stays open until settled or abandoned
         if self._depth == 0:
             # close() rolls back what was not committed, and leaves loaded objects readable
             self.session.close()
@@ -344,18 +411,38 @@ class UnitOfWork:
                 self.session.flush()
                 self._savepoints[-1][0].commit()
                 return
+            self.log_pending()
+            held = _HELD.get()
+            if self._held:  # a later use case on the held transaction
+                self._savepoints.pop()[0].commit()
+            elif held is not None and held.unit is None:
+                held.unit = self
+                self._held = True
+            else:
+                self.session.commit()
+
+    def log_pending(self) -> None:
+        """Append the events noted so far to the log, and to trust, in this transaction: a use
+        case that reads the log before the commit sees them."""
+        with self._translate_errors():
             self.session.flush()
             if self._pending:
                 written = self.events.append(self._pending)
                 self._pending = []
                 # trust is kept up to date in the same transaction, in log order
                 self.trust.project(written, self.now())
-            self.session.commit()
+
+    def _release(self) -> None:
+        """End a held transaction (what is not committed rolls back)."""
+        self._held = False
+        self._savepoints = []
+        self._pending = []
+        self.session.close()
 
     def rollback(self) -> None:
         if self._depth > 1 and self.read_only:
             return  # a nested reader made no savepoint and wrote nothing
-        if self._depth > 1:
+        if self._depth > 1 or self._held:
             savepoint, mark = self._savepoints[-1]
             if savepoint.is_active:
                 savepoint.rollback()

@@ -69,6 +69,12 @@ class TooManyRequests(AccordError):
         self.retry_after = retry_after
 
 
+class Busy(TooManyRequests):
+    """The server is doing as much heavy work as it takes at once; try again in `retry_after`."""
+
+    rule = "busy"
+
+
 def choice(kind: type[E], value: E | str, what: str) -> E:
     """`value` as a member of `kind`, or an error that lists the allowed values."""
     try:

@@ -216,7 +216,7 @@ def test_concurrent_sequences_on_separate_commitments_lose_no_update(api_on, cli
         final = answer.json()
         assert (final["state"], final["version"], final["value"]) == ("accepted", 6, 1 + index % 5)
         assert final["due"] == "2026-07-20T00:00:00Z"
-    appended = events_after(reader, mark)
+    appended = events_after(clients("admin"), mark)  # the hashes are for admins
     assert [e["id"] for e in appended] == list(range(mark + 1, mark + 1 + 6 * lanes))
     for previous, event in itertools.pairwise(appended):
         assert event["prev_hash"] == previous["hash"]
@@ -249,12 +249,11 @@ def test_one_request_sent_at_once_with_one_idempotency_key_is_acted_on_once(api_
         [lambda c=c: c.post("/api/v1/commitments", json=body, headers=headers) for c in senders]
     )
 
+    # Every copy runs; the first to commit keeps its change with its answer, the others roll
+    # back on the key and answer what it stored, byte for byte.
     created = [a for a in answers if a.status_code == 201]
-    busy = [a for a in answers if a.status_code != 201]
-    assert created, [a.text for a in answers]
-    assert {a.status_code for a in busy} <= {409}, [a.text for a in busy]
-    assert {a.json()["rule"] for a in busy} <= {"idempotency.in_progress"}
-    assert len({a.content for a in created}) == 1  # replays give the stored answer, byte for byte
+    assert len(created) == len(answers), [a.text for a in answers]
+    assert len({a.content for a in created}) == 1
     assert sum(a.headers.get("idempotent-replayed") != "true" for a in created) == 1
     appended = events_after(reader, mark)
     assert [e["type"] for e in appended] == ["CommitmentRequested"]
@@ -285,10 +284,8 @@ def test_one_move_sent_at_once_with_one_idempotency_key_is_made_once(api_on, cli
     )
 
     made = [a for a in answers if a.status_code == 200]
-    busy = [a for a in answers if a.status_code != 200]
-    assert made, [a.text for a in answers]
-    # A stale-version 409 here would mean a copy was acted on instead of held back by its key.
-    assert {(a.status_code, a.json()["rule"]) for a in busy} <= {(409, "idempotency.in_progress")}
+    # A stale-version 409 here would mean a copy answered for itself instead of by its key.
+    assert len(made) == len(answers), [a.text for a in answers]
     assert len({a.content for a in made}) == 1
     assert sum(a.headers.get("idempotent-replayed") != "true" for a in made) == 1
     assert (made[0].json()["state"], made[0].json()["version"]) == ("delivered", 3)

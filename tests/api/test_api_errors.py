@@ -74,9 +74,7 @@ def test_a_body_that_is_not_json_is_422(as_role: Roles) -> None:
 def test_a_broken_rule_is_409_and_names_the_rule(api: Org, as_role: Roles) -> None:
     ana = as_role("lead")
     before = last_event_id(api.uow())
-    answer = ana.post(
-        "/api/v1/partnerships/signals/parties", json={"team": "care", "contribution": "again"}
-    )
+    answer = ana.post("/api/v1/partnerships/signals/invitations", json={"team": "care"})
     body = problem(answer, 409)
     assert body["rule"] == "partnership.party_exists"
     assert last_event_id(api.uow()) == before

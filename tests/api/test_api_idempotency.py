@@ -181,3 +181,56 @@ def test_a_deactivated_persons_token_gets_no_stored_answer(api_on: Org) -> None:
         replayed = bo.post("/api/v1/purposes", json={"title": "A"}, headers=key)
         assert replayed.status_code == 401
         assert "idempotent-replayed" not in replayed.headers
+
+
+FAIL_ANSWERS = {
+    "sqlite": [
+        "CREATE TRIGGER fail_answer_insert BEFORE INSERT ON idempotency_keys "
+        "WHEN NEW.status IS NOT NULL BEGIN SELECT RAISE(ABORT, 'storage lost'); END",
+        "CREATE TRIGGER fail_answer_update BEFORE UPDATE ON idempotency_keys "
+        "WHEN NEW.status IS NOT NULL BEGIN SELECT RAISE(ABORT, 'storage lost'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail_answer() RETURNS trigger AS "
+        "$$ BEGIN RAISE EXCEPTION 'storage lost'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER fail_answer BEFORE INSERT OR UPDATE ON idempotency_keys FOR EACH ROW "
+        "WHEN (NEW.status IS NOT NULL) EXECUTE FUNCTION fail_answer()",
+    ],
+}
+HEAL = {
+    "sqlite": ["DROP TRIGGER fail_answer_insert", "DROP TRIGGER fail_answer_update"],
+    "postgresql": ["DROP TRIGGER fail_answer ON idempotency_keys", "DROP FUNCTION fail_answer()"],
+}
+
+
+def run_sql(api: Org, statements: list[str]) -> None:
+    with api.engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+def test_a_change_is_never_kept_without_its_answer(api_on: Org) -> None:
+    """The moment between a change's commit and its key's answer, where a crash used to leave the
+    change without its answer (the retry got 409, then acted again): writing the answer fails
+    here, as a crash would stop it, and the change goes with it; the retry acts once."""
+    dialect = api_on.engine.dialect.name
+    body = request_body(api_on, "Quarterly churn review")
+    key = {"Idempotency-Key": "lost-answer"}
+    mark = last_event_id(api_on.uow())
+    run_sql(api_on, FAIL_ANSWERS[dialect])
+    with api_on.client("requester_lead") as bo:
+        failed = bo.post("/api/v1/commitments", json=body, headers=key)
+        assert failed.status_code == 500
+        assert "storage lost" not in failed.text  # no inside detail to the client
+        assert last_event_id(api_on.uow()) == mark
+        assert commitments.list_commitments(api_on.uow(), partnership="signals") == []
+        run_sql(api_on, HEAL[dialect])
+
+        retried = bo.post("/api/v1/commitments", json=body, headers=key)
+        assert retried.status_code == 201, retried.text
+        assert "idempotent-replayed" not in retried.headers
+        again = bo.post("/api/v1/commitments", json=body, headers=key)
+        assert (again.status_code, again.content) == (201, retried.content)
+        assert again.headers["idempotent-replayed"] == "true"
+    listed = commitments.list_commitments(api_on.uow(), partnership="signals")
+    assert [c.key for c in listed] == [retried.json()["key"]]

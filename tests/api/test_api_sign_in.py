@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -63,12 +64,39 @@ def test_guessing_a_password_is_stopped_per_account(api: Org) -> None:
     blocked = sign_in(api, "ana@example.org", PASSWORD)
     assert blocked.status_code == 429
     assert blocked.json()["rule"] == "auth.too_many_attempts"
-    assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60 + 1
+    assert blocked.headers["retry-after"] == "1"
     # another account is not blocked by ana's failures
     org.set_password(api.uow(), OPERATOR, "bo@example.org", PASSWORD)
     assert sign_in(api, "bo@example.org", PASSWORD).status_code == 201
-    api.clock.advance(minutes=16)  # type: ignore[attr-defined]
+    api.clock.advance(seconds=1)  # type: ignore[attr-defined]
     assert sign_in(api, "ana@example.org", PASSWORD).status_code == 201
+
+
+def test_each_further_guess_doubles_the_wait_but_five_guesses_lock_no_one_out(api: Org) -> None:
+    """A few wrong guesses by anyone cost the person a second, not a quarter of an hour; a
+    guesser who keeps on waits twice as long each time (up to the 15 minutes of the window,
+    `org.account_delay`)."""
+    mark = last_event_id(api.uow())
+    for _ in range(org.MAX_FAILURES_PER_ACCOUNT):
+        assert sign_in(api, "ana@example.org", "guess").status_code == 401
+    waits = []
+    for _ in range(9):
+        refused = sign_in(api, "ana@example.org", "guess")
+        assert refused.status_code == 429  # refused unchecked: not counted as a guess
+        wait = int(refused.headers["retry-after"])
+        waits.append(wait)
+        api.clock.advance(seconds=wait)  # type: ignore[attr-defined]
+        assert sign_in(api, "ana@example.org", "guess").status_code == 401
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    assert sign_in(api, "ana@example.org", PASSWORD).status_code == 429
+    api.clock.advance(seconds=512)  # type: ignore[attr-defined]
+    assert sign_in(api, "ana@example.org", PASSWORD).status_code == 201
+    # the person is told once, when guessing begins to slow (the notifications pick it up)
+    query = {"after": mark, "subject": "person:ana@example.org"}
+    with httpx.Client(base_url=api.base_url, headers=bearer(api.tokens["admin"])) as admin:
+        told = admin.get("/api/v1/events", params=query)
+    slowed = [e for e in told.json()["items"] if e["type"] == "person.sign_in_slowed"]
+    assert [e["payload"]["failures"] for e in slowed] == [org.MAX_FAILURES_PER_ACCOUNT]
 
 
 def test_guessing_many_accounts_from_one_address_is_stopped(api: Org) -> None:
@@ -111,7 +139,9 @@ def test_tokens_are_listed_without_secrets_and_revoked_by_their_owner(
     secret = made.json()["token"]
     listed = ana.get("/api/v1/me/tokens").json()["items"]
     assert [t["name"] for t in listed] == ["api", "ci"]
-    assert all(set(t) == {"id", "name", "created_at", "revoked_at"} for t in listed)
+    assert all(
+        set(t) == {"id", "name", "created_at", "expires_at", "revoked_at"} for t in listed
+    )
     assert secret not in ana.get("/api/v1/me/tokens").text
     ci = next(t for t in listed if t["name"] == "ci")
 
@@ -159,6 +189,46 @@ def test_reactivating_a_person_revives_none_of_their_tokens_or_sessions(api_on: 
     assert fresh.status_code == 201
     me = httpx.get(f"{api_on.base_url}/api/v1/me", headers=bearer(fresh.json()["token"]))
     assert me.json()["email"] == "ana@example.org"
+
+
+def test_a_token_expires_after_its_days_and_says_when(api_on: Org) -> None:
+    """A token lives ACCORD_TOKEN_DAYS (90) unless asked for fewer; past that it lets no one in."""
+    start = api_on.clock()
+    short = sign_in_for(api_on, {"expires_in_days": 7})
+    assert short.status_code == 201, short.text
+    assert short.json()["expires_at"] == iso(start + timedelta(days=7))
+    usual = sign_in_for(api_on, {})
+    assert usual.json()["expires_at"] == iso(start + timedelta(days=90))
+    too_long = sign_in_for(api_on, {"expires_in_days": 91})
+    assert too_long.status_code == 422
+    assert too_long.json()["rule"] == "token.lifetime"
+    assert "from 1 to 90 days" in too_long.json()["detail"]
+
+    def me(response: httpx.Response) -> int:
+        token = response.json()["token"]
+        return httpx.get(f"{api_on.base_url}/api/v1/me", headers=bearer(token)).status_code
+
+    assert (me(short), me(usual)) == (200, 200)
+    api_on.clock.now = start + timedelta(days=7)  # type: ignore[attr-defined]
+    assert (me(short), me(usual)) == (401, 200)
+    api_on.clock.now = start + timedelta(days=90)  # type: ignore[attr-defined]
+    assert me(usual) == 401
+    fresh = sign_in_for(api_on, {}).json()["token"]
+    listed = httpx.get(f"{api_on.base_url}/api/v1/me/tokens", headers=bearer(fresh)).json()["items"]
+    assert [token["expires_at"] for token in listed[-3:]] == [
+        iso(start + timedelta(days=7)),
+        iso(start + timedelta(days=90)),
+        iso(start + timedelta(days=180)),
+    ]
+
+
+def sign_in_for(api: Org, extra: dict[str, object]) -> httpx.Response:
+    body = {"email": "ana@example.org", "password": PASSWORD, "name": "script", **extra}
+    return httpx.post(f"{api.base_url}/api/v1/auth/token", json=body)
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
 
 
 @pytest.mark.parametrize("header", ["Basic YW5hOnB3", "Bearer", "Bearer:acc_abc", "token abc"])

@@ -537,15 +537,111 @@ def parties(world: World, key: str) -> dict[str, Party]:
     return {party.team.slug: party for party in partnership_of(world, key).parties}
 
 
-def add_party(world: World, role: str) -> Call:
+def invitation_to(world: World, key: str, slug: str, inviter: str = "lead") -> int:
+    """A pending invitation of team `slug` to partnership `key`, sent by `inviter`: its id."""
+    invitation = partnerships.invite(world.uow(), world.people[inviter], key, slug)
+    assert invitation.id is not None
+    return invitation.id
+
+
+def invitation_state(world: World, invitation_id: int) -> str:
+    return partnerships.get_invitation(world.uow(), invitation_id).state.value
+
+
+def invite(world: World, role: str) -> Call:
     key = data_care_partnership(world)
     slug = world.fresh("team")
     make_team(world.uow(), slug)
+
+    def invited() -> list[str]:
+        return [i.team.slug for i in partnerships.list_invitations(world.uow(), partnership=key)]
+
     return Call(
         params={"key": key},
-        json={"team": slug, "contribution": "Field insight"},
-        acted=lambda response: _equal(slug in parties(world, key), True),
-        unchanged=lambda: _equal(slug in parties(world, key), False),
+        json={"team": slug},
+        acted=lambda response: _equal(invited(), [slug]),
+        unchanged=lambda: _equal(invited(), []),
+    )
+
+
+def invitation_of_data_like_team(world: World) -> tuple[str, int]:
+    """A partnership of care and a new team, started by bo, who invites a new team led by ana
+    with member cy (as `data` is): the partnership's key and the invitation's id."""
+    key = world.fresh("p")
+    other = world.fresh("team")
+    make_team(world.uow(), other)
+    make_partnership(
+        world.uow(),
+        world.people["requester_lead"],
+        key=key,
+        purpose="churn",
+        parties=[("care", "Save playbooks"), (other, "Field insight")],
+    )
+    return key, invitation_to(world, key, data_like_team(world), "requester_lead")
+
+
+def answer_invitation(to: str) -> Prepare:
+    def prepare(world: World, role: str) -> Call:
+        _, invitation_id = invitation_of_data_like_team(world)
+        return Call(
+            params={"invitation_id": invitation_id},
+            json={"contribution": "Customer health data"} if to == "accepted" else None,
+            acted=lambda response: _equal(invitation_state(world, invitation_id), to),
+            unchanged=lambda: _equal(invitation_state(world, invitation_id), "pending"),
+        )
+
+    return prepare
+
+
+def withdraw_invitation(world: World, role: str) -> Call:
+    key = data_care_partnership(world)
+    slug = world.fresh("team")
+    make_team(world.uow(), slug)
+    invitation_id = invitation_to(world, key, slug, "requester_lead")
+    return Call(
+        params={"invitation_id": invitation_id},
+        acted=lambda response: _equal(invitation_state(world, invitation_id), "withdrawn"),
+        unchanged=lambda: _equal(invitation_state(world, invitation_id), "pending"),
+    )
+
+
+def partnership_invitations(world: World, role: str) -> Call:
+    key, invitation_id = invitation_of_data_like_team(world)
+    return Call(
+        params={"key": key},
+        acted=lambda response: _has(response.json()["items"], "id", invitation_id),
+    )
+
+
+def team_invitations(world: World, role: str) -> Call:
+    _, invitation_id = invitation_of_data_like_team(world)
+    team = partnerships.get_invitation(world.uow(), invitation_id).team.slug
+    return Call(
+        query={"team": team, "state": "pending"},
+        acted=lambda response: _has(response.json()["items"], "id", invitation_id),
+    )
+
+
+def get_invitation(world: World, role: str) -> Call:
+    _, invitation_id = invitation_of_data_like_team(world)
+    return Call(
+        params={"invitation_id": invitation_id},
+        acted=lambda response: _equal(response.json()["id"], invitation_id),
+    )
+
+
+def leave(world: World, role: str) -> Call:
+    # data, care and a third party led by bo: data may leave, and two parties remain.
+    key = data_care_partnership(world)
+    third = world.fresh("team")
+    make_team(world.uow(), third)
+    org_service.set_membership(world.uow(), OPERATOR, third, PEOPLE["requester_lead"], "lead")
+    invitation_id = invitation_to(world, key, third, "requester_lead")
+    partnerships.accept_invitation(world.uow(), world.people["requester_lead"], invitation_id)
+    return Call(
+        params={"key": key, "team": "data"},
+        acted=lambda response: _equal("data" in parties(world, key), False),
+        unchanged=lambda: _equal("data" in parties(world, key), True),
     )
 
 
@@ -630,6 +726,74 @@ def commitment_history(world: World, role: str) -> Call:
         ]
 
     return Call(params={"key": key}, acted=acted)
+
+
+# An accept's value rating and note are trust evidence: everyone reads that it was accepted, the
+# two teams and admins read the rating and note too (DESIGN §7); the hashes are for admins.
+EVIDENCE_NOTE = "Saved 12 accounts in the first week"
+
+
+def accepted_in(world: World, partnership: str = "signals") -> str:
+    """A new commitment `care` asked of `data`, delivered and accepted, rated 4 with a note."""
+    key, version = commitment_in(world, "delivered", partnership=partnership)
+    commitments.move(
+        world.uow(),
+        world.people["requester_lead"],
+        key,
+        "accept",
+        version=version,
+        at=NOW,
+        value=4,
+        note=EVIDENCE_NOTE,
+    )
+    return key
+
+
+def _rated(body: dict[str, Any], role: str) -> None:
+    assert body["state"] == "accepted"
+    sees = role in (*DATA_SIDE, "admin")
+    assert (body["value"], body["withheld"]) == ((4, []) if sees else (None, ["value"]))
+
+
+def _accept_event(events: list[dict[str, Any]], role: str) -> None:
+    [accept] = [e for e in events if e["type"] == "CommitmentAccepted"]
+    assert (accept["payload"]["to"], accept["actor"]) == ("accepted", PEOPLE["requester_lead"])
+    sees = role in (*DATA_SIDE, "admin")
+    evidence = {"value": 4, "note": EVIDENCE_NOTE}
+    assert accept["payload"]["args"] == (evidence if sees else {})
+    chain = [] if role == "admin" else ["prev_hash", "hash"]
+    hidden = [] if sees else ["payload.args.value", "payload.args.note"]
+    assert accept["withheld"] == hidden + chain
+    assert (accept["hash"] is None) == (role != "admin")
+
+
+def get_accepted(world: World, role: str) -> Call:
+    key = accepted_in(world)
+    return Call(params={"key": key}, acted=lambda response: _rated(response.json(), role))
+
+
+def list_accepted(world: World, role: str) -> Call:
+    partnership = data_care_partnership(world)
+    key = accepted_in(world, partnership)
+
+    def acted(response: httpx.Response) -> None:
+        [item] = [c for c in response.json()["items"] if c["key"] == key]
+        _rated(item, role)
+
+    return Call(query={"partnership": partnership}, acted=acted)
+
+
+def accepted_history(world: World, role: str) -> Call:
+    key = accepted_in(world)
+    return Call(params={"key": key}, acted=lambda response: _accept_event(response.json(), role))
+
+
+def accepted_events(world: World, role: str) -> Call:
+    key = accepted_in(world)
+    return Call(
+        query={"subject": f"commitment:{key}"},
+        acted=lambda response: _accept_event(response.json()["items"], role),
+    )
 
 
 @dataclass(frozen=True)
@@ -1053,7 +1217,30 @@ TABLE = [
     Row("POST", f"{V1}/partnerships", statuses(201, "lead"), create_partnership),
     Row("GET", f"{V1}/partnerships/{{key}}", READ, get_partnership),
     Row("PATCH", f"{V1}/partnerships/{{key}}", statuses(200, "lead"), edit_charter),
-    Row("POST", f"{V1}/partnerships/{{key}}/parties", statuses(201, "lead"), add_party),
+    # No team joins on its own: a lead of a party invites, a lead of the invited team answers.
+    Row("GET", f"{V1}/partnerships/{{key}}/invitations", READ, partnership_invitations),
+    Row("POST", f"{V1}/partnerships/{{key}}/invitations", statuses(201, "lead"), invite),
+    Row("GET", f"{V1}/invitations", READ, team_invitations),
+    Row("GET", f"{V1}/invitations/{{invitation_id}}", READ, get_invitation),
+    Row(
+        "POST",
+        f"{V1}/invitations/{{invitation_id}}/accept",
+        statuses(200, "lead"),
+        answer_invitation("accepted"),
+    ),
+    Row(
+        "POST",
+        f"{V1}/invitations/{{invitation_id}}/decline",
+        statuses(200, "lead"),
+        answer_invitation("declined"),
+    ),
+    Row(
+        "POST",
+        f"{V1}/invitations/{{invitation_id}}/withdraw",
+        statuses(200, "lead"),
+        withdraw_invitation,
+    ),
+    Row("DELETE", f"{V1}/partnerships/{{key}}/parties/{{team}}", statuses(200, "lead"), leave),
     Row(
         "PATCH",
         f"{V1}/partnerships/{{key}}/parties/{{team}}",
@@ -1071,8 +1258,10 @@ TABLE = [
     ),
     Row("POST", f"{V1}/partnerships/{{key}}/affirm", statuses(200, "lead"), affirm),
     Row("GET", f"{V1}/commitments", READ, list_commitments),
+    Row("GET", f"{V1}/commitments", READ, list_accepted, "accepted: its rating"),
     Row("POST", f"{V1}/commitments", statuses(201, *DATA_SIDE), request),
     Row("GET", f"{V1}/commitments/{{key}}", READ, get_commitment),
+    Row("GET", f"{V1}/commitments/{{key}}", READ, get_accepted, "accepted: its rating"),
     *[
         Row("POST", MOVES, statuses(200, *DATA_SIDE), move_on(case), case.move.value)
         for case in RIGHT_SIDE_MOVES
@@ -1082,6 +1271,7 @@ TABLE = [
         for case in WRONG_SIDE_MOVES
     ],
     Row("GET", f"{V1}/commitments/{{key}}/history", READ, commitment_history),
+    Row("GET", f"{V1}/commitments/{{key}}/history", READ, accepted_history, "accepted: evidence"),
     Row("GET", f"{V1}/commitments/{{key}}/forecast", TRUST_READERS, commitment_forecast),
     Row("GET", f"{V1}/teams/{{slug}}/trust", TRUST_READERS, team_trust("data"), "own team"),
     # ana leads `data`, a partner of `care`; cy is only a member of it.
@@ -1139,6 +1329,7 @@ TABLE = [
         delete_reply,
     ),
     Row("GET", f"{V1}/events", READ, list_events),
+    Row("GET", f"{V1}/events", READ, accepted_events, "an accept's evidence"),
     Row("GET", f"{V1}/export", statuses(200, "admin"), export),
     Row("POST", f"{V1}/import", statuses(200, "admin"), import_document),
 ]

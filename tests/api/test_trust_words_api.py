@@ -80,6 +80,7 @@ def test_a_pair_evidence_page_by_page_adds_up_to_its_trust(api: Org) -> None:
     deliver(api, "c-1")
     deliver(api, "c-2", late=True, value=2)
     deliver(api, "c-3", value=4)
+    api.renew_tokens()  # the clock ran 96 days on
     with api.client("member") as http:
         first = http.get(EVIDENCE, params={"of": "care", "limit": 2})
         second = http.get(

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from browsing import NewPage, Organization, PageWatch
-from playwright.sync_api import Locator, Page, expect
+from browsing import PASSWORD, NewPage, Organization, PageWatch
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from accord.commitments import service as commitments
 from accord.commitments.domain import EVENT_NAMES, Move
 from accord.config import Settings
+from accord.org import service as org
 from accord.org.domain import Operator
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Label
 from accord.trust import service as trust
 from accord.trust.words import Figure
+from factories import make_person, make_team
 
 
 def card(page: Page, key: str) -> Locator:
@@ -217,7 +219,7 @@ def test_a_move_from_a_stale_page_is_refused_and_made_once(
     assert state(organization, key) == ("promised", 2)
     promised = [
         e
-        for e in commitments.history(organization.uow(), key)
+        for e in commitments.history(organization.uow(), key, Operator())
         if e.type == EVENT_NAMES[Move.PROMISE]
     ]
     assert len(promised) == 1
@@ -247,3 +249,54 @@ def test_a_move_without_its_required_reason_shows_the_error_beside_the_field(
     expect(error).to_have_text("'decline' needs reason.")
     expect(reason).to_have_attribute("aria-describedby", re.compile(f"{key}-decline-reason-error"))
     assert state(organization, key) == ("requested", 1)
+
+
+def parties_of(organization: Organization, key: str) -> list[str]:
+    view = partnerships.get_partnership(organization.uow(), key)
+    return [party.team.slug for party in view.partnership.parties]
+
+
+def partnership_name(organization: Organization) -> str:
+    view = partnerships.get_partnership(organization.uow(), organization.partnership)
+    return view.partnership.name
+
+
+def test_a_team_joins_by_invitation_accepted_on_the_desk_and_leaves_after_confirming(
+    new_page: NewPage, organization: Organization
+) -> None:
+    make_team(organization.uow(), "ops", name="Operations")
+    make_person(organization.uow(), "olu@example.org", teams={"ops": "lead"}, name="Olu Okafor")
+    org.set_passwords(organization.uow(), Operator(), ["olu@example.org"], PASSWORD)
+    key = organization.partnership
+
+    ana = new_page(organization.data_lead)
+    ana.goto(f"/partnerships/{key}")
+    invite = ana.get_by_role("region", name="Invite a team")
+    invite.get_by_label("Team").select_option("ops")
+    invite.get_by_role("button", name="Send the invitation").click()
+    expect(ana.locator("#invitations")).to_contain_text("Operations")
+    expect(ana.locator("[data-withdraw=ops]")).to_have_count(1)
+
+    olu = new_page("olu@example.org")
+    invited = olu.locator("#invitations-to-answer")
+    expect(invited).to_contain_text("invites Operations")
+    invited.get_by_label("What Operations uniquely contributes").fill("On-call runbooks")
+    invited.get_by_role("button", name="Accept and join").click()
+
+    expect(olu.locator("#party-ops")).to_contain_text("On-call runbooks")
+    expect(olu.locator("#partnership-status")).to_have_text("forming")
+    expect(olu.get_by_role("button", name="Affirm for Operations")).to_have_count(1)
+    assert parties_of(organization, key) == ["data", "care", "ops"]
+
+    questions: list[str] = []
+
+    def agree(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    olu.on("dialog", agree)
+    olu.locator("#party-ops").get_by_role("button", name="Leave this partnership").click()
+
+    expect(olu.locator("#party-ops")).to_have_count(0)
+    assert [q.split(" for ")[0] for q in questions] == [f"Leave {partnership_name(organization)}"]
+    assert parties_of(organization, key) == ["data", "care"]

@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,11 +22,13 @@ import accord
 import accord.models
 from accord.api import errors
 from accord.api.deps import principal_of
-from accord.api.errors import SECURITY_HEADERS, as_problem_json
+from accord.api.errors import SECURITY_HEADERS, DatabaseDown, as_problem_json
 from accord.api.idempotency import IdempotencyMiddleware
 from accord.api.limits import BodyLimit
 from accord.config import Settings
 from accord.db import database_reachable, make_engine, utcnow
+from accord.trust.read_cache import ExpensiveReads
+from accord.web.common import templates
 from accord.web.session import Signer
 
 log = logging.getLogger("accord")
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         version=accord.__version__,
         summary="The system of record for trust-based partnerships between teams.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is below
         redoc_url=None,
         lifespan=lifespan,
         separate_input_output_schemas=False,
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
+    # shared by the API and the pages: one cache and one ration of the expensive reads
+    app.state.expensive_reads = ExpensiveReads.of(settings, clock)
     secret = settings.secret_key
     if not secret:
         log.warning("ACCORD_SECRET_KEY is not set: sessions end when the server restarts")
@@ -72,6 +76,11 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
         return JSONResponse({"status": "ok", "database": "ok", "version": accord.__version__})
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs(request: Request) -> HTMLResponse:
+        """Swagger UI from the vendored files, started by a static script: works offline."""
+        return templates.TemplateResponse(request, "api_docs.html")
 
     from accord.api.routes import (
         auth,
@@ -105,7 +114,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(
         IdempotencyMiddleware,
         engine=engine,
-        principal=lambda headers: principal_of(engine, app.state.signer, headers),
+        principal=lambda headers: principal_of(engine, app.state.signer, headers, clock=clock),
         exempt=SECRET_ANSWERS,
         blind=ANONYMOUS_BODIES,
         clock=clock,
@@ -115,9 +124,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         max_body=settings.max_body_bytes,
         max_import=settings.max_import_bytes,
         principal=lambda headers: principal_of(
-            engine, app.state.signer, headers, need_csrf=False
+            engine, app.state.signer, headers, need_csrf=False, clock=clock
         ),
     )
+    app.add_middleware(DatabaseDown)  # 503 for an unreachable database, from anywhere below
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
 
     def openapi() -> dict[str, Any]:
@@ -165,7 +175,7 @@ TAGS = [
     {"name": "sign-in", "description": "API tokens and the signed-in person."},
     {"name": "organization", "description": "Teams, people and memberships."},
     {"name": "purposes", "description": "Common purposes and their measures."},
-    {"name": "partnerships", "description": "Charters, parties, affirmations, checks, label."},
+    {"name": "partnerships", "description": "Charters, invitations, affirmations, checks."},
     {"name": "commitments", "description": "Request, promise, deliver, accept, and every move."},
     {"name": "trust", "description": "Earned trust, forecasts and the backtest."},
     {"name": "health checks", "description": "Rounds, anonymous answers, results and trend."},

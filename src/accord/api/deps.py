@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
+from accord.db import UnitOfWork, utcnow
 from accord.errors import Forbidden, NotSignedIn
 from accord.org import service as org
 from accord.org.domain import Person
+from accord.trust.read_cache import ExpensiveReads
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
 
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and
@@ -40,7 +43,14 @@ async def get_signer(request: Request) -> Signer:
     return signer
 
 
+async def get_expensive_reads(request: Request) -> ExpensiveReads:
+    """The app's cache and ration of the expensive reads (backtest, trust over time, map)."""
+    reads: ExpensiveReads = request.app.state.expensive_reads
+    return reads
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ExpensiveReadsDep = Annotated[ExpensiveReads, Depends(get_expensive_reads)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
 SignerDep = Annotated[Signer, Depends(get_signer)]
@@ -113,7 +123,12 @@ CurrentPerson = Annotated[Person, Depends(api_person)]
 
 
 def principal_of(
-    engine: Engine, signer: Signer, headers: dict[str, str], *, need_csrf: bool = True
+    engine: Engine,
+    signer: Signer,
+    headers: dict[str, str],
+    *,
+    need_csrf: bool = True,
+    clock: Callable[[], datetime] = utcnow,
 ) -> int | None:
     """The id of the person a request's credentials name, checked as the route checks them: a
     valid token of an active person, or the current session of an active person with the CSRF
@@ -123,7 +138,7 @@ def principal_of(
     header = headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        person = org.authenticate_token(UnitOfWork(engine, read_only=True), token.strip())
+        person = org.authenticate_token(UnitOfWork(engine, clock, read_only=True), token.strip())
         return person.id if person is not None else None
     cookies: dict[str, str] = {}
     for part in headers.get("cookie", "").split(";"):
@@ -133,5 +148,7 @@ def principal_of(
         return None
     if need_csrf and not csrf_ok(cookies.get(CSRF_COOKIE), headers.get(CSRF_HEADER.lower())):
         return None  # (a page's form carries its CSRF token in the body, checked later)
-    person = person_of_cookie(UnitOfWork(engine, read_only=True), signer, cookies[SESSION_COOKIE])
+    person = person_of_cookie(
+        UnitOfWork(engine, clock, read_only=True), signer, cookies[SESSION_COOKIE]
+    )
     return person.id if person is not None else None

@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.errors import (
     AccordError,
+    Busy,
     Conflict,
     Forbidden,
     Invalid,
@@ -39,6 +41,7 @@ SECURITY_HEADERS = {
 STATUS: dict[type[AccordError], int] = {
     NotSignedIn: 401,
     TooManyRequests: 429,
+    Busy: 503,  # a TooManyRequests of the whole server, not of the client: it too has Retry-After
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
@@ -99,7 +102,7 @@ def as_problem_json(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-# Every 401 and 429 answer carries these (see _accord_error), so clients may rely on them.
+# Every 401 and 429 answer, and the 503 of a busy server, carries these (see _accord_error).
 ERROR_HEADERS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
@@ -115,11 +118,18 @@ ERROR_HEADERS: dict[str, dict[str, Any]] = {
             "schema": {"type": "integer", "minimum": 0},
         }
     },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 
 def with_error_headers(schema: dict[str, Any]) -> dict[str, Any]:
-    """Declare the headers of 401 and 429 answers in the OpenAPI document."""
+    """Declare the headers of 401, 429 and 503 answers in the OpenAPI document."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             for code, response in operation.get("responses", {}).items():
@@ -200,7 +210,67 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return problem(error.status_code, str(error.detail), getattr(error, "headers", None))
 
 
+DATABASE_RETRY_SECONDS = 5
+
+
+def _database_down(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is the database being unreachable or gone away."""
+    while error is not None:
+        if isinstance(error, OperationalError | InterfaceError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def database_unavailable(request: Request, error: Exception) -> Response:
+    """The answer while the database cannot be reached: 503 with Retry-After; the engine's pool
+    reconnects by itself once it is back."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, error)
+    message = "the database is unavailable for a moment; try again shortly"
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS), **SECURITY_HEADERS}
+    if pages.wants_html(request):
+        page = pages.error_page(request, 503, pages.sentence(message))
+        page.headers.update(headers)
+        return page
+    return problem(503, message, headers, rule="database.unavailable")
+
+
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    return database_unavailable(request, error)
+
+
+class DatabaseDown:
+    """Answers 503 for a database that cannot be reached, wherever below it the error rose (a
+    middleware checking credentials, a route), instead of a 500 that also drops the connection
+    (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            if started or not _database_down(error):
+                raise
+            await database_unavailable(Request(scope), error)(scope, receive, send)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
+    if _database_down(error):
+        return database_unavailable(request, error)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     if pages.wants_html(request):
         page = pages.error_page(
@@ -235,4 +305,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

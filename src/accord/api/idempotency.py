@@ -1,13 +1,17 @@
 """`Idempotency-Key` on POST: the same key and body answer the stored response, once acted.
 
 An API concern, not a domain one, so its table lives here rather than in a context. Keys are
-scoped to the person the credentials name and kept for KEEP. A request under way holds its key:
-a second one with that key meanwhile gets 409. Answers that did not act (401, 429, 5xx) are not
-kept, so the same request may be tried again. Routes whose answer holds a secret shown only once
-(new API tokens) keep no answers. Routes whose body is an anonymous answer (a health check's)
-are `blind`: their fingerprint leaves the body out, so that no stored hash can be matched
-against the possible answers to tell what one person said; the same key answers the stored
-response whatever the body, and only answers that acted (2xx) are kept.
+scoped to the person the credentials name and kept for KEEP. The answer is written in the same
+transaction as the change it answers (`accord.db.HeldCommit`): a crash loses both or neither,
+so a retry is either answered as the first time or acts for the first time, never twice.
+Requests sent at once with one key may all run; the first to commit keeps its change and its
+answer, and the others, rolled back on the key, answer what it stored. Answers that did not act
+(401, 429) are not kept, so the same request may be tried again; a 5xx changes nothing. Routes
+whose answer holds a secret shown only once (new API tokens) keep no answers. Routes whose body
+is an anonymous answer (a health check's) are `blind`: their fingerprint leaves the body out,
+so that no stored hash can be matched against the possible answers to tell what one person
+said; the same key answers the stored response whatever the body, and only answers that acted
+(2xx) are kept.
 """
 
 from __future__ import annotations
@@ -28,23 +32,22 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    and_,
     delete,
     insert,
     select,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.api.errors import problem
 from accord.api.limits import replaying
-from accord.db import JSONType, UTCDateTime, metadata, utcnow
+from accord.db import JSONType, UTCDateTime, holding_commit, metadata, utcnow
+from accord.errors import AccordError
 
 HEADER = "idempotency-key"
 KEEP = timedelta(hours=24)
-ABANDONED = timedelta(minutes=5)  # a claim this old with no answer was left by a dead worker
 NOT_KEPT = frozenset({401, 429})
 
 idempotency_keys_table = Table(
@@ -64,8 +67,8 @@ t = idempotency_keys_table.c
 
 
 @dataclass(frozen=True)
-class Claim:
-    """What a key holds: `new` (act), `running`, `mismatch` (another request), or `done`."""
+class Stored:
+    """What a key holds: nothing yet (`new`: act), another request (`mismatch`), or `done`."""
 
     outcome: str
     status: int = 0
@@ -73,66 +76,55 @@ class Claim:
     body: bytes = b""
 
 
-def claim(engine: Engine, person_id: int, key: str, fingerprint: str, now: datetime) -> Claim:
-    for _ in range(3):
-        try:
-            return _claim(engine, person_id, key, fingerprint, now)
-        except IntegrityError:
-            continue  # another request took the key between our read and insert: read again
-    return Claim("running")
-
-
-def _claim(engine: Engine, person_id: int, key: str, fingerprint: str, now: datetime) -> Claim:
+def look_up(engine: Engine, person_id: int, key: str, fingerprint: str, now: datetime) -> Stored:
     with engine.begin() as connection:
-        connection.execute(delete(idempotency_keys_table).where(t.created_at < now - KEEP))
         row = connection.execute(
-            select(t.fingerprint, t.status, t.headers, t.body, t.created_at).where(
-                t.person_id == person_id, t.key == key
+            select(t.fingerprint, t.status, t.headers, t.body).where(
+                t.person_id == person_id, t.key == key, t.created_at >= now - KEEP
             )
         ).first()
-        if row is None:
+        if row is not None and row.status is None:
+            # a claim without an answer, left by an older version that kept them apart: its
+            # change, if any, committed on its own; nothing better is known of it
             connection.execute(
-                insert(idempotency_keys_table).values(
-                    person_id=person_id, key=key, fingerprint=fingerprint, created_at=now
-                )
+                delete(idempotency_keys_table).where(t.person_id == person_id, t.key == key)
             )
-            return Claim("new")
-        if row.status is None and row.created_at < now - ABANDONED:
-            connection.execute(
-                update(idempotency_keys_table)
-                .where(t.person_id == person_id, t.key == key)
-                .values(fingerprint=fingerprint, created_at=now)
-            )
-            return Claim("new")
-        if row.fingerprint != fingerprint:
-            return Claim("mismatch")
-        if row.status is None:
-            return Claim("running")
-        headers = [(str(name), str(value)) for name, value in row.headers or []]
-        return Claim("done", int(row.status), headers, bytes(row.body or b""))
+            row = None
+    if row is None:
+        return Stored("new")
+    if row.fingerprint != fingerprint:
+        return Stored("mismatch")
+    headers = [(str(name), str(value)) for name, value in row.headers or []]
+    return Stored("done", int(row.status), headers, bytes(row.body or b""))
 
 
-def finish(
-    engine: Engine,
+def answer_writer(
     person_id: int,
     key: str,
+    fingerprint: str,
     status: int,
     headers: list[tuple[str, str]],
     body: bytes,
-) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            update(idempotency_keys_table)
-            .where(and_(t.person_id == person_id, t.key == key))
-            .values(status=status, headers=headers, body=body)
+    now: datetime,
+) -> Callable[[Session], None]:
+    """Writes the key's answer (and forgets answers older than KEEP) in the change's transaction;
+    a key already answered by a request that got there first fails it on the unique key."""
+
+    def write(session: Session) -> None:
+        session.execute(delete(idempotency_keys_table).where(t.created_at < now - KEEP))
+        session.execute(
+            insert(idempotency_keys_table).values(
+                person_id=person_id,
+                key=key,
+                fingerprint=fingerprint,
+                status=status,
+                headers=headers,
+                body=body,
+                created_at=now,
+            )
         )
 
-
-def release(engine: Engine, person_id: int, key: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            delete(idempotency_keys_table).where(t.person_id == person_id, t.key == key)
-        )
+    return write
 
 
 KEPT_HEADERS = frozenset({"content-type", "location", "etag"})
@@ -198,44 +190,59 @@ class IdempotencyMiddleware:
             + b"\0"
             + (b"" if blind else body)
         ).hexdigest()
-        found = await run_in_threadpool(
-            claim, self.engine, person_id, key, fingerprint, self.clock()
-        )
+        now = self.clock()
+        found = await run_in_threadpool(look_up, self.engine, person_id, key, fingerprint, now)
+        if found.outcome == "new":
+            found = await self._act(scope, replay, send, person_id, key, fingerprint, blind)
         if found.outcome == "mismatch":
             await problem(
                 422,
                 "this Idempotency-Key was already used with another request; use a new key",
                 rule="idempotency.key_reused",
             )(scope, receive, send)
-            return
-        if found.outcome == "running":
-            await problem(
-                409,
-                "a request with this Idempotency-Key is still under way; try again shortly",
-                rule="idempotency.in_progress",
-            )(scope, receive, send)
-            return
-        if found.outcome == "done":
+        elif found.outcome == "done":
             await _send(send, found.status, found.headers or [], found.body, replayed=True)
-            return
+
+    async def _act(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        person_id: int,
+        key: str,
+        fingerprint: str,
+        blind: bool,
+    ) -> Stored:
+        """Run the request with its commit held, then commit the change and the key's answer
+        together; `new` once answered, or what another request with the key stored first."""
         captured = _Captured()
-        try:
-            await self.app(scope, replay, captured)
-        except BaseException:
-            await run_in_threadpool(release, self.engine, person_id, key)
-            raise
-        if (
-            captured.status >= 500
-            or captured.status in NOT_KEPT
-            or (blind and not 200 <= captured.status < 300)
-        ):
-            await run_in_threadpool(release, self.engine, person_id, key)
-        else:
-            kept = [(n, v) for n, v in captured.headers if n.lower() in KEPT_HEADERS]
-            await run_in_threadpool(
-                finish, self.engine, person_id, key, captured.status, kept, captured.body
-            )
+        with holding_commit(self.engine) as held:
+            await self.app(scope, receive, captured)  # an error abandons the held change
+            if captured.status >= 500:
+                await run_in_threadpool(held.abandon)  # the request failed: it changed nothing
+            elif (
+                captured.status in NOT_KEPT
+                or (blind and not 200 <= captured.status < 300)
+            ):
+                await run_in_threadpool(held.settle)
+            else:
+                kept = [(n, v) for n, v in captured.headers if n.lower() in KEPT_HEADERS]
+                write = answer_writer(
+                    person_id, key, fingerprint, captured.status, kept, captured.body, self.clock()
+                )
+                try:
+                    await run_in_threadpool(held.settle, write)
+                except (AccordError, SQLAlchemyError):
+                    # Most likely the same key, answered first by a request running alongside:
+                    # this one's change rolled back with its answer, so answer what that one did.
+                    found = await run_in_threadpool(
+                        look_up, self.engine, person_id, key, fingerprint, self.clock()
+                    )
+                    if found.outcome != "new":
+                        return found
+                    raise
         await _send(send, captured.status, captured.headers, captured.body, replayed=False)
+        return Stored("answered")
 
 
 class _Captured:

@@ -138,6 +138,10 @@ EVENT_NAMES: dict[Move, str] = {
     _M.MARK_MISSED: "CommitmentMarkedMissed",
 }
 
+# The payload fields of a move's event that are trust evidence, by event type: the accept's
+# value rating and note, for the two teams and admins only (DESIGN §7).
+EVIDENCE: dict[str, tuple[str, ...]] = {EVENT_NAMES[_M.ACCEPT]: ("args.value", "args.note")}
+
 TERM_FIELDS = ("title", "conditions_of_satisfaction", "due")
 # The moves that answer the other side's counter or change.
 ANSWERS = frozenset({Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE, Move.REJECT_CHANGE})

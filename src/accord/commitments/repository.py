@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +90,13 @@ class CommitmentRepository:
             query = query.where(c.state.in_(list(COMMITTED)), c.due < overdue_at)
         if limit is not None:
             query = query.limit(limit)
+        return self.session.scalars(query).unique().all()
+
+    def with_keys(self, keys: Collection[str]) -> Sequence[Commitment]:
+        """The commitments of these keys that exist, with their teams, in one query."""
+        if not keys:
+            return []
+        query = select(Commitment).where(c.key.in_(sorted(keys))).options(*_alone())
         return self.session.scalars(query).unique().all()
 
     def keys_like(self, prefix: str) -> set[str]:

@@ -41,9 +41,17 @@ class CommitmentRead(BaseModel):
     requested_at: Instant | None
     updated_at: Instant | None
     delivered_at: Instant | None
-    value: int | None = Field(description="The requester's rating (1-5) on acceptance.")
+    value: int | None = Field(
+        description="The requester's rating (1-5) on acceptance: trust evidence, for the members "
+        "of the two teams and admins; null for anyone else, with 'value' in `withheld`."
+    )
     pending: PendingTerms | None
     allowed_moves: list[Move] = Field(description="The moves the reader may make now.")
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="The fields left out for this reader: ['value'] unless they are a member "
+        "of the requester or performer team, or an admin; [] tells a null value is no rating.",
+    )
 
     @classmethod
     def of(cls, view: CommitmentView) -> CommitmentRead:
@@ -73,9 +81,10 @@ class CommitmentRead(BaseModel):
             requested_at=c.requested_at,
             updated_at=c.updated_at,
             delivered_at=c.delivered_at,
-            value=c.value,
+            value=view.value,
             pending=pending,
             allowed_moves=view.allowed_moves,
+            withheld=list(view.withheld),
         )
 
 

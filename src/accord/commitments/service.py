@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from accord.commitments.domain import (
     EVENT_NAMES,
+    EVIDENCE,
     Commitment,
     Move,
     Replay,
@@ -17,7 +18,7 @@ from accord.commitments.domain import (
 )
 from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
-from accord.events.domain import Event
+from accord.events.domain import Event, EventView, view_of
 from accord.org.domain import (
     Actor,
     Person,
@@ -26,6 +27,7 @@ from accord.org.domain import (
     ensure_can_write,
 )
 from accord.partnerships.domain import PartnershipStatus
+from accord.trust.visibility import may_see_chain, may_see_evidence
 
 
 def sides_of(person: Person, commitment: Commitment) -> frozenset[Side]:
@@ -166,24 +168,30 @@ def move(
 
 @dataclass(frozen=True)
 class CommitmentView:
-    """A commitment with what a reader may do with it now."""
+    """A commitment with what a reader may do with it now, and may read of it: its `value`
+    rating, or None and "value" in `withheld` for a reader outside the two teams (DESIGN §7)."""
 
     commitment: Commitment
     overdue: bool
     allowed_moves: list[Move]
+    value: int | None = None
+    withheld: tuple[str, ...] = ()
+
+
+def _view(commitment: Commitment, reader: Actor | None, now: datetime) -> CommitmentView:
+    allowed: list[Move] = []
+    if isinstance(reader, Person):
+        allowed = commitment.allowed_moves(sides_of(reader, commitment), now)
+    if reader is not None and may_see_evidence(reader, commitment.requester, commitment.performer):
+        return CommitmentView(commitment, commitment.is_overdue(now), allowed, commitment.value)
+    return CommitmentView(commitment, commitment.is_overdue(now), allowed, None, ("value",))
 
 
 def get_commitment(uow: UnitOfWork, key: str, actor: Actor | None = None) -> CommitmentView:
-    """One commitment, with the moves `actor` may make now."""
+    """One commitment, with the moves `actor` may make now (no actor: no moves, no rating)."""
     with uow:
         commitment = uow.commitments.get(key)
-        now = uow.now()
-        allowed: list[Move] = []
-        if isinstance(actor, Person):
-            person = uow.bind(actor)
-            assert isinstance(person, Person)
-            allowed = commitment.allowed_moves(sides_of(person, commitment), now)
-        return CommitmentView(commitment, commitment.is_overdue(now), allowed)
+        return _view(commitment, uow.bind(actor) if actor is not None else None, uow.now())
 
 
 def list_commitments(
@@ -217,19 +225,13 @@ def browse(
     after: tuple[datetime, int] | None = None,
     limit: int | None = None,
 ) -> list[CommitmentView]:
-    """Like `list_commitments`, each with the moves `actor` may make now."""
+    """Like `list_commitments`, each with the moves `actor` may make now and what `actor` may
+    read of it."""
     with uow:
         found = _find(uow, partnership, team, side, states, overdue, due_before, after, limit)
         now = uow.now()
-        person = uow.bind(actor)
-        return [
-            CommitmentView(
-                c,
-                c.is_overdue(now),
-                c.allowed_moves(sides_of(person, c), now) if isinstance(person, Person) else [],
-            )
-            for c in found
-        ]
+        reader = uow.bind(actor)
+        return [_view(c, reader, now) for c in found]
 
 
 def _find(
@@ -268,11 +270,63 @@ def _side(side: Side | str) -> Side:
     return choice(Side, side, "side")
 
 
-def history(uow: UnitOfWork, key: str) -> Sequence[Event]:
-    """Every move of a commitment, oldest first."""
+def history(uow: UnitOfWork, key: str, actor: Actor) -> list[EventView]:
+    """Every move of a commitment, oldest first, as `actor` may read it (see `as_read`)."""
     with uow:
         uow.commitments.get(key)
-        return uow.events.for_subject(_subject(key))
+        return as_read(uow, actor, uow.events.for_subject(_subject(key)))
+
+
+def event_log(
+    uow: UnitOfWork, actor: Actor, *, subject: str | None = None, after: int = 0, limit: int = 100
+) -> list[EventView]:
+    """The event log in append order, optionally of one subject, as `actor` may read it."""
+    with uow:
+        return as_read(uow, actor, uow.events.list(subject=subject, after=after, limit=limit))
+
+
+def newest_event_log(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    subject: str | None = None,
+    type: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[EventView]:
+    """The event log newest first, optionally of one subject and one type, older than event
+    `before`, as `actor` may read it."""
+    with uow:
+        found = uow.events.newest(subject=subject, type=type, before=before, limit=limit)
+        return as_read(uow, actor, found)
+
+
+def as_read(uow: UnitOfWork, actor: Actor, events: Iterable[Event]) -> list[EventView]:
+    """Events as `actor` may read them (DESIGN §7): every event stays, but an accept's value
+    and note only for the two teams and admins, and the hashes only for admins (see
+    `may_see_chain`). The log itself is left as it is: `accord audit verify` reads it whole.
+
+    Call it inside the unit of work the events were read in.
+    """
+    reader = uow.bind(actor)
+    chain = may_see_chain(reader)
+    found = list(events)
+    keys = {
+        e.subject.removeprefix("commitment:")
+        for e in found
+        if e.type in EVIDENCE and e.subject.startswith("commitment:")
+    }
+    shown = {
+        c.key
+        for c in uow.commitments.with_keys(keys)
+        if may_see_evidence(reader, c.requester, c.performer)
+    }
+
+    def hidden(event: Event) -> tuple[str, ...]:
+        evidence = EVIDENCE.get(event.type, ())
+        return () if event.subject.removeprefix("commitment:") in shown else evidence
+
+    return [view_of(e, hide=hidden(e), chain=chain) for e in found]
 
 
 @dataclass(frozen=True)

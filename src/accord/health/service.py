@@ -99,9 +99,11 @@ def open_round(
     opened_at: datetime | None = None,
     opened_by: str | None = None,
     imported: bool = False,
+    parties: Sequence[str] = (),
 ) -> HealthCheck:
     """Open a round of the health check on a partnership (a lead of a party; an admin on import,
-    who may name who opened it by e-mail)."""
+    who may name who opened it by e-mail, and its parties when they were not all of today's:
+    a party may have joined or left since)."""
     with uow:
         actor = uow.bind(actor)
         found = uow.partnerships.get(partnership, for_update=True)
@@ -141,6 +143,16 @@ def open_round(
                 rule="health_check.closes_invalid",
             )
         _ensure_no_other_round(uow, found, opened, closes_at, now, imported)
+        teams = [party.team for party in found.parties]
+        if imported and parties:
+            named = [uow.org.team(slug) for slug in dict.fromkeys(parties)]
+            strangers = [t.slug for t in named if not found.has_party(t)]
+            if strangers:
+                raise RuleBroken(
+                    f"team {strangers[0]!r} is not a party of partnership {found.key!r}",
+                    rule="health_check.not_a_party",
+                )
+            teams = named
         if imported:
             opener = uow.org.person(opened_by) if opened_by else None
         else:
@@ -156,12 +168,10 @@ def open_round(
             opened_at=opened,
             closes_at=closes_at,
             opened_by=opener,
-            tallies=[Tally(team=party.team) for party in found.parties],
+            tallies=[Tally(team=team) for team in teams],
             # an import's commitment events are written only when it commits: its rounds read
             # the trust of their opening afterwards (fill_earned)
-            earned=None
-            if imported
-            else _earned(uow, settings, [party.team for party in found.parties], opened),
+            earned=None if imported else _earned(uow, settings, teams, opened),
         )
         uow.health.add(check)
         uow.record(

@@ -118,6 +118,7 @@ class PartyDoc(Doc):
     contribution: Text = ""
     affirmed_by: Email | None = None
     affirmed_at: Instant | None = None
+    left_at: Instant | None = None  # a party that left: its commitments there came before
 
 
 class PartnershipDoc(Doc):
@@ -278,10 +279,14 @@ class Document(Doc):
 def dump(doc: Document) -> dict[str, Any]:
     """The document as JSON-ready data, in the canonical form `accord export` writes.
 
-    A move lists only the fields it carries, a membership says `left_at` only once it ended,
-    a person says `active` only once deactivated; everything else keeps its nulls.
+    A move lists only the fields it carries, a membership and a party say `left_at` only once
+    they ended, a person says `active` only once deactivated; everything else keeps its nulls.
     """
     data = doc.model_dump(mode="json")
+    for partnership in data["partnerships"]:
+        for party in partnership["parties"]:
+            if party["left_at"] is None:
+                del party["left_at"]
     for person in data["people"]:
         if person["active"]:
             del person["active"]

@@ -240,6 +240,8 @@ class _Replay:
         self.already_there: set[str] = set()
         self.later_updates: list[tuple[str, str, MeasureDoc]] = []
         self.later_departures: list[tuple[datetime, str, str, str]] = []
+        # (left_at, partnership, team, path): parties that left, once their history is in
+        self.parties_left: list[tuple[datetime, str, str, str]] = []
         self.later_accounts: list[tuple[str, PersonDoc]] = []
         # (person, team) -> when that membership ended (None: it goes on), from the document
         self.tenure: dict[tuple[str, str], datetime | None] = {}
@@ -457,6 +459,13 @@ class _Replay:
             )
         return None
 
+    def parties_leaving(self) -> None:
+        """Parties that left, in the order they left, once every commitment and round is in:
+        theirs were made while they were parties."""
+        for at, key, team, path in sorted(self.parties_left, key=lambda d: d[0]):
+            with self.at(path):
+                partnerships.leave(self.uow, self.actor, key, team, at=at, imported=True)
+
     def departures(self) -> None:
         """Memberships that ended, ended last: their moves were made while they were members."""
         for at, team, email, path in sorted(self.later_departures, key=lambda d: d[0]):
@@ -470,7 +479,7 @@ class _Replay:
             if doc.key in duplicates:
                 continue
             partnership = self.uow.partnerships.find(doc.key)
-            current = partnership_doc(partnership) if partnership else None
+            current = partnership_doc(self.uow, partnership) if partnership else None
             given = (
                 doc
                 if doc.status or current is None
@@ -494,6 +503,20 @@ class _Replay:
                 )
             if missing:
                 continue
+            signed_after_leaving = [
+                i
+                for i, p in enumerate(doc.parties)
+                if p.left_at is not None and (p.affirmed_by or p.affirmed_at)
+            ]
+            for p_index in signed_after_leaving:
+                self.problems.append(
+                    Problem(
+                        f"{path}.parties[{p_index}].affirmed_by",
+                        "a party that left affirms no charter",
+                    )
+                )
+            if signed_after_leaving:
+                continue
             with self.at(path):
                 partnerships.create_partnership(
                     self.uow,
@@ -511,6 +534,11 @@ class _Replay:
                     (p for p in enumerate(doc.parties) if p[1].affirmed_by is not None),
                     key=lambda item: (item[1].affirmed_at is None, item[1].affirmed_at, item[0]),
                 )
+                self.parties_left += [
+                    (party.left_at, doc.key, party.team, f"{path}.parties[{p_index}].left_at")
+                    for p_index, party in enumerate(doc.parties)
+                    if party.left_at is not None
+                ]
                 for p_index, party in affirmed:
                     party_path = f"{path}.parties[{p_index}]"
                     assert party.affirmed_by is not None  # only affirmed parties are listed
@@ -654,6 +682,7 @@ class _Replay:
                     opened_at=doc.opened_at,
                     opened_by=doc.opened_by,
                     imported=True,
+                    parties=[party.team for party in doc.parties],
                 )
             if len(self.problems) > before:
                 continue
@@ -804,8 +833,9 @@ def import_document(
     `settings` give the anonymity threshold of health checks (a round's answers are compared
     with what an export would write of them) and how trust is read when a round opened.
     """
-    # Rounds read the trust of their opening from the log once the import's moves are in it;
-    # inside another transaction they wait for whoever commits it (fill_earned).
+    # Rounds read the trust of their opening from the log once the import's moves are in it,
+    # in the import's own transaction: the rounds never stand without it. Inside another
+    # transaction they wait for whoever commits it (fill_earned).
     outermost = not uow.active
     with uow:
         actor = uow.bind(actor)
@@ -821,6 +851,7 @@ def import_document(
         replay.commitments(document.commitments)
         replay.health_checks(document.health_checks)
         replay.stories(document.stories)
+        replay.parties_leaving()
         replay.departures()
         replay.accounts()
         for index, doc in enumerate(document.partnerships):
@@ -840,13 +871,14 @@ def import_document(
         if replay.problems:
             uow.rollback()
             raise ImportRefused(replay.problems)
+        if outermost and replay.report.created["health_checks"]:
+            uow.log_pending()
+            health.fill_earned(uow, settings)
         uow.commit()
     replay.report.adjustments = sorted(
         [a for a in dated if _item(a.path) not in replay.already_there] + replay.adjustments,
         key=lambda a: _path_order(a.path),
     )
-    if outermost and replay.report.created["health_checks"]:
-        health.fill_earned(uow, settings)
     return replay.report
 
 
@@ -904,7 +936,9 @@ def purpose_doc(purpose: Purpose) -> PurposeDoc:
     )
 
 
-def partnership_doc(partnership: Partnership) -> PartnershipDoc:
+def partnership_doc(uow: UnitOfWork, partnership: Partnership) -> PartnershipDoc:
+    """The partnership: its parties, then those that left (from its events, in the order they
+    left), so that their commitments there can be replayed."""
     parties = []
     for party in partnership.parties:
         affirmed = partnership.is_affirmed(party) and party.affirmed_by is not None
@@ -920,10 +954,29 @@ def partnership_doc(partnership: Partnership) -> PartnershipDoc:
         key=partnership.key,
         name=partnership.name,
         purpose=partnership.purpose.key,
-        parties=parties,
+        parties=parties + _parties_left(uow, partnership),
         working_agreements=list(partnership.working_agreements),
         review_every_days=partnership.review_every_days,
         status=partnership.status.value,
+    )
+
+
+def _parties_left(uow: UnitOfWork, partnership: Partnership) -> list[PartyDoc]:
+    """The teams that left the partnership and are no party of it now, as their last leaving
+    left them."""
+    current = {party.team.slug for party in partnership.parties}
+    left: dict[str, PartyDoc] = {}
+    for event in uow.events.for_subject(f"partnership:{partnership.key}"):
+        team = str(event.payload.get("team", ""))
+        if event.type == "partnership.party_left":
+            left[team] = PartyDoc(
+                team=team, contribution=event.payload.get("contribution", ""), left_at=event.at
+            )
+        elif event.type in ("partnership.invitation_accepted", "partnership.party_added"):
+            left.pop(team, None)
+    return sorted(
+        (doc for slug, doc in left.items() if slug not in current),
+        key=lambda doc: (doc.left_at, doc.team),
     )
 
 
@@ -1094,7 +1147,7 @@ def export_document(uow: UnitOfWork, *, settings: Settings = DEFAULTS) -> dict[s
             teams=teams,
             people=[person_doc(p) for p in uow.org.people()],
             purposes=[purpose_doc(p) for _, p in purpose_list],
-            partnerships=[partnership_doc(p) for p in uow.partnerships.list()],
+            partnerships=[partnership_doc(uow, p) for p in uow.partnerships.list()],
             commitments=[commitment_doc(uow, c) for c in commitment_list],
             health_checks=[
                 health_doc(check, settings.min_responses, now)

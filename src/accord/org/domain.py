@@ -204,8 +204,13 @@ class ApiToken:
     name: str
     token_hash: str
     created_at: datetime
+    expires_at: datetime
     revoked_at: datetime | None = None
     id: int | None = None
+
+    def live(self, at: datetime) -> bool:
+        """Whether the token lets its person in at `at`: not revoked, not expired, person active."""
+        return self.revoked_at is None and at < self.expires_at and self.person.active
 
 
 @dataclass(frozen=True)

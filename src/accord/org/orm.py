@@ -69,6 +69,7 @@ api_tokens_table = Table(
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
 )
 

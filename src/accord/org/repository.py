@@ -151,6 +151,12 @@ class OrgRepository:
         )
         return oldest
 
+    def latest_failure(self, account: str, since: datetime) -> datetime | None:
+        latest: datetime | None = self.session.scalar(
+            select(func.max(failures.at)).where(failures.at > since, failures.account == account)
+        )
+        return latest
+
     def hold_sign_in(self, account: str, address: str) -> None:
         """Serialize the sign-in checks of one account and of one address until the transaction
         ends, so that the failures counted and the one added are one step: on PostgreSQL, under

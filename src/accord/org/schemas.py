@@ -107,23 +107,38 @@ class SignIn(Input):
     email: str = Field(max_length=320)
     password: str = Field(max_length=1000)
     name: str = Field("api", max_length=100, description="A name for the new token.")
+    expires_in_days: int | None = Field(
+        None,
+        ge=1,
+        description="Days the token lives; at most ACCORD_TOKEN_DAYS, which is also the default.",
+    )
 
 
 class TokenCreate(Input):
     name: str = Field("api", max_length=100)
+    expires_in_days: int | None = Field(
+        None,
+        ge=1,
+        description="Days the token lives; at most ACCORD_TOKEN_DAYS, which is also the default.",
+    )
 
 
 class TokenRead(BaseModel):
     id: int
     name: str
     created_at: Instant
+    expires_at: Instant
     revoked_at: Instant | None
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenRead:
         assert token.id is not None
         return cls(
-            id=token.id, name=token.name, created_at=token.created_at, revoked_at=token.revoked_at
+            id=token.id,
+            name=token.name,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
         )
 
 
@@ -132,3 +147,4 @@ class TokenCreated(BaseModel):
 
     token: str
     name: str
+    expires_at: Instant

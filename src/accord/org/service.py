@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,9 +42,11 @@ from accord.org.domain import (
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
 # Guessing is slowed per account and per address: this many failures in the window, then a wait.
-SIGN_IN_WINDOW = timedelta(minutes=15)
+SIGN_IN_MINUTES = 15
+SIGN_IN_WINDOW = timedelta(minutes=SIGN_IN_MINUTES)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 30
+TOKEN_DAYS = 90  # how long a new API token lives unless ACCORD_TOKEN_DAYS says otherwise
 _UNSET = object()
 
 
@@ -282,8 +286,35 @@ def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
         uow.commit()
 
 
-def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str = "api") -> str:
-    """Make an API token for a person; the secret is returned once and only its hash is kept."""
+def create_token(
+    uow: UnitOfWork,
+    actor: Actor,
+    email: str,
+    name: str = "api",
+    *,
+    days: int = TOKEN_DAYS,
+    longest: int = TOKEN_DAYS,
+) -> str:
+    """Make an API token for a person; only its secret, shown once (see `issue_token`)."""
+    return issue_token(uow, actor, email, name, days=days, longest=longest)[0]
+
+
+def issue_token(
+    uow: UnitOfWork,
+    actor: Actor,
+    email: str,
+    name: str = "api",
+    *,
+    days: int = TOKEN_DAYS,
+    longest: int = TOKEN_DAYS,
+) -> tuple[str, ApiToken]:
+    """Make an API token for a person, living `days` days (1 to `longest`): its secret, returned
+    once (only its hash is kept), and the token."""
+    if not 1 <= days <= longest:
+        raise Invalid(
+            f"a token lives from 1 to {longest} days, not {days}",
+            rule="token.lifetime",
+        )
     with uow:
         actor = uow.bind(actor)
         person = uow.org.person(email)
@@ -295,6 +326,7 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str = "api") -
             name=check_text(name, "token name", max_length=100),
             token_hash=token_hash(secret),
             created_at=uow.now(),
+            expires_at=uow.now() + timedelta(days=days),
         )
         uow.org.add(token)
         uow.record(
@@ -302,10 +334,10 @@ def create_token(uow: UnitOfWork, actor: Actor, email: str, name: str = "api") -
             f"person:{person.email}",
             actor_name(actor),
             uow.now(),
-            {"name": token.name},
+            {"name": token.name, "expires_at": token.expires_at.isoformat()},
         )
         uow.commit()
-        return secret
+        return secret, token
 
 
 def authenticate_password(uow: UnitOfWork, email: str, password: str) -> Person | None:
@@ -329,9 +361,13 @@ def _verified(uow: UnitOfWork, email: str, password: str) -> Person | None:
 def sign_in(uow: UnitOfWork, email: str, password: str, address: str) -> Person:
     """Check a password sign-in, counting failures per account and per address.
 
-    After MAX_FAILURES_PER_ACCOUNT failures of one account, or MAX_FAILURES_PER_ADDRESS from one
-    address, within SIGN_IN_WINDOW, every attempt is refused unchecked until the oldest failure
-    leaves the window. A success clears the account's failures.
+    From MAX_FAILURES_PER_ACCOUNT failures of one account within SIGN_IN_WINDOW, each attempt
+    waits `account_delay` after the latest failure (1 s, then twice as long each time, at most
+    the window), refused unchecked meanwhile: guessing slows to a crawl, but a few wrong guesses
+    by anyone keep the person out for seconds, not a quarter of an hour. The person is told
+    (a `person.sign_in_slowed` event, for the notifications). After MAX_FAILURES_PER_ADDRESS
+    failures from one address, every attempt from it is refused until the oldest failure leaves
+    the window. A success clears the account's failures.
     """
     account = email.strip().lower()[:320]
     address = address[:64]
@@ -340,24 +376,49 @@ def sign_in(uow: UnitOfWork, email: str, password: str, address: str) -> Person:
         now = uow.now()
         since = now - SIGN_IN_WINDOW
         by_account, by_address = uow.org.sign_in_failures(account, address, since)
-        if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+        if by_address >= MAX_FAILURES_PER_ADDRESS:
             oldest = uow.org.oldest_failure(account, address, since) or now
-            wait = max(1, int((oldest + SIGN_IN_WINDOW - now).total_seconds()) + 1)
-            raise TooManyRequests(
-                f"too many failed sign-ins; try again in {wait} seconds",
-                retry_after=wait,
-                rule="auth.too_many_attempts",
-            )
+            _too_many(oldest + SIGN_IN_WINDOW - now)
+        if by_account >= MAX_FAILURES_PER_ACCOUNT:
+            latest = uow.org.latest_failure(account, since) or now
+            wait = latest + account_delay(by_account) - now
+            if wait > timedelta(0):
+                _too_many(wait)
         person = _verified(uow, account, password)
         if person is None:
             uow.org.forget_sign_in_failures(before=since)
             uow.org.add_sign_in_failure(account, address, now)
+            known = uow.org.find_person(account)
+            if by_account + 1 == MAX_FAILURES_PER_ACCOUNT and known is not None:
+                uow.record(
+                    "person.sign_in_slowed",
+                    f"person:{known.email}",
+                    None,
+                    now,
+                    {"failures": by_account + 1, "window_minutes": SIGN_IN_MINUTES},
+                )
             uow.commit()
             raise NotSignedIn("e-mail or password is not right", rule="auth.bad_credentials")
         if by_account:
             uow.org.forget_sign_in_failures(account=account, before=since)
             uow.commit()
         return person
+
+
+def account_delay(failures: int) -> timedelta:
+    """How long an account's next sign-in waits after its latest failure, once it has
+    `failures` (at least MAX_FAILURES_PER_ACCOUNT) within the window."""
+    exponent = min(failures - MAX_FAILURES_PER_ACCOUNT, 20)
+    return min(timedelta(seconds=2**exponent), SIGN_IN_WINDOW)
+
+
+def _too_many(wait: timedelta) -> NoReturn:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    raise TooManyRequests(
+        f"too many failed sign-ins; try again in {seconds} seconds",
+        retry_after=seconds,
+        rule="auth.too_many_attempts",
+    )
 
 
 def list_tokens(uow: UnitOfWork, actor: Actor) -> Sequence[ApiToken]:
@@ -393,7 +454,7 @@ def authenticate_token(uow: UnitOfWork, secret: str) -> Person | None:
     """The active person a live API token belongs to."""
     with uow:
         token = uow.org.token_by_hash(token_hash(secret))
-        if token is None or token.revoked_at is not None or not token.person.active:
+        if token is None or not token.live(uow.now()):
             return None
         return token.person
 

@@ -1,7 +1,9 @@
-"""A partnership's charter, its status rules and the checks that make it trust-based."""
+"""A partnership's charter, its status rules, the checks that make it trust-based, and the
+invitations by which teams join it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +40,17 @@ STATUS_MOVES: dict[PartnershipStatus, frozenset[PartnershipStatus]] = {
 class Label(StrEnum):
     TRUST_BASED = "trust-based"
     TRADITIONAL = "traditional"
+
+
+class InvitationState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+# Leaving never takes a partnership below this many parties (the enough_parties check).
+MIN_PARTIES = 2
 
 
 @dataclass(eq=False)
@@ -114,6 +127,61 @@ class Partnership:
         self.charter_changed()
         return party
 
+    def invite(
+        self,
+        team: Team,
+        invited_by: Person | None,
+        at: datetime,
+        pending: Sequence[Invitation] = (),
+    ) -> Invitation:
+        """Invite `team` to join as a party; `pending` are the invitations still unanswered."""
+        self.ensure_open()
+        if self.has_party(team):
+            raise RuleBroken(
+                f"team {team.slug!r} is already a party of {self.key!r}",
+                rule="partnership.party_exists",
+            )
+        for other in pending:
+            if other.team is team and other.is_pending:
+                raise RuleBroken(
+                    f"team {team.slug!r} is already invited to {self.key!r}; "
+                    "its invitation waits for an answer",
+                    rule="partnership.already_invited",
+                )
+        return Invitation(partnership=self, team=team, invited_by=invited_by, invited_at=at)
+
+    def leave(self, team: Team, open_commitments: Sequence[str]) -> tuple[Party, bool]:
+        """The party of `team` leaves: the charter of the others stands as they affirmed it.
+
+        Refused while `open_commitments` (keys of the team's commitments here that are still
+        open) remain, and when fewer than two parties would be left: such a partnership is
+        dissolved or concluded, not emptied. Returns the party that left, and True when the
+        others had all affirmed the current charter, so that a forming partnership is active.
+        """
+        self.ensure_open()
+        party = self.party(team)
+        if len(self.parties) <= MIN_PARTIES:
+            raise RuleBroken(
+                f"team {team.slug!r} cannot leave {self.key!r}: a partnership keeps at least "
+                f"{MIN_PARTIES} parties; dissolve or conclude it instead",
+                rule="partnership.too_few_parties",
+            )
+        if open_commitments:
+            keys = sorted(open_commitments)
+            shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            raise RuleBroken(
+                f"team {team.slug!r} cannot leave {self.key!r} while {len(keys)} of its "
+                f"commitments there are open ({shown}); settle or withdraw them first",
+                rule="partnership.open_commitments",
+            )
+        self.parties.remove(party)
+        if self.status == PartnershipStatus.FORMING and all(
+            self.is_affirmed(p) for p in self.parties
+        ):
+            self.status = PartnershipStatus.ACTIVE
+            return party, True
+        return party, False
+
     def set_contribution(self, team: Team, contribution: str) -> None:
         self.ensure_open()
         party = self.party(team)
@@ -177,6 +245,54 @@ class Partnership:
                 rule="partnership.not_affirmed",
             )
         self.status = status
+
+
+@dataclass(eq=False)
+class Invitation:
+    """A team invited to join a partnership; a lead of that team accepts or declines it, and a
+    lead of a party may withdraw it while it waits. No team joins on its own."""
+
+    partnership: Partnership
+    team: Team
+    invited_by: Person | None
+    invited_at: datetime
+    state: InvitationState = InvitationState.PENDING
+    answered_by: Person | None = None
+    answered_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == InvitationState.PENDING
+
+    def accept(self, person: Person, contribution: str, at: datetime) -> Party:
+        """The invited team joins with its contribution: the charter changes, so every party
+        affirms it again (an active partnership goes back to forming)."""
+        self._ensure_pending("accepted")
+        party = self.partnership.add_party(self.team, contribution)
+        self._answered(InvitationState.ACCEPTED, person, at)
+        return party
+
+    def decline(self, person: Person, at: datetime) -> None:
+        self._ensure_pending("declined")
+        self._answered(InvitationState.DECLINED, person, at)
+
+    def withdraw(self, person: Person | None, at: datetime) -> None:
+        self._ensure_pending("withdrawn")
+        self._answered(InvitationState.WITHDRAWN, person, at)
+
+    def _ensure_pending(self, done: str) -> None:
+        if not self.is_pending:
+            raise RuleBroken(
+                f"the invitation of team {self.team.slug!r} to {self.partnership.key!r} is "
+                f"{self.state.value}; only a pending invitation can be {done}",
+                rule="invitation.not_pending",
+            )
+
+    def _answered(self, state: InvitationState, person: Person | None, at: datetime) -> None:
+        self.state = state
+        self.answered_by = person
+        self.answered_at = at
 
 
 def _norm(text: str) -> str:

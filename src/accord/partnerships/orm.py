@@ -1,4 +1,4 @@
-"""Tables of partnerships and their parties."""
+"""Tables of partnerships, their parties and the invitations to join them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from sqlalchemy.orm import relationship
 
 from accord.db import JSONType, UTCDateTime, enum_type, mapper_registry, metadata
 from accord.org.domain import Person, Team
-from accord.partnerships.domain import Partnership, PartnershipStatus, Party
+from accord.partnerships.domain import (
+    Invitation,
+    InvitationState,
+    Partnership,
+    PartnershipStatus,
+    Party,
+)
 from accord.purposes.domain import Purpose
 
 partnerships_table = Table(
@@ -50,6 +56,28 @@ parties_table = Table(
     UniqueConstraint("partnership_id", "team_id", name="uq_parties_partnership_team"),
 )
 
+# An invitation is kept once answered: who invited whom, and who answered, is history.
+invitations_table = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "partnership_id",
+        Integer,
+        ForeignKey("partnerships.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "team_id", Integer, ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False, index=True
+    ),
+    Column("invited_by_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    Column("invited_at", UTCDateTime(), nullable=False),
+    Column("state", enum_type(InvitationState, "invitation_state"), nullable=False),
+    Column("answered_by_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    Column("answered_at", UTCDateTime(), nullable=True),
+)
+
 mapper_registry.map_imperatively(
     Partnership,
     partnerships_table,
@@ -66,5 +94,19 @@ mapper_registry.map_imperatively(
     properties={
         "team": relationship(Team, lazy="joined"),
         "affirmed_by": relationship(Person, lazy="joined"),
+    },
+)
+mapper_registry.map_imperatively(
+    Invitation,
+    invitations_table,
+    properties={
+        "partnership": relationship(Partnership, lazy="joined"),
+        "team": relationship(Team, lazy="joined"),
+        "invited_by": relationship(
+            Person, lazy="joined", foreign_keys=[invitations_table.c.invited_by_id]
+        ),
+        "answered_by": relationship(
+            Person, lazy="joined", foreign_keys=[invitations_table.c.answered_by_id]
+        ),
     },
 )

@@ -1,4 +1,4 @@
-"""Queries for partnerships; never commits."""
+"""Queries for partnerships and the invitations to join them; never commits."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from accord.db import KeyCache
 from accord.errors import NotFound
 from accord.org.domain import Team
-from accord.partnerships.domain import Partnership, PartnershipStatus, Party
-from accord.partnerships.orm import parties_table, partnerships_table
+from accord.partnerships.domain import (
+    Invitation,
+    InvitationState,
+    Partnership,
+    PartnershipStatus,
+    Party,
+)
+from accord.partnerships.orm import invitations_table, parties_table, partnerships_table
 from accord.purposes.domain import Purpose
 
 
@@ -30,6 +36,15 @@ def _charter() -> tuple[Any, ...]:
         selectinload(Partnership.parties)  # type: ignore[arg-type]
         .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
         .lazyload("*"),
+    )
+
+
+@functools.cache
+def _invitation() -> tuple[Any, ...]:
+    """Load an invitation with its partnership, team and people, but none of theirs."""
+    return tuple(
+        joinedload(getattr(Invitation, name)).lazyload("*")
+        for name in ("partnership", "team", "invited_by", "answered_by")
     )
 
 
@@ -120,3 +135,41 @@ class PartnershipRepository:
                 select(partnerships_table.c.key).where(partnerships_table.c.key.startswith(prefix))
             )
         )
+
+    def add_invitation(self, invitation: Invitation) -> None:
+        self.session.add(invitation)
+
+    def invitation(self, invitation_id: int, *, for_update: bool = False) -> Invitation:
+        """The invitation; `for_update` locks its row and reads it afresh (take the lock of its
+        partnership first, as every change of a charter does)."""
+        query = select(Invitation).where(invitations_table.c.id == invitation_id)
+        if for_update:
+            query = query.with_for_update(of=invitations_table).execution_options(
+                populate_existing=True
+            )
+        found = self.session.scalars(query.options(*_invitation())).first()
+        if found is None:
+            raise NotFound(f"no invitation {invitation_id}", rule="invitation.not_found")
+        return found
+
+    def invitations(
+        self,
+        *,
+        partnership: Partnership | None = None,
+        teams: Sequence[Team] | None = None,
+        state: InvitationState | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Invitation]:
+        """Invitations oldest first, of one partnership, to some teams, in one state."""
+        c = invitations_table.c
+        query = select(Invitation).order_by(c.id).limit(limit).options(*_invitation())
+        if partnership is not None:
+            query = query.where(c.partnership_id == partnership.id)
+        if teams is not None:
+            query = query.where(c.team_id.in_([team.id for team in teams]))
+        if state is not None:
+            query = query.where(c.state == state)
+        if after is not None:
+            query = query.where(c.id > after)
+        return self.session.scalars(query).unique().all()

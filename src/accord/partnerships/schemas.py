@@ -1,11 +1,11 @@
-"""The edges of partnerships: charters, parties, checks and label as JSON."""
+"""The edges of partnerships: charters, parties, checks, label and invitations as JSON."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.interchange.schemas import Instant
-from accord.partnerships.domain import Label, PartnershipStatus
+from accord.partnerships.domain import Invitation, InvitationState, Label, PartnershipStatus
 from accord.partnerships.service import PartnershipView
 
 
@@ -99,3 +99,40 @@ class ContributionSet(Input):
 
 class Affirmation(Input):
     team: str
+
+
+class InvitationCreate(Input):
+    team: str = Field(description="The team invited to join as a party.")
+
+
+class InvitationAcceptance(Input):
+    contribution: str = Field(
+        "", max_length=1000, description="What the team uniquely contributes to the partnership."
+    )
+
+
+class InvitationRead(BaseModel):
+    id: int
+    partnership: str
+    team: str
+    invited_by: str | None = Field(description="The lead of a party who invited the team.")
+    invited_at: Instant
+    state: InvitationState
+    answered_by: str | None = Field(
+        description="Who accepted, declined or withdrew it; null while pending."
+    )
+    answered_at: Instant | None
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> InvitationRead:
+        assert invitation.id is not None  # read back after its commit
+        return cls(
+            id=invitation.id,
+            partnership=invitation.partnership.key,
+            team=invitation.team.slug,
+            invited_by=invitation.invited_by.email if invitation.invited_by else None,
+            invited_at=invitation.invited_at,
+            state=invitation.state,
+            answered_by=invitation.answered_by.email if invitation.answered_by else None,
+            answered_at=invitation.answered_at,
+        )

@@ -1,4 +1,5 @@
-"""Use cases of partnerships: charters, parties, affirmation and status."""
+"""Use cases of partnerships: charters, invitations, parties joining and leaving, affirmation
+and status."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.commitments.domain import OPEN
 from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
+from accord.events.domain import iso
 from accord.org.domain import (
     Actor,
     Person,
@@ -21,7 +24,10 @@ from accord.org.domain import (
     ensure_lead,
 )
 from accord.partnerships.domain import (
+    CLOSED,
     Check,
+    Invitation,
+    InvitationState,
     Label,
     Partnership,
     PartnershipStatus,
@@ -140,42 +146,201 @@ def create_partnership(
         return view(partnership)
 
 
-def add_party(
-    uow: UnitOfWork,
-    actor: Actor,
-    key: str,
-    team: str,
-    contribution: str = "",
-    *,
-    imported: bool = False,
-) -> PartnershipView:
-    """Add a team as a party (a lead of that team or of a party); the charter re-forms."""
+def invite(uow: UnitOfWork, actor: Actor, key: str, team: str) -> Invitation:
+    """Invite a team to join as a party (a lead of a current party); it joins only once a lead
+    of that team accepts."""
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
-        new_team = uow.org.team(team)
-        if imported:
-            ensure_admin(actor, "import partnerships")
-        else:
-            person = ensure_can_write(actor)
-            if not person.is_lead(new_team):
-                _ensure_party_lead(actor, partnership, "add a party")
-        partnership.add_party(
-            new_team, check_text(contribution, "contribution", max_length=1000, required=False)
+        person = _ensure_party_lead(actor, partnership, "invite a team")
+        invited = uow.org.team(team)
+        pending = uow.partnerships.invitations(
+            partnership=partnership, teams=[invited], state=InvitationState.PENDING
         )
+        invitation = partnership.invite(invited, person, uow.now(), pending)
+        uow.partnerships.add_invitation(invitation)
+        uow.flush()  # the invitation's id, for its event
         uow.record(
-            "partnership.party_added",
+            "partnership.invited",
             _subject(partnership),
-            actor_name(actor),
-            uow.now(),
+            person.email,
+            invitation.invited_at,
+            {"invitation": invitation.id, "team": invited.slug},
+        )
+        uow.commit()
+        return invitation
+
+
+def _pending_invitation(uow: UnitOfWork, invitation_id: int) -> tuple[Invitation, Partnership]:
+    """The invitation and its partnership, both locked: the partnership's row first, as every
+    change of a charter takes it, then the invitation's, read afresh."""
+    key = uow.partnerships.invitation(invitation_id).partnership.key
+    partnership = uow.partnerships.get(key, for_update=True)
+    return uow.partnerships.invitation(invitation_id, for_update=True), partnership
+
+
+def accept_invitation(
+    uow: UnitOfWork, actor: Actor, invitation_id: int, contribution: str = ""
+) -> Invitation:
+    """Join the partnership one's team is invited to, stating its contribution (a lead of the
+    invited team); the charter changes, so it goes back to forming until every party affirms."""
+    with uow:
+        actor = uow.bind(actor)
+        invitation, partnership = _pending_invitation(uow, invitation_id)
+        person = ensure_lead(
+            actor, invitation.team, f"accept the invitation of {invitation.team.slug!r}"
+        )
+        stated = check_text(contribution, "contribution", max_length=1000, required=False)
+        now = uow.now()
+        invitation.accept(person, stated, now)
+        uow.record(
+            "partnership.invitation_accepted",
+            _subject(partnership),
+            person.email,
+            now,
             {
-                "team": team,
-                "contribution": contribution.strip(),
+                "invitation": invitation.id,
+                "team": invitation.team.slug,
+                "contribution": stated,
+                "charter_version": partnership.charter_version,
                 "status": partnership.status.value,
             },
         )
         uow.commit()
+        return invitation
+
+
+def decline_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int) -> Invitation:
+    """Turn down an invitation to join a partnership (a lead of the invited team)."""
+    with uow:
+        actor = uow.bind(actor)
+        invitation, partnership = _pending_invitation(uow, invitation_id)
+        person = ensure_lead(
+            actor, invitation.team, f"decline the invitation of {invitation.team.slug!r}"
+        )
+        now = uow.now()
+        invitation.decline(person, now)
+        uow.record(
+            "partnership.invitation_declined",
+            _subject(partnership),
+            person.email,
+            now,
+            {"invitation": invitation.id, "team": invitation.team.slug},
+        )
+        uow.commit()
+        return invitation
+
+
+def withdraw_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int) -> Invitation:
+    """Take back an invitation that waits for its answer (a lead of a current party)."""
+    with uow:
+        actor = uow.bind(actor)
+        invitation, partnership = _pending_invitation(uow, invitation_id)
+        person = _ensure_party_lead(actor, partnership, "withdraw an invitation")
+        now = uow.now()
+        invitation.withdraw(person, now)
+        uow.record(
+            "partnership.invitation_withdrawn",
+            _subject(partnership),
+            person.email,
+            now,
+            {"invitation": invitation.id, "team": invitation.team.slug},
+        )
+        uow.commit()
+        return invitation
+
+
+def leave(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    team: str,
+    *,
+    at: datetime | None = None,
+    imported: bool = False,
+) -> PartnershipView:
+    """Take a party out of a partnership (a lead of that party's team; an admin on import).
+
+    Its commitments there must all be settled or withdrawn first, and at least two parties must
+    remain. The others' affirmations stand, since their charter did not change; the party's
+    past commitments and events stay.
+    """
+    with uow:
+        actor = uow.bind(actor)
+        partnership = uow.partnerships.get(key, for_update=True)
+        party_team = uow.org.team(team)
+        if imported:
+            ensure_admin(actor, "import partnerships")
+        else:
+            ensure_lead(actor, party_team, f"take it out of partnership {key!r}")
+        when = at or uow.now()
+        found = uow.commitments.list(partnership=partnership, team=party_team)
+        if imported:
+            later = [c for c in found if c.updated_at is not None and c.updated_at > when]
+            if later:
+                raise RuleBroken(
+                    f"team {team!r} cannot leave {key!r} at {iso(when)}: its commitment "
+                    f"{later[0].key!r} moved after that",
+                    rule="partnership.left_before_commitment",
+                )
+        party, activated = partnership.leave(
+            party_team, [c.key for c in found if c.state in OPEN]
+        )
+        uow.record(
+            "partnership.party_left",
+            _subject(partnership),
+            actor_name(actor),
+            when,
+            {
+                "team": team,
+                "contribution": party.contribution,
+                "status": partnership.status.value,
+            },
+        )
+        if activated:
+            uow.record("partnership.activated", _subject(partnership), actor_name(actor), when, {})
+        uow.commit()
         return view(partnership)
+
+
+def get_invitation(uow: UnitOfWork, invitation_id: int) -> Invitation:
+    """One invitation, whatever its state."""
+    with uow:
+        return uow.partnerships.invitation(invitation_id)
+
+
+def list_invitations(
+    uow: UnitOfWork,
+    *,
+    partnership: str | None = None,
+    team: str | None = None,
+    state: InvitationState | str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[Invitation]:
+    """Invitations oldest first: of one partnership, to one team, in one state (all, or a page)."""
+    with uow:
+        return list(
+            uow.partnerships.invitations(
+                partnership=uow.partnerships.get(partnership) if partnership else None,
+                teams=[uow.org.team(team)] if team else None,
+                state=choice(InvitationState, state, "invitation state") if state else None,
+                after=after,
+                limit=limit,
+            )
+        )
+
+
+def invitations_to_answer(uow: UnitOfWork, person: Person) -> list[Invitation]:
+    """The pending invitations to the teams `person` leads: theirs to accept or decline."""
+    with uow:
+        person = uow.org.person_by_id(person.id)
+        led = [team for team in person.teams() if person.is_lead(team)]
+        if not led:
+            return []
+        return list(
+            uow.partnerships.invitations(teams=led, state=InvitationState.PENDING)
+        )
 
 
 _UNSET: Any = object()
@@ -336,6 +501,24 @@ def _move(
         uow.now(),
         {"from": before.value, "to": partnership.status.value},
     )
+    if partnership.status in CLOSED:
+        # a closed charter takes no new party: what still waits for an answer is withdrawn
+        now = uow.now()
+        for invitation in uow.partnerships.invitations(
+            partnership=partnership, state=InvitationState.PENDING
+        ):
+            invitation.withdraw(actor if isinstance(actor, Person) else None, now)
+            uow.record(
+                "partnership.invitation_withdrawn",
+                _subject(partnership),
+                actor_name(actor),
+                now,
+                {
+                    "invitation": invitation.id,
+                    "team": invitation.team.slug,
+                    "reason": f"the partnership was {partnership.status.value}",
+                },
+            )
 
 
 def get_partnership(uow: UnitOfWork, key: str) -> PartnershipView:

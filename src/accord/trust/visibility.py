@@ -37,6 +37,19 @@ def may_see_pair(actor: Actor, requester: Team, performer: Team) -> bool:
     return actor.is_member(requester) or actor.is_member(performer)
 
 
+def may_see_evidence(actor: Actor, requester: Team, performer: Team) -> bool:
+    """An accept's value rating and note (DESIGN §7): the current members of the two teams,
+    and admins. They are one pair's evidence, so `ACCORD_TRUST_VISIBILITY=org` opens them no
+    more than it opens pair trust."""
+    return may_see_pair(actor, requester, performer)
+
+
+def may_see_chain(actor: Actor) -> bool:
+    """The event log's hashes: only whoever reads every payload whole, that is admins. A hash
+    commits to its payload (and every later hash to it), so it would give a withheld rating
+    away to five guesses."""
+    return isinstance(actor, Operator) or actor.is_admin
+
 
 def ensure_may_see_team(uow: UnitOfWork, settings: Settings, actor: Actor, team: Team) -> None:
     if not may_see_team(uow, settings, actor, team):

@@ -33,6 +33,11 @@ def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
     texts = {
         "partnership.created": "Partnership started",
         "partnership.party_added": f"{team} joined as a party",
+        "partnership.invited": f"{team} was invited to join",
+        "partnership.invitation_accepted": f"{team} accepted the invitation and joined as a party",
+        "partnership.invitation_declined": f"{team} declined the invitation",
+        "partnership.invitation_withdrawn": f"The invitation of {team} was withdrawn",
+        "partnership.party_left": f"{team} left the partnership",
         "partnership.contribution_set": f"{team} stated its contribution",
         "partnership.affirmed": f"{team} affirmed the charter",
         "partnership.activated": "Every party affirmed: the partnership is active",

@@ -127,7 +127,7 @@ def test_request_promise_report_done_accept(uow, org, clock):
     stored = current(uow)
     assert (stored.state.value, stored.value, stored.version) == ("accepted", 5, 4)
     assert [(e.type, e.payload["from"], e.payload["to"]) for e in
-            commitments.history(uow, "vault")] == [
+            commitments.history(uow, "vault", OPERATOR)] == [
         ("CommitmentRequested", None, "requested"),
         ("CommitmentPromised", "requested", "promised"),
         ("CommitmentReportedDone", "promised", "delivered"),

@@ -73,7 +73,7 @@ def test_the_example_imports_and_its_history_gives_the_state(uow):
     assert (c.state.value, c.version, c.value, c.reliance.value) == ("accepted", 6, 5, "high")
     assert (c.due, c.delivered_at, c.requested_at) == (
         at("2026-03-15T00:00:00Z"), at("2026-03-14T09:00:00Z"), at("2026-01-10T09:00:00Z"))
-    assert [(e.type, e.actor, e.at) for e in commitments.history(uow, "c-1")] == [
+    assert [(e.type, e.actor, e.at) for e in commitments.history(uow, "c-1", OPERATOR)] == [
         (t, m["by"], at(m["at"])) for t, m in zip(
             ["CommitmentRequested", "CommitmentPromised", "CommitmentChangeProposed",
              "CommitmentChangeAccepted", "CommitmentReportedDone", "CommitmentAccepted"],

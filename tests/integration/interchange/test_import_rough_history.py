@@ -75,7 +75,7 @@ def with_commitments(*items: dict[str, Any]) -> dict[str, Any]:
 
 def track(uow: UnitOfWork, key: str) -> Track:
     """The commitment as trust folds it from its events."""
-    events = commitments.history(uow, key)
+    events = commitments.history(uow, key, OPERATOR)
     return fold([(e.at, e.subject, e.payload) for e in events])[key]
 
 
@@ -207,7 +207,7 @@ def test_a_member_of_both_teams_answering_their_own_change_is_imported_with_a_wa
     ]
     both = commitments.get_commitment(uow, "both").commitment
     assert (both.state.value, both.due) == ("promised", at("2026-03-10T00:00:00Z"))
-    sides = [e.payload["side"] for e in commitments.history(uow, "both")]
+    sides = [e.payload["side"] for e in commitments.history(uow, "both", OPERATOR)]
     assert sides == ["R", "P", "P", "R", "P", "R"]
 
 
@@ -243,7 +243,7 @@ def test_an_accept_without_a_value_is_imported_without_value_evidence(uow, other
     ]
     unrated = commitments.get_commitment(uow, "unrated").commitment
     assert (unrated.state.value, unrated.value) == ("accepted", None)
-    [*_, accepted] = commitments.history(uow, "unrated")
+    [*_, accepted] = commitments.history(uow, "unrated", OPERATOR)
     assert accepted.payload["args"] == {"note": "Fine"}
     outcome = track(uow, "unrated").outcome()
     assert outcome is not None
@@ -325,7 +325,7 @@ def test_a_move_dated_the_day_of_a_timed_move_before_it_keeps_the_order(uow):
         ("commitments[0].history[2].at",
          "'2026-02-20' has no time: read as the start of that day, 2026-02-20T00:00:00Z"),
     ]
-    assert [e.at for e in commitments.history(uow, "c-1")][:3] == [
+    assert [e.at for e in commitments.history(uow, "c-1", OPERATOR)][:3] == [
         at("2026-01-10T09:00:00Z"), at("2026-01-10T09:00:00Z"), at("2026-02-20T00:00:00Z")
     ]
     assert import_document(uow, OPERATOR, document).unchanged["commitments"] == 1

@@ -41,6 +41,10 @@ def answer(uow: UnitOfWork, person: Any, key: str, **changes: int) -> None:
 
 @pytest.fixture
 def org(uow: UnitOfWork, clock: Any) -> dict[str, Any]:
+    return build_org(uow, clock)
+
+
+def build_org(uow: UnitOfWork, clock: Any) -> dict[str, Any]:
     """`data` (ana lead; cy, dan members) and `care` (bo lead; dee member) in `signals`; a
     closed round where data answered three times and care twice, an open round with one answer,
     a story with replies and a metric, and a hidden one."""
@@ -303,3 +307,57 @@ def test_the_same_key_with_other_content_is_a_problem(uow, org):
 
     assert "differs in title" in problems["stories[0]"]
     assert "differs in closes_at" in problems["health_checks[0]"]
+
+
+FAIL_EARNED = {
+    "sqlite": [
+        "CREATE TRIGGER fail_earned BEFORE UPDATE ON health_checks "
+        "WHEN NEW.earned IS NOT NULL BEGIN SELECT RAISE(ABORT, 'power cut'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail_earned() RETURNS trigger AS "
+        "$$ BEGIN RAISE EXCEPTION 'power cut'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER fail_earned BEFORE UPDATE ON health_checks FOR EACH ROW "
+        "WHEN (NEW.earned IS NOT NULL) EXECUTE FUNCTION fail_earned()",
+    ],
+}
+HEAL_EARNED = {
+    "sqlite": ["DROP TRIGGER fail_earned"],
+    "postgresql": ["DROP TRIGGER fail_earned ON health_checks", "DROP FUNCTION fail_earned()"],
+}
+
+
+def test_imported_rounds_never_stand_without_the_trust_their_partners_had_earned(
+    uow, other_uow, clock
+):
+    """The earned trust of imported rounds is written in the import's own transaction: when
+    writing it fails (as a crash right after the import's commit used to cut it off), nothing of
+    the import is kept, and once it can be written the rounds have it."""
+    build_org(other_uow, clock)
+    exported = export_document(other_uow)
+    dialect = uow.engine.dialect.name
+    with uow.engine.begin() as connection:
+        for statement in FAIL_EARNED[dialect]:
+            connection.exec_driver_sql(statement)
+
+    # PostgreSQL passes the trigger's words on; SQLite says it as a broken constraint
+    with pytest.raises(Exception, match=r"power cut|already exists"):
+        import_document(uow, OPERATOR, exported)
+
+    nothing = export_document(uow)
+    assert (nothing["teams"], nothing["health_checks"], nothing["commitments"]) == ([], [], [])
+    with uow.engine.begin() as connection:
+        for statement in HEAL_EARNED[dialect]:
+            connection.exec_driver_sql(statement)
+    report = import_document(uow, OPERATOR, exported)
+    assert report.created["health_checks"] == 2
+    with uow:
+        assert uow.health.without_earned() == []
+    admin = other_uow_person(uow, "adm@example.org")
+    results = health.round_results(uow, Settings(min_responses=3), admin, "q1")
+    source = health.round_results(
+        other_uow, Settings(min_responses=3), other_uow_person(other_uow, "adm@example.org"), "q1"
+    )
+    assert results.perception["data"][0].earned == pytest.approx(
+        source.perception["data"][0].earned
+    )

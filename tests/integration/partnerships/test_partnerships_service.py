@@ -225,7 +225,7 @@ def test_affirming_for_a_team_that_is_not_a_party_is_refused(uow, org):
     assert last_event_id(uow) == mark
 
 
-def test_adding_a_party_re_forms_an_active_partnership(uow, org):
+def test_a_team_that_accepts_an_invitation_re_forms_an_active_partnership(uow, org):
     make_partnership(
         uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
@@ -233,7 +233,10 @@ def test_adding_a_party_re_forms_an_active_partnership(uow, org):
     assert checks_of("signals", uow)[0] == "trust-based"
     mark = last_event_id(uow)
 
-    view = partnerships.add_party(uow, org["mo"], "signals", "marketing", " Win-back campaigns ")
+    invitation = partnerships.invite(uow, org["ana"], "signals", "marketing")
+    assert partnerships.get_partnership(uow, "signals").partnership.status.value == "active"
+    partnerships.accept_invitation(uow, org["mo"], invitation.id, " Win-back campaigns ")
+    view = partnerships.get_partnership(uow, "signals")
 
     assert (view.partnership.status.value, view.partnership.charter_version) == ("forming", 2)
     assert view.label.value == "traditional"
@@ -242,11 +245,22 @@ def test_adding_a_party_re_forms_an_active_partnership(uow, org):
     assert failing["all_affirmed"] == (
         "not yet affirmed by data-platform, customer-success, marketing"
     )
-    [event] = events_after(uow, mark)
-    assert (event.type, event.actor, event.payload) == (
-        "partnership.party_added",
+    invited, accepted = events_after(uow, mark)
+    assert (invited.type, invited.actor, invited.payload) == (
+        "partnership.invited",
+        "ana@example.org",
+        {"invitation": invitation.id, "team": "marketing"},
+    )
+    assert (accepted.type, accepted.actor, accepted.payload) == (
+        "partnership.invitation_accepted",
         "mo@example.org",
-        {"team": "marketing", "contribution": "Win-back campaigns", "status": "forming"},
+        {
+            "invitation": invitation.id,
+            "team": "marketing",
+            "contribution": "Win-back campaigns",
+            "charter_version": 2,
+            "status": "forming",
+        },
     )
 
     for person, team in ((org["ana"], "data-platform"), (org["bo"], "customer-success")):
@@ -262,21 +276,23 @@ def test_adding_a_party_re_forms_an_active_partnership(uow, org):
     assert chain_ok(uow)
 
 
-def test_a_party_lead_adds_a_party_but_a_stranger_cannot_add_another_team(uow, org):
+def test_a_party_lead_invites_a_team_but_a_stranger_cannot_invite_any(uow, org):
     make_team(uow, "sales")
+    make_person(uow, "sal@example.org", teams={"sales": "lead"})
     make_partnership(uow, org["ana"], key="signals", purpose="churn", parties=PARTIES)
     mark = last_event_id(uow)
 
     with pytest.raises(Forbidden):
-        partnerships.add_party(uow, org["mo"], "signals", "sales", "Leads")
+        partnerships.invite(uow, org["mo"], "signals", "sales")
     with pytest.raises(RuleBroken) as twice:
-        partnerships.add_party(uow, org["bo"], "signals", "data-platform", "Again")
-    partnerships.add_party(uow, org["bo"], "signals", "sales", "Leads")
+        partnerships.invite(uow, org["bo"], "signals", "data-platform")
+    invitation = partnerships.invite(uow, org["bo"], "signals", "sales")
 
     assert twice.value.rule == "partnership.party_exists"
+    assert invitation.state.value == "pending"
     parties = partnerships.get_partnership(uow, "signals").partnership.parties
-    assert [p.team.slug for p in parties] == ["data-platform", "customer-success", "sales"]
-    assert [e.type for e in events_after(uow, mark)] == ["partnership.party_added"]
+    assert [p.team.slug for p in parties] == ["data-platform", "customer-success"]
+    assert [e.type for e in events_after(uow, mark)] == ["partnership.invited"]
 
 
 def test_changing_the_purpose_re_forms_it_and_a_new_name_does_not(uow, org):

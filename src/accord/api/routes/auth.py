@@ -6,11 +6,14 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
+from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
+from accord.config import Settings
+from accord.db import UnitOfWork
 from accord.org import service as org
+from accord.org.domain import Person
 from accord.org.schemas import PersonRead, SignIn, TokenCreate, TokenCreated, TokenRead
 
 router = make_router("sign-in")
@@ -19,15 +22,16 @@ router = make_router("sign-in")
 @router.post(
     "/auth/token", status_code=201, response_model=TokenCreated, responses=problems(401, 422, 429)
 )
-def create_token_with_password(body: SignIn, request: Request, uow: UowDep) -> TokenCreated:
+def create_token_with_password(
+    body: SignIn, request: Request, uow: UowDep, settings: SettingsDep
+) -> TokenCreated:
     """Exchange an e-mail and password for a new API token (rate-limited per account and address).
 
     The token is shown once; send it as `Authorization: Bearer <token>`.
     """
     address = request.client.host if request.client else "unknown"
     person = org.sign_in(uow, body.email, body.password, address)
-    secret = org.create_token(uow, person, person.email, body.name)
-    return TokenCreated(token=secret, name=body.name.strip())
+    return created(uow, person, body.name, body.expires_in_days, settings)
 
 
 @router.get("/me", response_model=PersonRead, responses=problems(401))
@@ -57,10 +61,25 @@ def my_tokens(
 @router.post(
     "/me/tokens", status_code=201, response_model=TokenCreated, responses=problems(401, 403, 422)
 )
-def create_my_token(body: TokenCreate, person: CurrentPerson, uow: UowDep) -> TokenCreated:
+def create_my_token(
+    body: TokenCreate, person: CurrentPerson, uow: UowDep, settings: SettingsDep
+) -> TokenCreated:
     """Make a new API token for myself; it is shown once."""
-    secret = org.create_token(uow, person, person.email, body.name)
-    return TokenCreated(token=secret, name=body.name.strip())
+    return created(uow, person, body.name, body.expires_in_days, settings)
+
+
+def created(
+    uow: UnitOfWork, person: Person, name: str, days: int | None, settings: Settings
+) -> TokenCreated:
+    secret, token = org.issue_token(
+        uow,
+        person,
+        person.email,
+        name,
+        days=days or settings.token_days,
+        longest=settings.token_days,
+    )
+    return TokenCreated(token=secret, name=token.name, expires_at=token.expires_at)
 
 
 @router.delete(

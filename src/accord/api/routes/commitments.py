@@ -143,4 +143,4 @@ def make_move(
 )
 def history(key: str, person: CurrentPerson, uow: ReadUowDep) -> list[EventRead]:
     """Every move of a commitment, oldest first, as events."""
-    return [EventRead.of(event) for event in commitments.history(uow, key)]
+    return [EventRead.of(event) for event in commitments.history(uow, key, person)]

@@ -10,7 +10,7 @@ from accord.api.deps import CurrentPerson, ReadUowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
-from accord.events import service as events
+from accord.commitments import service as commitments
 from accord.events.schemas import EventRead
 
 router = make_router("events")
@@ -27,8 +27,8 @@ def list_events(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[EventRead]:
-    """Events in the order they were appended, optionally of one subject."""
+    """Events in the order they were appended, optionally of one subject, as I may read them."""
     position = decode(cursor, int)
     start = max(after, position[0] if position else 0)
-    found = events.list_events(uow, subject=subject, after=start, limit=limit + 1)
+    found = commitments.event_log(uow, person, subject=subject, after=start, limit=limit + 1)
     return page(found, limit, lambda e: [e.id], EventRead.of)

@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import Query
 
-from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep
+from accord.api.deps import CurrentPerson, ExpensiveReadsDep, ReadUowDep, SettingsDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
 from accord.api.routes import make_router
 from accord.events.domain import parse_instant
-from accord.trust import backtest as backtesting
 from accord.trust import forecast as forecasts
 from accord.trust import pairs
 from accord.trust import service as trust
@@ -155,7 +154,11 @@ def commitment_forecast(
     return ForecastRowRead.model_validate(row.document())
 
 
-@router.get("/trust/backtest", response_model=BacktestRead, responses=problems(401))
-def backtest(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> BacktestRead:
+@router.get(
+    "/trust/backtest", response_model=BacktestRead, responses=problems(401, 429, 503)
+)
+def backtest(
+    person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep, reads: ExpensiveReadsDep
+) -> BacktestRead:
     """How well forecasts predicted every finished commitment: Brier, skill, reliability bins."""
-    return BacktestRead.model_validate(backtesting.latest(uow, settings, person))
+    return BacktestRead.model_validate(reads.backtest(uow, settings, person))

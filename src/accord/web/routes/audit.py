@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from accord.api.deps import ReadUowDep
 from accord.api.pagination import MAX_ID
+from accord.commitments import service as commitments
 from accord.db import UnitOfWork
 from accord.events import service as events
-from accord.events.domain import ChainReport, Event
+from accord.events.domain import ChainReport, EventView
 from accord.org.domain import Person, ensure_admin
 from accord.web.common import Form, PagePerson, render
 
@@ -55,12 +56,14 @@ def summary(payload: dict[str, Any]) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
-def _row(event: Event, admin: bool) -> dict[str, Any]:
+def _row(event: EventView, admin: bool) -> dict[str, Any]:
     return {
         "event": event,
         "url": subject_url(event.subject, admin),
         "summary": summary(event.payload),
         "json": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        # The page shows no hashes; what it leaves out of a payload, it says.
+        "withheld": [w.rpartition(".")[2] for w in event.withheld if w.startswith("payload.")],
     }
 
 
@@ -75,8 +78,8 @@ def _page(
     report: ChainReport | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = events.newest_events(
-        uow, subject=subject, type=type, before=before, limit=PAGE_SIZE + 1
+    found = commitments.newest_event_log(
+        uow, person, subject=subject, type=type, before=before, limit=PAGE_SIZE + 1
     )
     shown = found[:PAGE_SIZE]
     filters = {k: v for k, v in (("subject", subject), ("type", type)) if v}

@@ -64,7 +64,7 @@ def commitment_context(
         "person": person,
         "view": view,
         "c": view.commitment,
-        "history": commitments.history(uow, key),
+        "history": commitments.history(uow, key, person),
         "forecast": forecast,
         "forecast_hidden": hidden,
         "forecast_method": method_words(forecast.method) if forecast else None,

@@ -36,8 +36,8 @@ def relied_on(
 
 @router.get("/", response_class=HTMLResponse)
 def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsDep) -> Response:
-    """My desk: what my teams must answer, deliver and accept, our partnerships, and the
-    partners we rely on, in words."""
+    """My desk: what my teams must answer, deliver and accept, the invitations they may accept,
+    our partnerships, and the partners we rely on, in words."""
     with uow:  # open while rendering: templates follow relations of what was loaded
         my_desk = commitments.desk(uow, person)
         views = {
@@ -54,6 +54,7 @@ def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsD
                 "partnerships": sorted(views.values(), key=lambda v: v.partnership.name.lower()),
                 "now": uow.now(),
                 "health_to_answer": health.to_answer(uow, person),
+                "invitations": partnerships.invitations_to_answer(uow, person),
                 "relied_on": relied_on(uow, settings, person),
                 "team_names": {t.slug: t.name for t in org.list_teams(uow)},
             },

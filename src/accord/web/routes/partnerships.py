@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from accord.api.deps import UowDep
+from accord.api.pagination import MAX_ID
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
 from accord.config import Settings
@@ -19,7 +20,7 @@ from accord.errors import AccordError
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person
 from accord.partnerships import service as partnerships
-from accord.partnerships.domain import STATUS_MOVES, Label, PartnershipStatus
+from accord.partnerships.domain import STATUS_MOVES, InvitationState, Label, PartnershipStatus
 from accord.partnerships.service import PartnershipView
 from accord.purposes import service as purposes
 from accord.web.common import (
@@ -41,6 +42,7 @@ from accord.web.routes.stories import story_cards
 from accord.web.timeline import partnership_timeline
 
 router = APIRouter(include_in_schema=False)
+InvitationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 # The board's columns, in the order a commitment moves through them.
 BOARD = [
@@ -218,6 +220,10 @@ def partnership_context(
         reverse=True,
     )
     partnership = view.partnership
+    invitations = partnerships.list_invitations(
+        uow, partnership=key, state=InvitationState.PENDING
+    )
+    invited = {invitation.team.slug for invitation in invitations}
     return {
         "person": person,
         "view": view,
@@ -232,7 +238,10 @@ def partnership_context(
         "is_party_lead": any(s in leads for s in party_slugs),
         "status_moves": sorted(m.value for m in STATUS_MOVES[partnership.status]),
         "reliances": [r.value for r in Reliance],
-        "teams": [t for t in org.list_teams(uow) if t.slug not in party_slugs],
+        "teams": [
+            t for t in org.list_teams(uow) if t.slug not in party_slugs and t.slug not in invited
+        ],
+        "invitations": invitations,
         "now": uow.now(),
         "stories": story_cards(uow, person, partnership.key),
         "health": partnership_health(uow, settings, person, key) if settings else None,
@@ -339,14 +348,107 @@ def contribution(
     return after_change(request, f"/partnerships/{key}")
 
 
-@router.post("/partnerships/{key}/parties", response_class=HTMLResponse)
-def add_party(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
-    """Add a team as a party; the charter goes back to forming until all affirm again."""
-    values = {"team": text(form, "team"), "contribution": text(form, "contribution")}
+@router.post("/partnerships/{key}/invitations", response_class=HTMLResponse)
+def invite(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
+    """Invite a team to join as a party; it joins when one of its leads accepts."""
+    values = {"team": text(form, "team")}
     try:
-        partnerships.add_party(uow, person, key, values["team"], values["contribution"])
+        partnerships.invite(uow, person, key, values["team"])
     except AccordError as error:
-        return _refused(request, uow, person, key, "party", error, ["team", "contribution"], values)
+        return _refused(request, uow, person, key, "invite", error, ["team"], values)
+    return after_change(request, f"/partnerships/{key}#invitations")
+
+
+def _invitation_refused(
+    request: Request,
+    uow: UnitOfWork,
+    person: Person,
+    key: str,
+    invitation_id: int,
+    error: AccordError,
+    values: dict[str, Any],
+) -> Response:
+    """A refused answer: a field's error beside the invitation, any other above the list (the
+    invitation may be answered already, and so gone from it)."""
+    found = errors_of(error, ["contribution"])
+    errors = {f"invitation-{invitation_id}": found}
+    if found.general:
+        errors["invitations"] = found
+    return _partnership(
+        request,
+        uow,
+        person,
+        key,
+        errors=errors,
+        values={f"invitation-{invitation_id}": values},
+        status_code=found.status,
+    )
+
+
+@router.post("/partnerships/{key}/invitations/{invitation_id}/accept", response_class=HTMLResponse)
+def accept_invitation(
+    request: Request,
+    person: PagePerson,
+    uow: UowDep,
+    form: Form,
+    key: str,
+    invitation_id: InvitationId,
+) -> Response:
+    """Join the partnership for the invited team, with what it uniquely contributes."""
+    values = {"contribution": text(form, "contribution")}
+    try:
+        partnerships.accept_invitation(uow, person, invitation_id, values["contribution"])
+    except AccordError as error:
+        return _invitation_refused(request, uow, person, key, invitation_id, error, values)
+    return after_change(request, f"/partnerships/{key}#charter")
+
+
+@router.post(
+    "/partnerships/{key}/invitations/{invitation_id}/decline", response_class=HTMLResponse
+)
+def decline_invitation(
+    request: Request,
+    person: PagePerson,
+    uow: UowDep,
+    form: Form,
+    key: str,
+    invitation_id: InvitationId,
+) -> Response:
+    """Turn an invitation down for the invited team."""
+    try:
+        partnerships.decline_invitation(uow, person, invitation_id)
+    except AccordError as error:
+        return _invitation_refused(request, uow, person, key, invitation_id, error, {})
+    return after_change(request, "/" if text(form, "back") == "desk" else f"/partnerships/{key}")
+
+
+@router.post(
+    "/partnerships/{key}/invitations/{invitation_id}/withdraw", response_class=HTMLResponse
+)
+def withdraw_invitation(
+    request: Request,
+    person: PagePerson,
+    uow: UowDep,
+    form: Form,
+    key: str,
+    invitation_id: InvitationId,
+) -> Response:
+    """Take back an invitation that waits for its answer."""
+    try:
+        partnerships.withdraw_invitation(uow, person, invitation_id)
+    except AccordError as error:
+        return _invitation_refused(request, uow, person, key, invitation_id, error, {})
+    return after_change(request, f"/partnerships/{key}#invitations")
+
+
+@router.post("/partnerships/{key}/leave", response_class=HTMLResponse)
+def leave(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
+    """Leave the partnership for a party my team is."""
+    team = text(form, "team")
+    try:
+        partnerships.leave(uow, person, key, team)
+    except AccordError as error:
+        return _refused(request, uow, person, key, f"party-{team}", error, [], {})
     return after_change(request, f"/partnerships/{key}")
 
 

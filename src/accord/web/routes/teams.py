@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import ReadUowDep, SettingsDep, UowDep
+from accord.api.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
 from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden
@@ -180,11 +180,16 @@ def team_page(
 
 @router.get("/teams/{slug}/trust-history", response_class=HTMLResponse)
 def trust_history_page(
-    request: Request, slug: str, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
+    request: Request,
+    slug: str,
+    person: PagePerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    reads: ExpensiveReadsDep,
 ) -> Response:
     """A team's trust over time: a fragment of the team page, or a page of its own."""
     team = org.get_team(uow, slug)
-    history = trust.trust_history(uow, settings, person, slug, points=12)
+    history = reads.trust_history(uow, settings, person, slug, points=12)
     context = {
         "person": person,
         "team": team,

@@ -7,9 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from accord.api.deps import ReadUowDep, SessionPerson, SettingsDep
-from accord.trust import backtest as backtesting
-from accord.trust import service as trust
+from accord.api.deps import ExpensiveReadsDep, ReadUowDep, SessionPerson, SettingsDep
 from accord.trust.model import Bin
 from accord.web.common import PagePerson, render
 
@@ -18,10 +16,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/trust-map", response_class=HTMLResponse)
 def trust_map_page(
-    request: Request, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
+    request: Request,
+    person: PagePerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    reads: ExpensiveReadsDep,
 ) -> Response:
     """The teams and the pair trust between them, as a graph and as a table."""
-    found = trust.trust_map(uow, settings, person)
+    found = reads.trust_map(uow, settings, person)
     names = {node.slug: node.name for node in found.nodes}
     return render(
         request,
@@ -37,7 +39,9 @@ def trust_map_page(
 
 
 @router.get("/trust-map.json")
-def trust_map_json(person: SessionPerson, uow: ReadUowDep, settings: SettingsDep) -> Response:
+def trust_map_json(
+    person: SessionPerson, uow: ReadUowDep, settings: SettingsDep, reads: ExpensiveReadsDep
+) -> Response:
     """The trust map for the page's graph: {as_of, nodes: [{slug, name, kind, overall,
     uncertainty, interval, enough_evidence, words}], edges: [{requester, performer, ability,
     uncertainty, given, gap, flags, interval, enough_evidence, evidence, words, flag_causes}]}.
@@ -45,15 +49,19 @@ def trust_map_json(person: SessionPerson, uow: ReadUowDep, settings: SettingsDep
     For the signed-in browser only (the API has its own trust endpoints)."""
     if person is None:
         return JSONResponse({"detail": "sign in first"}, status_code=401)
-    document: dict[str, Any] = trust.trust_map(uow, settings, person).document()
+    document: dict[str, Any] = reads.trust_map(uow, settings, person).document()
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/trust/calibration", response_class=HTMLResponse)
 def calibration_page(
-    request: Request, person: PagePerson, uow: ReadUowDep, settings: SettingsDep
+    request: Request,
+    person: PagePerson,
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    reads: ExpensiveReadsDep,
 ) -> Response:
     """How well the forecasts predicted the commitments that have finished."""
-    result = backtesting.latest(uow, settings, person)
+    result = reads.backtest(uow, settings, person)
     bins = [Bin(**b) for b in result["bins"]]
     return render(request, "calibration.html", {"person": person, "result": result, "bins": bins})
