@@ -1,4 +1,4 @@
-"""Whether viewers looping on the backtest slow everyone else (security issue item 7): the
+"""Whether viewers looping on the backtest slow everyone else: the
 latency of GET /api/v1/me, p50 and p99, for one user alone and while 8 others loop on
 GET /api/v1/trust/backtest, as ratios within one run.
 
@@ -23,32 +23,22 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-expensive-reads-secret"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pages import served
+
 LOOPERS = 8
 PHASES = ("alone", "cheap", "loopers", "churn")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _tokens(url: str, count: int) -> tuple[list[str], str]:
@@ -71,41 +61,6 @@ def _tokens(url: str, count: int) -> tuple[list[str], str]:
     finally:
         engine.dispose()
     return tokens, team
-
-
-@contextmanager
-def served(url: str) -> Iterator[str]:
-    """`accord serve` on the database, on a free loopback port, without the scheduled refit."""
-    port = _free_port()
-    env = {
-        "ACCORD_FORECAST_REFIT_HOURS": "0",
-        **os.environ,
-        "ACCORD_DATABASE_URL": url,
-        "ACCORD_SECRET_KEY": SECRET,
-        "ACCORD_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "accord.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def _loop(

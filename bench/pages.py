@@ -84,11 +84,14 @@ def _time(client: httpx.Client, path: str, repeat: int) -> dict[str, float]:
 
 @contextmanager
 def served(database: str) -> Iterator[str]:
-    """`accord serve` on the database, on a free loopback port; its base URL once it answers."""
+    """`accord serve` on the database (an SQLite file, or a URL), on a free loopback port,
+    without the scheduled refit unless the environment asks for it; its base URL once it
+    answers."""
     port = _free_port()
     env = {
+        "ACCORD_FORECAST_REFIT_HOURS": "0",
         **os.environ,
-        "ACCORD_DATABASE_URL": f"sqlite:///{database}",
+        "ACCORD_DATABASE_URL": database if "://" in database else f"sqlite:///{database}",
         "ACCORD_SECRET_KEY": SECRET,
         "ACCORD_LOG_LEVEL": "warning",
     }
@@ -100,7 +103,7 @@ def served(database: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a large database's trust sums may be built first
         while True:
             try:
                 if httpx.get(base + "/healthz").status_code == 200:
@@ -113,7 +116,7 @@ def served(database: str) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
 
 
 def session_cookie(person_id: int, epoch: int) -> dict[str, str]:

@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,10 +323,9 @@ def _revision(connection: sqlite3.Connection) -> str:
 def _remove(database: Path) -> None:
     """A temporary database file, with the journal files SQLite may have left beside it."""
     for path in (database, *(Path(f"{database}{suffix}") for suffix in SIDE_FILES)):
-        try:
+        # a leftover temporary file is not worth failing a finished backup for
+        with suppress(OSError):
             path.unlink(missing_ok=True)
-        except OSError:
-            pass  # a leftover temporary file is not worth failing a finished backup for
 
 
 @contextmanager

@@ -212,35 +212,32 @@ def accept_invitation(
 
 def decline_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int) -> Invitation:
     """Turn down an invitation to join a partnership (a lead of the invited team)."""
-    with uow:
-        actor = uow.bind(actor)
-        invitation, partnership = _pending_invitation(uow, invitation_id)
-        person = ensure_lead(
-            actor, invitation.team, f"decline the invitation of {invitation.team.slug!r}"
-        )
-        now = uow.now()
-        invitation.decline(person, now)
-        uow.record(
-            "partnership.invitation_declined",
-            _subject(partnership),
-            person.email,
-            now,
-            {"invitation": invitation.id, "team": invitation.team.slug},
-        )
-        uow.commit()
-        return invitation
+    return _close_invitation(uow, actor, invitation_id, "declined")
 
 
 def withdraw_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int) -> Invitation:
     """Take back an invitation that waits for its answer (a lead of a current party)."""
+    return _close_invitation(uow, actor, invitation_id, "withdrawn")
+
+
+def _close_invitation(
+    uow: UnitOfWork, actor: Actor, invitation_id: int, how: str
+) -> Invitation:
+    """End a pending invitation without a new party: `declined` by a lead of the invited team,
+    or `withdrawn` by a lead of a current party."""
     with uow:
         actor = uow.bind(actor)
         invitation, partnership = _pending_invitation(uow, invitation_id)
-        person = _ensure_party_lead(actor, partnership, "withdraw an invitation")
         now = uow.now()
-        invitation.withdraw(person, now)
+        if how == "declined":
+            team = invitation.team.slug
+            person = ensure_lead(actor, invitation.team, f"decline the invitation of {team!r}")
+            invitation.decline(person, now)
+        else:
+            person = _ensure_party_lead(actor, partnership, "withdraw an invitation")
+            invitation.withdraw(person, now)
         uow.record(
-            "partnership.invitation_withdrawn",
+            f"partnership.invitation_{how}",
             _subject(partnership),
             person.email,
             now,
