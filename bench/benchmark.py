@@ -31,9 +31,10 @@ from simulate import documents, simulate
 from sqlalchemy import text
 
 from accord.config import Settings
-from accord.db import UnitOfWork, make_engine, migrate
+from accord.db import make_engine, migrate
 from accord.interchange.service import import_document
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 
 OPERATOR = Operator("bench")
 

@@ -43,9 +43,10 @@ PHASES = ("alone", "cheap", "loopers", "churn")
 
 def _tokens(url: str, count: int) -> tuple[list[str], str]:
     """API tokens of `count` active people, and a team slug to edit (the schema upgraded first)."""
-    from accord.db import UnitOfWork, make_engine, migrate
+    from accord.db import make_engine, migrate
     from accord.org import service as org
     from accord.org.domain import Operator
+    from accord.uow import UnitOfWork
 
     engine = make_engine(url)
     try:
@@ -114,9 +115,10 @@ def read_me(base: str, token: str, seconds: float) -> dict[str, float]:
 
 
 def _churn(url: str, team: str, every: float, stop: threading.Event) -> None:
-    from accord.db import UnitOfWork, make_engine
+    from accord.db import make_engine
     from accord.org import service as org
     from accord.org.domain import Operator
+    from accord.uow import UnitOfWork
 
     engine = make_engine(url)
     edits = 0

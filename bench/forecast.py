@@ -30,9 +30,10 @@ from realistic import simulate_realistic
 from simulate import documents
 
 from accord.config import Settings
-from accord.db import UnitOfWork, make_engine, migrate
+from accord.db import make_engine, migrate
 from accord.interchange.service import import_document
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 
 OPERATOR = Operator("bench")
 SHARED = Path(__file__).resolve().parents[2] / "shared"

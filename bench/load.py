@@ -124,11 +124,12 @@ def prepare(database: Path, clients: int, wanted: set[str]) -> Fixture:
     from sqlalchemy import select
 
     from accord.commitments.domain import State
-    from accord.db import UnitOfWork, make_engine
+    from accord.db import make_engine
     from accord.org import service as org
     from accord.org.domain import GlobalRole, Operator
     from accord.org.orm import teams_table
     from accord.partnerships.orm import partnerships_table
+    from accord.uow import UnitOfWork
 
     operator = Operator("bench")
     engine = make_engine(f"sqlite:///{database}")

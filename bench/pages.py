@@ -40,7 +40,8 @@ def _free_port() -> int:
 def _subject(database: str) -> dict[str, str]:
     """A lead of the team with the most commitments as performer, and pages about that team."""
     from accord.commitments.orm import commitments_table as commitment_table
-    from accord.db import UnitOfWork, make_engine
+    from accord.db import make_engine
+    from accord.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{database}")
     uow = UnitOfWork(engine, read_only=True)

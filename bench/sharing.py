@@ -40,12 +40,13 @@ def _vocabulary(rng: random.Random) -> list[str]:
 
 def seed(database: str, stories_wanted: int, partnerships_wanted: int) -> dict[str, Any]:
     from accord.config import Settings
-    from accord.db import UnitOfWork, make_engine, migrate
+    from accord.db import make_engine, migrate
     from accord.health import service as health
     from accord.org.domain import GlobalRole, Operator
     from accord.partnerships.orm import partnerships_table
     from accord.stories import service as stories
     from accord.stories.orm import stories_table
+    from accord.uow import UnitOfWork
 
     rng = random.Random(11)
     engine = make_engine(f"sqlite:///{database}")
@@ -129,8 +130,9 @@ def seed(database: str, stories_wanted: int, partnerships_wanted: int) -> dict[s
 
 
 def _admin(database: str) -> tuple[int, int]:
-    from accord.db import UnitOfWork, make_engine
+    from accord.db import make_engine
     from accord.org.domain import GlobalRole
+    from accord.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{database}")
     with UnitOfWork(engine, read_only=True) as uow:
@@ -141,8 +143,9 @@ def _admin(database: str) -> tuple[int, int]:
 
 
 def _latest_round(database: str, partnership: str) -> str:
-    from accord.db import UnitOfWork, make_engine
+    from accord.db import make_engine
     from accord.health import service as health
+    from accord.uow import UnitOfWork
 
     engine = make_engine(f"sqlite:///{database}")
     rounds = health.rounds_on(UnitOfWork(engine, read_only=True), partnership)

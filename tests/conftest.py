@@ -25,7 +25,7 @@ from sqlalchemy import Engine, MetaData, Table, make_url, text
 from sqlalchemy.exc import OperationalError
 
 if TYPE_CHECKING:
-    from accord.db import UnitOfWork
+    from accord.uow import UnitOfWork
 
 POSTGRES_URL_ENV = "ACCORD_TEST_POSTGRES_URL"
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -278,7 +278,7 @@ def sqlite_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[En
 @pytest.fixture
 def make_uow(engine: Engine, clock: Clock) -> Callable[[], UnitOfWork]:
     """Makes units of work on the test's database and clock."""
-    from accord.db import UnitOfWork
+    from accord.uow import UnitOfWork
 
     def make() -> UnitOfWork:
         return UnitOfWork(engine, clock=clock)

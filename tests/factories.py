@@ -9,7 +9,6 @@ from typing import Any
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import Event
 from accord.org import service as org
@@ -18,6 +17,7 @@ from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Partnership
 from accord.purposes import service as purposes
 from accord.purposes.domain import Purpose
+from accord.uow import UnitOfWork
 
 OPERATOR = Operator("tests")
 # The settings of a service call outside a server: every default, whatever the environment says.

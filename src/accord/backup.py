@@ -17,9 +17,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from accord.db import UnitOfWork, alembic_config, make_engine, migrate
+from accord.db import alembic_config, make_engine, migrate
 from accord.errors import AccordError, Conflict, Invalid, NotFound, RuleBroken
 from accord.events.domain import ChainReport
+from accord.uow import UnitOfWork
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Every change writes an event, and teams and people are what an organization starts with: a

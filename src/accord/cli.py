@@ -17,10 +17,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from accord.config import Settings
-from accord.db import UnitOfWork, make_engine, migrate, schema_is_current
+from accord.db import make_engine, migrate, schema_is_current
 from accord.errors import AccordError, Invalid
 from accord.events.domain import parse_instant
 from accord.org.domain import GlobalRole, Operator
+from accord.uow import UnitOfWork
 
 app = typer.Typer(
     help="Accord: the system of record for trust-based partnerships between teams.",

@@ -21,8 +21,8 @@ import httpx
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
+from accord.uow import UnitOfWork
 from factories import OPERATOR, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

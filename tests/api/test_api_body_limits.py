@@ -13,7 +13,7 @@ from api_org import build_org
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
+from accord.uow import UnitOfWork
 from factories import last_event_id
 from live_server import serve
 

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import iso
+from accord.uow import UnitOfWork
 
 THREADS = 12
 # What the API answers the loser of a race on one version: the version check in the domain

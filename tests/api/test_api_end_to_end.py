@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import iso
 from accord.org import service as org
+from accord.uow import UnitOfWork
 from factories import OPERATOR
 from live_server import serve
 

@@ -25,7 +25,7 @@ from api_org import PASSWORD, PEOPLE, ROLES, Org, build_org
 from accord.commitments import service as commitments
 from accord.commitments.domain import Move
 from accord.config import Settings
-from accord.db import UnitOfWork, make_engine
+from accord.db import make_engine
 from accord.errors import NotFound
 from accord.health import service as health
 from accord.health.domain import Statement
@@ -35,6 +35,7 @@ from accord.partnerships import service as partnerships
 from accord.partnerships.domain import Partnership, Party
 from accord.purposes import service as purposes
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import (
     OPERATOR,
     SETTINGS,

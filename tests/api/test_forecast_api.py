@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.interchange.service import import_document
 from accord.org import service as org
 from accord.trust import fitting
+from accord.uow import UnitOfWork
 from factories import OPERATOR
 from forecast_histories import ADMIN, LEADS, forecast_document
 from live_server import serve

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, ViewportSize, WebError
 from sqlalchemy import Engine
 
-from accord.db import UnitOfWork
+from accord.uow import UnitOfWork
 
 PASSWORD = "correct horse"
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}

@@ -28,12 +28,12 @@ from sqlalchemy import Engine
 
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.health.domain import Statement
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

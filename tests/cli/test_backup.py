@@ -24,10 +24,11 @@ from sqlalchemy import make_url, text
 from test_cli import DOCUMENT, Accord
 
 from accord.backup import back_up
-from accord.db import UnitOfWork, make_engine
+from accord.db import make_engine
 from accord.events import service as events
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 
 WRITERS = re.compile(r"writer-(\d+)@example\.org")
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from accord.db import UnitOfWork, make_engine
+from accord.db import make_engine
 from accord.interchange.service import import_document
 from accord.trust.learner import HOLDOUT
+from accord.uow import UnitOfWork
 from factories import OPERATOR
 from forecast_histories import forecast_document
 

@@ -30,10 +30,11 @@ import pytest
 from api_org import build_org
 from sqlalchemy import Engine
 
-from accord.db import UnitOfWork, make_engine, migrate, utcnow
+from accord.db import make_engine, migrate, utcnow
 from accord.events import service as events
 from accord.interchange.demo import build_demo
 from accord.interchange.service import export_document
+from accord.uow import UnitOfWork
 
 pytestmark = pytest.mark.slow
 

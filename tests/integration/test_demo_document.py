@@ -495,11 +495,11 @@ def test_the_default_anchor_is_todays_midnight() -> None:
 
 
 def test_the_demo_imports_and_its_log_verifies(doc: dict[str, Any], engine: Engine) -> None:
-    from accord.db import UnitOfWork
     from accord.events.service import verify
     from accord.interchange.service import SECTIONS, export_document, import_document
     from accord.org.domain import Operator
     from accord.partnerships.domain import charter_checks
+    from accord.uow import UnitOfWork
 
     report = import_document(UnitOfWork(engine), Operator(), doc)
 

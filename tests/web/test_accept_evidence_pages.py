@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 from web_session import PASSWORD, sign_in_as
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 
 NOTE = "Saved twelve accounts in the first week"

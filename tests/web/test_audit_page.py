@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, text
 from web_session import PASSWORD, sign_in_as
 
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork
+from accord.uow import UnitOfWork
 from factories import make_person, make_team
 from live_server import serve
 

@@ -16,10 +16,10 @@ from web_session import PASSWORD, signed_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.trust.read_cache import ExpensiveReads
+from accord.uow import UnitOfWork
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 

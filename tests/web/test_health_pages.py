@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from web_session import PASSWORD, post_form, signed_in
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 from factories import OPERATOR, SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

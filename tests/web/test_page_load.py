@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from web_session import PASSWORD, signed_in
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

@@ -12,9 +12,9 @@ from web_session import PASSWORD, sign_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
+from accord.uow import UnitOfWork
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve

@@ -14,10 +14,10 @@ from web_session import PASSWORD, csrf_of, signed_in
 
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.partnerships import service as partnerships
+from accord.uow import UnitOfWork
 from factories import last_event_id, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from web_session import PASSWORD, signed_in
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

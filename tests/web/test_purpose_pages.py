@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from web_session import PASSWORD, post_form, sign_in_as
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.purposes import service as purposes
 from accord.trust import forecast as forecasts
+from accord.uow import UnitOfWork
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 
 

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine
 from web_session import PASSWORD, post_form, sign_in_as
 
-from accord.db import UnitOfWork
 from accord.errors import NotFound
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import make_partnership, make_person, make_team
 
 ATOM = "{http://www.w3.org/2005/Atom}"

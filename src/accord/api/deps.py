@@ -10,11 +10,12 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.db import UnitOfWork, utcnow
+from accord.db import utcnow
 from accord.errors import Forbidden, NotSignedIn
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.trust.read_cache import ExpensiveReads
+from accord.uow import UnitOfWork
 from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
 
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and

@@ -2,7 +2,7 @@
 
 An API concern, not a domain one, so its table lives here rather than in a context. Keys are
 scoped to the person the credentials name and kept for KEEP. The answer is written in the same
-transaction as the change it answers (`accord.db.HeldCommit`): a crash loses both or neither,
+transaction as the change it answers (`accord.uow.HeldCommit`): a crash loses both or neither,
 so a retry is either answered as the first time or acts for the first time, never twice.
 Requests sent at once with one key may all run; the first to commit keeps its change and its
 answer, and the others, rolled back on the key, answer what it stored. Answers that did not act
@@ -43,8 +43,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.api.errors import problem
 from accord.api.limits import replaying
-from accord.db import JSONType, UTCDateTime, holding_commit, metadata, utcnow
+from accord.db import JSONType, UTCDateTime, metadata, utcnow
 from accord.errors import AccordError
+from accord.uow import holding_commit
 
 HEADER = "idempotency-key"
 KEEP = timedelta(hours=24)

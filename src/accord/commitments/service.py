@@ -16,7 +16,6 @@ from accord.commitments.domain import (
     Side,
     State,
 )
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
 from accord.events.domain import Event, EventView, view_of
 from accord.org.domain import (
@@ -28,6 +27,7 @@ from accord.org.domain import (
 )
 from accord.partnerships.domain import PartnershipStatus
 from accord.trust.visibility import may_see_chain, may_see_evidence
+from accord.uow import UnitOfWork
 
 
 def sides_of(person: Person, commitment: Commitment) -> frozenset[Side]:

@@ -13,6 +13,17 @@ from typing import Any
 GENESIS_HASH = "0" * 64
 
 
+@dataclass
+class PendingEvent:
+    """An event recorded by a use case, appended to the log when the unit of work commits."""
+
+    type: str
+    subject: str
+    actor: str | None
+    at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(eq=False)
 class Event:
     """One change: who did what to which subject, when, chained to the event before it."""

@@ -12,7 +12,7 @@ from accord.events.domain import Event, event_hash
 from accord.events.orm import event_head_table, events_table
 
 if TYPE_CHECKING:
-    from accord.db import PendingEvent
+    from accord.events.domain import PendingEvent
 
 
 class EventStore:

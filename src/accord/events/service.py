@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accord.db import UnitOfWork
 from accord.events.domain import ChainReport, Event, verify_chain
+from accord.uow import UnitOfWork
 
 
 def verify(uow: UnitOfWork) -> ChainReport:

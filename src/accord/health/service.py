@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
 from accord.events.domain import iso
 from accord.health.domain import (
@@ -39,6 +38,7 @@ from accord.org.domain import (
 from accord.partnerships.domain import Partnership
 from accord.trust import service as trust
 from accord.trust.visibility import may_see_pair
+from accord.uow import UnitOfWork
 
 MAX_DAYS_OPEN = 90
 

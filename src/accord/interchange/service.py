@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment, Move, Replay, normalize_args
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError, RuleBroken
 from accord.events.domain import iso
 from accord.health import service as health
@@ -53,6 +52,7 @@ from accord.purposes import service as purposes
 from accord.purposes.domain import Purpose, PurposeStatus
 from accord.stories import service as stories
 from accord.stories.domain import Story, normalize_tags
+from accord.uow import UnitOfWork
 
 SECTIONS = (
     "teams",

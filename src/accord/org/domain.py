@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from accord.errors import Forbidden, Invalid, RuleBroken
+from accord.text import CONTROL
 
 
 class TeamKind(StrEnum):
@@ -31,7 +32,6 @@ class GlobalRole(StrEnum):
 
 # What no text may hold: control characters but tab and line breaks (PostgreSQL refuses NUL, XML
 # refuses the rest), lone surrogates, and the two non-characters U+FFFE and U+FFFF.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

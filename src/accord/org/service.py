@@ -12,7 +12,6 @@ from typing import NoReturn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from accord.db import UnitOfWork
 from accord.errors import (
     Conflict,
     Invalid,
@@ -38,6 +37,7 @@ from accord.org.domain import (
     ensure_lead_or_admin,
     normalize_email,
 )
+from accord.uow import UnitOfWork
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8

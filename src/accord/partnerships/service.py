@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from accord.commitments.domain import OPEN
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
 from accord.events.domain import iso
 from accord.org.domain import (
@@ -34,6 +33,7 @@ from accord.partnerships.domain import (
     charter_checks,
     label,
 )
+from accord.uow import UnitOfWork
 
 MAX_AGREEMENTS = 50
 

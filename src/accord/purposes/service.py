@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, choice
 from accord.org.domain import (
     Actor,
@@ -19,6 +18,7 @@ from accord.org.domain import (
     is_admin,
 )
 from accord.purposes.domain import Measure, MeasureUpdate, Purpose, PurposeStatus
+from accord.uow import UnitOfWork
 
 _UNSET: Any = object()
 

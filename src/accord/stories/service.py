@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, NotFound
 from accord.org.domain import (
     Actor,
@@ -36,6 +35,7 @@ from accord.stories.domain import (
     normalize_tag,
 )
 from accord.stories.repository import StoryFilter, search_words
+from accord.uow import UnitOfWork
 
 MAX_REASON = 500
 MAX_METRIC_NAME = 200

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org.domain import Actor
 from accord.trust.features import LEAD_BUCKETS, Snapshot, feature_matrix, pair_abilities
 from accord.trust.learner import TRAINING_WINDOW, FittedModel, Training, fit_training
 from accord.trust.model import Bin, beta_all_success, calibration, shared_rate
 from accord.trust.replay import Checkpoint, Replay, bulk, replay, snapshots
+from accord.uow import UnitOfWork
 
 # Refit when the known history has grown by this share since the last fit, or when this much
 # time has passed with something new: often enough to follow drift, few enough to stay fast.

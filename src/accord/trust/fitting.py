@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org.domain import Actor, Operator, ensure_admin
 from accord.trust.backtest import Material, purpose_backtest, rolling_rows, summarize
 from accord.trust.learner import HOLDOUT, TRAINING_WINDOW, FittedModel
 from accord.trust.replay import bulk, replay
+from accord.uow import UnitOfWork
 
 if TYPE_CHECKING:
     # the repository loads table mappings; the unit of work imports it, services need not

@@ -9,7 +9,6 @@ from typing import Any
 from accord.commitments.domain import OPEN as OPEN_STATES
 from accord.commitments.domain import Commitment, Reliance
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import Forbidden
 from accord.org.domain import Actor
 from accord.trust.domain import PROMISES, RELIANCE_WEIGHT
@@ -21,6 +20,7 @@ from accord.trust.model_store import LiveFacts
 from accord.trust.reasons import Names, model_reasons, pair_reasons
 from accord.trust.views import View, view_at
 from accord.trust.visibility import may_see_pair
+from accord.uow import UnitOfWork
 
 HIGH_RELIANCE = frozenset({Reliance.HIGH, Reliance.CRITICAL})
 

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import Forbidden, Invalid
 from accord.org.domain import Actor, Team
 from accord.trust.domain import Track, fold
@@ -21,6 +20,7 @@ from accord.trust.service import TrustReport, report_at
 from accord.trust.views import view_at
 from accord.trust.visibility import may_see_pair
 from accord.trust.words import Figure, describe, overall_counts
+from accord.uow import UnitOfWork
 
 OUTCOME_WORDS = {
     "on_time": "delivered on time",

@@ -30,13 +30,13 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import Busy, TooManyRequests
 from accord.org.domain import Actor, Person
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.trust.service import TrustMap, TrustReport
 from accord.trust.visibility import ensure_may_see_team
+from accord.uow import UnitOfWork
 
 T = TypeVar("T")
 Clock = Callable[[], float]  # seconds, e.g. time.monotonic

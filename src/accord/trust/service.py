@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import Forbidden, Invalid
 from accord.org.domain import Actor, Operator, Team
 from accord.trust.domain import (
@@ -45,6 +44,7 @@ from accord.trust.words import (
     describe_overall,
     flag_causes,
 )
+from accord.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from accord.trust.model import (
 )
 
 if TYPE_CHECKING:
-    from accord.db import UnitOfWork
     from accord.trust.repository import StoredState
+    from accord.uow import UnitOfWork
 
 log = logging.getLogger("accord.trust")
 

@@ -9,7 +9,7 @@ from accord.errors import Forbidden
 from accord.org.domain import Actor, Operator, Person, Team
 
 if TYPE_CHECKING:
-    from accord.db import UnitOfWork
+    from accord.uow import UnitOfWork
 
 
 def _shares_partnership_led_by(uow: UnitOfWork, person: Person, team: Team) -> bool:

@@ -18,9 +18,9 @@ from starlette.datastructures import FormData
 
 from accord.api.deps import CSRF_HEADER, SessionPerson
 from accord.commitments.domain import Reliance
-from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden, Invalid
 from accord.org.domain import Person
+from accord.uow import UnitOfWork
 from accord.web import charts
 from accord.web.session import CSRF_COOKIE, csrf_ok, new_csrf_token
 

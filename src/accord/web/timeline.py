@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.db import UnitOfWork
 from accord.errors import NotFound
 from accord.events import service as events
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 
 LENGTH = 30
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select, text, update
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import event_hash
 from accord.events.orm import events_table
 from accord.purposes import service as purposes
+from accord.uow import UnitOfWork
 from factories import (
     events_after,
     make_commitment,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from accord.db import UnitOfWork
 from accord.org.domain import Person
+from accord.uow import UnitOfWork
 from factories import chain_ok, make_partnership, make_person, make_purpose, make_team
 
 

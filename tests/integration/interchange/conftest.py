@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.db import UnitOfWork, make_engine, migrate
+from accord.db import make_engine, migrate
+from accord.uow import UnitOfWork
 from factories import chain_ok
 
 

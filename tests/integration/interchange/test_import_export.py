@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.errors import Forbidden
 from accord.interchange.service import ImportRefused, export_document, import_document
 from accord.org import service as org
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
+from accord.uow import UnitOfWork
 from factories import (
     OPERATOR,
     chain_ok,

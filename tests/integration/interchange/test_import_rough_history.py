@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 
 from accord.cli import SHOWN
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.errors import Forbidden, Invalid, RuleBroken
 from accord.interchange.schemas import Document
 from accord.interchange.service import (
@@ -31,6 +30,7 @@ from accord.interchange.service import (
     import_document,
 )
 from accord.trust.domain import Track, fold
+from accord.uow import UnitOfWork
 from factories import OPERATOR, chain_ok, last_event_id
 from interchange_documents import example
 

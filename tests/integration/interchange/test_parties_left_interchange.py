@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.interchange.service import ImportRefused, export_document, import_document
 from accord.partnerships import service as partnerships
+from accord.uow import UnitOfWork
 from factories import (
     OPERATOR,
     SETTINGS,

@@ -15,10 +15,10 @@ import pytest
 
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.interchange.service import ImportRefused, export_document, import_document
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import (
     OPERATOR,
     SETTINGS,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from accord.db import UnitOfWork
+from accord.uow import UnitOfWork
 from factories import chain_ok
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from accord.db import UnitOfWork
 from accord.partnerships import service as partnerships
+from accord.uow import UnitOfWork
 from factories import make_partnership, make_person, make_purpose, make_team
 
 

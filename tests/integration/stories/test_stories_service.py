@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from accord.db import UnitOfWork
 from accord.errors import Conflict, Forbidden, Invalid, NotFound
 from accord.org.domain import Person
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import (
     OPERATOR,
     events_after,

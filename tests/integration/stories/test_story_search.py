@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from accord.db import UnitOfWork
 from accord.org.domain import Person
 from accord.stories import service as stories
+from accord.uow import UnitOfWork
 from factories import make_person, make_team
 
 HOSTILE = [

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine, text, update
 
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.errors import Forbidden
 from accord.interchange.service import import_document
 from accord.org import service as org
@@ -27,6 +26,7 @@ from accord.trust.model import beta_all_success
 from accord.trust.orm import trust_models_table
 from accord.trust.replay import replay
 from accord.trust.views import view_at
+from accord.uow import UnitOfWork
 from factories import OPERATOR, SETTINGS
 from forecast_histories import ADMIN, LEADS, MEMBER, forecast_document
 from interchange_documents import example

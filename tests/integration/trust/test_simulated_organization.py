@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.interchange.service import import_document
 from accord.trust import backtest as backtesting
+from accord.uow import UnitOfWork
 from factories import OPERATOR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))

@@ -11,10 +11,10 @@ from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.org.schemas import PersonRead, SignIn, TokenCreate, TokenCreated, TokenRead
+from accord.uow import UnitOfWork
 
 router = make_router("sign-in")
 

@@ -11,7 +11,6 @@ from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
-from accord.db import UnitOfWork
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import InvitationState, Label, PartnershipStatus
 from accord.partnerships.schemas import (
@@ -24,6 +23,7 @@ from accord.partnerships.schemas import (
     PartnershipRead,
     PartnershipUpdate,
 )
+from accord.uow import UnitOfWork
 
 router = make_router("partnerships")
 InvitationId = Annotated[int, Path(ge=1, le=MAX_ID, description="The invitation's id.")]

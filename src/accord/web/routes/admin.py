@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from accord.api.deps import ReadUowDep, UowDep
-from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.interchange import service as interchange
 from accord.org import service as org
 from accord.org.domain import GlobalRole, MemberRole, Person, TeamKind, ensure_admin
+from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
     FormErrors,

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 from accord.api.deps import ReadUowDep
 from accord.api.pagination import MAX_ID
 from accord.commitments import service as commitments
-from accord.db import UnitOfWork
 from accord.events import service as events
 from accord.events.domain import ChainReport, EventView
 from accord.org.domain import Person, ensure_admin
+from accord.uow import UnitOfWork
 from accord.web.common import Form, PagePerson, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,12 +13,12 @@ from accord.api.errors import status_of
 from accord.commitments import service as commitments
 from accord.commitments.domain import MOVE_FIELDS, Move
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden, Invalid, choice
 from accord.org.domain import Person
 from accord.trust import forecast as forecasts
 from accord.trust import pairs
 from accord.trust.words import method_words
+from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
     FormErrors,

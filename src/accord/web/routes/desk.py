@@ -8,13 +8,13 @@ from fastapi.responses import HTMLResponse, Response
 from accord.api.deps import SettingsDep
 from accord.commitments import service as commitments
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.partnerships import service as partnerships
 from accord.trust import service as trust
 from accord.trust.service import TrustReport
+from accord.uow import UnitOfWork
 from accord.web.common import PagePerson, PageUow, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,12 +13,12 @@ from markupsafe import Markup
 
 from accord.api.deps import UowDep
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden
 from accord.health import service as health
 from accord.health.domain import SCALE, STATEMENTS, Statement
 from accord.health.service import RoundReport
 from accord.org.domain import Person
+from accord.uow import UnitOfWork
 from accord.web import charts
 from accord.web.common import (
     Form,

@@ -15,7 +15,6 @@ from accord.api.pagination import MAX_ID
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person
@@ -23,6 +22,7 @@ from accord.partnerships import service as partnerships
 from accord.partnerships.domain import STATUS_MOVES, InvitationState, Label, PartnershipStatus
 from accord.partnerships.service import PartnershipView
 from accord.purposes import service as purposes
+from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
     FormErrors,

@@ -12,13 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from accord.api.deps import ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError
 from accord.org.domain import GlobalRole, MemberRole, Person
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.purposes.domain import STATUS_MOVES, Measure, Purpose, PurposeStatus
 from accord.trust import forecast as forecasts
+from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
     FormErrors,

@@ -15,15 +15,16 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from accord.api.deps import ReadUowDep, SettingsDep, SignerDep, UowDep, bearer_token, session_person
-from accord.db import UnitOfWork
 from accord.errors import AccordError, NotSignedIn
 from accord.org import service as org
-from accord.org.domain import CONTROL, GlobalRole, Person
+from accord.org.domain import GlobalRole, Person
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.stories import service as stories
 from accord.stories.domain import Story, normalize_tag
 from accord.stories.markup import first_lines, render_markdown
+from accord.text import CONTROL
+from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
     FormErrors,

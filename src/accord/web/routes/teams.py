@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from accord.api.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
-from accord.db import UnitOfWork
 from accord.errors import AccordError, Forbidden
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person, Team, TeamKind
@@ -20,6 +19,7 @@ from accord.trust import service as trust
 from accord.trust.model import Trust
 from accord.trust.service import TrustReport
 from accord.trust.views import weights_of
+from accord.uow import UnitOfWork
 from accord.web import charts
 from accord.web.common import (
     Form,
