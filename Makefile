@@ -1,5 +1,7 @@
-# Set-up is part of every target: .venv is made if missing, the locked packages and the project
-# installed into it again only when pyproject.toml or requirements.lock changed (scripts/venv.sh).
+# Set-up is part of every target: .venv is made if missing, and the locked packages and the
+# project are installed into it again only when pyproject.toml or a lock changed
+# (scripts/venv.sh). `make demo` installs requirements.lock (what the app needs); the other
+# targets install requirements-dev.lock (those packages at the same versions, and the dev tools).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := .venv/bin
@@ -13,18 +15,22 @@ LOCK_ARGS ?=
 .PHONY: help venv demo test test-fast lint typecheck lock audit postgres postgres-stop clean
 
 help:
-	@echo "make demo       build demo data in SQLite and serve it (prints the URL)"
-	@echo "make test       pip check, ruff, mypy and the whole pytest suite on SQLite and PostgreSQL"
+	@echo "make demo       install what the app needs, build demo data in SQLite and serve it"
+	@echo "                (prints the URL)"
+	@echo "make test       install the dev tools too, then pip check, ruff, lint-imports, mypy and"
+	@echo "                the whole pytest suite on SQLite and PostgreSQL"
 	@echo "make test-fast  pytest without slow and browser tests; PostgreSQL tests skip"
 	@echo "                unless ACCORD_TEST_POSTGRES_URL is set"
-	@echo "make lock       pin requirements.lock again after a change to pyproject.toml"
+	@echo "make lock       pin requirements.lock and requirements-dev.lock again after a change"
+	@echo "                to pyproject.toml"
 	@echo "make audit      check the locked packages for known vulnerabilities (needs the network)"
 	@echo "make lint | typecheck | venv | postgres | postgres-stop | clean"
 
 venv:
-	@bash scripts/venv.sh
+	@bash scripts/venv.sh dev
 
-demo: venv
+demo:
+	@bash scripts/venv.sh app
 	$(BIN)/accord demo $(DEMO_ARGS)
 
 test:
@@ -37,19 +43,23 @@ test-fast: venv
 	exit $$status
 
 lint: venv
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-logo
 
 typecheck: venv
 	$(BIN)/mypy
 
-# Writes requirements.lock with pip-tools from a throw-away venv (scripts/lock.sh).
+# Writes both locks with pip-tools from a throw-away venv (scripts/lock.sh).
 lock:
 	@bash scripts/lock.sh $(LOCK_ARGS)
 
 # Asks PyPI's vulnerability data about every locked package, so it needs the network and is no
-# part of `make test`; --strict fails the audit when a package could not be checked.
+# part of `make test`; --strict fails the audit when a package could not be checked. The dev lock
+# holds every package of requirements.lock at the same version (scripts/lock.sh checks it), so
+# auditing it audits both.
 audit: venv
-	$(BIN)/pip-audit --requirement requirements.lock --require-hashes --disable-pip --strict \
+	$(BIN)/pip-audit --requirement requirements-dev.lock --require-hashes --disable-pip --strict \
 		--progress-spinner off
 
 # Starts (or reuses) the throw-away test cluster; use as: eval "$$(make -s postgres)"

@@ -32,7 +32,7 @@ from sqlalchemy import text
 
 from accord.config import Settings
 from accord.db import make_engine, migrate
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
 

@@ -195,10 +195,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(
-        f"first backtest: {result['first_backtest_s']:.1f} s "
-        f"({result['first_backtest_status']})"
-    )
+    print(f"first backtest: {result['first_backtest_s']:.1f} s ({result['first_backtest_status']})")
     print(f"{'/me':<10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>6} {'p99 x':>6}  loopers")
     for name in PHASES:
         row = result[name]

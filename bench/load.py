@@ -606,7 +606,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ACCORD_LOG_LEVEL": "warning",
         }
         try:
-            app = ["--factory", "accord.api.app:create_app"]
+            app = ["--factory", "accord.app:create_app"]
             with serve(app, env, args.workers, "/healthz", args.nodelay) as base:
                 scenario_plans = plans(fixture, base)
                 if "move" in accord:

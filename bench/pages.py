@@ -122,7 +122,7 @@ def served(database: str) -> Iterator[str]:
 
 def session_cookie(person_id: int, epoch: int) -> dict[str, str]:
     """The session cookie of a person signed in to the served database."""
-    from accord.web.session import SESSION_COOKIE, Signer
+    from accord.channel.session import SESSION_COOKIE, Signer
 
     return {SESSION_COOKIE: Signer(SECRET).session(person_id, epoch)}
 

@@ -68,6 +68,22 @@ def clock() -> Clock:
     return Clock()
 
 
+# The variables that tell the tests where their databases and browser are, not Accord settings.
+TEST_VARIABLES = ("ACCORD_TEST_", "ACCORD_REQUIRE_", "ACCORD_DESIGN_MD")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_settings_from_the_environment() -> Iterator[None]:
+    """Every test sees Accord's defaults, whatever ACCORD_* the developer's shell exports; a test
+    sets what it needs itself. For the whole session, since servers a module shares start
+    before any one test's fixtures."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("ACCORD_") and not name.startswith(TEST_VARIABLES):
+                patch.delenv(name)
+        yield
+
+
 def accord_metadata() -> MetaData:
     """The metadata of every table (importing accord.models first, which maps them all)."""
     import accord.models  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -125,6 +126,70 @@ def make_partnership(
             if slug in led:
                 result = partnerships.affirm(uow, person, result.key, slug).partnership
     return result
+
+
+@dataclass(frozen=True)
+class Partners:
+    """Teams that work together: their leads by short name (`partners["ana"]`), and the
+    partnership they started."""
+
+    people: dict[str, Person]
+    partnership: Partnership
+
+    def __getitem__(self, name: str) -> Person:
+        return self.people[name]
+
+
+def make_partners(
+    uow: UnitOfWork,
+    parties: Mapping[str, tuple[str, str]],
+    *,
+    key: str | None = None,
+    name: str = "Churn signals",
+    sponsor: str | None = None,
+    purpose_key: str | None = None,
+    team_names: Mapping[str, str] | None = None,
+    affirmed: bool = True,
+) -> Partners:
+    """The small organization most tests start from: a team for each of `parties` ({slug: (its
+    lead's short name, what the team contributes)}), each lead `short name@example.org`; the
+    first lead starts partnership `key`, and every lead affirms it unless not `affirmed`.
+
+    Its purpose is sponsored by `sponsor` (a lead's short name), or else is a new one of the
+    first lead's (make_partnership's).
+    """
+    for slug in parties:
+        make_team(uow, slug, name=(team_names or {}).get(slug))
+    people = {
+        lead: make_person(uow, f"{lead}@example.org", teams={slug: "lead"})
+        for slug, (lead, _) in parties.items()
+    }
+    leads = list(people.values())
+    purpose = make_purpose(uow, people[sponsor], key=purpose_key) if sponsor else None
+    partnership = make_partnership(
+        uow,
+        leads[0],
+        key=key,
+        name=name,
+        purpose=purpose,
+        parties=[(slug, contribution) for slug, (_, contribution) in parties.items()],
+        affirmed_by=leads if affirmed else (),
+    )
+    return Partners(people, partnership)
+
+
+def data_and_care(uow: UnitOfWork, **options: Any) -> Partners:
+    """`data` (ana leads it) gives `care` (bo leads it) signals for its playbooks, in the
+    partnership `signals` for bo's purpose; `options` go to make_partners."""
+    parties = {"data": ("ana", "Signals"), "care": ("bo", "Playbooks")}
+    return make_partners(uow, parties, **{"key": "signals", "sponsor": "bo", **options})
+
+
+def checkout(uow: UnitOfWork, **options: Any) -> Partners:
+    """`payments` (rita leads it) asks `platform` (paul leads it) in the partnership `checkout`;
+    `options` go to make_partners."""
+    parties = {"payments": ("rita", "Checkout flow"), "platform": ("paul", "Payment rails")}
+    return make_partners(uow, parties, **{"key": "checkout", **options})
 
 
 def make_commitment(

@@ -11,7 +11,7 @@ from datetime import datetime
 import uvicorn
 from fastapi import FastAPI
 
-from accord.api.app import create_app
+from accord.app import create_app
 from accord.config import Settings
 
 

@@ -181,9 +181,7 @@ def postgres_advice(url: URL, file: Path) -> str:
         "  accord init && accord audit verify",
     ]
     if url.password:
-        lines.append(
-            "The password is not shown: they ask for it, or read PGPASSWORD or ~/.pgpass."
-        )
+        lines.append("The password is not shown: they ask for it, or read PGPASSWORD or ~/.pgpass.")
     return "\n".join(lines)
 
 

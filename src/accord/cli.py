@@ -1,11 +1,15 @@
 """The `accord` command: set up, import and export, backup and restore, demo, serve, users,
-audit, trust."""
+audit, trust.
+
+Longer than most modules on purpose: one Typer app whose commands are each a few lines around a
+use case; their help texts read best together.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -128,7 +132,7 @@ def import_(
     ] = False,
 ) -> None:
     """Import an accord/1 document: all or nothing, and importing it again changes nothing."""
-    from accord.interchange.service import import_document
+    from accord.interchange.importer import import_document
 
     config = settings()
     with refusals():
@@ -154,13 +158,11 @@ def export(
     ] = None,
 ) -> None:
     """Export everything as one accord/1 JSON document."""
-    from accord.interchange.service import export_document
+    from accord.interchange.exporter import export_document
 
     config = settings()
     with refusals():
-        document = export_document(
-            UnitOfWork(open_engine(config), read_only=True), settings=config
-        )
+        document = export_document(UnitOfWork(open_engine(config), read_only=True), settings=config)
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         if file is None or str(file) == "-":
             sys.stdout.write(text)
@@ -175,9 +177,7 @@ def export(
 @app.command()
 def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup (an SQLite file).")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite FILE if it exists.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Copy the SQLite database into FILE, safely while it is in use; on PostgreSQL, say how."""
     from accord.backup import back_up
@@ -242,13 +242,13 @@ def demo(
     Without ACCORD_DATABASE_URL the demo gets its own fresh file, ./accord-demo.db; a database
     named by ACCORD_DATABASE_URL must be empty.
     """
-    from accord.interchange.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
-    from accord.interchange.service import import_document
+    from accord.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
+    from accord.interchange.importer import import_document
     from accord.org import service as org
 
     config = settings()
     with refusals():
-        if "ACCORD_DATABASE_URL" not in _environ():
+        if "database_url" not in config.model_fields_set:  # ACCORD_DATABASE_URL is not set
             path = Path("accord-demo.db").resolve()
             for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 stale.unlink(missing_ok=True)
@@ -262,6 +262,7 @@ def demo(
                     f"the database {describe(config.database_url)} already has data; "
                     "the demo fills only an empty one"
                 )
+        _ensure_trust(engine, config)  # the import's upkeep then keeps them with the setting's
         document = build_demo(seed=seed)
         report = import_document(uow, OPERATOR, document, settings=config)
         org.set_passwords(uow, OPERATOR, [p["email"] for p in document["people"]], DEMO_PASSWORD)
@@ -293,15 +294,38 @@ def serve(
     _serve(config, host, port)
 
 
-def _ensure_trust(engine: Engine, config: Settings) -> None:
+def _ensure_trust(engine: Engine, config: Settings, *, err: bool = False) -> None:
+    """Before anything reads trust: stored sums that are missing, or were built with another
+    half-life than ACCORD_HALF_LIFE_DAYS, are rebuilt once from the event log, with a bar while
+    it replays. With `err`, what was done is said on standard error (the command's standard
+    output is a document)."""
     from accord.health.service import fill_earned
-    from accord.trust.service import ensure_built
+    from accord.trust.service import ensure_built, stale_events
 
-    if ensure_built(UnitOfWork(engine), config):
-        say(f"trust sums rebuilt from the event log (half-life {config.half_life_days:g} days)")
+    uow = UnitOfWork(engine)
+    events = stale_events(uow, config)
+    if events is not None:
+        with _replaying(events) as progress:
+            rebuilt = ensure_built(uow, config, progress)
+        if rebuilt:
+            typer.echo(
+                f"trust sums rebuilt from the event log (half-life {config.half_life_days:g} days)",
+                err=err,
+            )
     # rounds an older version imported but could not finish (a crash after its commit)
     if filled := fill_earned(UnitOfWork(engine), config):
-        say(f"earned trust read from the event log for {filled} imported health-check rounds")
+        typer.echo(
+            f"earned trust read from the event log for {filled} imported health-check rounds",
+            err=err,
+        )
+
+
+@contextmanager
+def _replaying(events: int) -> Iterator[Callable[[int], None]]:
+    """A bar on the terminal while a rebuild replays `events` commitment events; yields what
+    moves it on."""
+    with typer.progressbar(length=events, label="replaying events", file=sys.stderr) as bar:
+        yield bar.update
 
 
 def _serve(
@@ -311,7 +335,7 @@ def _serve(
 
     import uvicorn
 
-    from accord.api.app import create_app
+    from accord.app import create_app
 
     config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
     shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
@@ -453,8 +477,10 @@ def trust_show(
     config = settings()
     with refusals():
         moment = _instant(as_of, "--as-of")
+        engine = open_engine(config)
+        _ensure_trust(engine, config, err=True)
         report = trust_of(
-            UnitOfWork(open_engine(config), read_only=True),
+            UnitOfWork(engine, read_only=True),
             config,
             OPERATOR,
             team,
@@ -507,8 +533,10 @@ def trust_forecast(
 
     config = settings()
     with refusals():
+        engine = open_engine(config)
+        _ensure_trust(engine, config, err=True)
         result = purpose_forecast(
-            UnitOfWork(open_engine(config), read_only=True), config, OPERATOR, purpose, seed=seed
+            UnitOfWork(engine, read_only=True), config, OPERATOR, purpose, seed=seed
         )
         outlook = result.outlook
         document = result.document()
@@ -690,8 +718,8 @@ def trust_rebuild() -> None:
         uow = UnitOfWork(engine)
         with uow:
             total = uow.trust.count_commitment_events()
-        with typer.progressbar(length=total, label="replaying events", file=sys.stderr) as bar:
-            report = rebuild(uow, config, OPERATOR, progress=bar.update)
+        with _replaying(total) as progress:
+            report = rebuild(uow, config, OPERATOR, progress=progress)
         say(
             f"trust rebuilt: {report.events} events, {report.commitments} commitments, "
             f"{report.pairs} pairs with evidence, {report.open} open"
@@ -712,12 +740,6 @@ def _read_json(file: Path) -> Any:
         raise Failed(
             f"{file} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def main() -> None:

@@ -90,3 +90,9 @@ class Settings(BaseSettings):
                 "all be 0 (overall trust is their weighted mean)"
             )
         return self
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        """Every setting at its default, whatever the environment says: for callers without a
+        server's settings (a script, a benchmark, a test)."""
+        return cls.model_construct()

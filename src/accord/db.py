@@ -29,6 +29,9 @@ metadata = MetaData(
 mapper_registry = registry(metadata=metadata)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The largest id a request may name: SQLite cannot bind a larger integer, and a query with one
+# fails.
+MAX_ID = 2**63 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -177,5 +180,3 @@ class KeyCache(Generic[T]):
 
     def remember(self, key: str, item: T) -> None:
         self._known[key] = item
-
-

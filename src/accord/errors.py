@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TypeVar
 
@@ -9,15 +11,18 @@ E = TypeVar("E", bound=StrEnum)
 
 
 class AccordError(Exception):
-    """A refusal that a user can read: what is wrong, and the rule that says so."""
+    """A refusal that a user can read: what is wrong, the rule that says so, and the input it is
+    about (`field`, named as in the API's input schema), when it is about one."""
 
     rule: str = "accord.error"
+    field: str | None = None
 
-    def __init__(self, message: str, *, rule: str | None = None) -> None:
+    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if rule is not None:
             self.rule = rule
+        self.field = field
 
     def __str__(self) -> str:
         return self.message
@@ -64,8 +69,10 @@ class TooManyRequests(AccordError):
 
     rule = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, rule: str | None = None) -> None:
-        super().__init__(message, rule=rule)
+    def __init__(
+        self, message: str, *, retry_after: int, rule: str | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message, rule=rule, field=field)
         self.retry_after = retry_after
 
 
@@ -75,12 +82,26 @@ class Busy(TooManyRequests):
     rule = "busy"
 
 
-def choice(kind: type[E], value: E | str, what: str) -> E:
+def choice(kind: type[E], value: E | str, what: str, *, field: str | None = None) -> E:
     """`value` as a member of `kind`, or an error that lists the allowed values."""
     try:
         return kind(value)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise Invalid(
-            f"{what} {value!r} is not one of {allowed}", rule=f"{what.replace(' ', '_')}.invalid"
+            f"{what} {value!r} is not one of {allowed}",
+            rule=f"{what.replace(' ', '_')}.invalid",
+            field=field,
         ) from None
+
+
+@contextmanager
+def about(field: str) -> Iterator[None]:
+    """Refusals raised inside are about the input `field`, unless they name another: a key
+    looked up for that input and not found, say."""
+    try:
+        yield
+    except AccordError as error:
+        if error.field is None:
+            error.field = field
+        raise

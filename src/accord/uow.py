@@ -1,18 +1,19 @@
 """The unit of work: one use case, one transaction, its repositories and its events.
 
 It sits above the contexts (it builds every repository) and below the use cases that run in it;
-`accord.db` under it keeps the engine, the column types and the metadata.
+`accord.db` under it keeps the engine, the column types and the metadata. A commit appends its
+typed events to the log, then hands them to their subscribers (`SUBSCRIBERS`, at the end).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from accord.commitments.repository import CommitmentRepository
 from accord.db import utcnow
 from accord.errors import Conflict
-from accord.events.domain import PendingEvent
+from accord.events.catalog import CommitmentMoved, DomainEvent, Logged, TeamCreated
 from accord.events.repository import EventStore
 from accord.health.repository import HealthRepository
 from accord.org.repository import OrgRepository
@@ -123,7 +124,7 @@ class UnitOfWork:
         self.clock = clock
         self.read_only = read_only
         self._depth = 0
-        self._pending: list[PendingEvent] = []
+        self._pending: list[DomainEvent] = []
         self._savepoints: list[tuple[SessionTransaction, int]] = []
         self._held = False  # a committed change waits in the open transaction (HeldCommit)
 
@@ -204,16 +205,9 @@ class UnitOfWork:
     def now(self) -> datetime:
         return self.clock()
 
-    def record(
-        self,
-        type: str,
-        subject: str,
-        actor: str | None,
-        at: datetime,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
+    def record(self, event: DomainEvent) -> None:
         """Note an event; it is written in the same transaction as the change."""
-        self._pending.append(PendingEvent(type, subject, actor, at, payload or {}))
+        self._pending.append(event)
 
     def flush(self) -> None:
         with self._translate_errors():
@@ -239,15 +233,16 @@ class UnitOfWork:
                 self.session.commit()
 
     def log_pending(self) -> None:
-        """Append the events noted so far to the log, and to trust, in this transaction: a use
-        case that reads the log before the commit sees them."""
+        """Append the events noted so far to the log, then hand them to their subscribers
+        (`SUBSCRIBERS`), in this transaction: a use case that reads the log or trust before the
+        commit sees them."""
         with self._translate_errors():
             self.session.flush()
             if self._pending:
-                written = self.events.append(self._pending)
-                self._pending = []
-                # trust is kept up to date in the same transaction, in log order
-                self.trust.project(written, self.now())
+                pending, self._pending = self._pending, []
+                written = self.events.append(pending)
+                logged = [Logged(e.id, event) for e, event in zip(written, pending, strict=True)]
+                SUBSCRIBERS.dispatch(self, logged)
 
     def _release(self) -> None:
         """End a held transaction (what is not committed rolls back)."""
@@ -290,3 +285,43 @@ class UnitOfWork:
                     rule="database.busy",
                 ) from error
             raise
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[UnitOfWork, Sequence[Logged[Any]]], None]
+
+
+class Subscribers:
+    """Who reacts to which events, inside the transaction of the change that caused them.
+
+    A handler subscribes by event class (a base class takes in its subclasses:
+    `CommitmentMoved` is every move). Once per commit it gets all the events of the classes it
+    subscribed to, in log order, as one batch: an import that replays thousands of moves in
+    one transaction calls it once. Handlers run in the order they first subscribed.
+    """
+
+    def __init__(self) -> None:
+        self._kinds: dict[Handler, tuple[type[DomainEvent], ...]] = {}
+
+    def subscribe(
+        self, kind: type[E], handler: Callable[[UnitOfWork, Sequence[Logged[E]]], None]
+    ) -> None:
+        self._kinds[handler] = (*self._kinds.get(handler, ()), kind)
+
+    def dispatch(self, uow: UnitOfWork, logged: Sequence[Logged[DomainEvent]]) -> None:
+        for handler, kinds in self._kinds.items():
+            mine = [item for item in logged if isinstance(item.event, kinds)]
+            if mine:
+                handler(uow, mine)
+
+
+def keep_trust(uow: UnitOfWork, events: Sequence[Logged[TeamCreated | CommitmentMoved]]) -> None:
+    """Trust upkeep: fold the commit's moves into the stored sums, and note a new team (it
+    changes everyone's network reputation)."""
+    uow.trust.project([item.event for item in events], uow.now())
+
+
+# Who reacts to the events of every commit, one line each (notifications will be the next).
+SUBSCRIBERS = Subscribers()
+SUBSCRIBERS.subscribe(TeamCreated, keep_trust)
+SUBSCRIBERS.subscribe(CommitmentMoved, keep_trust)

@@ -87,7 +87,7 @@ def every_event(client: httpx.Client, **query: str) -> list[dict[str, Any]]:
 def check_accept(event: dict[str, Any], sees: bool) -> None:
     """The accept happened for everyone: its time, actor and state; its evidence for some."""
     assert (event["type"], event["actor"], event["subject"]) == (
-        "CommitmentAccepted",
+        "commitment.accepted",
         PEOPLE["requester_lead"],
         f"commitment:{KEY}",
     )
@@ -176,7 +176,7 @@ def test_only_admins_get_the_hashes_and_with_them_the_chain_verifies(
         for e in every_event(readers[role]):
             assert (e["prev_hash"], e["hash"]) == (None, None), role
             assert e["withheld"][-2:] == CHAIN, role
-            if e["type"] != "CommitmentAccepted":
+            if e["type"] != "commitment.accepted":
                 assert e["withheld"] == CHAIN, role
 
 
@@ -201,8 +201,9 @@ def test_trust_still_counts_the_rating_it_withholds(readers: dict[str, httpx.Cli
     assert row["rating"] == 4
     value = evidence["trust"]["value"]
     assert value["r"] + value["s"] > 0
-    assert ok(readers["admin"].get("/api/v1/teams/data/trust", params={"of": "care"})) == (
-        evidence["trust"]
+    assert (
+        ok(readers["admin"].get("/api/v1/teams/data/trust", params={"of": "care"}))
+        == (evidence["trust"])
     )
     for role, sees in READERS.items():
         status = readers[role].get("/api/v1/teams/data/trust", params={"of": "care"}).status_code

@@ -66,15 +66,17 @@ def test_a_body_over_the_cap_is_refused_before_anything_reads_it(
     with httpx.Client(
         base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {tokens['admin']}"}
     ) as admin:
-        assert admin.post(
-            "/api/v1/purposes", content=padded(SMALL + 1), headers=json_type
-        ).status_code == 413
+        assert (
+            admin.post("/api/v1/purposes", content=padded(SMALL + 1), headers=json_type).status_code
+            == 413
+        )
         # a signed-in import takes the larger cap: read and judged, not refused for its size
         taken = admin.post("/api/v1/import", content=padded(SMALL * 2), headers=json_type)
         assert taken.status_code not in (413, 500)
-        assert admin.post(
-            "/api/v1/import", content=padded(IMPORT + 1), headers=json_type
-        ).status_code == 413
+        assert (
+            admin.post("/api/v1/import", content=padded(IMPORT + 1), headers=json_type).status_code
+            == 413
+        )
         fits = admin.post("/api/v1/purposes", content=padded(SMALL), headers=json_type)
         assert fits.status_code == 201, fits.text
     assert last_event_id(UnitOfWork(engine, clock)) > before  # only the one that fit acted

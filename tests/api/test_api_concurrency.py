@@ -256,7 +256,7 @@ def test_one_request_sent_at_once_with_one_idempotency_key_is_acted_on_once(api_
     assert len({a.content for a in created}) == 1
     assert sum(a.headers.get("idempotent-replayed") != "true" for a in created) == 1
     appended = events_after(reader, mark)
-    assert [e["type"] for e in appended] == ["CommitmentRequested"]
+    assert [e["type"] for e in appended] == ["commitment.requested"]
     key = created[0].json()["key"]
     listed = ok(reader.get("/api/v1/commitments", params={"partnership": "signals"}))
     assert [c["key"] for c in listed["items"] if c["title"] == body["title"]] == [key]

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accord.api.errors import SECURITY_HEADERS
+from accord.channel.errors import SECURITY_HEADERS
 
 Roles = Callable[[str], httpx.Client]
 ACCORD = Path(__file__).resolve().parents[2] / "src" / "accord"

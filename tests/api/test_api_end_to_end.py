@@ -328,7 +328,7 @@ def request(run: Run, partnership: str, title: str, due: datetime, reliance: str
     created = answer(run.people["dee"].post("/api/v1/commitments", json=body), 201)
     check(created, "requested", 1, {"withdraw"})
     assert (created["due"], created["reliance"], created["overdue"]) == (iso(due), reliance, False)
-    run.expect("CommitmentRequested", f"commitment:{created['key']}", "dee@example.org")
+    run.expect("commitment.requested", f"commitment:{created['key']}", "dee@example.org")
     key: str = created["key"]
     return key
 
@@ -377,9 +377,9 @@ def test_from_an_empty_organization_to_earned_trust_through_http(server: Server)
     accepted = move(dee, one, "accept", 3, value=4, note="Saved 12 accounts in the first week")
     check(accepted, "accepted", 4, set())
     assert accepted["value"] == 4
-    run.expect("CommitmentPromised", f"commitment:{one}", "cy@example.org")
-    run.expect("CommitmentReportedDone", f"commitment:{one}", "cy@example.org")
-    run.expect("CommitmentAccepted", f"commitment:{one}", "dee@example.org")
+    run.expect("commitment.promised", f"commitment:{one}", "cy@example.org")
+    run.expect("commitment.reported_done", f"commitment:{one}", "cy@example.org")
+    run.expect("commitment.accepted", f"commitment:{one}", "dee@example.org")
 
     # Accepted on time with value 4: ability and integrity (1, 0), value (3/4, 1/4), dated at
     # the acceptance; read 30 days later.
@@ -415,7 +415,7 @@ def test_from_an_empty_organization_to_earned_trust_through_http(server: Server)
     two = request(run, signals, "Churn-risk score in the weekly review", due, "critical")
     clock.advance(hours=1)
     check(move(cy, two, "promise", 1), "promised", 2, {"propose_change", "revoke", "report_done"})
-    run.expect("CommitmentPromised", f"commitment:{two}", "cy@example.org")
+    run.expect("commitment.promised", f"commitment:{two}", "cy@example.org")
     assert_pair(
         trust(bo, of="care"), expected_trust(on_time, clock(), settings)["pair"], clock(), 1.0
     )
@@ -428,7 +428,7 @@ def test_from_an_empty_organization_to_earned_trust_through_http(server: Server)
     assert overdue["overdue"] is True
     while_overdue = trust(ana)
     check(move(dee, two, "mark_missed", 2), "missed", 3, set())
-    run.expect("CommitmentMarkedMissed", f"commitment:{two}", "dee@example.org")
+    run.expect("commitment.marked_missed", f"commitment:{two}", "dee@example.org")
 
     # Missed without notice: ability and integrity (0, 1), dated at the due date; no value.
     with_miss: Evidence = {

@@ -62,8 +62,10 @@ def test_a_due_date_far_but_in_range_is_taken(api_on: Org) -> None:
 def test_a_lone_surrogate_in_a_text_is_refused(api_on: Org) -> None:
     before = last_event_id(api_on.uow())
     due = (api_on.clock() + timedelta(days=30)).isoformat()
-    raw = '{"partnership": "signals", "requester": "care", "performer": "data", ' \
+    raw = (
+        '{"partnership": "signals", "requester": "care", "performer": "data", '
         f'"title": "bad \\ud800 text", "due": "{due}", "reliance": "high"}}'
+    )
     with api_on.client("requester_lead") as bo:
         answer = bo.post(
             "/api/v1/commitments", content=raw, headers={"Content-Type": "application/json"}

@@ -139,9 +139,7 @@ def test_tokens_are_listed_without_secrets_and_revoked_by_their_owner(
     secret = made.json()["token"]
     listed = ana.get("/api/v1/me/tokens").json()["items"]
     assert [t["name"] for t in listed] == ["api", "ci"]
-    assert all(
-        set(t) == {"id", "name", "created_at", "expires_at", "revoked_at"} for t in listed
-    )
+    assert all(set(t) == {"id", "name", "created_at", "expires_at", "revoked_at"} for t in listed)
     assert secret not in ana.get("/api/v1/me/tokens").text
     ci = next(t for t in listed if t["name"] == "ci")
 

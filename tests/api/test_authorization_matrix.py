@@ -722,8 +722,8 @@ def commitment_history(world: World, role: str) -> Call:
 
     def acted(response: httpx.Response) -> None:
         assert [e["type"] for e in response.json()] == [
-            "CommitmentRequested",
-            "CommitmentPromised",
+            "commitment.requested",
+            "commitment.promised",
         ]
 
     return Call(params={"key": key}, acted=acted)
@@ -757,7 +757,7 @@ def _rated(body: dict[str, Any], role: str) -> None:
 
 
 def _accept_event(events: list[dict[str, Any]], role: str) -> None:
-    [accept] = [e for e in events if e["type"] == "CommitmentAccepted"]
+    [accept] = [e for e in events if e["type"] == "commitment.accepted"]
     assert (accept["payload"]["to"], accept["actor"]) == ("accepted", PEOPLE["requester_lead"])
     sees = role in (*DATA_SIDE, "admin")
     evidence = {"value": 4, "note": EVIDENCE_NOTE}

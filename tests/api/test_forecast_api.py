@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from accord.config import Settings
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.org import service as org
 from accord.trust import fitting
 from accord.uow import UnitOfWork

@@ -9,12 +9,22 @@ from api_org import Org
 ROUGH: dict[str, Any] = {
     "format": "accord/1",
     "commitments": [
-        {"key": "late-promise", "partnership": "signals", "requester": "care", "performer": "data",
-         "history": [
-             {"move": "request", "by": "bo@example.org", "at": "2026-01-10T09:00:00Z",
-              "title": "Churn export", "due": "2026-01-20"},
-             {"move": "promise", "by": "ana@example.org", "at": "2026-01-25"},
-         ]},
+        {
+            "key": "late-promise",
+            "partnership": "signals",
+            "requester": "care",
+            "performer": "data",
+            "history": [
+                {
+                    "move": "request",
+                    "by": "bo@example.org",
+                    "at": "2026-01-10T09:00:00Z",
+                    "title": "Churn export",
+                    "due": "2026-01-20",
+                },
+                {"move": "promise", "by": "ana@example.org", "at": "2026-01-25"},
+            ],
+        },
     ],
 }
 
@@ -27,14 +37,22 @@ def test_the_answer_lists_the_adjustments_and_a_second_import_none(api: Org) -> 
     assert first.status_code == 200, first.text
     assert first.json()["created"]["commitments"] == 1
     assert first.json()["adjustments"] == [
-        {"path": "commitments[0].history[0].due",
-         "message": "'2026-01-20' has no time: read as the end of that day, 2026-01-20T23:59:59Z"},
-        {"path": "commitments[0].history[1]",
-         "message": "promised after its due date 2026-01-20T23:59:59Z; counted as late unless "
-                    "a new due date is agreed"},
-        {"path": "commitments[0].history[1].at",
-         "message": "'2026-01-25' has no time: read as the start of that day, "
-                    "2026-01-25T00:00:00Z"},
+        {
+            "path": "commitments[0].history[0].due",
+            "message": (
+                "'2026-01-20' has no time: read as the end of that day, 2026-01-20T23:59:59Z"
+            ),
+        },
+        {
+            "path": "commitments[0].history[1]",
+            "message": "promised after its due date 2026-01-20T23:59:59Z; counted as late unless "
+            "a new due date is agreed",
+        },
+        {
+            "path": "commitments[0].history[1].at",
+            "message": "'2026-01-25' has no time: read as the start of that day, "
+            "2026-01-25T00:00:00Z",
+        },
     ]
     assert again.status_code == 200, again.text
     assert again.json()["unchanged"]["commitments"] == 1

@@ -128,9 +128,7 @@ def test_invited_then_accepted_the_team_joins_and_the_partnership_re_forms(
 
     assert accepted.status_code == 200, accepted.text
     assert (accepted.json()["state"], accepted.json()["answered_by"]) == ("accepted", OPS_LEAD)
-    assert charter(ops_api) == (
-        [("data", False), ("care", False), ("ops", False)], "forming", 2
-    )
+    assert charter(ops_api) == ([("data", False), ("care", False), ("ops", False)], "forming", 2)
     read = client("viewer").get(f"{V1}/partnerships/signals").json()
     assert read["parties"][2]["contribution"] == "On-call runbooks"
     assert [(t, a) for t, a, _ in events_of(ops_api, mark)] == [
@@ -246,16 +244,20 @@ def join_ops(client: Any) -> None:
 
 def test_a_party_leaves_once_its_commitments_are_settled(ops_api: Org, client: Any) -> None:
     join_ops(client)
-    asked = client("outsider").post(
-        f"{V1}/commitments",
-        json={
-            "partnership": "signals",
-            "requester": "ops",
-            "performer": "data",
-            "title": "On-call dashboards",
-            "due": (ops_api.clock() + timedelta(days=9)).isoformat(),
-        },
-    ).json()
+    asked = (
+        client("outsider")
+        .post(
+            f"{V1}/commitments",
+            json={
+                "partnership": "signals",
+                "requester": "ops",
+                "performer": "data",
+                "title": "On-call dashboards",
+                "due": (ops_api.clock() + timedelta(days=9)).isoformat(),
+            },
+        )
+        .json()
+    )
     olu = client("ops_lead")
 
     refused = olu.delete(f"{V1}/partnerships/signals/parties/ops")
@@ -281,7 +283,7 @@ def test_a_party_leaves_once_its_commitments_are_settled(ops_api: Org, client: A
     ]
     # History stays: the commitment and its moves.
     history = client("viewer").get(f"{V1}/commitments/{asked['key']}/history").json()
-    assert [e["type"] for e in history] == ["CommitmentRequested", "CommitmentWithdrawn"]
+    assert [e["type"] for e in history] == ["commitment.requested", "commitment.withdrawn"]
     gone = olu.delete(f"{V1}/partnerships/signals/parties/ops")
     assert (gone.status_code, gone.json()["rule"]) == (404, "partnership.not_a_party")
 

@@ -22,6 +22,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     ViewportSize,
+    expect,
     sync_playwright,
 )
 from sqlalchemy import Engine
@@ -51,6 +52,9 @@ HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "build" / "screenshots"
 # Actions wait this long (ms) before failing; Playwright's 30 s only makes a broken test slow.
 TIMEOUT_MS = 15_000
+# Assertions wait as long as actions: on a loaded 2-core runner a navigation after a form post
+# can take more than Playwright's 5 s default, which fails a correct page.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def in_here(item: pytest.Item | None) -> bool:

@@ -9,8 +9,8 @@ from browsing import PASSWORD, NewPage, Organization, PageWatch
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from accord.commitments import service as commitments
-from accord.commitments.domain import EVENT_NAMES, Move
 from accord.config import Settings
+from accord.events.catalog import CommitmentPromised
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.partnerships import service as partnerships
@@ -220,7 +220,7 @@ def test_a_move_from_a_stale_page_is_refused_and_made_once(
     promised = [
         e
         for e in commitments.history(organization.uow(), key, Operator())
-        if e.type == EVENT_NAMES[Move.PROMISE]
+        if e.type == CommitmentPromised.type
     ]
     assert len(promised) == 1
     second.reload()

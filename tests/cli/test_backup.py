@@ -49,8 +49,10 @@ class Writer(threading.Thread):
             while not self.halt.is_set():
                 n = self.written
                 org.create_person(
-                    UnitOfWork(engine), Operator("writer"),
-                    email=f"writer-{n}@example.org", name=f"Writer {n}",
+                    UnitOfWork(engine),
+                    Operator("writer"),
+                    email=f"writer-{n}@example.org",
+                    name=f"Writer {n}",
                 )
                 self.written = n + 1
         except BaseException as error:  # the test reports it
@@ -118,9 +120,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_backup_taken_while_a_writer_writes_is_consistent_and_restores(
-    live, tmp_path, writer
-):
+def test_a_backup_taken_while_a_writer_writes_is_consistent_and_restores(live, tmp_path, writer):
     during = tmp_path / "during.db"
     busy = Writer(live.db)
     writer.append(busy)
@@ -325,7 +325,12 @@ def _accord_on(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[s
     env.update(ACCORD_DATABASE_URL=url, COLUMNS="200", NO_COLOR="1", TERM="dumb")
     return subprocess.run(
         [sys.executable, "-m", "accord.cli", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+        check=False,
     )
 
 
@@ -337,8 +342,7 @@ def test_on_postgresql_both_refuse_with_the_commands_that_do_it(postgres_url, tm
     if command == "restore":
         dump.write_bytes(b"PGDMP")
 
-    result = _accord_on(url.render_as_string(hide_password=False), command, str(dump),
-                        cwd=tmp_path)
+    result = _accord_on(url.render_as_string(hide_password=False), command, str(dump), cwd=tmp_path)
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -398,8 +402,14 @@ def test_the_postgresql_commands_given_back_up_and_restore_a_database(postgres_u
         restoring = [line for line in _commands(restore_advice) if not line.startswith("pg_dump")]
         for line, url_in_force in [(pg_dump[0], source_url)] + [(r, target_url) for r in restoring]:
             done = subprocess.run(
-                line, shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=300,
-                env={**env, "ACCORD_DATABASE_URL": url_in_force}, check=False,
+                line,
+                shell=True,
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                timeout=300,
+                env={**env, "ACCORD_DATABASE_URL": url_in_force},
+                check=False,
             )
             assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
         assert "audit ok: " in done.stdout

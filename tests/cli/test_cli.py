@@ -23,16 +23,27 @@ TOKEN = re.compile(r"^acc_[A-Za-z0-9_-]{40,}$")
 
 
 def run(
-    *args: str, db: Path | None, cwd: Path, stdin: str | None = None
+    *args: str,
+    db: Path | None,
+    cwd: Path,
+    stdin: str | None = None,
+    variables: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`accord ARGS` in a fresh process; ACCORD_DATABASE_URL names `db` (unset when None)."""
+    """`accord ARGS` in a fresh process; ACCORD_DATABASE_URL names `db` (unset when None), and
+    `variables` are set besides."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb", **(variables or {}))
     if db is not None:
         env["ACCORD_DATABASE_URL"] = f"sqlite:///{db}"
     return subprocess.run(
         [sys.executable, "-m", "accord.cli", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, input=stdin, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        timeout=600,
+        check=False,
     )
 
 
@@ -43,11 +54,15 @@ class Accord:
         self.directory = directory
         self.db = directory / name
 
-    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return run(*args, db=self.db, cwd=self.directory, stdin=stdin)
+    def __call__(
+        self, *args: str, stdin: str | None = None, variables: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return run(*args, db=self.db, cwd=self.directory, stdin=stdin, variables=variables)
 
-    def ok(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        result = self(*args, stdin=stdin)
+    def ok(
+        self, *args: str, stdin: str | None = None, variables: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = self(*args, stdin=stdin, variables=variables)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "Traceback" not in result.stderr
         return result
@@ -149,8 +164,13 @@ def test_import_then_import_again_changes_nothing(accord):
 
     assert re.search(r"^commitments\s+1 created\s+0 unchanged$", first, re.MULTILINE), first
     assert re.search(r"^people\s+3 created\s+0 unchanged$", first, re.MULTILINE), first
-    for section, count in (("teams", 2), ("people", 3), ("purposes", 1), ("partnerships", 1),
-                           ("commitments", 1)):
+    for section, count in (
+        ("teams", 2),
+        ("people", 3),
+        ("purposes", 1),
+        ("partnerships", 1),
+        ("commitments", 1),
+    ):
         assert re.search(rf"^{section}\s+0 created\s+{count} unchanged$", second, re.MULTILINE)
     assert accord.export() == exported
     assert accord.event_count() == events
@@ -269,12 +289,20 @@ def test_help_of_every_command(tmp_path, path):
 
 
 def test_the_expected_commands_exist():
-    assert {("init",), ("import",), ("export",), ("demo",), ("serve",), ("users", "create"),
-            ("users", "list"), ("audit", "verify")} <= set(COMMANDS)
+    assert {
+        ("init",),
+        ("import",),
+        ("export",),
+        ("demo",),
+        ("serve",),
+        ("users", "create"),
+        ("users", "list"),
+        ("audit", "verify"),
+    } <= set(COMMANDS)
 
 
 def test_demo_refuses_a_database_that_has_data(accord):
-    pytest.importorskip("accord.interchange.demo")
+    pytest.importorskip("accord.demo")
     accord.ok("import", str(accord.write("doc.json", DOCUMENT)))
     before = accord.export()
 
@@ -286,7 +314,7 @@ def test_demo_refuses_a_database_that_has_data(accord):
 
 @pytest.mark.slow
 def test_demo_fills_its_own_file_and_its_log_verifies(tmp_path):
-    pytest.importorskip("accord.interchange.demo")
+    pytest.importorskip("accord.demo")
     (tmp_path / "accord-demo.db").write_text("stale, replaced by the demo")
 
     result = run("demo", "--no-serve", "--seed", "3", db=None, cwd=tmp_path)

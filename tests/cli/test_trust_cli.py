@@ -227,6 +227,30 @@ def test_a_database_from_before_trust_is_rebuilt_by_init(accord: Accord) -> None
     assert "trust sums rebuilt" not in accord.ok("init").stdout
 
 
+def test_a_new_half_life_is_rebuilt_once_by_the_first_command_that_reads_trust(
+    accord: Accord, tmp_path: Path
+) -> None:
+    quicker = {"ACCORD_HALF_LIFE_DAYS": "90"}
+    show = ("trust", "show", "p", "--of", "r", "--as-of", "2026-09-02T00:00:00Z", "--json")
+    first = accord.ok(*show, variables=quicker)
+    assert "built with a half-life of 180 days, the setting is 90" in first.stderr
+    assert "trust sums rebuilt from the event log (half-life 90 days)" in first.stderr
+    again = accord.ok(*show, variables=quicker)
+    assert "rebuilt" not in again.stderr
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    # the figures of a database that always had the new half-life
+    fresh = Accord(tmp_path, "fresh.db")
+    fresh.ok("init", variables=quicker)
+    fresh.ok("import", str(fresh.write("example.json", worked_example())), variables=quicker)
+    expected = json.loads(fresh.ok(*show, variables=quicker).stdout)
+    document = json.loads(first.stdout)
+    for name in ("ability", "integrity", "value"):
+        assert document[name]["r"] > 0
+        assert (document[name]["r"], document[name]["s"]) == pytest.approx(
+            (expected[name]["r"], expected[name]["s"]), rel=1e-12
+        )
+
+
 def test_trust_forecast_of_a_purpose(accord: Accord) -> None:
     later = "2026-10-01T00:00:00Z"
     document = worked_example()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from accord.db import make_engine
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.trust.learner import HOLDOUT
 from accord.uow import UnitOfWork
 from factories import OPERATOR

@@ -31,9 +31,9 @@ from api_org import build_org
 from sqlalchemy import Engine
 
 from accord.db import make_engine, migrate, utcnow
+from accord.demo import build_demo
 from accord.events import service as events
-from accord.interchange.demo import build_demo
-from accord.interchange.service import export_document
+from accord.interchange.exporter import export_document
 from accord.uow import UnitOfWork
 
 pytestmark = pytest.mark.slow

@@ -6,6 +6,7 @@ The validator below is written from DESIGN.md alone, independently of the code u
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import os
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from accord.interchange.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
+from accord.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
 
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -236,10 +237,46 @@ def test_same_seed_and_anchor_give_the_same_document(doc: dict[str, Any]) -> Non
     assert json.loads(json.dumps(doc)) == doc
 
 
+# The documents the demo gave when its organization moved from code into data files: a digest
+# of each (keys sorted) and its counts, so that a change of the data or of the draws shows here.
+RECORDED = [
+    (
+        7,
+        ANCHOR,
+        "08a9cd14ac4e8957ca93fabaf821a07000b4c89ea92d892dc488c50f72afc1a9",
+        (20, 41, 7, 10, 266, 34, 6, 1129),
+    ),
+    (
+        42,
+        datetime(2025, 11, 16, 13, 30, 15, 500, tzinfo=UTC),
+        "e3151b4ab98743e3c6115d7201530db27cd9eff5c452c0f1021677611ca31117",
+        (20, 41, 7, 10, 266, 34, 6, 1079),
+    ),
+    (
+        2026,
+        datetime(2024, 2, 29, 9, 0, tzinfo=UTC),
+        "5b6bd3fc2f6bc6a968be972754dfbf88f7ab3c0eefb9b142a0cd6bd8a21d3197",
+        (20, 41, 7, 10, 266, 34, 6, 1146),
+    ),
+]
+
+
+@pytest.mark.parametrize(("seed", "anchor", "digest", "counts"), RECORDED)
+def test_the_document_is_the_one_recorded(
+    seed: int, anchor: datetime, digest: str, counts: tuple[int, ...]
+) -> None:
+    other = build_demo(seed=seed, anchor=anchor)
+    sections = [value for value in other.values() if isinstance(value, list)]
+    moves = sum(len(c["history"]) for c in other["commitments"])
+    assert (*map(len, sections), moves) == counts
+    text = json.dumps(other, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(text.encode()).hexdigest() == digest
+
+
 def test_the_document_does_not_depend_on_string_hashing(doc: dict[str, Any]) -> None:
     code = (
         "import json, sys; from datetime import datetime, UTC; "
-        "from accord.interchange.demo import build_demo; "
+        "from accord.demo import build_demo; "
         "sys.stdout.write(json.dumps(build_demo(7, datetime(2026, 6, 1, tzinfo=UTC))))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -496,7 +533,9 @@ def test_the_default_anchor_is_todays_midnight() -> None:
 
 def test_the_demo_imports_and_its_log_verifies(doc: dict[str, Any], engine: Engine) -> None:
     from accord.events.service import verify
-    from accord.interchange.service import SECTIONS, export_document, import_document
+    from accord.interchange.exporter import export_document
+    from accord.interchange.importer import import_document
+    from accord.interchange.report import SECTIONS
     from accord.org.domain import Operator
     from accord.partnerships.domain import charter_checks
     from accord.uow import UnitOfWork
@@ -557,8 +596,10 @@ def test_health_rounds_are_ones_the_rules_allow(doc: dict[str, Any]) -> None:
         assert teams == parties[check["partnership"]], check["key"]
         assert check["opened_by"] in set().union(*(members[t] for t in teams))
         answered = set(check["answered_by"])
-        assert len(answered) == len(check["answered_by"]) == sum(
-            party["responses"] for party in check["parties"]
+        assert (
+            len(answered)
+            == len(check["answered_by"])
+            == sum(party["responses"] for party in check["parties"])
         ), check["key"]
         assert answered <= set().union(*(members[t] for t in teams)), check["key"]
         for party in check["parties"]:

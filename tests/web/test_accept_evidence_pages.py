@@ -100,9 +100,9 @@ def test_the_audit_log_shows_the_accept_but_its_evidence_only_to_the_two_teams(
 ) -> None:
     for email, sees in READERS.items():
         sign_in_as(client, email)
-        for url in ("/audit", "/audit?subject=commitment:c-1", "/audit?type=CommitmentAccepted"):
+        for url in ("/audit", "/audit?subject=commitment:c-1", "/audit?type=commitment.accepted"):
             log = page(client, url)
-            assert "CommitmentAccepted" in log, (email, url)
+            assert "commitment.accepted" in log, (email, url)
             assert (NOTE in log) == sees, (email, url)
             assert ("&#34;value&#34;: 4" in log) == sees, (email, url)
             assert ("Not shown to you: value, note" in log) == (not sees), (email, url)

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from web_session import PASSWORD, post_form, sign_in
 
+from accord.channel.session import CSRF_COOKIE
 from accord.errors import NotFound
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
-from accord.web.session import CSRF_COOKIE
 from factories import make_person, make_team
 from interchange_documents import example
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, text
 from web_session import PASSWORD, sign_in_as
 
+from accord.channel.session import CSRF_COOKIE
 from accord.events import service as events
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
-from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 
 
@@ -61,7 +61,7 @@ def test_the_log_shows_events_newest_first_with_linked_subjects(
     assert '<a href="/partnerships/signals">partnership:signals</a>' in page
     assert '<a href="/purposes/churn">purpose:churn</a>' in page
     assert '<a href="/teams/data">team:data</a>' in page
-    assert "CommitmentRequested" in page
+    assert "commitment.requested" in page
     # the payload in words, and as JSON inside <details>
     assert "from: draft, to: active" in page
     assert "&#34;to&#34;: &#34;active&#34;" in page

@@ -20,7 +20,7 @@ from accord.org import service as org
 from accord.org.domain import Operator
 from accord.trust.read_cache import ExpensiveReads
 from accord.uow import UnitOfWork
-from factories import make_commitment, make_partnership, make_person, make_team
+from factories import data_and_care, make_commitment, make_person, make_team
 from live_server import serve
 
 
@@ -45,23 +45,15 @@ def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
     """`data` and `care` work together, `ops` alone; ana leads data, bo care, olga is in ops and
     root is an admin. Each person may have each expensive read computed twice a minute."""
     uow = UnitOfWork(sqlite_engine, clock=clock)
-    for slug in ("data", "care", "ops"):
-        make_team(uow, slug)
+    partners = data_and_care(uow, key="dc", sponsor=None)
+    make_team(uow, "ops")
     people = {
-        "ana": make_person(uow, "ana@example.org", teams={"data": "lead"}),
-        "bo": make_person(uow, "bo@example.org", teams={"care": "lead"}),
+        **partners.people,
         "olga": make_person(uow, "olga@example.org", teams={"ops": "member"}),
         "root": make_person(uow, "root@example.org", role="admin"),
     }
     for person in people.values():
         org.set_password(uow, Operator(), person.email, PASSWORD)
-    make_partnership(
-        uow,
-        people["ana"],
-        key="dc",
-        parties=[("data", "Signals"), ("care", "Playbooks")],
-        affirmed_by=[people["ana"], people["bo"]],
-    )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     settings = Settings(database_url=url, secret_key="test-secret", expensive_reads_per_minute=2)
     apps: list[FastAPI] = []

@@ -15,7 +15,7 @@ from accord.config import Settings
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
-from factories import make_partnership, make_person, make_purpose, make_team
+from factories import data_and_care, make_person
 from live_server import serve
 
 # Far more requests at once than the app has worker threads (40) and pooled connections (40 +
@@ -26,22 +26,10 @@ AT_ONCE = 240
 @pytest.fixture
 def base(sqlite_engine: Engine) -> Iterator[str]:
     uow = UnitOfWork(sqlite_engine)
-    make_team(uow, "data", name="Data Platform")
-    make_team(uow, "care", name="Customer Care")
-    ana = make_person(uow, "ana@example.org", name="Ana", teams={"data": "lead"})
-    bo = make_person(uow, "bo@example.org", name="Bo", teams={"care": "lead"})
+    data_and_care(uow, key="churn", team_names={"data": "Data Platform", "care": "Customer Care"})
     make_person(uow, "root@example.org", name="Root", role="admin")
     for email in ("ana@example.org", "root@example.org"):
         org.set_password(uow, Operator(), email, PASSWORD)
-    purpose = make_purpose(uow, bo)
-    make_partnership(
-        uow,
-        ana,
-        purpose=purpose,
-        parties=[("data", "Signals"), ("care", "Playbooks")],
-        affirmed_by=[ana, bo],
-        key="churn",
-    )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     yield from serve(Settings(database_url=url, secret_key="test-secret"))
 

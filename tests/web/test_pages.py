@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine
 from web_session import PASSWORD, sign_in
 
+from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
-from accord.web.session import CSRF_COOKIE, SESSION_COOKIE
 from factories import make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 

@@ -22,7 +22,7 @@ from accord.org.domain import Operator
 from accord.trust import pairs
 from accord.trust.words import method_words
 from accord.uow import UnitOfWork
-from factories import make_commitment, make_partnership, make_person, make_team
+from factories import data_and_care, make_commitment, make_person, make_team
 from live_server import serve
 
 EVIL = "Data <script>alert(1)</script>"
@@ -49,24 +49,16 @@ def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
     """`data` (a hostile name) delivered to `care` once on time and once late, and holds
     care's critical open bet: two finished commitments, too little evidence to judge."""
     uow = UnitOfWork(sqlite_engine, clock=clock)
-    make_team(uow, "data", name=EVIL)
-    make_team(uow, "care", name="Customer Care")
+    names = {"data": EVIL, "care": "Customer Care"}
+    partners = data_and_care(uow, key="dc", sponsor=None, team_names=names)
     make_team(uow, "ops", name="Operations")
     people = {
-        "ana": make_person(uow, "ana@example.org", teams={"data": "lead"}),
-        "bo": make_person(uow, "bo@example.org", teams={"care": "lead"}),
+        **partners.people,
         "olga": make_person(uow, "olga@example.org", teams={"ops": "member"}),
         "root": make_person(uow, "root@example.org", role="admin"),
     }
     for person in people.values():
         org.set_password(uow, Operator(), person.email, PASSWORD)
-    make_partnership(
-        uow,
-        people["ana"],
-        key="dc",
-        parties=[("data", "Signals"), ("care", "Playbooks")],
-        affirmed_by=[people["ana"], people["bo"]],
-    )
 
     def move(key: str, name: str, who: str, **args: Any) -> None:
         version = commitments.get_commitment(uow, key).commitment.version

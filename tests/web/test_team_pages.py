@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from web_session import PASSWORD, signed_in
 
+from accord.channel.session import CSRF_COOKIE
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.org import service as org
@@ -20,7 +21,6 @@ from accord.org.domain import Operator
 from accord.trust import service as trust
 from accord.trust.words import Figure
 from accord.uow import UnitOfWork
-from accord.web.session import CSRF_COOKIE
 from factories import make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 

@@ -21,7 +21,7 @@ from accord.org.domain import Operator
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.uow import UnitOfWork
-from factories import make_commitment, make_partnership, make_person, make_team
+from factories import data_and_care, make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 
 EVIL = "Data <script>alert(1)</script>"
@@ -45,26 +45,18 @@ def world(sqlite_engine: Engine, clock: Any) -> Iterator[World]:
     """`data` (a hostile name) delivers to `care` once and holds a critical open bet; `ops`
     and `x` work together apart from them."""
     uow = UnitOfWork(sqlite_engine, clock=clock)
-    make_team(uow, "data", name=EVIL)
-    make_team(uow, "care", name="Customer Care")
+    names = {"data": EVIL, "care": "Customer Care"}
+    partners = data_and_care(uow, key="dc", sponsor=None, team_names=names)
     make_team(uow, "ops", name="Operations")
     make_team(uow, "x", name="Xylophone")
     people = {
-        "ana": make_person(uow, "ana@example.org", teams={"data": "lead"}),
-        "bo": make_person(uow, "bo@example.org", teams={"care": "lead"}),
+        **partners.people,
         "olga": make_person(uow, "olga@example.org", teams={"ops": "member"}),
         "xena": make_person(uow, "xena@example.org", teams={"x": "lead"}),
         "root": make_person(uow, "root@example.org", role="admin"),
     }
     for person in people.values():
         org.set_password(uow, Operator(), person.email, PASSWORD)
-    make_partnership(
-        uow,
-        people["ana"],
-        key="dc",
-        parties=[("data", "Signals"), ("care", "Playbooks")],
-        affirmed_by=[people["ana"], people["bo"]],
-    )
     make_partnership(
         uow,
         people["xena"],

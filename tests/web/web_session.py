@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from accord.web.session import CSRF_COOKIE
+from accord.channel.session import CSRF_COOKIE
 
 PASSWORD = "correct horse"
 

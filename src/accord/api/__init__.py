@@ -1,1 +1,2 @@
-"""The HTTP edge: the FastAPI app factory, its dependencies and the error table."""
+"""The REST API under /api/v1: its routes, pages of lists, Idempotency-Key, body limits and
+the OpenAPI document."""

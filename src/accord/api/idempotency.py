@@ -41,8 +41,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.api.errors import problem
 from accord.api.limits import replaying
+from accord.channel.errors import problem
 from accord.db import JSONType, UTCDateTime, metadata, utcnow
 from accord.errors import AccordError
 from accord.uow import holding_commit
@@ -221,10 +221,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, captured)  # an error abandons the held change
             if captured.status >= 500:
                 await run_in_threadpool(held.abandon)  # the request failed: it changed nothing
-            elif (
-                captured.status in NOT_KEPT
-                or (blind and not 200 <= captured.status < 300)
-            ):
+            elif captured.status in NOT_KEPT or (blind and not 200 <= captured.status < 300):
                 await run_in_threadpool(held.settle)
             else:
                 kept = [(n, v) for n, v in captured.headers if n.lower() in KEPT_HEADERS]

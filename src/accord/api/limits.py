@@ -14,7 +14,7 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.api.errors import problem
+from accord.channel.errors import problem
 
 IMPORTS = frozenset({"/api/v1/import", "/admin/import"})
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from accord.db import MAX_ID
 from accord.errors import Invalid
 
 T = TypeVar("T")
@@ -17,7 +18,6 @@ S = TypeVar("S")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_ID = 2**63 - 1  # SQLite cannot bind a larger integer: a query with one fails
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")]
 Cursor = Annotated[

@@ -2,6 +2,9 @@
 
 The state machine is data: `TRANSITIONS` maps (state, move) to the side that may make the
 move and the state it leads to. `Commitment.apply` looks moves up there and nowhere else.
+
+Longer than most modules on purpose: the states, the moves, their terms and who may make them
+are one rule set, read best on one page.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
+from accord.events.catalog import CommitmentAccepted
+from accord.org.domain import Actor, Team, may_write
 
 if TYPE_CHECKING:
-    from accord.org.domain import Actor, Team
     from accord.partnerships.domain import Partnership
     from accord.purposes.domain import Measure
 
@@ -120,27 +124,9 @@ TRANSITIONS: dict[tuple[State | None, Move], Transition] = {
     (_S.RENEGOTIATING, _M.MARK_MISSED): Transition(Who.R, _S.MISSED),
 }
 
-EVENT_NAMES: dict[Move, str] = {
-    _M.REQUEST: "CommitmentRequested",
-    _M.PROMISE: "CommitmentPromised",
-    _M.COUNTER: "CommitmentCountered",
-    _M.DECLINE: "CommitmentDeclined",
-    _M.ACCEPT_COUNTER: "CommitmentCounterAccepted",
-    _M.REVISE: "CommitmentRevised",
-    _M.WITHDRAW: "CommitmentWithdrawn",
-    _M.PROPOSE_CHANGE: "CommitmentChangeProposed",
-    _M.ACCEPT_CHANGE: "CommitmentChangeAccepted",
-    _M.REJECT_CHANGE: "CommitmentChangeRejected",
-    _M.REVOKE: "CommitmentRevoked",
-    _M.REPORT_DONE: "CommitmentReportedDone",
-    _M.ACCEPT: "CommitmentAccepted",
-    _M.REJECT: "CommitmentRejected",
-    _M.MARK_MISSED: "CommitmentMarkedMissed",
-}
-
 # The payload fields of a move's event that are trust evidence, by event type: the accept's
 # value rating and note, for the two teams and admins only (DESIGN §7).
-EVIDENCE: dict[str, tuple[str, ...]] = {EVENT_NAMES[_M.ACCEPT]: ("args.value", "args.note")}
+EVIDENCE: dict[str, tuple[str, ...]] = {CommitmentAccepted.type: ("args.value", "args.note")}
 
 TERM_FIELDS = ("title", "conditions_of_satisfaction", "due")
 # The moves that answer the other side's counter or change.
@@ -182,6 +168,12 @@ def allowed_from(move: Move) -> list[State]:
     return [state for (state, m) in TRANSITIONS if m == move and state is not None]
 
 
+def may_request(actor: Actor, team: Team) -> bool:
+    """Whether `actor` may ask a partner for something on behalf of `team` (the request move):
+    a member of it who may write."""
+    return may_write(actor) and actor.is_member(team)
+
+
 def iso(moment: datetime) -> str:
     from accord.events.domain import iso as event_iso
 
@@ -204,18 +196,25 @@ def normalize_args(move: Move, args: dict[str, Any], *, imported: bool = False) 
             f"'{move}' does not take {', '.join(unknown)}; it takes "
             f"{', '.join(sorted(allowed)) or 'nothing'}",
             rule="commitment.unknown_field",
+            field=unknown[0],
         )
     missing = sorted(required - set(given))
     if missing:
-        raise Invalid(f"'{move}' needs {', '.join(missing)}", rule="commitment.missing_field")
+        raise Invalid(
+            f"'{move}' needs {', '.join(missing)}",
+            rule="commitment.missing_field",
+            field=missing[0],
+        )
     out: dict[str, Any] = {}
     for name in sorted(given):
         value = given[name]
         if name == "due":
             if not isinstance(value, datetime):
-                raise Invalid("due must be a date-time", rule="commitment.due_invalid")
+                raise Invalid("due must be a date-time", rule="commitment.due_invalid", field="due")
             if value.tzinfo is None:
-                raise Invalid("due must carry a time zone", rule="commitment.due_invalid")
+                raise Invalid(
+                    "due must carry a time zone", rule="commitment.due_invalid", field="due"
+                )
             out[name] = value
         elif name == "reliance":
             try:
@@ -224,25 +223,28 @@ def normalize_args(move: Move, args: dict[str, Any], *, imported: bool = False) 
                 raise Invalid(
                     f"reliance {value!r} is not one of {', '.join(r.value for r in Reliance)}",
                     rule="commitment.reliance_invalid",
+                    field="reliance",
                 ) from None
         elif name == "value":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
                 raise Invalid(
                     f"value must be a whole number from 1 to 5, is {value!r}",
                     rule="commitment.value_invalid",
+                    field="value",
                 )
             out[name] = value
         else:
             if not isinstance(value, str):
-                raise Invalid(f"{name} must be text", rule="commitment.text_invalid")
+                raise Invalid(f"{name} must be text", rule="commitment.text_invalid", field=name)
             text = value.strip()
             if len(text) > TEXT_LIMITS[name]:
                 raise Invalid(
                     f"{name} is longer than {TEXT_LIMITS[name]} characters",
                     rule="commitment.text_too_long",
+                    field=name,
                 )
             if not text and (name in required or name in ("title", "measure")):
-                raise Invalid(f"{name} must not be empty", rule="commitment.text_empty")
+                raise Invalid(f"{name} must not be empty", rule="commitment.text_empty", field=name)
             if text or name == "conditions_of_satisfaction":
                 out[name] = text
     if move == _M.REQUEST:
@@ -312,7 +314,9 @@ class Commitment:
         """Open a commitment with a request; returns it and the event payload."""
         if requester is performer:
             raise RuleBroken(
-                "a team cannot make a commitment to itself", rule="commitment.same_team"
+                "a team cannot make a commitment to itself",
+                rule="commitment.same_team",
+                field="performer",
             )
         if Side.REQUESTER not in sides:
             raise Forbidden(
@@ -379,6 +383,7 @@ class Commitment:
                 f"commitment {self.key!r} is at version {self.version}, not {expected_version}; "
                 "reload it and try again",
                 rule="commitment.version_stale",
+                field="version",
             )
         transition = TRANSITIONS.get((self.state, move))
         if transition is None:
@@ -528,6 +533,7 @@ def _check_due_ahead(due: datetime, at: datetime, move: Move, replay: Replay | N
         raise RuleBroken(
             f"due {iso(due)} must be after the time of the move ({iso(at)})",
             rule="commitment.due_in_past",
+            field="due",
         )
     replay.notes.append(f"'{move}' sets a due date {iso(due)} already past at {iso(at)}")
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from accord.commitments.domain import Commitment, Move, Reliance, State
 from accord.commitments.service import CommitmentView
-from accord.interchange.schemas import Instant, Moment
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from accord.inputs import Input, Instant, Key, LongText, Moment, Title
 
 
 class PendingTerms(BaseModel):
@@ -91,13 +87,13 @@ class CommitmentRead(BaseModel):
 class CommitmentCreate(Input):
     """The `request` move: the requester asks the performer for something by a date."""
 
-    key: str | None = Field(None, max_length=63, description="Made from the title when omitted.")
+    key: Key | None = Field(None, description="Made from the title when omitted.")
     partnership: str
     requester: str
     performer: str
-    title: str = Field(max_length=200)
+    title: Title
     due: Moment
-    conditions_of_satisfaction: str = Field("", max_length=4000)
+    conditions_of_satisfaction: LongText = ""
     reliance: Reliance = Reliance.NONE
     measure: str | None = Field(None, description="A measure of the partnership's purpose.")
 
@@ -110,13 +106,13 @@ class MoveCreate(Input):
     version: int | None = Field(
         None, description="The version the move is made against; or send If-Match instead."
     )
-    title: str | None = Field(None, max_length=200)
-    conditions_of_satisfaction: str | None = Field(None, max_length=4000)
+    title: Title | None = None
+    conditions_of_satisfaction: LongText | None = None
     due: Moment | None = None
     reliance: Reliance | None = None
     value: int | None = None
-    note: str | None = Field(None, max_length=4000)
-    reason: str | None = Field(None, max_length=4000)
+    note: LongText | None = None
+    reason: LongText | None = None
 
     def args(self) -> dict[str, Any]:
         return self.model_dump(exclude={"move", "version"}, exclude_none=True)

@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from accord.commitments.domain import (
-    EVENT_NAMES,
     EVIDENCE,
     Commitment,
     Move,
     Replay,
     Side,
     State,
+    may_request,
 )
-from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, about, choice
+from accord.events.catalog import commitment_moved, current_type
 from accord.events.domain import Event, EventView, view_of
 from accord.org.domain import (
     Actor,
@@ -74,30 +75,37 @@ def request(
         _ensure_importer(replay)
         actor = uow.bind(actor)
         person = ensure_can_write(actor)
-        the_partnership = uow.partnerships.get(partnership)
-        requester_team = uow.org.team(requester)
-        performer_team = uow.org.team(performer)
+        with about("partnership"):
+            the_partnership = uow.partnerships.get(partnership)
+        with about("requester"):
+            requester_team = uow.org.team(requester)
+        with about("performer"):
+            performer_team = uow.org.team(performer)
         for team, role in ((requester_team, "requester"), (performer_team, "performer")):
             if not the_partnership.has_party(team):
                 raise RuleBroken(
                     f"the {role} {team.slug!r} is not a party of partnership {partnership!r}",
                     rule="commitment.not_a_party",
+                    field=role,
                 )
         if the_partnership.status not in (PartnershipStatus.FORMING, PartnershipStatus.ACTIVE):
             raise RuleBroken(
                 f"partnership {partnership!r} is {the_partnership.status.value}: no new requests",
                 rule="commitment.partnership_not_open",
             )
-        if not person.is_member(requester_team):
+        if not may_request(person, requester_team):
             raise Forbidden(
                 f"only a member of the requester team {requester!r} may request; "
                 f"{person.email} is not",
                 rule="commitment.wrong_side",
             )
-        the_measure = the_partnership.purpose.measure(measure) if measure else None
+        with about("measure"):
+            the_measure = the_partnership.purpose.measure(measure) if measure else None
         key = choose_key(key, title, "commitment", uow.commitments.keys_like)
         if uow.commitments.find(key) is not None:
-            raise Conflict(f"commitment {key!r} already exists", rule="commitment.exists")
+            raise Conflict(
+                f"commitment {key!r} already exists", rule="commitment.exists", field="key"
+            )
         when = at or uow.now()
         commitment, payload = Commitment.request(
             key=key,
@@ -118,7 +126,7 @@ def request(
         )
         payload.update(partnership=partnership, requester=requester, performer=performer)
         uow.commitments.add(commitment)
-        uow.record(EVENT_NAMES[Move.REQUEST], _subject(key), person.email, when, payload)
+        uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
         return commitment
 
@@ -143,7 +151,7 @@ def move(
         actor = uow.bind(actor)
         person = ensure_can_write(actor)
         commitment = uow.commitments.get(key)
-        the_move = choice(Move, move, "move")
+        the_move = choice(Move, move, "move", field="move")
         sides = sides_of(person, commitment)
         if not sides:
             raise Forbidden(
@@ -161,7 +169,7 @@ def move(
             actor=person.email,
             replay=replay,
         )
-        uow.record(EVENT_NAMES[the_move], _subject(key), person.email, when, payload)
+        uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
         return commitment
 
@@ -176,15 +184,19 @@ class CommitmentView:
     allowed_moves: list[Move]
     value: int | None = None
     withheld: tuple[str, ...] = ()
+    sides: frozenset[Side] = frozenset()  # the sides the reader acts for
 
 
 def _view(commitment: Commitment, reader: Actor | None, now: datetime) -> CommitmentView:
     allowed: list[Move] = []
+    sides: frozenset[Side] = frozenset()
     if isinstance(reader, Person):
-        allowed = commitment.allowed_moves(sides_of(reader, commitment), now)
+        sides = sides_of(reader, commitment)
+        allowed = commitment.allowed_moves(sides, now)
+    overdue = commitment.is_overdue(now)
     if reader is not None and may_see_evidence(reader, commitment.requester, commitment.performer):
-        return CommitmentView(commitment, commitment.is_overdue(now), allowed, commitment.value)
-    return CommitmentView(commitment, commitment.is_overdue(now), allowed, None, ("value",))
+        return CommitmentView(commitment, overdue, allowed, commitment.value, sides=sides)
+    return CommitmentView(commitment, overdue, allowed, None, ("value",), sides)
 
 
 def get_commitment(uow: UnitOfWork, key: str, actor: Actor | None = None) -> CommitmentView:
@@ -249,12 +261,12 @@ def _find(
     if the_side is not None and team is None:
         raise Invalid("a side needs a team: whose side?", rule="commitment.side_without_team")
     if due_before is not None and due_before.tzinfo is None:
-        raise Invalid("due_before needs a time zone", rule="time.no_zone")
+        raise Invalid("due_before needs a time zone", rule="time.no_zone", field="due_before")
     return uow.commitments.list(
         partnership=uow.partnerships.get(partnership) if partnership else None,
         team=uow.org.team(team) if team else None,
         side=the_side,
-        states=[choice(State, s, "state") for s in states] if states else None,
+        states=[choice(State, s, "state", field="state") for s in states] if states else None,
         overdue_at=uow.now() if overdue else None,
         due_before=due_before,
         after=after,
@@ -267,7 +279,7 @@ def _side(side: Side | str) -> Side:
     names = {"requester": Side.REQUESTER, "performer": Side.PERFORMER}
     if isinstance(side, str) and side.lower() in names:
         return names[side.lower()]
-    return choice(Side, side, "side")
+    return choice(Side, side, "side", field="side")
 
 
 def history(uow: UnitOfWork, key: str, actor: Actor) -> list[EventView]:
@@ -314,7 +326,7 @@ def as_read(uow: UnitOfWork, actor: Actor, events: Iterable[Event]) -> list[Even
     keys = {
         e.subject.removeprefix("commitment:")
         for e in found
-        if e.type in EVIDENCE and e.subject.startswith("commitment:")
+        if current_type(e.type) in EVIDENCE and e.subject.startswith("commitment:")
     }
     shown = {
         c.key
@@ -323,7 +335,7 @@ def as_read(uow: UnitOfWork, actor: Actor, events: Iterable[Event]) -> list[Even
     }
 
     def hidden(event: Event) -> tuple[str, ...]:
-        evidence = EVIDENCE.get(event.type, ())
+        evidence = EVIDENCE.get(current_type(event.type), ())
         return () if event.subject.removeprefix("commitment:") in shown else evidence
 
     return [view_of(e, hide=hidden(e), chain=chain) for e in found]

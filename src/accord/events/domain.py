@@ -10,18 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from accord.events.catalog import current_type
+
 GENESIS_HASH = "0" * 64
-
-
-@dataclass
-class PendingEvent:
-    """An event recorded by a use case, appended to the log when the unit of work commits."""
-
-    type: str
-    subject: str
-    actor: str | None
-    at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -31,7 +22,7 @@ class Event:
     id: int
     at: datetime
     actor: str | None
-    type: str
+    type: str  # as written, an earlier version's name too (`current_type` gives today's)
     subject: str
     payload: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS_HASH
@@ -60,9 +51,10 @@ class EventView:
 
 
 def view_of(event: Event, *, hide: Iterable[str] = (), chain: bool = True) -> EventView:
-    """`event` without the payload fields at the dotted paths `hide` ('args.value'), and without
-    its hashes unless `chain`. Each is named whether or not the payload holds it, so that the
-    names tell nothing; the event itself is left as it is, and so is the chain."""
+    """`event` under its type's name of today, without the payload fields at the dotted paths
+    `hide` ('args.value'), and without its hashes unless `chain`. Each is named whether or not
+    the payload holds it, so that the names tell nothing; the event itself is left as it is,
+    and so is the chain (which covers the type as stored)."""
     hidden = tuple(hide)
     payload = copy.deepcopy(event.payload) if hidden else event.payload
     for path in hidden:
@@ -77,7 +69,7 @@ def view_of(event: Event, *, hide: Iterable[str] = (), chain: bool = True) -> Ev
         id=event.id,
         at=event.at,
         actor=event.actor,
-        type=event.type,
+        type=current_type(event.type),
         subject=event.subject,
         payload=payload,
         prev_hash=event.prev_hash if chain else None,
@@ -122,14 +114,17 @@ def parse_instant(text: str, what: str) -> datetime:
         raise Invalid(
             f"{what} {text!r} is not an ISO 8601 date-time (e.g. 2026-06-01T00:00:00Z)",
             rule="time.invalid",
+            field=what,
         ) from None
     if len(text) == 10:
         moment = moment.replace(tzinfo=UTC)
     elif moment.tzinfo is None:
-        raise Invalid(f"{what} {text!r} needs a time zone, e.g. {text}Z", rule="time.no_zone")
+        raise Invalid(
+            f"{what} {text!r} needs a time zone, e.g. {text}Z", rule="time.no_zone", field=what
+        )
     why = out_of_range(moment)
     if why is not None:
-        raise Invalid(f"{what} {text!r} {why}", rule="time.out_of_range")
+        raise Invalid(f"{what} {text!r} {why}", rule="time.out_of_range", field=what)
     return moment.astimezone(UTC)
 
 
@@ -139,7 +134,8 @@ def canonical_json(value: Any) -> str:
 
 
 def event_hash(event: Event) -> str:
-    """SHA-256 over the canonical JSON of the event together with the previous hash."""
+    """SHA-256 over the canonical JSON of the event together with the previous hash; over its
+    type as stored, an earlier version's name included."""
     body = {
         "id": event.id,
         "at": iso(event.at),

@@ -8,19 +8,21 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from accord.events.catalog import stored_types
 from accord.events.domain import Event, event_hash
 from accord.events.orm import event_head_table, events_table
 
 if TYPE_CHECKING:
-    from accord.events.domain import PendingEvent
+    from accord.events.catalog import DomainEvent
 
 
 class EventStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, pending: Sequence[PendingEvent]) -> list[Event]:
-        """Chain and insert events; the head row is locked so appends never fork the chain."""
+    def append(self, pending: Sequence[DomainEvent]) -> list[Event]:
+        """Chain and insert events, in order; the head row is locked so appends never fork the
+        chain."""
         head = self.session.execute(
             select(event_head_table.c.last_id, event_head_table.c.last_hash)
             .where(event_head_table.c.id == 1)
@@ -35,7 +37,7 @@ class EventStore:
                 actor=item.actor,
                 type=item.type,
                 subject=item.subject,
-                payload=item.payload,
+                payload=item.payload(),
                 prev_hash=last_hash,
             )
             event.hash = event_hash(event)
@@ -117,14 +119,14 @@ class EventStore:
         before: int | None = None,
         limit: int = 100,
     ) -> Sequence[Event]:
-        """Events newest first, with ids below `before`."""
+        """Events newest first, with ids below `before`; of `type` under any of its names."""
         query = select(Event)
         if before is not None:
             query = query.where(events_table.c.id < before)
         if subject is not None:
             query = query.where(events_table.c.subject == subject)
         if type is not None:
-            query = query.where(events_table.c.type == type)
+            query = query.where(events_table.c.type.in_(stored_types(type)))
         return self.session.scalars(query.order_by(events_table.c.id.desc()).limit(limit)).all()
 
     def for_subject(self, subject: str) -> Sequence[Event]:

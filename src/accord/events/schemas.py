@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from accord.events.domain import EventView
-from accord.interchange.schemas import Instant
+from accord.inputs import Instant
 
 
 class EventRead(BaseModel):

@@ -44,4 +44,3 @@ def newest_events(
     """Events newest first, optionally of one subject and one type, older than event `before`."""
     with uow:
         return uow.events.newest(subject=subject, type=type, before=before, limit=limit)
-

@@ -72,12 +72,15 @@ def check_scores(scores: Mapping[str, object]) -> dict[Statement, int]:
         value = scores.get(statement.value)
         if value is None:
             raise Invalid(
-                f"{statement.value} needs an answer from 1 to 5", rule="health_check.answer_missing"
+                f"{statement.value} needs an answer from 1 to 5",
+                rule="health_check.answer_missing",
+                field=statement.value,
             )
         if isinstance(value, bool) or not isinstance(value, int) or value not in SCALE:
             raise Invalid(
                 f"{statement.value} must be a whole number from 1 to 5, not {value!r}",
                 rule="health_check.answer_out_of_range",
+                field=statement.value,
             )
         checked[statement] = value
     unknown = sorted(set(scores) - {s.value for s in Statement})
@@ -85,6 +88,7 @@ def check_scores(scores: Mapping[str, object]) -> dict[Statement, int]:
         raise Invalid(
             f"{', '.join(unknown)} is not a statement of the health check",
             rule="health_check.unknown_statement",
+            field=unknown[0],
         )
     return checked
 
@@ -190,12 +194,14 @@ class HealthCheck:
                     f"{person.email} is a member of several parties ({names}); say which "
                     "one the answer is for",
                     rule="health_check.team_needed",
+                    field="team",
                 )
             team = mine[0]
         elif not any(t is team for t in mine):
             raise RuleBroken(
                 f"{person.email} is not a member of party {team.slug!r} of this health check",
                 rule="health_check.not_a_member",
+                field="team",
             )
         if self.has_answered(person):
             raise RuleBroken(
@@ -203,7 +209,9 @@ class HealthCheck:
                 rule="health_check.already_answered",
             )
         # no control character (PostgreSQL refuses a NUL, XML the rest), and not too long
-        comment = check_text(comment, "comment", max_length=MAX_COMMENT, required=False)
+        comment = check_text(
+            comment, "comment", max_length=MAX_COMMENT, required=False, field="comment"
+        )
         tally = self.tally(team)
         tally.add(scores)
         if comment:

@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field
 
 from accord.health.domain import (
     MAX_COMMENT,
+    SCALE,
     STATEMENTS,
     Statement,
     StatementResult,
 )
 from accord.health.service import RoundReport, RoundState
-from accord.interchange.schemas import Instant, Moment
+from accord.inputs import Input, Instant, Key, Moment, refuse, shown
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _score(value: object) -> object:
+    """An answer is a whole number from 1 to 5, not a text or a number that only looks like one;
+    told in the words the service uses."""
+    if value is None or value == "":
+        raise refuse("answer_missing", "needs an answer from 1 to 5")
+    if isinstance(value, bool) or not isinstance(value, int) or value not in SCALE:
+        words = "must be a whole number from 1 to 5, not {given}"
+        raise refuse("answer_out_of_range", words, given=shown(value))
+    return value
+
+
+Score = Annotated[int, Field(ge=1, le=5, strict=True), BeforeValidator(_score)]
 
 
 class HealthCheckCreate(Input):
     closes_at: Moment = Field(description="When the round closes: at most 90 days ahead.")
-    key: str | None = Field(
-        None, max_length=63, description="Made from the partnership's key and the date if omitted."
+    key: Key | None = Field(
+        None, description="Made from the partnership's key and the date if omitted."
     )
 
 
 class AnswerCreate(Input):
     """All six statements, each 1 to 5; an optional comment; the party, for a person in two."""
 
-    purpose: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.PURPOSE])
-    direction: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.DIRECTION])
-    ability: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.ABILITY])
-    integrity: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.INTEGRITY])
-    value: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.VALUE])
-    overall: int = Field(ge=1, le=5, strict=True, description=STATEMENTS[Statement.OVERALL])
+    purpose: Score = Field(description=STATEMENTS[Statement.PURPOSE])
+    direction: Score = Field(description=STATEMENTS[Statement.DIRECTION])
+    ability: Score = Field(description=STATEMENTS[Statement.ABILITY])
+    integrity: Score = Field(description=STATEMENTS[Statement.INTEGRITY])
+    value: Score = Field(description=STATEMENTS[Statement.VALUE])
+    overall: Score = Field(description=STATEMENTS[Statement.OVERALL])
     comment: str = Field("", max_length=MAX_COMMENT)
     team: str | None = Field(None, description="The party answered for; needed only in two.")
 

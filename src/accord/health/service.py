@@ -1,4 +1,8 @@
-"""Use cases of health checks: open a round, answer it, and read what the anonymity rule allows."""
+"""Use cases of health checks: open a round, answer it, and read what the anonymity rule allows.
+
+Longer than most modules on purpose: each use case is short, and they share the anonymity rule,
+which must stay in one place.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accord.config import Settings
-from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, about
+from accord.events.catalog import HealthCheckAnswered, HealthCheckImported, HealthCheckOpened
 from accord.events.domain import iso
 from accord.health.domain import (
     PERCEIVED,
@@ -34,8 +39,9 @@ from accord.org.domain import (
     ensure_admin,
     ensure_can_write,
     is_admin,
+    may_write,
 )
-from accord.partnerships.domain import Partnership
+from accord.partnerships.domain import Partnership, ensure_may_lead_partnership
 from accord.trust import service as trust
 from accord.trust.visibility import may_see_pair
 from accord.uow import UnitOfWork
@@ -60,10 +66,6 @@ class RoundReport(RoundResults):
     perception: Mapping[str, tuple[Perception, ...]] = field(default_factory=dict)
 
 
-def _subject(check: HealthCheck) -> str:
-    return f"health_check:{check.key}"
-
-
 def may_see(actor: Actor, check: HealthCheck) -> bool:
     """A round's results are for the members of its parties and admins (DESIGN "Who sees
     trust")."""
@@ -84,7 +86,9 @@ def _ensure_may_see(actor: Actor, check: HealthCheck) -> None:
 
 def _aware(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None:
-        raise Invalid(f"{what} needs a time zone (e.g. 2026-06-01T00:00:00Z)", rule="time.naive")
+        raise Invalid(
+            f"{what} needs a time zone (e.g. 2026-06-01T00:00:00Z)", rule="time.naive", field=what
+        )
     return moment
 
 
@@ -112,12 +116,7 @@ def open_round(
             if opened_at is None:
                 raise Invalid("an imported round needs opened_at", rule="health_check.opened_at")
         else:
-            person = ensure_can_write(actor)
-            if not any(person.is_lead(party.team) for party in found.parties):
-                raise Forbidden(
-                    f"only a lead of a party of {found.key!r} may open a health check",
-                    rule="permission.party_lead",
-                )
+            ensure_may_lead_partnership(actor, found, "open a health check")
         now = uow.now()
         opened = _aware(opened_at, "opened_at") if opened_at is not None else now
         closes_at = _aware(closes_at, "closes_at")
@@ -136,11 +135,13 @@ def open_round(
             raise Invalid(
                 f"closes_at must be in the future, after {iso(earliest)}",
                 rule="health_check.closes_invalid",
+                field="closes_at",
             )
         if closes_at > opened + timedelta(days=MAX_DAYS_OPEN):
             raise Invalid(
                 f"closes_at must be at most {MAX_DAYS_OPEN} days after the round opens",
                 rule="health_check.closes_invalid",
+                field="closes_at",
             )
         _ensure_no_other_round(uow, found, opened, closes_at, now, imported)
         teams = [party.team for party in found.parties]
@@ -161,7 +162,9 @@ def open_round(
             key, f"{found.key}-{opened:%Y-%m-%d}", "health check", uow.health.keys_like
         )
         if uow.health.find(key) is not None:
-            raise Conflict(f"health check {key!r} already exists", rule="health_check.exists")
+            raise Conflict(
+                f"health check {key!r} already exists", rule="health_check.exists", field="key"
+            )
         check = HealthCheck(
             key=key,
             partnership=found,
@@ -175,15 +178,14 @@ def open_round(
         )
         uow.health.add(check)
         uow.record(
-            "health_check.opened",
-            _subject(check),
-            actor_name(actor),
-            now,
-            {
-                "partnership": found.key,
-                "closes_at": iso(closes_at),
-                "parties": [t.slug for t in check.teams()],
-            },
+            HealthCheckOpened(
+                health_check=check.key,
+                actor=actor_name(actor),
+                at=now,
+                partnership=found.key,
+                closes_at=iso(closes_at),
+                parties=[t.slug for t in check.teams()],
+            )
         )
         uow.commit()
         return check
@@ -297,12 +299,13 @@ def set_tallies(
         for email in sorted(set(answered_by)):
             check.respondents.append(Respondent(person=uow.org.person(email)))
         uow.record(
-            "health_check.imported",
-            _subject(check),
-            actor_name(actor),
-            uow.now(),
-            # the event log is read by every member: response counts only, never results
-            {"responses": {t.team.slug: t.responses for t in check.tallies}},
+            HealthCheckImported(
+                health_check=check.key,
+                actor=actor_name(actor),
+                at=uow.now(),
+                # the event log is read by every member: response counts only, never results
+                responses={t.team.slug: t.responses for t in check.tallies},
+            )
         )
         uow.commit()
         return check
@@ -363,7 +366,8 @@ def answer(
                 f"only a member of a party of health check {key!r} may answer it",
                 rule="health_check.not_a_member",
             )
-        chosen = uow.org.team(team, members=False) if team else None
+        with about("team"):
+            chosen = uow.org.team(team, members=False) if team else None
         if chosen is not None and not any(t is chosen for t in mine):
             raise Forbidden(
                 f"{person.email} is not a member of party {team!r} of health check {key!r}",
@@ -373,11 +377,9 @@ def answer(
         party = check.answer(person, chosen, checked, comment, uow.now())
         # the event log is read by every member: who answered for which party, never what
         uow.record(
-            "health_check.answered",
-            _subject(check),
-            actor_name(person),
-            uow.now(),
-            {"team": party.slug},
+            HealthCheckAnswered(
+                health_check=check.key, actor=actor_name(person), at=uow.now(), team=party.slug
+            )
         )
         uow.commit()
         return party
@@ -391,6 +393,7 @@ class RoundState:
     open: bool
     answered: bool
     answerable: tuple[Team, ...]  # the parties the reader may still answer for
+    results_visible: bool = False  # whether the reader may read its results (`may_see`)
 
 
 def get_round(uow: UnitOfWork, actor: Actor, key: str) -> RoundState:
@@ -400,17 +403,12 @@ def get_round(uow: UnitOfWork, actor: Actor, key: str) -> RoundState:
         check = uow.health.get(key)
         is_open = check.is_open(uow.now())
         answered = isinstance(actor, Person) and check.has_answered(actor)
-        may_answer = (
-            isinstance(actor, Person)
-            and is_open
-            and not answered
-            and actor.role != GlobalRole.VIEWER
-            and actor.active
-        )
         answerable = (
-            tuple(check.answerable_teams(actor)) if may_answer and isinstance(actor, Person) else ()
+            tuple(check.answerable_teams(actor))
+            if is_open and not answered and may_write(actor)
+            else ()
         )
-        return RoundState(check, is_open, answered, answerable)
+        return RoundState(check, is_open, answered, answerable, may_see(actor, check))
 
 
 def rounds_on(uow: UnitOfWork, partnership: str) -> list[HealthCheck]:

@@ -1,1 +1,1 @@
-"""The `accord/1` interchange document: import, export, the demo organization."""
+"""The `accord/1` interchange document: its schema, import and export."""

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     model_validator,
 )
 
 from accord.commitments.domain import Move, Reliance
-from accord.events.domain import iso, out_of_range
 from accord.health.domain import SCALE, Statement
+from accord.inputs import Instant
 from accord.org.domain import GlobalRole, MemberRole, TeamKind
 from accord.purposes.domain import PurposeStatus
 
@@ -31,16 +28,6 @@ def _none_to_list(value: Any) -> Any:
     return [] if value is None else value
 
 
-def _in_range(moment: datetime) -> datetime:
-    why = out_of_range(moment)
-    if why is not None:
-        raise ValueError(f"the instant {why}")
-    return moment
-
-
-# An aware instant Accord takes (events.domain.EARLIEST to LATEST); read back as ISO 8601 'Z'.
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Instant = Annotated[Moment, PlainSerializer(iso, return_type=str)]
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
 Email = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)]
 
@@ -242,17 +229,13 @@ class StoryDoc(Doc):
     updated_at: Instant | None = None
     body: Text = ""
     tags: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
-    partnerships: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(
-        default_factory=list
-    )
+    partnerships: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
     teams: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
     purposes: Annotated[list[str], BeforeValidator(_none_to_list)] = Field(default_factory=list)
     results: Text = ""
     metric: MetricDoc | None = None
     hidden: HiddenDoc | None = None
-    replies: Annotated[list[ReplyDoc], BeforeValidator(_none_to_list)] = Field(
-        default_factory=list
-    )
+    replies: Annotated[list[ReplyDoc], BeforeValidator(_none_to_list)] = Field(default_factory=list)
 
 
 class Document(Doc):
@@ -271,9 +254,7 @@ class Document(Doc):
     health_checks: Annotated[list[HealthCheckDoc], BeforeValidator(_none_to_list)] = Field(
         default_factory=list
     )
-    stories: Annotated[list[StoryDoc], BeforeValidator(_none_to_list)] = Field(
-        default_factory=list
-    )
+    stories: Annotated[list[StoryDoc], BeforeValidator(_none_to_list)] = Field(default_factory=list)
 
 
 def dump(doc: Document) -> dict[str, Any]:

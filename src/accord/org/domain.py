@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeGuard
 
 from accord.errors import Forbidden, Invalid, RuleBroken
 from accord.text import CONTROL
@@ -36,11 +37,12 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def check_slug(slug: str, what: str = "slug") -> str:
+def check_slug(slug: str, what: str = "slug", *, field: str | None = None) -> str:
     if not SLUG.fullmatch(slug) or len(slug) > 63:
         raise Invalid(
             f"{what} {slug!r} must be 1-63 lowercase letters, digits and single hyphens",
             rule="slug.invalid",
+            field=field,
         )
     return slug
 
@@ -66,10 +68,10 @@ def choose_key(key: str | None, title: str, what: str, keys_like: Callable[[str]
     if key is None:
         base = slugify(title, what)[:40].strip("-") or what
         return unique_key(base, keys_like(base))
-    return check_slug(key, f"{what} key")
+    return check_slug(key, f"{what} key", field="key")
 
 
-def check_characters(value: str, what: str) -> str:
+def check_characters(value: str, what: str, *, field: str | None = None) -> str:
     """The text, unless it holds a character that no text may hold; then where it is."""
     found = CONTROL.search(value)
     if found is not None:
@@ -77,23 +79,35 @@ def check_characters(value: str, what: str) -> str:
             f"{what} holds the control character U+{ord(found.group()):04X} "
             f"at position {found.start() + 1}",
             rule="text.control_character",
+            field=field,
         )
     return value
 
 
-def check_text(value: str, what: str, *, max_length: int = 200, required: bool = True) -> str:
-    value = check_characters(value, what).strip()
+def check_text(
+    value: str,
+    what: str,
+    *,
+    max_length: int = 200,
+    required: bool = True,
+    field: str | None = None,
+) -> str:
+    """The text without surrounding white space; `what` names it in a refusal, `field` is the
+    input it came in."""
+    value = check_characters(value, what, field=field).strip()
     if required and not value:
-        raise Invalid(f"{what} must not be empty", rule="text.empty")
+        raise Invalid(f"{what} must not be empty", rule="text.empty", field=field)
     if len(value) > max_length:
-        raise Invalid(f"{what} is longer than {max_length} characters", rule="text.too_long")
+        raise Invalid(
+            f"{what} is longer than {max_length} characters", rule="text.too_long", field=field
+        )
     return value
 
 
-def normalize_email(email: str) -> str:
+def normalize_email(email: str, *, field: str = "email") -> str:
     email = email.strip().lower()
     if not EMAIL.fullmatch(email) or len(email) > 320:
-        raise Invalid(f"{email!r} is not an e-mail address", rule="email.invalid")
+        raise Invalid(f"{email!r} is not an e-mail address", rule="email.invalid", field=field)
     return email
 
 
@@ -117,6 +131,7 @@ class Team:
                     f"team {self.slug!r} cannot sit under {parent.slug if parent else ''!r}: "
                     "the tree would loop",
                     rule="team.parent_cycle",
+                    field="parent",
                 )
             ancestor = ancestor.parent
         self.parent = parent
@@ -236,23 +251,41 @@ def ensure_admin(actor: Actor, doing: str) -> None:
         raise Forbidden(f"only an admin may {doing}", rule="permission.admin_only")
 
 
-def ensure_can_write(actor: Actor) -> Person:
-    """A person who may change things for their teams (not a viewer, not the operator)."""
+def _writer(actor: Actor) -> Person | Forbidden:
+    """The person who may change things for their teams, or why `actor` may not."""
     if isinstance(actor, Operator):
-        raise Forbidden(
+        return Forbidden(
             "this is done by a person for their team, not by the operator",
             rule="permission.person_only",
         )
     if actor.role == GlobalRole.VIEWER:
-        raise Forbidden(f"{actor.email} is a viewer and may only read", rule="permission.viewer")
+        return Forbidden(f"{actor.email} is a viewer and may only read", rule="permission.viewer")
     if not actor.active:
-        raise Forbidden(f"{actor.email} is deactivated", rule="permission.inactive")
+        return Forbidden(f"{actor.email} is deactivated", rule="permission.inactive")
     return actor
+
+
+def may_write(actor: Actor) -> TypeGuard[Person]:
+    """Whether `actor` may change things for their teams: an active person, not a viewer."""
+    return isinstance(_writer(actor), Person)
+
+
+def ensure_can_write(actor: Actor) -> Person:
+    """A person who may change things for their teams (not a viewer, not the operator)."""
+    writer = _writer(actor)
+    if isinstance(writer, Forbidden):
+        raise writer
+    return writer
+
+
+def may_lead(actor: Actor, team: Team) -> bool:
+    """Whether `actor` may act as a lead of `team`: one of its leads, who may write."""
+    return may_write(actor) and actor.is_lead(team)
 
 
 def ensure_lead(actor: Actor, team: Team, doing: str) -> Person:
     person = ensure_can_write(actor)
-    if not person.is_lead(team):
+    if not may_lead(person, team):
         raise Forbidden(
             f"only a lead of team {team.slug!r} may {doing}; {person.email} is not",
             rule="permission.lead_only",
@@ -260,7 +293,12 @@ def ensure_lead(actor: Actor, team: Team, doing: str) -> Person:
     return person
 
 
+def may_lead_or_admin(actor: Actor, team: Team) -> bool:
+    """Whether `actor` may change a team's name, mission and members: an admin, or one of its
+    leads (DESIGN §7)."""
+    return is_admin(actor) or may_lead(actor, team)
+
+
 def ensure_lead_or_admin(actor: Actor, team: Team, doing: str) -> None:
-    if is_admin(actor):
-        return
-    ensure_lead(actor, team, doing)
+    if not may_lead_or_admin(actor, team):
+        ensure_lead(actor, team, doing)  # refuses, saying why

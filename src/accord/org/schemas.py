@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from accord.interchange.schemas import Instant
+from accord.inputs import Email, Input, Instant, Key, Title
 from accord.org.domain import ApiToken, GlobalRole, MemberRole, Person, Team, TeamKind
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MemberRead(BaseModel):
@@ -43,8 +39,8 @@ class TeamRead(BaseModel):
 
 
 class TeamCreate(Input):
-    slug: str = Field(max_length=63, examples=["data-platform"])
-    name: str = Field(max_length=200)
+    slug: Key = Field(examples=["data-platform"])
+    name: Title
     kind: TeamKind = TeamKind.TEAM
     mission: str = Field("", max_length=2000)
     parent: str | None = None
@@ -53,14 +49,14 @@ class TeamCreate(Input):
 class TeamUpdate(Input):
     """Only the fields given change; `parent: null` takes the team out of the tree."""
 
-    name: str | None = Field(None, max_length=200)
+    name: Title | None = None
     mission: str | None = Field(None, max_length=2000)
     kind: TeamKind | None = None
     parent: str | None = None
 
 
 class MembershipSet(Input):
-    email: str = Field(max_length=320)
+    email: Email
     role: MemberRole = MemberRole.MEMBER
 
 
@@ -91,20 +87,20 @@ class PersonRead(BaseModel):
 
 
 class PersonCreate(Input):
-    email: str = Field(max_length=320)
-    name: str = Field(max_length=200)
+    email: Email
+    name: Title
     role: GlobalRole = GlobalRole.MEMBER
     password: str | None = Field(None, max_length=1000, description="At least 8 characters.")
 
 
 class PersonUpdate(Input):
-    name: str | None = Field(None, max_length=200)
+    name: Title | None = None
     role: GlobalRole | None = None
     active: bool | None = None
 
 
 class SignIn(Input):
-    email: str = Field(max_length=320)
+    email: Email
     password: str = Field(max_length=1000)
     name: str = Field("api", max_length=100, description="A name for the new token.")
     expires_in_days: int | None = Field(

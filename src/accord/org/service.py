@@ -1,4 +1,8 @@
-"""Use cases of the organization: teams, people, memberships, credentials."""
+"""Use cases of the organization: teams, people, memberships, credentials.
+
+Longer than most modules on purpose: each use case is short, and they share the context's
+checks, lookups and credential rules.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -19,7 +24,21 @@ from accord.errors import (
     NotSignedIn,
     RuleBroken,
     TooManyRequests,
+    about,
     choice,
+)
+from accord.events.catalog import (
+    MembershipRemoved,
+    MembershipSet,
+    PasswordSet,
+    PersonCreated,
+    PersonUpdated,
+    SignedOut,
+    SignInSlowed,
+    TeamCreated,
+    TeamUpdated,
+    TokenCreated,
+    TokenRevoked,
 )
 from accord.org.domain import (
     Actor,
@@ -35,6 +54,7 @@ from accord.org.domain import (
     check_text,
     ensure_admin,
     ensure_lead_or_admin,
+    may_lead_or_admin,
     normalize_email,
 )
 from accord.uow import UnitOfWork
@@ -50,14 +70,18 @@ TOKEN_DAYS = 90  # how long a new API token lives unless ACCORD_TOKEN_DAYS says 
 _UNSET = object()
 
 
-def _team_payload(team: Team) -> dict[str, object]:
-    return {
-        "slug": team.slug,
-        "name": team.name,
-        "kind": team.kind.value,
-        "mission": team.mission,
-        "parent": team.parent.slug if team.parent else None,
-    }
+def _team_event(
+    event: type[TeamCreated | TeamUpdated], team: Team, actor: Actor, at: datetime
+) -> TeamCreated | TeamUpdated:
+    return event(
+        team=team.slug,
+        actor=actor_name(actor),
+        at=at,
+        name=team.name,
+        kind=team.kind.value,
+        mission=team.mission,
+        parent=team.parent.slug if team.parent else None,
+    )
 
 
 def create_team(
@@ -74,21 +98,22 @@ def create_team(
     with uow:
         actor = uow.bind(actor)
         ensure_admin(actor, "create teams")
-        check_slug(slug, "team slug")
+        check_slug(slug, "team slug", field="slug")
         if uow.org.find_team(slug) is not None:
-            raise Conflict(f"team {slug!r} already exists", rule="team.exists")
+            raise Conflict(f"team {slug!r} already exists", rule="team.exists", field="slug")
         team = Team(
             slug=slug,
-            name=check_text(name, "team name"),
+            name=check_text(name, "team name", field="name"),
             kind=_kind(kind),
-            mission=check_text(mission, "mission", max_length=2000, required=False),
+            mission=check_text(
+                mission, "mission", max_length=2000, required=False, field="mission"
+            ),
         )
         if parent is not None:
-            team.set_parent(uow.org.team(parent))
+            with about("parent"):
+                team.set_parent(uow.org.team(parent))
         uow.org.add(team)
-        uow.record(
-            "team.created", f"team:{slug}", actor_name(actor), uow.now(), _team_payload(team)
-        )
+        uow.record(_team_event(TeamCreated, team, actor, uow.now()))
         uow.commit()
         return team
 
@@ -111,16 +136,17 @@ def update_team(
         if kind is not None or parent is not _UNSET:
             ensure_admin(actor, "move a team in the tree or change its kind")
         if name is not None:
-            team.name = check_text(name, "team name")
+            team.name = check_text(name, "team name", field="name")
         if mission is not None:
-            team.mission = check_text(mission, "mission", max_length=2000, required=False)
+            team.mission = check_text(
+                mission, "mission", max_length=2000, required=False, field="mission"
+            )
         if kind is not None:
             team.kind = _kind(kind)
         if parent is not _UNSET:
-            team.set_parent(uow.org.team(parent) if isinstance(parent, str) else None)
-        uow.record(
-            "team.updated", f"team:{slug}", actor_name(actor), uow.now(), _team_payload(team)
-        )
+            with about("parent"):
+                team.set_parent(uow.org.team(parent) if isinstance(parent, str) else None)
+        uow.record(_team_event(TeamUpdated, team, actor, uow.now()))
         uow.commit()
         return team
 
@@ -140,17 +166,19 @@ def create_person(
         ensure_admin(actor, "create people")
         email = normalize_email(email)
         if uow.org.find_person(email) is not None:
-            raise Conflict(f"person {email!r} already exists", rule="person.exists")
-        person = Person(email=email, name=check_text(name, "name"), role=_role(role))
+            raise Conflict(f"person {email!r} already exists", rule="person.exists", field="email")
+        person = Person(email=email, name=check_text(name, "name", field="name"), role=_role(role))
         if password is not None:
             person.password_hash = hash_password(password)
         uow.org.add(person)
         uow.record(
-            "person.created",
-            f"person:{email}",
-            actor_name(actor),
-            uow.now(),
-            {"email": email, "name": person.name, "role": person.role.value},
+            PersonCreated(
+                person=email,
+                actor=actor_name(actor),
+                at=uow.now(),
+                name=person.name,
+                role=person.role.value,
+            )
         )
         uow.commit()
         return person
@@ -179,9 +207,10 @@ def update_person(
                 f"{person.email} cannot deactivate themself or give up the admin role; "
                 "another admin can",
                 rule="person.self_lockout",
+                field="active" if active is False else "role",
             )
         if name is not None:
-            person.name = check_text(name, "name")
+            person.name = check_text(name, "name", field="name")
         if role is not None:
             person.role = _role(role)
         revoked: list[str] = []
@@ -194,15 +223,17 @@ def update_person(
                     revoked.append(token.name)
         if active is not None:
             person.active = active
-        changes: dict[str, object] = {
-            "name": person.name,
-            "role": person.role.value,
-            "active": person.active,
-        }
-        if revoked:
-            changes["tokens_revoked"] = revoked
-        subject = f"person:{person.email}"
-        uow.record("person.updated", subject, actor_name(actor), uow.now(), changes)
+        uow.record(
+            PersonUpdated(
+                person=person.email,
+                actor=actor_name(actor),
+                at=uow.now(),
+                name=person.name,
+                role=person.role.value,
+                active=person.active,
+                tokens_revoked=revoked,
+            )
+        )
         uow.commit()
         return person
 
@@ -215,15 +246,18 @@ def set_membership(
         actor = uow.bind(actor)
         team = uow.org.team(team_slug)
         ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
-        person = uow.org.person(email)
+        with about("email"):
+            person = uow.org.person(email)
         member_role = _member_role(role)
         membership = person.join(team, member_role)
         uow.record(
-            "membership.set",
-            f"team:{team.slug}",
-            actor_name(actor),
-            uow.now(),
-            {"person": person.email, "role": member_role.value},
+            MembershipSet(
+                team=team.slug,
+                actor=actor_name(actor),
+                at=uow.now(),
+                person=person.email,
+                role=member_role.value,
+            )
         )
         uow.commit()
         return membership
@@ -237,18 +271,17 @@ def remove_membership(
         actor = uow.bind(actor)
         team = uow.org.team(team_slug)
         ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
-        person = uow.org.person(email)
+        with about("email"):
+            person = uow.org.person(email)
         when = at or uow.now()
         if person.leave(team, when) is None:
             raise NotFound(
-                f"{person.email} is not in team {team_slug!r}", rule="membership.not_found"
+                f"{person.email} is not in team {team_slug!r}",
+                rule="membership.not_found",
+                field="email",
             )
         uow.record(
-            "membership.removed",
-            f"team:{team.slug}",
-            actor_name(actor),
-            when,
-            {"person": person.email},
+            MembershipRemoved(team=team.slug, actor=actor_name(actor), at=when, person=person.email)
         )
         uow.commit()
 
@@ -269,9 +302,7 @@ def set_passwords(uow: UnitOfWork, actor: Actor, emails: Sequence[str], password
         for person in people:
             person.password_hash = password_hash
             person.session_epoch += 1  # a new password ends every open session
-            uow.record(
-                "person.password_set", f"person:{person.email}", actor_name(actor), uow.now()
-            )
+            uow.record(PasswordSet(person=person.email, actor=actor_name(actor), at=uow.now()))
         uow.commit()
 
 
@@ -282,7 +313,7 @@ def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
         if not isinstance(person, Person):
             return
         person.session_epoch += 1
-        uow.record("person.signed_out", f"person:{person.email}", person.email, uow.now())
+        uow.record(SignedOut(person=person.email, actor=person.email, at=uow.now()))
         uow.commit()
 
 
@@ -314,6 +345,7 @@ def issue_token(
         raise Invalid(
             f"a token lives from 1 to {longest} days, not {days}",
             rule="token.lifetime",
+            field="expires_in_days",
         )
     with uow:
         actor = uow.bind(actor)
@@ -323,18 +355,20 @@ def issue_token(
         secret = "acc_" + secrets.token_urlsafe(32)
         token = ApiToken(
             person=person,
-            name=check_text(name, "token name", max_length=100),
+            name=check_text(name, "token name", max_length=100, field="name"),
             token_hash=token_hash(secret),
             created_at=uow.now(),
             expires_at=uow.now() + timedelta(days=days),
         )
         uow.org.add(token)
         uow.record(
-            "token.created",
-            f"person:{person.email}",
-            actor_name(actor),
-            uow.now(),
-            {"name": token.name, "expires_at": token.expires_at.isoformat()},
+            TokenCreated(
+                person=person.email,
+                actor=actor_name(actor),
+                at=uow.now(),
+                name=token.name,
+                expires_at=token.expires_at.isoformat(),
+            )
         )
         uow.commit()
         return secret, token
@@ -391,11 +425,13 @@ def sign_in(uow: UnitOfWork, email: str, password: str, address: str) -> Person:
             known = uow.org.find_person(account)
             if by_account + 1 == MAX_FAILURES_PER_ACCOUNT and known is not None:
                 uow.record(
-                    "person.sign_in_slowed",
-                    f"person:{known.email}",
-                    None,
-                    now,
-                    {"failures": by_account + 1, "window_minutes": SIGN_IN_MINUTES},
+                    SignInSlowed(
+                        person=known.email,
+                        actor=None,
+                        at=now,
+                        failures=by_account + 1,
+                        window_minutes=SIGN_IN_MINUTES,
+                    )
                 )
             uow.commit()
             raise NotSignedIn("e-mail or password is not right", rule="auth.bad_credentials")
@@ -440,11 +476,13 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = uow.now()
             uow.record(
-                "token.revoked",
-                f"person:{person.email}",
-                person.email,
-                uow.now(),
-                {"name": token.name, "id": token.id},
+                TokenRevoked(
+                    person=person.email,
+                    actor=person.email,
+                    at=uow.now(),
+                    name=token.name,
+                    id=token.id,
+                )
             )
             uow.commit()
         return token
@@ -473,6 +511,22 @@ def get_team(uow: UnitOfWork, slug: str) -> Team:
         return uow.org.team(slug)
 
 
+@dataclass(frozen=True)
+class TeamView:
+    """A team with what a reader may do with it (DESIGN §7)."""
+
+    team: Team
+    may_edit: bool  # its name, mission and members
+
+
+def team_view(uow: UnitOfWork, reader: Actor, slug: str) -> TeamView:
+    """One team, with whether `reader` may edit it."""
+    with uow:
+        reader = uow.bind(reader)
+        team = uow.org.team(slug)
+        return TeamView(team, may_lead_or_admin(reader, team))
+
+
 def list_people(
     uow: UnitOfWork, *, after: str | None = None, limit: int | None = None
 ) -> Sequence[Person]:
@@ -490,7 +544,9 @@ def get_person(uow: UnitOfWork, email: str) -> Person:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise Invalid(
-            f"a password needs at least {MIN_PASSWORD} characters", rule="password.too_short"
+            f"a password needs at least {MIN_PASSWORD} characters",
+            rule="password.too_short",
+            field="password",
         )
     return _hasher.hash(password)
 
@@ -500,15 +556,15 @@ def token_hash(secret: str) -> str:
 
 
 def _kind(kind: TeamKind | str) -> TeamKind:
-    return choice(TeamKind, kind, "team kind")
+    return choice(TeamKind, kind, "team kind", field="kind")
 
 
 def _role(role: GlobalRole | str) -> GlobalRole:
-    return choice(GlobalRole, role, "role")
+    return choice(GlobalRole, role, "role", field="role")
 
 
 def _member_role(role: MemberRole | str) -> MemberRole:
-    return choice(MemberRole, role, "team role")
+    return choice(MemberRole, role, "team role", field="role")
 
 
 def person_by_id(uow: UnitOfWork, person_id: int) -> Person | None:

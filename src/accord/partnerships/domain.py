@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from accord.errors import NotFound, RuleBroken
-from accord.org.domain import Person, Team
+from accord.errors import Forbidden, NotFound, RuleBroken
+from accord.org.domain import Actor, Person, Team, ensure_can_write, may_write
 from accord.purposes.domain import Purpose, PurposeStatus
 
 
@@ -140,6 +140,7 @@ class Partnership:
             raise RuleBroken(
                 f"team {team.slug!r} is already a party of {self.key!r}",
                 rule="partnership.party_exists",
+                field="team",
             )
         for other in pending:
             if other.team is team and other.is_pending:
@@ -147,6 +148,7 @@ class Partnership:
                     f"team {team.slug!r} is already invited to {self.key!r}; "
                     "its invitation waits for an answer",
                     rule="partnership.already_invited",
+                    field="team",
                 )
         return Invitation(partnership=self, team=team, invited_by=invited_by, invited_at=at)
 
@@ -236,6 +238,7 @@ class Partnership:
                 f"partnership {self.key!r} cannot go from {self.status.value} "
                 f"to {status.value}{hint}",
                 rule="partnership.status_not_allowed",
+                field="status",
             )
         if status == PartnershipStatus.ACTIVE and not all(
             self.is_affirmed(p) for p in self.parties
@@ -243,6 +246,7 @@ class Partnership:
             raise RuleBroken(
                 f"partnership {self.key!r} cannot resume before every party affirms its charter",
                 rule="partnership.not_affirmed",
+                field="status",
             )
         self.status = status
 
@@ -363,3 +367,19 @@ def charter_checks(partnership: Partnership) -> list[Check]:
 def label(checks: list[Check]) -> Label:
     """Trust-based when every check passes; derived, never typed in."""
     return Label.TRUST_BASED if all(c.passed for c in checks) else Label.TRADITIONAL
+
+
+def may_lead_partnership(actor: Actor, partnership: Partnership) -> bool:
+    """Whether `actor` may edit the charter, change the status, invite teams, withdraw
+    invitations and open health checks: a lead of one of its parties (DESIGN §7)."""
+    return may_write(actor) and any(actor.is_lead(party.team) for party in partnership.parties)
+
+
+def ensure_may_lead_partnership(actor: Actor, partnership: Partnership, doing: str) -> Person:
+    person = ensure_can_write(actor)
+    if not may_lead_partnership(person, partnership):
+        raise Forbidden(
+            f"only a lead of a party of {partnership.key!r} may {doing}",
+            rule="permission.party_lead",
+        )
+    return person

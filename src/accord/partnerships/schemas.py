@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from accord.interchange.schemas import Instant
+from pydantic import BaseModel, Field
+
+from accord.inputs import Input, Instant, Key, Title
 from accord.partnerships.domain import Invitation, InvitationState, Label, PartnershipStatus
 from accord.partnerships.service import PartnershipView
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PartyRead(BaseModel):
@@ -75,18 +73,23 @@ class PartyCreate(Input):
 
 
 class PartnershipCreate(Input):
-    key: str | None = Field(None, max_length=63, description="Made from the name when omitted.")
-    name: str = Field(max_length=200)
+    key: Key | None = Field(None, description="Made from the name when omitted.")
+    name: Title
     purpose: str
     parties: list[PartyCreate] = Field(max_length=50)
     working_agreements: list[str] = Field(default_factory=list, max_length=50)
     review_every_days: int | None = None
 
+    def args(self) -> dict[str, Any]:
+        """The arguments of the use case: each party as its team and contribution."""
+        parties = [(party.team, party.contribution) for party in self.parties]
+        return {**self.model_dump(exclude={"parties"}), "parties": parties}
+
 
 class PartnershipUpdate(Input):
     """Only the fields given change; a new purpose or agreements need every party to affirm."""
 
-    name: str | None = Field(None, max_length=200)
+    name: Title | None = None
     purpose: str | None = None
     working_agreements: list[str] | None = Field(None, max_length=50)
     review_every_days: int | None = None

@@ -1,5 +1,9 @@
 """Use cases of partnerships: charters, invitations, parties joining and leaving, affirmation
-and status."""
+and status.
+
+Longer than most modules on purpose: each use case is short, and they share the charter's
+checks, lookups and views.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.commitments.domain import OPEN
-from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, choice
+from accord.commitments.domain import OPEN, may_request
+from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, about, choice
+from accord.events.catalog import (
+    CharterAffirmed,
+    CharterUpdated,
+    ContributionSet,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationWithdrawn,
+    PartnerInvited,
+    PartnershipActivated,
+    PartnershipCreated,
+    PartnershipStatusChanged,
+    PartyLeft,
+)
 from accord.events.domain import iso
 from accord.org.domain import (
     Actor,
@@ -21,6 +38,7 @@ from accord.org.domain import (
     ensure_admin,
     ensure_can_write,
     ensure_lead,
+    may_lead,
 )
 from accord.partnerships.domain import (
     CLOSED,
@@ -31,7 +49,9 @@ from accord.partnerships.domain import (
     Partnership,
     PartnershipStatus,
     charter_checks,
+    ensure_may_lead_partnership,
     label,
+    may_lead_partnership,
 )
 from accord.uow import UnitOfWork
 
@@ -40,43 +60,70 @@ MAX_AGREEMENTS = 50
 
 @dataclass(frozen=True)
 class PartnershipView:
-    """A partnership with what Accord derives from it."""
+    """A partnership with what Accord derives from it; read for someone, also what they may do
+    with it now (DESIGN §7)."""
 
     partnership: Partnership
     checks: list[Check]
     label: Label
+    may_lead: bool = False  # edit the charter, change the status, invite, open a health check
+    led_parties: frozenset[str] = frozenset()  # the parties they affirm for, contribute, leave
+    requesting_parties: frozenset[str] = frozenset()  # the parties they may ask a partner for
+    answerable_invitations: frozenset[int] = frozenset()  # pending ones they accept or decline
 
 
-def view(partnership: Partnership) -> PartnershipView:
+def view(
+    partnership: Partnership,
+    reader: Actor | None = None,
+    pending: Sequence[Invitation] = (),
+) -> PartnershipView:
+    """The partnership's checks and label; with a `reader`, what they may do with it and with
+    its `pending` invitations."""
     checks = charter_checks(partnership)
-    return PartnershipView(partnership, checks, label(checks))
-
-
-def _subject(partnership: Partnership) -> str:
-    return f"partnership:{partnership.key}"
-
-
-def _ensure_party_lead(actor: Actor, partnership: Partnership, doing: str) -> Person:
-    person = ensure_can_write(actor)
-    if not any(person.is_lead(party.team) for party in partnership.parties):
-        raise Forbidden(
-            f"only a lead of a party of {partnership.key!r} may {doing}",
-            rule="permission.party_lead",
-        )
-    return person
+    if reader is None:
+        return PartnershipView(partnership, checks, label(checks))
+    teams = [party.team for party in partnership.parties]
+    return PartnershipView(
+        partnership,
+        checks,
+        label(checks),
+        may_lead=may_lead_partnership(reader, partnership),
+        led_parties=frozenset(t.slug for t in teams if may_lead(reader, t)),
+        requesting_parties=frozenset(t.slug for t in teams if may_request(reader, t)),
+        answerable_invitations=frozenset(
+            i.id for i in pending if i.id is not None and may_lead(reader, i.team)
+        ),
+    )
 
 
 def _agreements(items: Sequence[str]) -> list[str]:
     if len(items) > MAX_AGREEMENTS:
         raise Invalid(
-            f"at most {MAX_AGREEMENTS} working agreements", rule="partnership.too_many_agreements"
+            f"at most {MAX_AGREEMENTS} working agreements",
+            rule="partnership.too_many_agreements",
+            field="working_agreements",
         )
-    return [check_text(item, "working agreement", max_length=500) for item in items]
+    return [
+        check_text(item, "working agreement", max_length=500, field="working_agreements")
+        for item in items
+    ]
+
+
+def _contribution(text: str) -> str:
+    return check_text(text, "contribution", max_length=1000, required=False, field="contribution")
+
+
+def _status(status: PartnershipStatus | str) -> PartnershipStatus:
+    return choice(PartnershipStatus, status, "partnership status", field="status")
 
 
 def _review(days: int | None) -> int | None:
     if days is not None and not 1 <= days <= 366:
-        raise Invalid("review_every_days must be from 1 to 366", rule="partnership.review_invalid")
+        raise Invalid(
+            "review_every_days must be from 1 to 366",
+            rule="partnership.review_invalid",
+            field="review_every_days",
+        )
     return days
 
 
@@ -97,31 +144,36 @@ def create_partnership(
         actor = uow.bind(actor)
         if imported:
             ensure_admin(actor, "import partnerships")
-        name = check_text(name, "partnership name")
+        name = check_text(name, "partnership name", field="name")
         teams: list[tuple[Team, str]] = []
         for slug, contribution in parties:
-            team = uow.org.team(slug)
+            with about("parties"):
+                team = uow.org.team(slug)
             if any(team is other for other, _ in teams):
                 raise RuleBroken(
-                    f"team {slug!r} is named twice as a party", rule="partnership.party_exists"
+                    f"team {slug!r} is named twice as a party",
+                    rule="partnership.party_exists",
+                    field="parties",
                 )
-            teams.append(
-                (team, check_text(contribution, "contribution", max_length=1000, required=False))
-            )
+            teams.append((team, _contribution(contribution)))
         if not imported:
             person = ensure_can_write(actor)
-            if not any(person.is_lead(team) for team, _ in teams):
+            if not any(may_lead(person, team) for team, _ in teams):
                 raise Forbidden(
                     "only a lead of a team that becomes a party may start a partnership",
                     rule="permission.party_lead",
                 )
         key = choose_key(key, name, "partnership", uow.partnerships.keys_like)
         if uow.partnerships.find(key) is not None:
-            raise Conflict(f"partnership {key!r} already exists", rule="partnership.exists")
+            raise Conflict(
+                f"partnership {key!r} already exists", rule="partnership.exists", field="key"
+            )
+        with about("purpose"):
+            the_purpose = uow.purposes.get(purpose)
         partnership = Partnership(
             key=key,
             name=name,
-            purpose=uow.purposes.get(purpose),
+            purpose=the_purpose,
             working_agreements=_agreements(working_agreements),
             review_every_days=_review(review_every_days),
         )
@@ -130,17 +182,16 @@ def create_partnership(
         partnership.charter_version = 1
         uow.partnerships.add(partnership)
         uow.record(
-            "partnership.created",
-            _subject(partnership),
-            actor_name(actor),
-            uow.now(),
-            {
-                "name": name,
-                "purpose": purpose,
-                "parties": [{"team": t.slug, "contribution": c} for t, c in teams],
-                "working_agreements": partnership.working_agreements,
-                "review_every_days": partnership.review_every_days,
-            },
+            PartnershipCreated(
+                partnership=partnership.key,
+                actor=actor_name(actor),
+                at=uow.now(),
+                name=name,
+                purpose=purpose,
+                parties=[{"team": t.slug, "contribution": c} for t, c in teams],
+                working_agreements=partnership.working_agreements,
+                review_every_days=partnership.review_every_days,
+            )
         )
         uow.commit()
         return view(partnership)
@@ -152,8 +203,9 @@ def invite(uow: UnitOfWork, actor: Actor, key: str, team: str) -> Invitation:
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
-        person = _ensure_party_lead(actor, partnership, "invite a team")
-        invited = uow.org.team(team)
+        person = ensure_may_lead_partnership(actor, partnership, "invite a team")
+        with about("team"):
+            invited = uow.org.team(team)
         pending = uow.partnerships.invitations(
             partnership=partnership, teams=[invited], state=InvitationState.PENDING
         )
@@ -161,11 +213,13 @@ def invite(uow: UnitOfWork, actor: Actor, key: str, team: str) -> Invitation:
         uow.partnerships.add_invitation(invitation)
         uow.flush()  # the invitation's id, for its event
         uow.record(
-            "partnership.invited",
-            _subject(partnership),
-            person.email,
-            invitation.invited_at,
-            {"invitation": invitation.id, "team": invited.slug},
+            PartnerInvited(
+                partnership=partnership.key,
+                actor=person.email,
+                at=invitation.invited_at,
+                invitation=invitation.id,
+                team=invited.slug,
+            )
         )
         uow.commit()
         return invitation
@@ -190,21 +244,20 @@ def accept_invitation(
         person = ensure_lead(
             actor, invitation.team, f"accept the invitation of {invitation.team.slug!r}"
         )
-        stated = check_text(contribution, "contribution", max_length=1000, required=False)
+        stated = _contribution(contribution)
         now = uow.now()
         invitation.accept(person, stated, now)
         uow.record(
-            "partnership.invitation_accepted",
-            _subject(partnership),
-            person.email,
-            now,
-            {
-                "invitation": invitation.id,
-                "team": invitation.team.slug,
-                "contribution": stated,
-                "charter_version": partnership.charter_version,
-                "status": partnership.status.value,
-            },
+            InvitationAccepted(
+                partnership=partnership.key,
+                actor=person.email,
+                at=now,
+                invitation=invitation.id,
+                team=invitation.team.slug,
+                contribution=stated,
+                charter_version=partnership.charter_version,
+                status=partnership.status.value,
+            )
         )
         uow.commit()
         return invitation
@@ -220,9 +273,7 @@ def withdraw_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int) -> In
     return _close_invitation(uow, actor, invitation_id, "withdrawn")
 
 
-def _close_invitation(
-    uow: UnitOfWork, actor: Actor, invitation_id: int, how: str
-) -> Invitation:
+def _close_invitation(uow: UnitOfWork, actor: Actor, invitation_id: int, how: str) -> Invitation:
     """End a pending invitation without a new party: `declined` by a lead of the invited team,
     or `withdrawn` by a lead of a current party."""
     with uow:
@@ -234,14 +285,17 @@ def _close_invitation(
             person = ensure_lead(actor, invitation.team, f"decline the invitation of {team!r}")
             invitation.decline(person, now)
         else:
-            person = _ensure_party_lead(actor, partnership, "withdraw an invitation")
+            person = ensure_may_lead_partnership(actor, partnership, "withdraw an invitation")
             invitation.withdraw(person, now)
+        closed = InvitationDeclined if how == "declined" else InvitationWithdrawn
         uow.record(
-            f"partnership.invitation_{how}",
-            _subject(partnership),
-            person.email,
-            now,
-            {"invitation": invitation.id, "team": invitation.team.slug},
+            closed(
+                partnership=partnership.key,
+                actor=person.email,
+                at=now,
+                invitation=invitation.id,
+                team=invitation.team.slug,
+            )
         )
         uow.commit()
         return invitation
@@ -280,22 +334,21 @@ def leave(
                     f"{later[0].key!r} moved after that",
                     rule="partnership.left_before_commitment",
                 )
-        party, activated = partnership.leave(
-            party_team, [c.key for c in found if c.state in OPEN]
-        )
+        party, activated = partnership.leave(party_team, [c.key for c in found if c.state in OPEN])
         uow.record(
-            "partnership.party_left",
-            _subject(partnership),
-            actor_name(actor),
-            when,
-            {
-                "team": team,
-                "contribution": party.contribution,
-                "status": partnership.status.value,
-            },
+            PartyLeft(
+                partnership=partnership.key,
+                actor=actor_name(actor),
+                at=when,
+                team=team,
+                contribution=party.contribution,
+                status=partnership.status.value,
+            )
         )
         if activated:
-            uow.record("partnership.activated", _subject(partnership), actor_name(actor), when, {})
+            uow.record(
+                PartnershipActivated(partnership=partnership.key, actor=actor_name(actor), at=when)
+            )
         uow.commit()
         return view(partnership)
 
@@ -332,12 +385,10 @@ def invitations_to_answer(uow: UnitOfWork, person: Person) -> list[Invitation]:
     """The pending invitations to the teams `person` leads: theirs to accept or decline."""
     with uow:
         person = uow.org.person_by_id(person.id)
-        led = [team for team in person.teams() if person.is_lead(team)]
+        led = [team for team in person.teams() if may_lead(person, team)]
         if not led:
             return []
-        return list(
-            uow.partnerships.invitations(teams=led, state=InvitationState.PENDING)
-        )
+        return list(uow.partnerships.invitations(teams=led, state=InvitationState.PENDING))
 
 
 _UNSET: Any = object()
@@ -359,34 +410,34 @@ def update_charter(
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
-        _ensure_party_lead(actor, partnership, "edit the charter")
-        new_status = choice(PartnershipStatus, status, "partnership status") if status else None
+        ensure_may_lead_partnership(actor, partnership, "edit the charter")
+        new_status = _status(status) if status else None
         edits = (name, purpose, working_agreements)
         edited = any(e is not None for e in edits) or review_every_days is not _UNSET
         if edited:
             partnership.ensure_open()
         if name is not None:
-            partnership.name = check_text(name, "partnership name")
+            partnership.name = check_text(name, "partnership name", field="name")
         if purpose is not None:
-            partnership.set_purpose(uow.purposes.get(purpose))
+            with about("purpose"):
+                partnership.set_purpose(uow.purposes.get(purpose))
         if working_agreements is not None:
             partnership.set_working_agreements(_agreements(working_agreements))
         if review_every_days is not _UNSET:
             partnership.review_every_days = _review(review_every_days)
         if edited:
             uow.record(
-                "partnership.charter_updated",
-                _subject(partnership),
-                actor_name(actor),
-                uow.now(),
-                {
-                    "name": partnership.name,
-                    "purpose": partnership.purpose.key,
-                    "working_agreements": list(partnership.working_agreements),
-                    "review_every_days": partnership.review_every_days,
-                    "charter_version": partnership.charter_version,
-                    "status": partnership.status.value,
-                },
+                CharterUpdated(
+                    partnership=partnership.key,
+                    actor=actor_name(actor),
+                    at=uow.now(),
+                    name=partnership.name,
+                    purpose=partnership.purpose.key,
+                    working_agreements=list(partnership.working_agreements),
+                    review_every_days=partnership.review_every_days,
+                    charter_version=partnership.charter_version,
+                    status=partnership.status.value,
+                )
             )
         if new_status is not None and new_status != partnership.status:
             _move(uow, actor, partnership, new_status)
@@ -403,20 +454,17 @@ def set_contribution(
         partnership = uow.partnerships.get(key, for_update=True)
         party_team = uow.org.team(team)
         ensure_lead(actor, party_team, f"state the contribution of {team!r}")
-        partnership.set_contribution(
-            party_team, check_text(contribution, "contribution", max_length=1000, required=False)
-        )
+        partnership.set_contribution(party_team, _contribution(contribution))
         uow.record(
-            "partnership.contribution_set",
-            _subject(partnership),
-            actor_name(actor),
-            uow.now(),
-            {
-                "team": team,
-                "contribution": contribution.strip(),
-                "charter_version": partnership.charter_version,
-                "status": partnership.status.value,
-            },
+            ContributionSet(
+                partnership=partnership.key,
+                actor=actor_name(actor),
+                at=uow.now(),
+                team=team,
+                contribution=contribution.strip(),
+                charter_version=partnership.charter_version,
+                status=partnership.status.value,
+            )
         )
         uow.commit()
         return view(partnership)
@@ -439,7 +487,8 @@ def affirm(
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
-        party_team = uow.org.team(team)
+        with about("team"):
+            party_team = uow.org.team(team)
         if by is not None:
             ensure_admin(actor, "replay affirmations")
             person = uow.org.person(by)
@@ -453,14 +502,18 @@ def affirm(
         when = at or uow.now()
         activated = partnership.affirm(party_team, person, when)
         uow.record(
-            "partnership.affirmed",
-            _subject(partnership),
-            person.email,
-            when,
-            {"team": team, "charter_version": partnership.charter_version},
+            CharterAffirmed(
+                partnership=partnership.key,
+                actor=person.email,
+                at=when,
+                team=team,
+                charter_version=partnership.charter_version,
+            )
         )
         if activated:
-            uow.record("partnership.activated", _subject(partnership), person.email, when, {})
+            uow.record(
+                PartnershipActivated(partnership=partnership.key, actor=person.email, at=when)
+            )
         uow.commit()
         return view(partnership)
 
@@ -480,8 +533,8 @@ def set_status(
         if imported:
             ensure_admin(actor, "import partnerships")
         else:
-            _ensure_party_lead(actor, partnership, "change its status")
-        _move(uow, actor, partnership, choice(PartnershipStatus, status, "partnership status"))
+            ensure_may_lead_partnership(actor, partnership, "change its status")
+        _move(uow, actor, partnership, _status(status))
         uow.commit()
         return view(partnership)
 
@@ -492,11 +545,13 @@ def _move(
     before = partnership.status
     partnership.move_to(status)
     uow.record(
-        "partnership.status_changed",
-        _subject(partnership),
-        actor_name(actor),
-        uow.now(),
-        {"from": before.value, "to": partnership.status.value},
+        PartnershipStatusChanged(
+            partnership=partnership.key,
+            actor=actor_name(actor),
+            at=uow.now(),
+            before=before.value,
+            after=partnership.status.value,
+        )
     )
     if partnership.status in CLOSED:
         # a closed charter takes no new party: what still waits for an answer is withdrawn
@@ -506,22 +561,28 @@ def _move(
         ):
             invitation.withdraw(actor if isinstance(actor, Person) else None, now)
             uow.record(
-                "partnership.invitation_withdrawn",
-                _subject(partnership),
-                actor_name(actor),
-                now,
-                {
-                    "invitation": invitation.id,
-                    "team": invitation.team.slug,
-                    "reason": f"the partnership was {partnership.status.value}",
-                },
+                InvitationWithdrawn(
+                    partnership=partnership.key,
+                    actor=actor_name(actor),
+                    at=now,
+                    invitation=invitation.id,
+                    team=invitation.team.slug,
+                    reason=f"the partnership was {partnership.status.value}",
+                )
             )
 
 
-def get_partnership(uow: UnitOfWork, key: str) -> PartnershipView:
-    """One partnership with its charter checks and label."""
+def get_partnership(uow: UnitOfWork, key: str, reader: Actor | None = None) -> PartnershipView:
+    """One partnership with its charter checks and label, and what `reader` (if any) may do
+    with it now."""
     with uow:
-        return view(uow.partnerships.get(key))
+        partnership = uow.partnerships.get(key)
+        if reader is None:
+            return view(partnership)
+        pending = uow.partnerships.invitations(
+            partnership=partnership, state=InvitationState.PENDING
+        )
+        return view(partnership, uow.bind(reader), pending)
 
 
 def list_partnerships(
@@ -536,10 +597,10 @@ def list_partnerships(
 ) -> list[PartnershipView]:
     """Partnerships by key, optionally of one team, purpose, label or status (all, or a page)."""
     with uow:
-        wanted = choice(Label, label, "label") if label else None
+        wanted = choice(Label, label, "label", field="label") if label else None
         the_team = uow.org.team(team) if team else None
         the_purpose = uow.purposes.get(purpose) if purpose else None
-        the_status = choice(PartnershipStatus, status, "partnership status") if status else None
+        the_status = _status(status) if status else None
         views: list[PartnershipView] = []
         batch = max(limit or 0, 100)
         while limit is None or len(views) < limit:

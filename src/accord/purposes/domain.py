@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from accord.errors import Invalid, NotFound, RuleBroken
-
-if TYPE_CHECKING:
-    from accord.org.domain import Person
+from accord.errors import Forbidden, Invalid, NotFound, RuleBroken
+from accord.org.domain import Actor, Person, Team, ensure_can_write, is_admin, may_write
 
 
 class PurposeStatus(StrEnum):
@@ -52,7 +50,7 @@ class Measure:
     id: int | None = None
 
     def record(self, value: float, at: datetime, note: str, by: Person | None) -> MeasureUpdate:
-        check_number(value, f"value of measure {self.name!r}")
+        check_number(value, f"value of measure {self.name!r}", field="value")
         if self.updates and at < self.updates[-1].at:
             raise RuleBroken(
                 f"an update of measure {self.name!r} cannot come before the last one",
@@ -96,6 +94,7 @@ class Purpose:
             raise RuleBroken(
                 f"purpose {self.key!r} cannot go from {self.status.value} to {status.value}",
                 rule="purpose.status_not_allowed",
+                field="status",
             )
         self.status = status
 
@@ -104,7 +103,9 @@ class Purpose:
         while ancestor is not None:
             if ancestor is self:
                 raise RuleBroken(
-                    f"purpose {self.key!r} cannot be under itself", rule="purpose.parent_cycle"
+                    f"purpose {self.key!r} cannot be under itself",
+                    rule="purpose.parent_cycle",
+                    field="parent",
                 )
             ancestor = ancestor.parent
         self.parent = parent
@@ -120,6 +121,7 @@ class Purpose:
             raise RuleBroken(
                 f"purpose {self.key!r} already has a measure {measure.name!r}",
                 rule="measure.exists",
+                field="name",
             )
         for what, number in (
             ("baseline", measure.baseline),
@@ -127,12 +129,57 @@ class Purpose:
             ("current", measure.current),
         ):
             if number is not None:
-                check_number(number, f"{what} of measure {measure.name!r}")
+                check_number(number, f"{what} of measure {measure.name!r}", field=what)
         measure.position = len(self.measures)
         self.measures.append(measure)
 
 
-def check_number(value: float, what: str) -> float:
+def check_number(value: float, what: str, *, field: str | None = None) -> float:
     if not math.isfinite(value):
-        raise Invalid(f"{what} must be a finite number", rule="number.invalid")
+        raise Invalid(f"{what} must be a finite number", rule="number.invalid", field=field)
     return value
+
+
+def may_edit_purposes(actor: Actor) -> bool:
+    """Whether `actor` may shape purposes and add their measures: any member, an admin
+    (DESIGN §7)."""
+    return is_admin(actor) or may_write(actor)
+
+
+def ensure_may_edit_purposes(actor: Actor) -> None:
+    if not may_edit_purposes(actor):
+        ensure_can_write(actor)  # refuses, saying why
+
+
+def may_move_purpose(actor: Actor, purpose: Purpose) -> bool:
+    """Whether `actor` may activate, achieve, abandon or reopen `purpose`: its sponsor, an
+    admin."""
+    return is_admin(actor) or (may_write(actor) and actor is purpose.sponsor)
+
+
+def ensure_may_move_purpose(actor: Actor, purpose: Purpose) -> None:
+    if not may_move_purpose(actor, purpose):
+        ensure_can_write(actor)  # a viewer, say, is refused as such
+        raise Forbidden(
+            f"only the sponsor of purpose {purpose.key!r} or an admin may change its status",
+            rule="permission.purpose_sponsor",
+        )
+
+
+def may_update_measures(actor: Actor, purpose: Purpose, partners: Iterable[Team]) -> bool:
+    """Whether `actor` may record new values of `purpose`'s measures: its sponsor, or a lead of
+    one of the `partners` (the teams in a partnership on it); admins as such do not."""
+    if not may_write(actor):
+        return False
+    return actor is purpose.sponsor or any(actor.is_lead(team) for team in partners)
+
+
+def ensure_may_update_measures(actor: Actor, purpose: Purpose, partners: Iterable[Team]) -> Person:
+    person = ensure_can_write(actor)
+    if not may_update_measures(person, purpose, partners):
+        raise Forbidden(
+            f"only the sponsor of {purpose.key!r} or a lead of a partner team "
+            "may update its measures",
+            rule="permission.measure_update",
+        )
+    return person

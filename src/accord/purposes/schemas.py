@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from accord.interchange.schemas import Instant
+from accord.inputs import Email, Input, Instant, Key, LongText, Title
 from accord.purposes.domain import Measure, Purpose, PurposeStatus
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MeasureUpdateRead(BaseModel):
@@ -73,10 +69,10 @@ class PurposeRead(BaseModel):
 
 
 class PurposeCreate(Input):
-    key: str | None = Field(None, max_length=63, description="Made from the title when omitted.")
-    title: str = Field(max_length=200)
-    statement: str = Field("", max_length=4000)
-    sponsor: str | None = Field(None, description="The sponsor's e-mail.")
+    key: Key | None = Field(None, description="Made from the title when omitted.")
+    title: Title
+    statement: LongText = ""
+    sponsor: Email | None = Field(None, description="The sponsor's e-mail.")
     target_date: date | None = None
     parent: str | None = None
 
@@ -84,16 +80,16 @@ class PurposeCreate(Input):
 class PurposeUpdate(Input):
     """Only the fields given change; `sponsor`, `target_date` or `parent` null clears them."""
 
-    title: str | None = Field(None, max_length=200)
-    statement: str | None = Field(None, max_length=4000)
-    sponsor: str | None = None
+    title: Title | None = None
+    statement: LongText | None = None
+    sponsor: Email | None = None
     target_date: date | None = None
     parent: str | None = None
     status: PurposeStatus | None = Field(None, description="The sponsor's or an admin's to set.")
 
 
 class MeasureCreate(Input):
-    name: str = Field(max_length=200)
+    name: Title
     unit: str = Field("", max_length=40)
     baseline: float | None = None
     target: float | None = None

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from accord.errors import Conflict, Forbidden, choice
+from accord.errors import Conflict, Forbidden, about, choice
+from accord.events.catalog import (
+    MeasureAdded,
+    MeasureUpdated,
+    PurposeCreated,
+    PurposeStatusChanged,
+    PurposeUpdated,
+)
 from accord.org.domain import (
     Actor,
     Person,
+    Team,
     actor_name,
     check_text,
     choose_key,
@@ -17,20 +26,22 @@ from accord.org.domain import (
     ensure_can_write,
     is_admin,
 )
-from accord.purposes.domain import Measure, MeasureUpdate, Purpose, PurposeStatus
+from accord.purposes.domain import (
+    STATUS_MOVES,
+    Measure,
+    MeasureUpdate,
+    Purpose,
+    PurposeStatus,
+    ensure_may_edit_purposes,
+    ensure_may_move_purpose,
+    ensure_may_update_measures,
+    may_edit_purposes,
+    may_move_purpose,
+    may_update_measures,
+)
 from accord.uow import UnitOfWork
 
 _UNSET: Any = object()
-
-
-def _subject(purpose: Purpose) -> str:
-    return f"purpose:{purpose.key}"
-
-
-def _ensure_editor(actor: Actor) -> None:
-    """Any member may shape a purpose (DESIGN §7); its status is the sponsor's to change."""
-    if not is_admin(actor):
-        ensure_can_write(actor)
 
 
 def create_purpose(
@@ -50,24 +61,26 @@ def create_purpose(
         creator = (
             None if is_admin(actor) and not isinstance(actor, Person) else ensure_can_write(actor)
         )
-        title = check_text(title, "purpose title")
+        title = check_text(title, "purpose title", field="title")
         key = choose_key(key, title, "purpose", uow.purposes.keys_like)
         if uow.purposes.find(key) is not None:
-            raise Conflict(f"purpose {key!r} already exists", rule="purpose.exists")
+            raise Conflict(f"purpose {key!r} already exists", rule="purpose.exists", field="key")
         purpose = Purpose(
             key=key,
             title=title,
-            statement=check_text(statement, "statement", max_length=4000, required=False),
-            sponsor=uow.org.person(sponsor) if sponsor else None,
+            statement=check_text(
+                statement, "statement", max_length=4000, required=False, field="statement"
+            ),
             created_by=creator,
             target_date=target_date,
         )
+        with about("sponsor"):
+            purpose.sponsor = uow.org.person(sponsor) if sponsor else None
         if parent is not None:
-            purpose.set_parent(uow.purposes.get(parent))
+            with about("parent"):
+                purpose.set_parent(uow.purposes.get(parent))
         uow.purposes.add(purpose)
-        uow.record(
-            "purpose.created", _subject(purpose), actor_name(actor), uow.now(), _payload(purpose)
-        )
+        uow.record(_described(PurposeCreated, purpose, actor, uow.now()))
         uow.commit()
         return purpose
 
@@ -88,11 +101,13 @@ def update_purpose(
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
-        _ensure_editor(actor)
+        ensure_may_edit_purposes(actor)
         if title is not None:
-            purpose.title = check_text(title, "purpose title")
+            purpose.title = check_text(title, "purpose title", field="title")
         if statement is not None:
-            purpose.statement = check_text(statement, "statement", max_length=4000, required=False)
+            purpose.statement = check_text(
+                statement, "statement", max_length=4000, required=False, field="statement"
+            )
         if sponsor is not _UNSET:
             may_hand_over = actor is purpose.sponsor or (
                 purpose.sponsor is None and actor is purpose.created_by
@@ -102,21 +117,17 @@ def update_purpose(
                     f"only the sponsor of purpose {key!r} or an admin may change its sponsor",
                     rule="permission.purpose_sponsor",
                 )
-            purpose.sponsor = uow.org.person(sponsor) if sponsor else None
+            with about("sponsor"):
+                purpose.sponsor = uow.org.person(sponsor) if sponsor else None
         if target_date is not _UNSET:
             purpose.target_date = target_date
         if parent is not _UNSET:
-            purpose.set_parent(uow.purposes.get(parent) if parent else None)
+            with about("parent"):
+                purpose.set_parent(uow.purposes.get(parent) if parent else None)
         edited = title is not None or statement is not None
         if edited or any(v is not _UNSET for v in (sponsor, target_date, parent)):
-            uow.record(
-                "purpose.updated",
-                _subject(purpose),
-                actor_name(actor),
-                uow.now(),
-                _payload(purpose),
-            )
-        if status is not None and choice(PurposeStatus, status, "purpose status") != purpose.status:
+            uow.record(_described(PurposeUpdated, purpose, actor, uow.now()))
+        if status is not None and _status(status) != purpose.status:
             _move(uow, actor, purpose, status)
         uow.commit()
         return purpose
@@ -133,21 +144,17 @@ def set_status(uow: UnitOfWork, actor: Actor, key: str, status: PurposeStatus | 
 
 
 def _move(uow: UnitOfWork, actor: Actor, purpose: Purpose, status: PurposeStatus | str) -> None:
-    if not is_admin(actor):
-        person = ensure_can_write(actor)
-        if person is not purpose.sponsor:
-            raise Forbidden(
-                f"only the sponsor of purpose {purpose.key!r} or an admin may change its status",
-                rule="permission.purpose_sponsor",
-            )
+    ensure_may_move_purpose(actor, purpose)
     before = purpose.status
-    purpose.move_to(choice(PurposeStatus, status, "purpose status"))
+    purpose.move_to(_status(status))
     uow.record(
-        "purpose.status_changed",
-        _subject(purpose),
-        actor_name(actor),
-        uow.now(),
-        {"from": before.value, "to": purpose.status.value},
+        PurposeStatusChanged(
+            purpose=purpose.key,
+            actor=actor_name(actor),
+            at=uow.now(),
+            before=before.value,
+            after=purpose.status.value,
+        )
     )
 
 
@@ -166,27 +173,26 @@ def add_measure(
     with uow:
         actor = uow.bind(actor)
         purpose = uow.purposes.get(key, for_update=True)
-        _ensure_editor(actor)
+        ensure_may_edit_purposes(actor)
         measure = Measure(
-            name=check_text(name, "measure name"),
-            unit=check_text(unit, "unit", max_length=40, required=False),
+            name=check_text(name, "measure name", field="name"),
+            unit=check_text(unit, "unit", max_length=40, required=False, field="unit"),
             baseline=baseline,
             target=target,
             current=current if current is not None else baseline,
         )
         purpose.add_measure(measure)
         uow.record(
-            "measure.added",
-            _subject(purpose),
-            actor_name(actor),
-            uow.now(),
-            {
-                "name": measure.name,
-                "unit": measure.unit,
-                "baseline": baseline,
-                "target": target,
-                "current": measure.current,
-            },
+            MeasureAdded(
+                purpose=purpose.key,
+                actor=actor_name(actor),
+                at=uow.now(),
+                name=measure.name,
+                unit=measure.unit,
+                baseline=baseline,
+                target=target,
+                current=measure.current,
+            )
         )
         uow.commit()
         return measure
@@ -218,38 +224,65 @@ def update_measure(
             ensure_admin(actor, "replay measure updates")
             person = uow.org.person(by) if by is not None else None
         else:
-            person = ensure_can_write(actor)
-            partner_leads = {
-                id(lead)
-                for partnership in uow.partnerships.list(purpose=purpose)
-                for party in partnership.parties
-                for lead in party.team.leads()
-            }
-            if person is not purpose.sponsor and id(person) not in partner_leads:
-                raise Forbidden(
-                    f"only the sponsor of {key!r} or a lead of a partner team "
-                    "may update its measures",
-                    rule="permission.measure_update",
-                )
+            person = ensure_may_update_measures(actor, purpose, _partners(uow, purpose))
         when = at or uow.now()
         update = measure.record(
-            value, when, check_text(note, "note", max_length=2000, required=False), person
+            value,
+            when,
+            check_text(note, "note", max_length=2000, required=False, field="note"),
+            person,
         )
         uow.record(
-            "measure.updated",
-            _subject(purpose),
-            person.email if person is not None else actor_name(actor),
-            when,
-            {"name": measure.name, "value": value, "note": update.note},
+            MeasureUpdated(
+                purpose=purpose.key,
+                actor=person.email if person is not None else actor_name(actor),
+                at=when,
+                name=measure.name,
+                value=value,
+                note=update.note,
+            )
         )
         uow.commit()
         return update
+
+
+def _partners(uow: UnitOfWork, purpose: Purpose) -> list[Team]:
+    """The teams in a partnership on `purpose`."""
+    return [
+        party.team
+        for partnership in uow.partnerships.list(purpose=purpose)
+        for party in partnership.parties
+    ]
 
 
 def get_purpose(uow: UnitOfWork, key: str) -> Purpose:
     """One purpose."""
     with uow:
         return uow.purposes.get(key)
+
+
+@dataclass(frozen=True)
+class PurposeView:
+    """A purpose with what a reader may do with it now (DESIGN §7)."""
+
+    purpose: Purpose
+    may_edit: bool  # its title, statement and target date; add measures
+    status_moves: tuple[PurposeStatus, ...]  # the statuses the reader may move it to now
+    may_update_measures: bool
+
+
+def purpose_view(uow: UnitOfWork, reader: Actor, key: str) -> PurposeView:
+    """One purpose, with what `reader` may do with it now."""
+    with uow:
+        reader = uow.bind(reader)
+        purpose = uow.purposes.get(key)
+        moves = STATUS_MOVES[purpose.status] if may_move_purpose(reader, purpose) else ()
+        return PurposeView(
+            purpose,
+            may_edit_purposes(reader),
+            tuple(s for s in PurposeStatus if s in moves),
+            may_update_measures(reader, purpose, _partners(uow, purpose)),
+        )
 
 
 def list_purposes(
@@ -262,19 +295,27 @@ def list_purposes(
     """Purposes by key, optionally of one status (all, or the page after `after`)."""
     with uow:
         return uow.purposes.list(
-            status=choice(PurposeStatus, status, "purpose status") if status else None,
+            status=_status(status) if status else None,
             after=after,
             limit=limit,
         )
 
 
-def _payload(purpose: Purpose) -> dict[str, Any]:
-    return {
-        "key": purpose.key,
-        "title": purpose.title,
-        "statement": purpose.statement,
-        "sponsor": purpose.sponsor.email if purpose.sponsor else None,
-        "target_date": purpose.target_date.isoformat() if purpose.target_date else None,
-        "parent": purpose.parent.key if purpose.parent else None,
-        "status": purpose.status.value,
-    }
+def _described(
+    event: type[PurposeCreated | PurposeUpdated], purpose: Purpose, actor: Actor, at: datetime
+) -> PurposeCreated | PurposeUpdated:
+    return event(
+        purpose=purpose.key,
+        actor=actor_name(actor),
+        at=at,
+        title=purpose.title,
+        statement=purpose.statement,
+        sponsor=purpose.sponsor.email if purpose.sponsor else None,
+        target_date=purpose.target_date.isoformat() if purpose.target_date else None,
+        parent=purpose.parent.key if purpose.parent else None,
+        status=purpose.status.value,
+    )
+
+
+def _status(status: PurposeStatus | str) -> PurposeStatus:
+    return choice(PurposeStatus, status, "purpose status", field="status")

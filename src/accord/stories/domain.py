@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from accord.errors import Invalid
-from accord.org.domain import Person, Team
+from accord.errors import Forbidden, Invalid
+from accord.org.domain import Actor, Person, Team, ensure_can_write, is_admin, may_write
 from accord.partnerships.domain import Partnership
 from accord.purposes.domain import Purpose
 
@@ -22,6 +22,8 @@ MAX_LINKS = 20
 TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Keys the story pages and API use for themselves (/stories/new, /stories/tags).
 RESERVED_KEYS = frozenset({"new", "tags"})
+
+
 # What no text of a story may hold: control characters but tab and line breaks, lone surrogates
 # and the two non-characters (PostgreSQL refuses NUL; XML, hence the Atom feed, all of them).
 def normalize_tag(tag: str) -> str:
@@ -30,7 +32,9 @@ def normalize_tag(tag: str) -> str:
     normal = "-".join(words)
     if not normal or not TAG.fullmatch(normal) or len(normal) > MAX_TAG:
         raise Invalid(
-            f"tag {tag!r} must be 1-{MAX_TAG} letters, digits and hyphens", rule="story.tag_invalid"
+            f"tag {tag!r} must be 1-{MAX_TAG} letters, digits and hyphens",
+            rule="story.tag_invalid",
+            field="tags",
         )
     return normal
 
@@ -41,7 +45,9 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     for tag in tags:
         seen[normalize_tag(tag)] = None
         if len(seen) > MAX_TAGS:  # before reading the rest, however many were sent
-            raise Invalid(f"a story has at most {MAX_TAGS} tags", rule="story.too_many_tags")
+            raise Invalid(
+                f"a story has at most {MAX_TAGS} tags", rule="story.too_many_tags", field="tags"
+            )
     return list(seen)
 
 
@@ -115,3 +121,38 @@ class Story:
             if reply.id == reply_id:
                 return reply
         return None
+
+
+def may_see_story(actor: Actor, story: Story) -> bool:
+    """Every signed-in person reads stories; a hidden one only its author and admins."""
+    if not story.hidden or is_admin(actor):
+        return True
+    return isinstance(actor, Person) and story.author.id == actor.id
+
+
+def may_edit_story(actor: Actor, story: Story) -> bool:
+    """Whether `actor` may edit or delete `story`: its author, while they may write, or an admin
+    (DESIGN §7)."""
+    return is_admin(actor) or (may_write(actor) and story.author.id == actor.id)
+
+
+def ensure_may_edit_story(actor: Actor, story: Story, doing: str) -> None:
+    if not may_edit_story(actor, story):
+        ensure_can_write(actor)  # a viewer, say, is refused as such
+        raise Forbidden(
+            f"only the author of story {story.key!r} or an admin may {doing}",
+            rule="permission.author_only",
+        )
+
+
+def may_delete_reply(actor: Actor, reply: Reply) -> bool:
+    """Whether `actor` may delete `reply`: its author, while they may write, or an admin."""
+    return is_admin(actor) or (may_write(actor) and reply.author.id == actor.id)
+
+
+def ensure_may_delete_reply(actor: Actor, reply: Reply) -> None:
+    if not may_delete_reply(actor, reply):
+        ensure_can_write(actor)  # a viewer, say, is refused as such
+        raise Forbidden(
+            "only the author of a reply or an admin may delete it", rule="permission.author_only"
+        )

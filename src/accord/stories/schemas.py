@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from accord.interchange.schemas import Instant
+from pydantic import BaseModel, Field
+
+from accord.inputs import Input, Instant, Key, Title
 from accord.org.domain import Person
 from accord.stories.domain import MAX_BODY, MAX_REPLY, MAX_RESULTS, MAX_TITLE, Reply, Story
 from accord.stories.markup import render_markdown
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AuthorRead(BaseModel):
@@ -94,13 +92,13 @@ class StoryRead(BaseModel):
 
 
 class MetricInput(Input):
-    name: str = Field(max_length=200)
+    name: Title
     value: float
     unit: str | None = Field(None, max_length=40)
 
 
 class StoryCreate(Input):
-    key: str | None = Field(None, max_length=63, description="Made from the title when omitted.")
+    key: Key | None = Field(None, description="Made from the title when omitted.")
     title: str = Field(max_length=MAX_TITLE)
     body: str = Field(max_length=MAX_BODY, description="Markdown.")
     tags: list[str] = Field(default_factory=list, max_length=10)
@@ -109,6 +107,10 @@ class StoryCreate(Input):
     purposes: list[str] = Field(default_factory=list, max_length=20)
     results: str = Field("", max_length=MAX_RESULTS)
     metric: MetricInput | None = None
+
+    def args(self) -> dict[str, Any]:
+        """The arguments of the use case: the metric as its name, value and unit."""
+        return {**self.model_dump(exclude={"metric"}), **_metric_args(self.metric)}
 
 
 class StoryUpdate(Input):
@@ -124,6 +126,22 @@ class StoryUpdate(Input):
     metric: MetricInput | None = None
     hidden: bool | None = Field(None, description="Hide (true) or show (false): an admin.")
     hidden_reason: str | None = Field(None, max_length=500, description="Why, when hiding.")
+
+    def changes(self) -> dict[str, Any]:
+        """The arguments of the use case for the fields given; a metric given, or null, as its
+        name, value and unit."""
+        fields = self.model_dump(exclude_unset=True, exclude={"metric"})
+        if "metric" in self.model_fields_set:
+            fields.update(_metric_args(self.metric))
+        return fields
+
+
+def _metric_args(metric: MetricInput | None) -> dict[str, Any]:
+    return {
+        "metric_name": metric.name if metric else None,
+        "metric_value": metric.value if metric else None,
+        "metric_unit": metric.unit if metric else None,
+    }
 
 
 class ReplyCreate(Input):

@@ -1,16 +1,29 @@
-"""Use cases of stories: publish, edit, hide, delete, reply, read, search."""
+"""Use cases of stories: publish, edit, hide, delete, reply, read, search.
+
+Longer than most modules on purpose: each use case is short, and they share the context's
+checks, lookups and views.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.errors import Conflict, Forbidden, Invalid, NotFound
+from accord.errors import Conflict, Forbidden, Invalid, NotFound, about
+from accord.events.catalog import (
+    ReplyDeleted,
+    StoryDeleted,
+    StoryHidden,
+    StoryPublished,
+    StoryReplied,
+    StoryShown,
+    StoryUpdated,
+)
 from accord.org.domain import (
     Actor,
-    GlobalRole,
     Person,
     actor_name,
     check_characters,
@@ -19,6 +32,7 @@ from accord.org.domain import (
     ensure_admin,
     ensure_can_write,
     is_admin,
+    may_write,
 )
 from accord.org.domain import Team as TeamType
 from accord.partnerships.domain import Partnership
@@ -32,6 +46,11 @@ from accord.stories.domain import (
     RESERVED_KEYS,
     Reply,
     Story,
+    ensure_may_delete_reply,
+    ensure_may_edit_story,
+    may_delete_reply,
+    may_edit_story,
+    may_see_story,
     normalize_tag,
 )
 from accord.stories.repository import StoryFilter, search_words
@@ -48,46 +67,12 @@ def _keys_like(uow: UnitOfWork, prefix: str) -> set[str]:
     return uow.stories.keys_like(prefix) | {k for k in RESERVED_KEYS if k.startswith(prefix)}
 
 
-def _subject(story: Story) -> str:
-    return f"story:{story.key}"
-
-
-def may_see(actor: Actor, story: Story) -> bool:
-    """Every signed-in person reads stories; a hidden one only its author and admins."""
-    if not story.hidden or is_admin(actor):
-        return True
-    return isinstance(actor, Person) and story.author.id == actor.id
-
-
-def may_edit(actor: Actor, story: Story) -> bool:
-    """Its author, while they may write, or an admin (DESIGN §7)."""
-    if is_admin(actor):
-        return True
-    return (
-        isinstance(actor, Person)
-        and actor.active
-        and actor.role != GlobalRole.VIEWER
-        and story.author.id == actor.id
-    )
-
-
 def _visible(uow: UnitOfWork, actor: Actor, key: str) -> Story:
     """The story, or not found when the actor may not see it (a hidden one is not announced)."""
     story = uow.stories.get(key)
-    if not may_see(actor, story):
+    if not may_see_story(actor, story):
         raise NotFound(f"no story {key!r}", rule="story.not_found")
     return story
-
-
-def _ensure_author_or_admin(actor: Actor, story: Story, doing: str) -> None:
-    if is_admin(actor):
-        return
-    person = ensure_can_write(actor)
-    if story.author.id != person.id:
-        raise Forbidden(
-            f"only the author of story {story.key!r} or an admin may {doing}",
-            rule="permission.author_only",
-        )
 
 
 def _filter_for(actor: Actor) -> StoryFilter:
@@ -99,37 +84,52 @@ def _filter_for(actor: Actor) -> StoryFilter:
 
 def _links(uow: UnitOfWork, what: str, keys: Sequence[str]) -> list[Any]:
     """The partnerships, teams or purposes named, each once; an unknown one is named."""
-    unique = list(dict.fromkeys(check_characters(k, what).strip() for k in keys if k.strip()))
+    named = (check_characters(k, what, field=what).strip() for k in keys if k.strip())
+    unique = list(dict.fromkeys(named))
     if len(unique) > MAX_LINKS:
-        raise Invalid(f"a story links at most {MAX_LINKS} {what}", rule="story.too_many_links")
-    if what == "partnerships":
-        return [uow.partnerships.get(k) for k in unique]
-    if what == "teams":
-        return [uow.org.team(k, members=False) for k in unique]
-    return [uow.purposes.get(k) for k in unique]
+        raise Invalid(
+            f"a story links at most {MAX_LINKS} {what}", rule="story.too_many_links", field=what
+        )
+    with about(what):
+        if what == "partnerships":
+            return [uow.partnerships.get(k) for k in unique]
+        if what == "teams":
+            return [uow.org.team(k, members=False) for k in unique]
+        return [uow.purposes.get(k) for k in unique]
 
 
 def _metric(
     name: str | None, value: float | None, unit: str | None
 ) -> tuple[str | None, float | None, str | None]:
     """A result's metric: a name and a value, with an optional unit; or none at all."""
-    name = check_text(name or "", "metric_name", max_length=MAX_METRIC_NAME, required=False)
-    unit = check_text(unit or "", "metric_unit", max_length=MAX_METRIC_UNIT, required=False)
+    name = check_text(
+        name or "", "metric_name", max_length=MAX_METRIC_NAME, required=False, field="metric.name"
+    )
+    unit = check_text(
+        unit or "", "metric_unit", max_length=MAX_METRIC_UNIT, required=False, field="metric.unit"
+    )
     if value is not None and not math.isfinite(value):
-        raise Invalid("metric_value must be a finite number", rule="story.metric_invalid")
+        raise Invalid(
+            "metric_value must be a finite number",
+            rule="story.metric_invalid",
+            field="metric.value",
+        )
     if (value is None) != (not name):
         raise Invalid(
             "metric_value and metric_name go together: give both, or neither",
             rule="story.metric_incomplete",
+            field="metric.value",
         )
     if unit and value is None:
         raise Invalid(
-            "metric_unit needs a metric_name and a metric_value", rule="story.metric_incomplete"
+            "metric_unit needs a metric_name and a metric_value",
+            rule="story.metric_incomplete",
+            field="metric.value",
         )
     return (name or None, value, unit or None)
 
 
-def _payload(story: Story) -> dict[str, Any]:
+def _linked(story: Story) -> dict[str, Any]:
     # Keys only, no text: a story hidden later keeps its words out of the event log.
     return {
         "tags": story.tags,
@@ -176,15 +176,17 @@ def create_story(
                     "only an import gives a story's author and time", rule="permission.admin_only"
                 )
         when = at or uow.now()
-        title = check_text(title, "title", max_length=MAX_TITLE)
+        title = check_text(title, "title", max_length=MAX_TITLE, field="title")
         story = Story(
             key="",
             title=title,
-            body=check_text(body, "body", max_length=MAX_BODY),
+            body=check_text(body, "body", max_length=MAX_BODY, field="body"),
             author=writer,
             created_at=when,
             updated_at=when,
-            results=check_text(results, "results", max_length=MAX_RESULTS, required=False),
+            results=check_text(
+                results, "results", max_length=MAX_RESULTS, required=False, field="results"
+            ),
         )
         story.metric_name, story.metric_value, story.metric_unit = _metric(
             metric_name, metric_value, metric_unit
@@ -194,12 +196,16 @@ def create_story(
         story.teams = _links(uow, "teams", teams)
         story.purposes = _links(uow, "purposes", purposes)
         if key in RESERVED_KEYS:
-            raise Invalid(f"story key {key!r} is the name of a page", rule="story.key_reserved")
+            raise Invalid(
+                f"story key {key!r} is the name of a page", rule="story.key_reserved", field="key"
+            )
         story.key = choose_key(key, title, "story", lambda p: _keys_like(uow, p))
         if uow.stories.find(story.key) is not None:
-            raise Conflict(f"story {story.key!r} already exists", rule="story.exists")
+            raise Conflict(f"story {story.key!r} already exists", rule="story.exists", field="key")
         uow.stories.add(story)
-        uow.record("story.published", _subject(story), actor_name(actor), when, _payload(story))
+        uow.record(
+            StoryPublished(story=story.key, actor=actor_name(actor), at=when, **_linked(story))
+        )
         uow.commit()
         return story
 
@@ -242,23 +248,29 @@ def update_story(
         if any(m is not _UNSET for m in metric):
             changed.append("metric")
         if changed or hidden is None:  # an empty edit is still one only they may make
-            _ensure_author_or_admin(actor, story, "edit it")
+            ensure_may_edit_story(actor, story, "edit it")
         if changed:
             _edit(uow, story, edits, metric)
             story.updated_at = uow.now()
             uow.record(
-                "story.updated",
-                _subject(story),
-                actor_name(actor),
-                uow.now(),
-                {"changed": changed, **_payload(story)},
+                StoryUpdated(
+                    story=story.key,
+                    actor=actor_name(actor),
+                    at=uow.now(),
+                    changed=changed,
+                    **_linked(story),
+                )
             )
         if hidden is True:
             _hide(uow, actor, story, hidden_reason)
         elif hidden is False:
             _show(uow, actor, story)
         elif hidden_reason is not None:
-            raise Invalid("hidden_reason goes with hidden: true", rule="story.reason_alone")
+            raise Invalid(
+                "hidden_reason goes with hidden: true",
+                rule="story.reason_alone",
+                field="hidden_reason",
+            )
         uow.commit()
         return story
 
@@ -270,12 +282,12 @@ def _edit(
     metric: tuple[Any, Any, Any],  # each _UNSET when not given
 ) -> None:
     if edits["title"] is not None:
-        story.title = check_text(edits["title"], "title", max_length=MAX_TITLE)
+        story.title = check_text(edits["title"], "title", max_length=MAX_TITLE, field="title")
     if edits["body"] is not None:
-        story.body = check_text(edits["body"], "body", max_length=MAX_BODY)
+        story.body = check_text(edits["body"], "body", max_length=MAX_BODY, field="body")
     if edits["results"] is not None:
         story.results = check_text(
-            edits["results"], "results", max_length=MAX_RESULTS, required=False
+            edits["results"], "results", max_length=MAX_RESULTS, required=False, field="results"
         )
     if edits["tags"] is not None:
         story.set_tags(edits["tags"])
@@ -298,15 +310,15 @@ def _edit(
 
 
 def _hide(uow: UnitOfWork, actor: Actor, story: Story, reason: str | None) -> None:
-    why = check_text(reason or "", "hidden_reason", max_length=MAX_REASON)
+    why = check_text(reason or "", "hidden_reason", max_length=MAX_REASON, field="hidden_reason")
     story.hide(actor if isinstance(actor, Person) else None, uow.now(), why)  # type: ignore[arg-type]
-    uow.record("story.hidden", _subject(story), actor_name(actor), uow.now(), {"reason": why})
+    uow.record(StoryHidden(story=story.key, actor=actor_name(actor), at=uow.now(), reason=why))
 
 
 def _show(uow: UnitOfWork, actor: Actor, story: Story) -> None:
     if story.hidden:
         story.show()
-        uow.record("story.shown", _subject(story), actor_name(actor), uow.now(), {})
+        uow.record(StoryShown(story=story.key, actor=actor_name(actor), at=uow.now()))
 
 
 def hide_story(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Story:
@@ -342,11 +354,12 @@ def set_imported_state(
             by = uow.org.person(hidden_by) if hidden_by else None
             story.hidden_at, story.hidden_by, story.hidden_reason = hidden_at, by, why
             uow.record(
-                "story.hidden",
-                _subject(story),
-                by.email if by else actor_name(actor),
-                hidden_at,
-                {"reason": why},
+                StoryHidden(
+                    story=story.key,
+                    actor=by.email if by else actor_name(actor),
+                    at=hidden_at,
+                    reason=why,
+                )
             )
         uow.commit()
         return story
@@ -357,9 +370,9 @@ def delete_story(uow: UnitOfWork, actor: Actor, key: str) -> None:
     with uow:
         actor = uow.bind(actor)
         story = _visible(uow, actor, key)
-        _ensure_author_or_admin(actor, story, "delete it")
+        ensure_may_edit_story(actor, story, "delete it")
         uow.stories.delete(story)
-        uow.record("story.deleted", _subject(story), actor_name(actor), uow.now(), {})
+        uow.record(StoryDeleted(story=story.key, actor=actor_name(actor), at=uow.now()))
         uow.commit()
 
 
@@ -394,12 +407,12 @@ def reply(
         when = at or uow.now()
         answer = Reply(
             author=writer,
-            body=check_text(body, "body", max_length=MAX_REPLY),
+            body=check_text(body, "body", max_length=MAX_REPLY, field="body"),
             created_at=when,
         )
         story.replies.append(answer)
         uow.flush()
-        uow.record("story.replied", _subject(story), actor_name(actor), when, {"reply": answer.id})
+        uow.record(StoryReplied(story=story.key, actor=actor_name(actor), at=when, reply=answer.id))
         uow.commit()
         return answer
 
@@ -412,20 +425,10 @@ def delete_reply(uow: UnitOfWork, actor: Actor, key: str, reply_id: int) -> None
         answer = story.reply(reply_id)
         if answer is None:
             raise NotFound(f"story {key!r} has no reply {reply_id}", rule="story.reply_not_found")
-        if not is_admin(actor):
-            person = ensure_can_write(actor)
-            if answer.author.id != person.id:
-                raise Forbidden(
-                    "only the author of a reply or an admin may delete it",
-                    rule="permission.author_only",
-                )
+        ensure_may_delete_reply(actor, answer)
         story.replies.remove(answer)
         uow.record(
-            "story.reply_deleted",
-            _subject(story),
-            actor_name(actor),
-            uow.now(),
-            {"reply": reply_id},
+            ReplyDeleted(story=story.key, actor=actor_name(actor), at=uow.now(), reply=reply_id)
         )
         uow.commit()
 
@@ -434,6 +437,33 @@ def get_story(uow: UnitOfWork, actor: Actor, key: str) -> Story:
     """One story with its links and thread; a hidden one only for its author and admins."""
     with uow:
         return _visible(uow, uow.bind(actor), key)
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A story with what a reader may do with it now (DESIGN §7)."""
+
+    story: Story
+    may_edit: bool  # edit or delete it
+    may_hide: bool  # hide or show it
+    may_reply: bool
+    deletable_replies: frozenset[int]  # the replies the reader may delete, by id
+
+
+def story_view(uow: UnitOfWork, reader: Actor, key: str) -> StoryView:
+    """One story as `get_story` reads it, with what `reader` may do with it now."""
+    with uow:
+        reader = uow.bind(reader)
+        story = _visible(uow, reader, key)
+        return StoryView(
+            story,
+            may_edit_story(reader, story),
+            is_admin(reader),
+            may_write(reader),
+            frozenset(
+                r.id for r in story.replies if r.id is not None and may_delete_reply(reader, r)
+            ),
+        )
 
 
 def list_stories(
@@ -474,7 +504,7 @@ def list_stories(
         last = None
         if after is not None:
             last = uow.stories.find(after)
-            if last is None or not may_see(actor, last):
+            if last is None or not may_see_story(actor, last):
                 raise Invalid(
                     "cursor is not one that this list gave out", rule="page.cursor_invalid"
                 )

@@ -7,6 +7,9 @@ it: the pair's ability E, the performer's plain running rate and the base rate.
 
 Over 400 lines: the scores, the rolling origin, the lead-time buckets and the purposes' monthly
 backtest make one document (DESIGN §6), and each part reads the others' rows.
+
+Longer than most modules on purpose: the rolling refit, the forecasts at each promise time and
+their scores are one sweep, and read best together.
 """
 
 from __future__ import annotations
@@ -127,9 +130,7 @@ class Material:
         x = feature_matrix([s.inputs for s in ordered], wt, wp)
         learned = [*ordered, *also]
         rows = np.vstack([x, feature_matrix([s.inputs for s in also], wt, wp)]) if also else x
-        by_known = sorted(
-            range(len(learned)), key=lambda i: (learned[i].known_at, learned[i].key)
-        )
+        by_known = sorted(range(len(learned)), key=lambda i: (learned[i].known_at, learned[i].key))
         training = Training.of(learned, rows, by_known)
         return cls(ordered, x, training, [learned[i].known_at for i in by_known])
 

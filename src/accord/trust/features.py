@@ -6,6 +6,9 @@ Pure: no database and no framework. The live forecast builds the same `Inputs` f
 sums, so a forecast read and the backtest's forecast at the same instant agree. The features
 and the sweep stay in one module, over 400 lines, for that reason: what a feature means and how
 the sweep keeps it are one definition.
+
+Longer than most modules on purpose: each feature and the sweep that keeps its state must change
+together, or the live forecast and the backtest drift apart.
 """
 
 from __future__ import annotations

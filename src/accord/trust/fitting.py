@@ -145,9 +145,7 @@ def fit_model(
     if progress is not None:
         progress("replayed", finished, finished)
     if finished < settings.forecast_min_history:
-        return FitReport(
-            None, finished, 0, 0, (None, None), {}, time.perf_counter() - started, 0
-        )
+        return FitReport(None, finished, 0, 0, (None, None), {}, time.perf_counter() - started, 0)
     # the features of every commitment, once, for the model and the backtest alike
     material = Material.of_replay(replayed, settings)
     model = material.fit_latest(settings)

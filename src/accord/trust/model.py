@@ -172,6 +172,16 @@ def combine(opinions: Mapping[str, Opinion], weights: Weights) -> Trust:
     )
 
 
+def overall_span(trust: Trust, weights: Weights) -> tuple[float, float]:
+    """Where overall trust may lie once its uncertainty resolves: from the weighted belief alone
+    (all of the uncertainty turning to disbelief) to belief plus uncertainty (all of it to
+    belief)."""
+    low = sum(
+        w * trust.dimension(d).belief for w, d in zip(weights.normalized(), DIMENSIONS, strict=True)
+    )
+    return low, low + trust.overall_uncertainty
+
+
 def team_trust(team: Evidence, org: Evidence, prior_weight: float, weights: Weights) -> Trust:
     """P as seen by everyone: all of P's evidence, base rate the organization's rate."""
     opinions = {}

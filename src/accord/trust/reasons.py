@@ -97,9 +97,7 @@ def _than(level: float, other: float, what: str) -> str:
     return f"better than {what}" if level > other else f"worse than {what}"
 
 
-def _sentence(
-    topic: str, inputs: Inputs, names: Names, effect: float, wt: float, wp: float
-) -> str:
+def _sentence(topic: str, inputs: Inputs, names: Names, effect: float, wt: float, wp: float) -> str:
     higher = effect > 0
     org = inputs.org_rate()
     if topic == "pair":

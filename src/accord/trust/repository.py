@@ -7,6 +7,9 @@ what it needs of the sums in one statement (`sums`), and the statements of reads
 Longer than most modules on purpose: the upkeep, the rebuild's replace and the reads of the
 same three tables share their bookkeeping (the overdue watermark, rebasing), and they must
 agree to the last bit; split, they would drift apart.
+
+Longer than most modules on purpose: the upkeep and the reads share the scaling of the stored
+sums, which must stay in one place.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from accord.commitments.orm import commitments_table
+from accord.events.catalog import CommitmentMoved, CommitmentRequested, TeamCreated
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
 from accord.trust.domain import (
@@ -47,7 +51,6 @@ from accord.trust.domain import (
     TRACK_FIELDS,
     Accumulator,
     Track,
-    commitment_key,
 )
 from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scaled_weight
 from accord.trust.orm import (
@@ -61,8 +64,6 @@ from accord.trust.orm import (
 if TYPE_CHECKING:
     from sqlalchemy.sql import ColumnElement, Select
 
-    from accord.events.domain import Event
-
 log = logging.getLogger("accord.trust")
 Pair = tuple[int, int]
 CHUNK = 500
@@ -75,6 +76,10 @@ C = commitments_table.c
 
 @dataclass
 class StoredState:
+    """The bookkeeping row of the stored sums. `half_life_days` is the half-life they were built
+    with: the setting's at the last rebuild, which a start makes again when the setting differs
+    (`service.ensure_built`); reads and the upkeep decay the sums with it."""
+
     reference: datetime
     half_life_days: float
     built: bool
@@ -149,43 +154,37 @@ class TrustStore:
             ),
         )
 
-    def project(self, events: Sequence[Event], now: datetime) -> None:
-        """Fold the commitment events of one commit into the stored sums (same transaction),
+    def project(self, events: Sequence[TeamCreated | CommitmentMoved], now: datetime) -> None:
+        """Fold the moves of one commit into the stored sums (same transaction), in log order,
         and count the open commitments that fell due before `now`."""
-        if any(e.type == "team.created" for e in events):
+        if any(isinstance(e, TeamCreated) for e in events):
             # a new team changes everyone's network reputation: readers key it on the version
             self.session.execute(
                 update(trust_state_table).where(S.id == 1).values(version=S.version + 1)
             )
-        moves = [
-            (e, key) for e in events if (key := commitment_key(e.subject)) and "move" in e.payload
-        ]
+        moves = [e for e in events if isinstance(e, CommitmentMoved)]
         if not moves:
             return
         state = self.state(for_update=True)
         if not state.built:
             return
-        top = max(e.at for e, _ in moves)
+        top = max(e.at for e in moves)
         if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
             self._rebase(state, top)
-        keys = {key for _, key in moves}
+        keys = {e.commitment for e in moves}
         tracks, before = self._tracks(keys)
         known = set(tracks)
-        new_keys = {key for e, key in moves if e.payload["move"] == "request"}
-        ids = self.commitment_ids_of(new_keys) if new_keys else {}
-        slugs = {
-            e.payload[side]
-            for e, _ in moves
-            if e.payload["move"] == "request"
-            for side in ("requester", "performer")
-        }
+        requests = [e for e in moves if isinstance(e, CommitmentRequested)]
+        ids = self.commitment_ids_of({e.commitment for e in requests}) if requests else {}
+        slugs = {slug for e in requests for slug in (e.requester, e.performer)}
         team_ids = self._team_ids(slugs) if slugs else {}
         fold = Accumulator(
             state.reference, state.half_life_days, state.org, tracks, load_pair=self._pair
         )
         fold.latest = state.latest_at
-        for event, key in moves:
-            if not fold.apply(event.at, key, event.payload, team_ids):
+        for event in moves:
+            key = event.commitment
+            if not fold.apply(event.at, key, event.payload(), team_ids):
                 log.warning("trust: no track for commitment %r; run `accord trust rebuild`", key)
                 self.session.execute(update(trust_state_table).where(S.id == 1).values(built=False))
                 return

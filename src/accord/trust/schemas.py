@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from accord.interchange.schemas import Instant
+from accord.inputs import Instant
 
 Interval = Annotated[
     list[float],

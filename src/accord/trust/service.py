@@ -4,11 +4,15 @@ rebuild. Forecasts, the backtest and fitting are use cases of their own modules.
 Reads at the present use the stored sums (a read costs O(the team's pairs)); reads as of a
 past instant replay the event log up to that instant, as DESIGN §2's "as of" says. Its length
 is the trust map's and the reports' documents, which keep their visibility rules next to them.
+
+Longer than most modules on purpose: each use case is short, and they share the visibility
+checks and the stored-or-replayed choice that must stay one.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -45,6 +49,8 @@ from accord.trust.words import (
     flag_causes,
 )
 from accord.uow import UnitOfWork
+
+log = logging.getLogger("accord.trust")
 
 
 @dataclass(frozen=True)
@@ -460,11 +466,34 @@ def _counted(
         yield event
 
 
-def ensure_built(uow: UnitOfWork, settings: Settings) -> bool:
-    """Rebuild the stored sums when they are missing or kept with another half-life."""
+def stale_events(uow: UnitOfWork, settings: Settings) -> int | None:
+    """How many commitment events a rebuild would replay when the stored sums are missing or
+    were built with another half-life than the setting's; None when they are current."""
     with uow:
         state = uow.trust.state()
-        stale = not state.built or state.half_life_days != settings.half_life_days
-    if stale:
-        rebuild(uow, settings, Operator())
-    return stale
+        if state.built and state.half_life_days == settings.half_life_days:
+            return None
+        return uow.trust.count_commitment_events()
+
+
+def ensure_built(
+    uow: UnitOfWork, settings: Settings, progress: Callable[[int], None] | None = None
+) -> bool:
+    """At start: rebuild the stored sums once when they are missing or were built with another
+    half-life than the setting's. Reads trust the sums as built (they say with which half-life)
+    and never replay the log for a half-life of their own."""
+    with uow:
+        state = uow.trust.state()
+    if state.built and state.half_life_days == settings.half_life_days:
+        return False
+    if state.built:
+        log.warning(
+            "trust: the stored sums were built with a half-life of %g days, the setting is %g: "
+            "rebuilding them from the event log",
+            state.half_life_days,
+            settings.half_life_days,
+        )
+    else:
+        log.info("trust: no stored sums yet: building them from the event log")
+    rebuild(uow, settings, Operator(), progress)
+    return True

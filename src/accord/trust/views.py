@@ -4,7 +4,6 @@ DESIGN §2's "as of" says; and the team and pair levels built from either."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -28,8 +27,6 @@ from accord.trust.model import (
 if TYPE_CHECKING:
     from accord.trust.repository import StoredState
     from accord.uow import UnitOfWork
-
-log = logging.getLogger("accord.trust")
 
 
 def weights_of(settings: Settings) -> Weights:
@@ -246,15 +243,9 @@ class ReplayView:
 def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     state = uow.trust.state()
     current = state.latest_at is None or moment >= state.latest_at
-    if state.built and state.half_life_days == settings.half_life_days and current:
+    if state.built and current:
+        # built with the half-life they name: a start rebuilds them when the setting differs
         return StoredView(uow, moment, state)
-    if state.built and state.half_life_days != settings.half_life_days:
-        log.warning(
-            "trust: sums were kept with a half-life of %s days, the setting is %s; reads replay "
-            "the log until `accord trust rebuild`",
-            state.half_life_days,
-            settings.half_life_days,
-        )
     tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
     teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
     return ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)

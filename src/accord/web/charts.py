@@ -3,6 +3,9 @@
 Every chart is an `<svg role="img">` with a `<title>` and a `<desc>` that says in words what
 the lines or points show; every label is escaped. Series differ in colour and in dash pattern,
 so colour is never the only signal.
+
+Longer than most modules on purpose: one small drawing kit (scales, axes, legends, titles) that
+every chart shares, so that every chart is accessible the same way.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
-"""What every page shares: templates, the signed-in person, CSRF-checked forms, inline errors."""
+"""What every page shares: templates, the signed-in person, CSRF-checked forms, where to go
+after a change, error pages (the forms' own flow is in `accord.web.forms`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,16 +12,16 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from accord.api.deps import CSRF_HEADER, SessionPerson
+from accord.channel.deps import CSRF_HEADER, SessionPerson
+from accord.channel.errors import SignInNeeded
+from accord.channel.session import CSRF_COOKIE, csrf_ok, new_csrf_token
 from accord.commitments.domain import Reliance
-from accord.errors import AccordError, Forbidden, Invalid
+from accord.errors import Forbidden, Invalid
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
 from accord.web import charts
-from accord.web.session import CSRF_COOKIE, csrf_ok, new_csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
@@ -88,24 +87,10 @@ templates.env.filters.update(
 templates.env.globals.update(charts=charts, RELIANCES=[(r.value, r.value) for r in Reliance])
 
 
-class SignInNeeded(Exception):
-    """A page needs a signed-in person; the answer sends them to the sign-in form."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-
 class CsrfRefused(Forbidden):
     """A form came without the token of this browser's session."""
 
     rule = "auth.csrf"
-
-
-def wants_html(request: Request) -> bool:
-    """Errors on pages are pages; on the API they are problem+json."""
-    path = request.url.path
-    return not (path.startswith("/api/") or path == "/api" or path == "/healthz")
 
 
 def is_htmx(request: Request) -> bool:
@@ -205,128 +190,6 @@ UploadForm = Annotated[FormData, Depends(checked_upload)]
 def text(form: FormData, name: str, default: str = "") -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else default
-
-
-def texts(form: FormData, name: str) -> list[str]:
-    return [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
-
-
-def lines(form: FormData, name: str) -> list[str]:
-    """A textarea with one item per line."""
-    return [line.strip() for line in text(form, name).splitlines() if line.strip()]
-
-
-def optional(form: FormData, name: str) -> str | None:
-    return text(form, name) or None
-
-
-def instant(value: str, what: str) -> datetime:
-    """A date or datetime-local input, read as UTC; empty or malformed is refused by name."""
-    from accord.errors import Invalid
-    from accord.events.domain import parse_instant
-
-    value = value.strip()
-    if not value:
-        raise Invalid(f"{what} must not be empty", rule="text.empty")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
-        value += "Z"
-    return parse_instant(value, what)
-
-
-@dataclass
-class FormErrors:
-    """Messages to show beside the fields of a form, and one for the form as a whole."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    general: str | None = None
-    status: int = 422  # a service's refusal answers the API's status for it (api/errors.py)
-
-    def __bool__(self) -> bool:
-        return bool(self.fields) or self.general is not None
-
-    def get(self, name: str) -> str | None:
-        return self.fields.get(name)
-
-
-# Rules whose field the message does not begin with.
-RULE_FIELDS = {
-    "email.invalid": "email",
-    "person.exists": "email",
-    "team.exists": "slug",
-    "slug.invalid": "slug",
-    "password.too_short": "password",
-    "purpose.exists": "key",
-    "partnership.exists": "key",
-    "commitment.exists": "key",
-    "commitment.due_in_past": "due",
-    "commitment.due_invalid": "due",
-    "commitment.reliance_invalid": "reliance",
-    "commitment.value_invalid": "value",
-    "commitment.same_team": "performer",
-    "partnership.party_exists": "team",
-    "team.parent_cycle": "parent",
-    "purpose.parent_cycle": "parent",
-    "partnership.review_invalid": "review_every_days",
-    "partnership.too_many_agreements": "working_agreements",
-    "measure.exists": "name",
-}
-
-
-def sentence(message: str) -> str:
-    """A service's message as a sentence for a page: 'due must …' -> 'Due must ….'"""
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
-def errors_of(
-    error: AccordError | ValidationError,
-    fields: Iterable[str],
-    prefixes: Mapping[str, str] | None = None,
-) -> FormErrors:
-    """Put a service's refusal beside the field it is about, else above the form.
-
-    `prefixes` names fields a message speaks of in other words ({"sponsor": "sponsor_email"}),
-    by the start of the message or by the rule."""
-    names = list(fields)
-    found = _placed(error, names, prefixes)
-    if isinstance(error, AccordError):
-        from accord.api.errors import status_of  # the one table; it imports this module
-
-        found.status = status_of(error)
-    return found
-
-
-def _placed(
-    error: AccordError | ValidationError, names: list[str], prefixes: Mapping[str, str] | None
-) -> FormErrors:
-    if isinstance(error, ValidationError):
-        found = FormErrors()
-        for item in error.errors():
-            where = next((str(p) for p in item["loc"] if str(p) in names), None)
-            message = str(item["msg"])
-            if where is None:
-                found.general = message
-            else:
-                found.fields.setdefault(where, sentence(message))
-        return found
-    message = sentence(error.message)
-    field_name = RULE_FIELDS.get(error.rule)
-    if field_name is None:
-        lowered = error.message.lower()
-        field_name = next(
-            (
-                name
-                for name in sorted(names, key=len, reverse=True)
-                if lowered.startswith((name.replace("_", " "), name))
-            ),
-            None,
-        )
-    if field_name is not None and field_name in names:
-        return FormErrors({field_name: message})
-    lowered = error.message.lower()
-    for prefix, name in (prefixes or {}).items():
-        if lowered.startswith(prefix) or error.rule == prefix:
-            return FormErrors({name: message})
-    return FormErrors(general=message)
 
 
 def redirect(url: str) -> Response:

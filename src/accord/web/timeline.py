@@ -8,6 +8,21 @@ from typing import Any
 
 from accord.errors import NotFound
 from accord.events import service as events
+from accord.events.catalog import (
+    CharterAffirmed,
+    CharterUpdated,
+    ContributionSet,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationWithdrawn,
+    PartnerInvited,
+    PartnershipActivated,
+    PartnershipCreated,
+    PartnershipStatusChanged,
+    PartyAdded,
+    PartyLeft,
+    current_type,
+)
 from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Person
@@ -31,21 +46,21 @@ class Moment:
 def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
     team = payload.get("team", "")
     texts = {
-        "partnership.created": "Partnership started",
-        "partnership.party_added": f"{team} joined as a party",
-        "partnership.invited": f"{team} was invited to join",
-        "partnership.invitation_accepted": f"{team} accepted the invitation and joined as a party",
-        "partnership.invitation_declined": f"{team} declined the invitation",
-        "partnership.invitation_withdrawn": f"The invitation of {team} was withdrawn",
-        "partnership.party_left": f"{team} left the partnership",
-        "partnership.contribution_set": f"{team} stated its contribution",
-        "partnership.affirmed": f"{team} affirmed the charter",
-        "partnership.activated": "Every party affirmed: the partnership is active",
-        "partnership.charter_updated": "The charter was edited",
-        "partnership.status_changed": f"Status changed from {payload.get('from')} to "
+        PartnershipCreated.type: "Partnership started",
+        PartyAdded.type: f"{team} joined as a party",
+        PartnerInvited.type: f"{team} was invited to join",
+        InvitationAccepted.type: f"{team} accepted the invitation and joined as a party",
+        InvitationDeclined.type: f"{team} declined the invitation",
+        InvitationWithdrawn.type: f"The invitation of {team} was withdrawn",
+        PartyLeft.type: f"{team} left the partnership",
+        ContributionSet.type: f"{team} stated its contribution",
+        CharterAffirmed.type: f"{team} affirmed the charter",
+        PartnershipActivated.type: "Every party affirmed: the partnership is active",
+        CharterUpdated.type: "The charter was edited",
+        PartnershipStatusChanged.type: f"Status changed from {payload.get('from')} to "
         f"{payload.get('to')}",
     }
-    return texts.get(type)
+    return texts.get(current_type(type))
 
 
 def _name(uow: UnitOfWork, actor: str, known: dict[str, str]) -> str:

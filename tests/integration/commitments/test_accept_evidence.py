@@ -72,7 +72,12 @@ def org(uow):
             affirmed_by=[people[a] for a in affirmed],
         )
     make_commitment(
-        uow, "checkout", people["r"], "payments", "platform", key="vault",
+        uow,
+        "checkout",
+        people["r"],
+        "payments",
+        "platform",
+        key="vault",
         due=START + timedelta(days=30),
     )
     commitments.move(uow, people["p"], "vault", "promise", version=1)
@@ -118,7 +123,10 @@ def test_history_and_log_withhold_the_accepts_value_and_note(uow, org):
         assert history == logged == list(reversed(newest)), name
         accept = history[-1]
         assert (accept.type, accept.actor, accept.payload["to"]) == (
-            "CommitmentAccepted", "rita@example.org", "accepted"), name
+            "commitment.accepted",
+            "rita@example.org",
+            "accepted",
+        ), name
         if sees:
             assert accept.payload["args"] == {"value": 5, "note": NOTE}, name
             assert not set(evidence) & set(accept.withheld), name
@@ -140,7 +148,7 @@ def test_withholding_changes_neither_the_log_nor_trust(uow, org):
     commitments.history(uow, "vault", org["outsider"])
     commitments.event_log(uow, org["viewer"], limit=1000)
     [accept] = [
-        e for e in commitments.history(uow, "vault", OPERATOR) if e.type == "CommitmentAccepted"
+        e for e in commitments.history(uow, "vault", OPERATOR) if e.type == "commitment.accepted"
     ]
     assert accept.payload["args"] == {"value": 5, "note": NOTE}
     assert (len(accept.prev_hash or ""), len(accept.hash or "")) == (64, 64)

@@ -87,14 +87,28 @@ def test_request_promise_report_done_accept(uow, org, clock):
     mark = last_event_id(uow)
 
     requested = make_commitment(
-        uow, "checkout", org["r"], "payments", "platform",
-        title=" Card vault API ", due=DUE, reliance="critical", key="vault",
+        uow,
+        "checkout",
+        org["r"],
+        "payments",
+        "platform",
+        title=" Card vault API ",
+        due=DUE,
+        reliance="critical",
+        key="vault",
     )
     assert (requested.state.value, requested.version, requested.title) == (
-        "requested", 1, "Card vault API")
+        "requested",
+        1,
+        "Card vault API",
+    )
     [event] = events_after(uow, mark)
     assert (event.type, event.subject, event.actor, event.at) == (
-        "CommitmentRequested", "commitment:vault", "rita@example.org", clock.now)
+        "commitment.requested",
+        "commitment:vault",
+        "rita@example.org",
+        clock.now,
+    )
     assert event.payload == {
         "move": "request",
         "from": None,
@@ -115,7 +129,10 @@ def test_request_promise_report_done_accept(uow, org, clock):
     clock.advance(days=1)
     promised, event = do(uow, org["p"], "promise")
     assert (promised.state.value, event.type, event.payload["side"]) == (
-        "promised", "CommitmentPromised", "P")
+        "promised",
+        "commitment.promised",
+        "P",
+    )
     clock.advance(days=10)
     delivered, event = do(uow, org["p_lead"], "report_done", note="Live in production")
     assert (delivered.state.value, delivered.delivered_at) == ("delivered", clock.now)
@@ -126,12 +143,14 @@ def test_request_promise_report_done_accept(uow, org, clock):
     assert (accepted.state.value, accepted.value, accepted.version) == ("accepted", 5, 4)
     stored = current(uow)
     assert (stored.state.value, stored.value, stored.version) == ("accepted", 5, 4)
-    assert [(e.type, e.payload["from"], e.payload["to"]) for e in
-            commitments.history(uow, "vault", OPERATOR)] == [
-        ("CommitmentRequested", None, "requested"),
-        ("CommitmentPromised", "requested", "promised"),
-        ("CommitmentReportedDone", "promised", "delivered"),
-        ("CommitmentAccepted", "delivered", "accepted"),
+    assert [
+        (e.type, e.payload["from"], e.payload["to"])
+        for e in commitments.history(uow, "vault", OPERATOR)
+    ] == [
+        ("commitment.requested", None, "requested"),
+        ("commitment.promised", "requested", "promised"),
+        ("commitment.reported_done", "promised", "delivered"),
+        ("commitment.accepted", "delivered", "accepted"),
     ]
     assert chain_ok(uow)
 
@@ -139,20 +158,33 @@ def test_request_promise_report_done_accept(uow, org, clock):
 def test_a_counter_accepted_becomes_the_promise(uow, org):
     new(uow, org)
 
-    countered, event = do(uow, org["p"], "counter", due=LATER, title="Card vault API v1",
-                          note="Two more weeks")
+    countered, event = do(
+        uow, org["p"], "counter", due=LATER, title="Card vault API v1", note="Two more weeks"
+    )
     assert (countered.state.value, countered.due, countered.pending_by.value) == (
-        "countered", DUE, "P")
-    assert event.payload["args"] == {"due": iso(LATER), "title": "Card vault API v1",
-                                     "note": "Two more weeks"}
+        "countered",
+        DUE,
+        "P",
+    )
+    assert event.payload["args"] == {
+        "due": iso(LATER),
+        "title": "Card vault API v1",
+        "note": "Two more weeks",
+    }
     promised, event = do(uow, org["r"], "accept_counter")
 
     assert (promised.state.value, promised.due, promised.title) == (
-        "promised", LATER, "Card vault API v1")
+        "promised",
+        LATER,
+        "Card vault API v1",
+    )
     assert (promised.pending, promised.pending_by) == (None, None)
-    assert event.type == "CommitmentCounterAccepted"
-    assert event.payload["terms"] == {"title": "Card vault API v1", "due": iso(LATER),
-                                      "conditions_of_satisfaction": "In the CRM by 08:00 every day"}
+    assert event.type == "commitment.counter_accepted"
+    assert event.payload["terms"] == {
+        "title": "Card vault API v1",
+        "due": iso(LATER),
+        "conditions_of_satisfaction": "In the CRM by 08:00 every day",
+    }
     stored = current(uow)
     assert (stored.state.value, stored.due, stored.pending) == ("promised", LATER, None)
     assert chain_ok(uow)
@@ -162,13 +194,13 @@ def test_a_counter_revised_goes_back_to_the_performer(uow, org):
     new(uow, org, reliance="low")
     do(uow, org["p"], "counter", due=LATER)
 
-    revised, event = do(uow, org["r"], "revise", conditions_of_satisfaction="Sandbox first",
-                        reliance="high")
+    revised, event = do(
+        uow, org["r"], "revise", conditions_of_satisfaction="Sandbox first", reliance="high"
+    )
 
-    assert (revised.state.value, revised.due, revised.reliance.value) == (
-        "requested", DUE, "high")
+    assert (revised.state.value, revised.due, revised.reliance.value) == ("requested", DUE, "high")
     assert revised.conditions_of_satisfaction == "Sandbox first"
-    assert event.type == "CommitmentRevised"
+    assert event.type == "commitment.revised"
     promised, _ = do(uow, org["p"], "promise")
     assert (promised.state.value, promised.version) == ("promised", 4)
 
@@ -179,7 +211,7 @@ def test_a_change_is_accepted_by_the_other_side_only(uow, org, proposer, other):
     do(uow, org["p"], "promise")
     renegotiating, event = do(uow, org[proposer], "propose_change", due=LATER)
     assert renegotiating.state.value == "renegotiating"
-    assert event.type == "CommitmentChangeProposed"
+    assert event.type == "commitment.change_proposed"
     before = snapshot(uow)
 
     for move in ("accept_change", "reject_change"):
@@ -190,7 +222,7 @@ def test_a_change_is_accepted_by_the_other_side_only(uow, org, proposer, other):
 
     promised, event = do(uow, org[other], "accept_change")
     assert (promised.state.value, promised.due) == ("promised", LATER)
-    assert event.type == "CommitmentChangeAccepted"
+    assert event.type == "commitment.change_accepted"
     assert current(uow).due == LATER
 
 
@@ -202,8 +234,11 @@ def test_a_rejected_change_keeps_the_old_terms(uow, org):
     promised, event = do(uow, org["r"], "reject_change", reason="We launch on the 1st")
 
     assert (promised.state.value, promised.due, promised.title) == (
-        "promised", DUE, "Daily churn-risk score per account")
-    assert (promised.pending, event.type) == (None, "CommitmentChangeRejected")
+        "promised",
+        DUE,
+        "Daily churn-risk score per account",
+    )
+    assert (promised.pending, event.type) == (None, "commitment.change_rejected")
     stored = current(uow)
     assert (stored.due, stored.pending, stored.pending_by) == (DUE, None, None)
 
@@ -223,7 +258,7 @@ def test_the_performer_revokes_with_a_reason(uow, org, renegotiate):
     revoked, event = do(uow, org["p"], "revoke", reason="The team was disbanded")
 
     assert missing.value.rule == "commitment.missing_field"
-    assert (revoked.state.value, event.type) == ("revoked", "CommitmentRevoked")
+    assert (revoked.state.value, event.type) == ("revoked", "commitment.revoked")
     assert event.payload["args"] == {"reason": "The team was disbanded"}
 
 
@@ -233,13 +268,20 @@ def test_the_performer_declines_with_a_reason(uow, org):
     declined, event = do(uow, org["p"], "decline", reason="Not our job")
 
     assert (declined.state.value, event.type, event.payload["to"]) == (
-        "declined", "CommitmentDeclined", "declined")
+        "declined",
+        "commitment.declined",
+        "declined",
+    )
 
 
 @pytest.mark.parametrize(
     "path",
-    [(), (("p", "counter", {"due": LATER}),), (("p", "promise", {}),),
-     (("p", "promise", {}), ("p", "propose_change", {"due": LATER}))],
+    [
+        (),
+        (("p", "counter", {"due": LATER}),),
+        (("p", "promise", {}),),
+        (("p", "promise", {}), ("p", "propose_change", {"due": LATER})),
+    ],
     ids=["requested", "countered", "promised", "renegotiating"],
 )
 def test_the_requester_withdraws_from_any_open_state_before_delivery(uow, org, path):
@@ -249,7 +291,7 @@ def test_the_requester_withdraws_from_any_open_state_before_delivery(uow, org, p
 
     withdrawn, event = do(uow, org["r"], "withdraw", reason="Priorities changed")
 
-    assert (withdrawn.state.value, event.type) == ("withdrawn", "CommitmentWithdrawn")
+    assert (withdrawn.state.value, event.type) == ("withdrawn", "commitment.withdrawn")
     assert current(uow).state.value == "withdrawn"
 
 
@@ -260,7 +302,7 @@ def test_a_rejected_delivery_goes_back_to_promised(uow, org, clock):
     first_delivery = clock.now
 
     rejected, event = do(uow, org["r"], "reject", reason="p99 is 200ms")
-    assert (rejected.state.value, event.type) == ("promised", "CommitmentRejected")
+    assert (rejected.state.value, event.type) == ("promised", "commitment.rejected")
     clock.advance(days=3)
     delivered, _ = do(uow, org["p"], "report_done")
 
@@ -291,7 +333,10 @@ def test_mark_missed_only_after_the_due_date(uow, org, clock):
     missed, event = do(uow, org["r"], "mark_missed", note="Launch slipped")
 
     assert (missed.state.value, event.type, event.at) == (
-        "missed", "CommitmentMarkedMissed", clock.now)
+        "missed",
+        "commitment.marked_missed",
+        clock.now,
+    )
     assert chain_ok(uow)
 
 
@@ -386,8 +431,12 @@ def test_final_states_take_no_more_moves(uow, org, path):
     before = snapshot(uow)
     version = before[1]
 
-    for who, move, args in [("p", "promise", {}), ("r", "withdraw", {}),
-                            ("p", "report_done", {}), ("r", "accept", {"value": 4})]:
+    for who, move, args in [
+        ("p", "promise", {}),
+        ("r", "withdraw", {}),
+        ("p", "report_done", {}),
+        ("r", "accept", {"value": 4}),
+    ]:
         with pytest.raises(RuleBroken):
             commitments.move(uow, org[who], "vault", move, version=version, **args)
 
@@ -434,8 +483,9 @@ def test_a_team_may_not_make_a_commitment_to_itself(uow, org):
     assert last_event_id(uow) == mark
 
 
-@pytest.mark.parametrize(("requester", "performer"), [("payments", "marketing"),
-                                                      ("marketing", "platform")])
+@pytest.mark.parametrize(
+    ("requester", "performer"), [("payments", "marketing"), ("marketing", "platform")]
+)
 def test_a_team_that_is_no_party_is_refused(uow, org, requester, performer):
     mark = last_event_id(uow)
 
@@ -536,8 +586,10 @@ def test_the_desk_sorts_work_by_what_my_team_must_do(uow, org, clock):
     clock.advance(days=3)
 
     def keys(desk):
-        return {name: [c.key for c in getattr(desk, name)] for name in
-                ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")}
+        return {
+            name: [c.key for c in getattr(desk, name)]
+            for name in ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")
+        }
 
     assert keys(commitments.desk(uow, org["p"])) == {
         "to_answer": ["to-answer"],
@@ -553,8 +605,10 @@ def test_the_desk_sorts_work_by_what_my_team_must_do(uow, org, clock):
         "due_soon": [],
         "waiting_on_partners": ["due-soon", "to-answer", "later"],
     }
-    nothing = {name: [] for name in
-               ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")}
+    nothing = {
+        name: []
+        for name in ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")
+    }
     assert keys(commitments.desk(uow, org["outsider"])) == nothing
     assert keys(commitments.desk(uow, OPERATOR)) == keys(commitments.desk(uow, org["outsider"]))
 

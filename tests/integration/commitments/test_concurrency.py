@@ -11,12 +11,11 @@ from accord.commitments import service as commitments
 from accord.errors import Conflict
 from factories import (
     chain_ok,
+    checkout,
     events_after,
     last_event_id,
     make_commitment,
-    make_partnership,
     make_person,
-    make_team,
 )
 
 ROUNDS = 5
@@ -25,21 +24,12 @@ WINNER_STATE = {"promise": "promised", "decline": "declined", "withdraw": "withd
 
 @pytest.fixture
 def org(uow):
-    make_team(uow, "payments")
-    make_team(uow, "platform")
-    people = {
-        "r": make_person(uow, "rita@example.org", teams={"payments": "lead"}),
-        "p": make_person(uow, "paul@example.org", teams={"platform": "lead"}),
+    partners = checkout(uow)
+    return {
+        "r": partners["rita"],
+        "p": partners["paul"],
         "p2": make_person(uow, "pia@example.org", teams={"platform": "member"}),
     }
-    make_partnership(
-        uow,
-        people["r"],
-        key="checkout",
-        parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
-        affirmed_by=[people["r"], people["p"]],
-    )
-    return people
 
 
 def race(make_uow, moves: list[tuple[Any, str, dict[str, Any]]], key: str) -> list[Any]:

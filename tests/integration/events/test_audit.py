@@ -13,33 +13,27 @@ from accord.events.domain import event_hash
 from accord.events.orm import events_table
 from accord.purposes import service as purposes
 from accord.uow import UnitOfWork
-from factories import (
-    events_after,
-    make_commitment,
-    make_partnership,
-    make_person,
-    make_team,
-)
+from factories import checkout, events_after, make_commitment, make_person, make_team
 
+# Its tests break the log on purpose: the integration tests' check that it verifies is off.
+BREAKS_THE_LOG = True
 COLUMNS = ("at", "actor", "type", "subject", "payload", "prev_hash", "hash")
 
 
 @pytest.fixture
 def log(uow, clock):
     """Some real changes: teams, people, a partnership and a commitment with three moves."""
-    make_team(uow, "payments")
-    make_team(uow, "platform")
-    rita = make_person(uow, "rita@example.org", teams={"payments": "lead"})
-    paul = make_person(uow, "paul@example.org", teams={"platform": "lead"})
-    make_partnership(
-        uow, rita, key="checkout",
-        parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
-        affirmed_by=[rita, paul],
-    )
+    partners = checkout(uow)
+    rita, paul = partners["rita"], partners["paul"]
     make_commitment(uow, "checkout", rita, "payments", "platform", key="vault")
     for version, (actor, move, args) in enumerate(
-        [(paul, "promise", {}), (paul, "report_done", {"note": "Live"}),
-         (rita, "accept", {"value": 5})], start=1):
+        [
+            (paul, "promise", {}),
+            (paul, "report_done", {"note": "Live"}),
+            (rita, "accept", {"value": 5}),
+        ],
+        start=1,
+    ):
         clock.advance(hours=2)
         commitments.move(uow, actor, "vault", move, version=version, **args)
     count = len(events_after(uow))
@@ -68,8 +62,7 @@ def test_an_empty_log_verifies(uow):
 def test_an_edited_payload_is_found(uow, engine, log):
     with engine.begin() as connection:
         connection.execute(
-            update(events_table).where(events_table.c.id == 7)
-            .values(payload={"forged": True})
+            update(events_table).where(events_table.c.id == 7).values(payload={"forged": True})
         )
 
     report = events.verify(uow)
@@ -80,15 +73,19 @@ def test_an_edited_payload_is_found(uow, engine, log):
     assert "event 7 was changed" in report.problem
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("actor", "mallory@example.org"),
-    ("type", "team.deleted"),
-    ("subject", "team:elsewhere"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("actor", "mallory@example.org"),
+        ("type", "team.deleted"),
+        ("subject", "team:elsewhere"),
+    ],
+)
 def test_an_edited_column_is_found(uow, engine, log, column, value):
     with engine.begin() as connection:
-        connection.execute(text(f"UPDATE events SET {column} = :value WHERE id = 5"),
-                           {"value": value})
+        connection.execute(
+            text(f"UPDATE events SET {column} = :value WHERE id = 5"), {"value": value}
+        )
 
     report = events.verify(uow)
 
@@ -99,7 +96,8 @@ def test_an_edited_time_is_found(uow, engine, log):
     [event] = [e for e in events_after(uow) if e.id == log - 1]
     with engine.begin() as connection:
         connection.execute(
-            update(events_table).where(events_table.c.id == event.id)
+            update(events_table)
+            .where(events_table.c.id == event.id)
             .values(at=event.at - timedelta(days=1))
         )
 
@@ -112,7 +110,8 @@ def test_an_edit_with_its_own_hash_recomputed_is_found_at_the_next_event(uow, en
     forged = event_hash(event)
     with engine.begin() as connection:
         connection.execute(
-            update(events_table).where(events_table.c.id == 4)
+            update(events_table)
+            .where(events_table.c.id == 4)
             .values(payload=event.payload, hash=forged)
         )
 
@@ -132,7 +131,8 @@ def test_a_rewritten_chain_is_found_by_the_head(uow, engine, log):
             event.hash = event_hash(event)
             previous = event.hash
             connection.execute(
-                update(events_table).where(events_table.c.id == event.id)
+                update(events_table)
+                .where(events_table.c.id == event.id)
                 .values(payload=event.payload, prev_hash=event.prev_hash, hash=event.hash)
             )
 
@@ -176,7 +176,8 @@ def test_two_events_with_swapped_contents_are_found(uow, engine, log):
     with engine.begin() as connection:
         for here, there in ((8, 9), (9, 8)):
             connection.execute(
-                update(events_table).where(events_table.c.id == here)
+                update(events_table)
+                .where(events_table.c.id == here)
                 .values({column: getattr(before[there], column) for column in COLUMNS})
             )
     after = rows(engine)
@@ -197,9 +198,7 @@ def test_a_later_change_does_not_heal_a_broken_chain(uow, engine, log):
     assert (report.ok, report.first_bad_id) == (False, 4)
 
 
-def test_odd_times_texts_and_numbers_verify_after_the_round_trip_through_the_database(
-    uow, clock
-):
+def test_odd_times_texts_and_numbers_verify_after_the_round_trip_through_the_database(uow, clock):
     clock.advance(microseconds=123_457)
     make_team(uow, "donnees", name="Équipe Données ✓", mission='Quotes " and \\ backslashes')
     sponsor = make_person(uow, "zoë@example.org", name="Zoë 山田")

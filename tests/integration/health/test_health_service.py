@@ -10,14 +10,19 @@ from typing import Any
 
 import pytest
 
-from accord.config import Settings
 from accord.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
 from accord.health import service as health
 from accord.health.domain import Statement
 from accord.partnerships import service as partnerships
-from factories import OPERATOR, events_after, last_event_id, make_commitment, make_partnership
+from factories import (
+    OPERATOR,
+    SETTINGS,
+    events_after,
+    last_event_id,
+    make_commitment,
+    make_partnership,
+)
 
-SETTINGS = Settings(database_url="sqlite://", min_responses=3)
 GOOD = {"purpose": 4, "direction": 4, "ability": 5, "integrity": 4, "value": 3, "overall": 4}
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from accord.commitments import service as commitments
 from accord.errors import Forbidden
-from accord.interchange.service import ImportRefused, export_document, import_document
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.interchange.report import ImportRefused
 from accord.org import service as org
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
@@ -28,7 +30,13 @@ from factories import (
 from interchange_documents import example, unrelated
 
 SECTIONS = (
-    "teams", "people", "purposes", "partnerships", "commitments", "health_checks", "stories"
+    "teams",
+    "people",
+    "purposes",
+    "partnerships",
+    "commitments",
+    "health_checks",
+    "stories",
 )
 
 
@@ -65,19 +73,38 @@ def refused(uow: UnitOfWork, document: Any) -> list[tuple[str, str]]:
 def test_the_example_imports_and_its_history_gives_the_state(uow):
     report = import_document(uow, OPERATOR, example())
 
-    assert report.created == {"teams": 2, "people": 3, "purposes": 1, "partnerships": 1,
-                              "commitments": 1, "health_checks": 0, "stories": 0}
+    assert report.created == {
+        "teams": 2,
+        "people": 3,
+        "purposes": 1,
+        "partnerships": 1,
+        "commitments": 1,
+        "health_checks": 0,
+        "stories": 0,
+    }
     assert report.unchanged == dict.fromkeys(SECTIONS, 0)
     view = commitments.get_commitment(uow, "c-1")
     c = view.commitment
     assert (c.state.value, c.version, c.value, c.reliance.value) == ("accepted", 6, 5, "high")
     assert (c.due, c.delivered_at, c.requested_at) == (
-        at("2026-03-15T00:00:00Z"), at("2026-03-14T09:00:00Z"), at("2026-01-10T09:00:00Z"))
+        at("2026-03-15T00:00:00Z"),
+        at("2026-03-14T09:00:00Z"),
+        at("2026-01-10T09:00:00Z"),
+    )
     assert [(e.type, e.actor, e.at) for e in commitments.history(uow, "c-1", OPERATOR)] == [
-        (t, m["by"], at(m["at"])) for t, m in zip(
-            ["CommitmentRequested", "CommitmentPromised", "CommitmentChangeProposed",
-             "CommitmentChangeAccepted", "CommitmentReportedDone", "CommitmentAccepted"],
-            example()["commitments"][0]["history"], strict=True)
+        (t, m["by"], at(m["at"]))
+        for t, m in zip(
+            [
+                "commitment.requested",
+                "commitment.promised",
+                "commitment.change_proposed",
+                "commitment.change_accepted",
+                "commitment.reported_done",
+                "commitment.accepted",
+            ],
+            example()["commitments"][0]["history"],
+            strict=True,
+        )
     ]
     p = partnerships.get_partnership(uow, "churn-signals")
     assert (p.partnership.status.value, p.label.value) == ("active", "trust-based")
@@ -116,8 +143,15 @@ def test_importing_twice_changes_nothing(uow):
     report = import_document(uow, OPERATOR, example())
 
     assert report.created == dict.fromkeys(SECTIONS, 0)
-    assert report.unchanged == {"teams": 2, "people": 3, "purposes": 1, "partnerships": 1,
-                                "commitments": 1, "health_checks": 0, "stories": 0}
+    assert report.unchanged == {
+        "teams": 2,
+        "people": 3,
+        "purposes": 1,
+        "partnerships": 1,
+        "commitments": 1,
+        "health_checks": 0,
+        "stories": 0,
+    }
     assert state(uow) == before
     assert chain_ok(uow)
 
@@ -153,7 +187,9 @@ def test_an_admin_person_imports_and_is_the_actor_of_the_setup_events(uow):
     replayed = events_after(uow, mark)
     assert {e.actor for e in replayed if e.type == "team.created"} == {"root@example.org"}
     assert {e.actor for e in replayed if e.subject == "commitment:c-1"} == {
-        "ana@example.org", "bo@example.org"}
+        "ana@example.org",
+        "bo@example.org",
+    }
 
 
 def test_a_given_manual_status_is_applied(uow):
@@ -269,13 +305,22 @@ def test_a_key_given_twice_in_one_document_is_refused(seeded):
 @pytest.mark.parametrize(
     ("where", "value", "path"),
     [
-        (("commitments", 0, "history", 0, "due"), "2026-02-30T00:00:00Z",
-         "commitments[0].history[0].due"),
+        (
+            ("commitments", 0, "history", 0, "due"),
+            "2026-02-30T00:00:00Z",
+            "commitments[0].history[0].due",
+        ),
         (("commitments", 0, "history", 3, "at"), "yesterday", "commitments[0].history[3].at"),
-        (("commitments", 0, "history", 1, "at"), "2026-01-11T09:00:00",
-         "commitments[0].history[1].at"),
-        (("partnerships", 0, "parties", 0, "affirmed_at"), "2026-02-30",
-         "partnerships[0].parties[0].affirmed_at"),
+        (
+            ("commitments", 0, "history", 1, "at"),
+            "2026-01-11T09:00:00",
+            "commitments[0].history[1].at",
+        ),
+        (
+            ("partnerships", 0, "parties", 0, "affirmed_at"),
+            "2026-02-30",
+            "partnerships[0].parties[0].affirmed_at",
+        ),
         (("purposes", 0, "target_date"), "2027-13-01", "purposes[0].target_date"),
     ],
     ids=["impossible-day", "not-a-date", "no-time-zone", "impossible-date", "bad-month"],
@@ -361,15 +406,24 @@ def test_several_problems_of_the_rules_are_listed_at_once(seeded):
     document = example()
     document["teams"].append({"slug": "ops", "name": "Ops", "kind": "team", "parent": "nowhere"})
     document["commitments"][0]["history"][5]["by"] = "ana@example.org"
-    document["commitments"].append({
-        "key": "c-2", "partnership": "churn-signals",
-        "requester": "data-platform", "performer": "customer-success",
-        "history": [
-            {"move": "request", "by": "ana@example.org", "at": "2026-02-01T09:00:00Z",
-             "title": "Save playbook for top accounts", "due": "2026-04-01T00:00:00Z"},
-            {"move": "report_done", "by": "bo@example.org", "at": "2026-02-02T09:00:00Z"},
-        ],
-    })
+    document["commitments"].append(
+        {
+            "key": "c-2",
+            "partnership": "churn-signals",
+            "requester": "data-platform",
+            "performer": "customer-success",
+            "history": [
+                {
+                    "move": "request",
+                    "by": "ana@example.org",
+                    "at": "2026-02-01T09:00:00Z",
+                    "title": "Save playbook for top accounts",
+                    "due": "2026-04-01T00:00:00Z",
+                },
+                {"move": "report_done", "by": "bo@example.org", "at": "2026-02-02T09:00:00Z"},
+            ],
+        }
+    )
 
     problems = refused(seeded, document)
     with pytest.raises(ImportRefused) as error:
@@ -379,8 +433,10 @@ def test_several_problems_of_the_rules_are_listed_at_once(seeded):
     assert problems == [
         ("teams[2].parent", "no team 'nowhere'"),
         ("commitments[0].history[5]", "'accept' is for a member of the requester team"),
-        ("commitments[1].history[1]",
-         "'report_done' needs state promised or renegotiating, is requested"),
+        (
+            "commitments[1].history[1]",
+            "'report_done' needs state promised or renegotiating, is requested",
+        ),
     ]
 
 
@@ -396,23 +452,36 @@ def build_live_organization(uow: UnitOfWork, clock) -> None:
     paul = make_person(uow, "paul@example.org", teams={"platform": "lead"})
     mo = make_person(uow, "mo@example.org", teams={"marketing": "lead"})
     make_person(uow, "vic@example.org", role="viewer")
-    churn = make_purpose(uow, ceo, key="churn", measures=[
-        {"name": "Monthly churn", "unit": "%", "baseline": 4.0, "target": 2.0},
-        {"name": "NPS", "baseline": 20.0, "target": 40.0},
-    ])
+    churn = make_purpose(
+        uow,
+        ceo,
+        key="churn",
+        measures=[
+            {"name": "Monthly churn", "unit": "%", "baseline": 4.0, "target": 2.0},
+            {"name": "NPS", "baseline": 20.0, "target": 40.0},
+        ],
+    )
     make_purpose(uow, ceo, key="draft-idea", title="An idea", status="draft")
     make_purpose(uow, ceo, key="done", title="Done already", status="achieved")
     purposes.update_purpose(uow, ceo, "draft-idea", parent="churn")
     clock.advance(hours=1)
     purposes.update_measure(uow, ceo, "churn", "Monthly churn", value=3.6, note="Q1")
     make_partnership(
-        uow, ana, key="checkout", purpose=churn,
+        uow,
+        ana,
+        key="checkout",
+        purpose=churn,
         parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
         affirmed_by=[ana, paul],
     )
     make_partnership(
-        uow, mo, key="campaigns", name="Campaigns", purpose="done",
-        parties=[("marketing", "Campaigns"), ("payments", "Offers")], affirmed_by=[mo, ana],
+        uow,
+        mo,
+        key="campaigns",
+        name="Campaigns",
+        purpose="done",
+        parties=[("marketing", "Campaigns"), ("payments", "Offers")],
+        affirmed_by=[mo, ana],
     )
     partnerships.set_status(uow, mo, "campaigns", "paused")
 
@@ -422,16 +491,40 @@ def build_live_organization(uow: UnitOfWork, clock) -> None:
         commitments.move(uow, actor, key, name, version=version, **args)
 
     start = clock.now
-    for key, reliance in (("accepted", "critical"), ("countered", "low"), ("changed", "medium"),
-                          ("revoked", None), ("declined", "high"), ("withdrawn", None),
-                          ("missed", "high"), ("open", "low"), ("delivered", None)):
+    for key, reliance in (
+        ("accepted", "critical"),
+        ("countered", "low"),
+        ("changed", "medium"),
+        ("revoked", None),
+        ("declined", "high"),
+        ("withdrawn", None),
+        ("missed", "high"),
+        ("open", "low"),
+        ("delivered", None),
+    ):
         clock.advance(minutes=5)
-        make_commitment(uow, "checkout", rita, "payments", "platform", key=key,
-                        title=f"Work item {key}", reliance=reliance,
-                        due=start + timedelta(days=10))
-    commitments.request(uow, ana, partnership="checkout", requester="payments",
-                        performer="platform", title="Churn feed", due=start + timedelta(days=20),
-                        measure="Monthly churn", key="with-measure")
+        make_commitment(
+            uow,
+            "checkout",
+            rita,
+            "payments",
+            "platform",
+            key=key,
+            title=f"Work item {key}",
+            reliance=reliance,
+            due=start + timedelta(days=10),
+        )
+    commitments.request(
+        uow,
+        ana,
+        partnership="checkout",
+        requester="payments",
+        performer="platform",
+        title="Churn feed",
+        due=start + timedelta(days=20),
+        measure="Monthly churn",
+        key="with-measure",
+    )
     move(paul, "accepted", "promise", note="On it")
     move(paul, "accepted", "report_done", note="Done")
     move(ana, "accepted", "accept", value=4, note="Good")
@@ -467,21 +560,43 @@ def test_a_live_organization_survives_a_round_trip(uow, other_uow, clock):
     report = import_document(other_uow, OPERATOR, exported)
 
     assert export_document(other_uow) == exported
-    assert report.created == {"teams": 4, "people": 6, "purposes": 3, "partnerships": 2,
-                              "commitments": 10, "health_checks": 0, "stories": 0}
+    assert report.created == {
+        "teams": 4,
+        "people": 6,
+        "purposes": 3,
+        "partnerships": 2,
+        "commitments": 10,
+        "health_checks": 0,
+        "stories": 0,
+    }
 
     def derived(u):
         return {
-            c.key: (c.state.value, c.version, c.title, c.due, c.delivered_at, c.value,
-                    c.reliance.value, c.conditions_of_satisfaction, c.updated_at)
+            c.key: (
+                c.state.value,
+                c.version,
+                c.title,
+                c.due,
+                c.delivered_at,
+                c.value,
+                c.reliance.value,
+                c.conditions_of_satisfaction,
+                c.updated_at,
+            )
             for c in commitments.list_commitments(u)
         }
 
     assert derived(other_uow) == derived(uow)
     assert {k: v[0] for k, v in derived(uow).items()} == {
-        "accepted": "accepted", "countered": "promised", "changed": "promised",
-        "revoked": "revoked", "declined": "declined", "withdrawn": "withdrawn",
-        "missed": "missed", "open": "promised", "delivered": "delivered",
+        "accepted": "accepted",
+        "countered": "promised",
+        "changed": "promised",
+        "revoked": "revoked",
+        "declined": "declined",
+        "withdrawn": "withdrawn",
+        "missed": "missed",
+        "open": "promised",
+        "delivered": "delivered",
         "with-measure": "promised",
     }
     assert chain_ok(other_uow)
@@ -497,10 +612,14 @@ def test_a_measure_updated_by_a_partner_lead_survives_a_round_trip(uow, other_uo
     ana = make_person(uow, "ana@example.org", teams={"payments": "lead"})
     make_person(uow, "paul@example.org", teams={"platform": "lead"})
     make_purpose(uow, ceo, key="churn", measures=[{"name": "Monthly churn", "baseline": 4.0}])
-    make_partnership(uow, ana, key="checkout", purpose="churn",
-                     parties=[("payments", "Checkout"), ("platform", "Rails")])
-    purposes.update_measure(uow, ana if who == "lead" else ceo, "churn", "Monthly churn",
-                            value=3.5)
+    make_partnership(
+        uow,
+        ana,
+        key="checkout",
+        purpose="churn",
+        parties=[("payments", "Checkout"), ("platform", "Rails")],
+    )
+    purposes.update_measure(uow, ana if who == "lead" else ceo, "churn", "Monthly churn", value=3.5)
     exported = export_document(uow)
 
     import_document(other_uow, OPERATOR, exported)
@@ -508,17 +627,16 @@ def test_a_measure_updated_by_a_partner_lead_survives_a_round_trip(uow, other_uo
     assert export_document(other_uow) == exported
 
 
-def test_a_commitment_whose_requester_later_left_the_team_survives_a_round_trip(
-    uow, other_uow
-):
+def test_a_commitment_whose_requester_later_left_the_team_survives_a_round_trip(uow, other_uow):
     """History is what happened: moves by people who have since left a team stay importable."""
     make_team(uow, "payments")
     make_team(uow, "platform")
     ana = make_person(uow, "ana@example.org", teams={"payments": "lead"})
     rita = make_person(uow, "rita@example.org", teams={"payments": "member"})
     paul = make_person(uow, "paul@example.org", teams={"platform": "lead"})
-    make_partnership(uow, ana, key="checkout",
-                     parties=[("payments", "Checkout"), ("platform", "Rails")])
+    make_partnership(
+        uow, ana, key="checkout", parties=[("payments", "Checkout"), ("platform", "Rails")]
+    )
     make_commitment(uow, "checkout", rita, "payments", "platform", key="vault")
     commitments.move(uow, paul, "vault", "promise", version=1)
     org.remove_membership(uow, OPERATOR, "payments", "rita@example.org")
@@ -532,7 +650,7 @@ def test_a_commitment_whose_requester_later_left_the_team_survives_a_round_trip(
 def test_times_of_replayed_moves_are_their_own(uow, clock):
     import_document(uow, OPERATOR, example())
 
-    [request] = [e for e in events_after(uow) if e.type == "CommitmentRequested"]
+    [request] = [e for e in events_after(uow) if e.type == "commitment.requested"]
     [created] = [e for e in events_after(uow) if e.type == "team.created"][:1]
 
     assert request.at == at("2026-01-10T09:00:00Z")

@@ -8,17 +8,17 @@ import pytest
 
 from accord.commitments import service as commitments
 from accord.errors import Forbidden
-from accord.interchange.service import ImportRefused, export_document, import_document
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.interchange.report import ImportRefused
 from accord.org import service as org
 from accord.purposes import service as purposes
 from factories import (
     OPERATOR,
     chain_ok,
+    checkout,
     last_event_id,
     make_commitment,
-    make_partnership,
-    make_person,
-    make_team,
 )
 from interchange_documents import example
 
@@ -26,17 +26,8 @@ from interchange_documents import example
 @pytest.fixture
 def acted(uow, clock):
     """Paul promised, Rita requested and updated a measure as a partner lead."""
-    make_team(uow, "payments")
-    make_team(uow, "platform")
-    rita = make_person(uow, "rita@example.org", teams={"payments": "lead"})
-    paul = make_person(uow, "paul@example.org", teams={"platform": "lead"})
-    partnership = make_partnership(
-        uow,
-        rita,
-        key="checkout",
-        parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
-        affirmed_by=[rita, paul],
-    )
+    partners = checkout(uow)
+    rita, paul, partnership = partners["rita"], partners["paul"], partners.partnership
     purposes.add_measure(uow, OPERATOR, partnership.purpose.key, name="Conversion", baseline=1)
     clock.advance(hours=1)
     purposes.update_measure(uow, rita, partnership.purpose.key, "Conversion", value=2)

@@ -21,21 +21,24 @@ from sqlalchemy import Engine
 from accord.cli import SHOWN
 from accord.commitments import service as commitments
 from accord.errors import Forbidden, Invalid, RuleBroken
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.interchange.reading import INSTANT_FIELDS
+from accord.interchange.report import Adjustment, ImportRefused
 from accord.interchange.schemas import Document
-from accord.interchange.service import (
-    INSTANT_FIELDS,
-    Adjustment,
-    ImportRefused,
-    export_document,
-    import_document,
-)
 from accord.trust.domain import Track, fold
 from accord.uow import UnitOfWork
 from factories import OPERATOR, chain_ok, last_event_id
 from interchange_documents import example
 
 SECTIONS = (
-    "teams", "people", "purposes", "partnerships", "commitments", "health_checks", "stories"
+    "teams",
+    "people",
+    "purposes",
+    "partnerships",
+    "commitments",
+    "health_checks",
+    "stories",
 )
 DEE = "dee@example.org"  # a member of both teams
 
@@ -47,8 +50,10 @@ def at(text: str) -> datetime:
 def commitment(key: str, *history: dict[str, Any]) -> dict[str, Any]:
     """A commitment of the example's partnership: customer-success asks data-platform."""
     return {
-        "key": key, "partnership": "churn-signals",
-        "requester": "customer-success", "performer": "data-platform",
+        "key": key,
+        "partnership": "churn-signals",
+        "requester": "customer-success",
+        "performer": "data-platform",
         "history": list(history),
     }
 
@@ -64,11 +69,17 @@ def step(move: str, by: str, when: str, **fields: Any) -> dict[str, Any]:
 def with_commitments(*items: dict[str, Any]) -> dict[str, Any]:
     """The example, with Dee in both teams and the given commitments after its own."""
     document = example()
-    document["people"].append({
-        "email": DEE, "name": "Dee Both", "role": "member",
-        "memberships": [{"team": "customer-success", "role": "member"},
-                        {"team": "data-platform", "role": "member"}],
-    })
+    document["people"].append(
+        {
+            "email": DEE,
+            "name": "Dee Both",
+            "role": "member",
+            "memberships": [
+                {"team": "customer-success", "role": "member"},
+                {"team": "data-platform", "role": "member"},
+            ],
+        }
+    )
     document["commitments"].extend(copy.deepcopy(items))
     return document
 
@@ -113,14 +124,18 @@ def test_a_promise_after_its_due_date_is_imported_reported_and_counted_late(uow)
     report = import_document(uow, OPERATOR, with_commitments(PROMISED_LATE))
 
     assert report.created["commitments"] == 2
-    assert adjusted(report) == [(
-        "commitments[1].history[1]",
-        "promised after its due date 2026-01-20T00:00:00Z; counted as late unless a new due "
-        "date is agreed",
-    )]
+    assert adjusted(report) == [
+        (
+            "commitments[1].history[1]",
+            "promised after its due date 2026-01-20T00:00:00Z; counted as late unless a new due "
+            "date is agreed",
+        )
+    ]
     late = track(uow, "late-promise")
     assert (late.state, late.promised_at, late.on_time()) == (
-        "accepted", at("2026-01-25T09:00:00Z"), False
+        "accepted",
+        at("2026-01-25T09:00:00Z"),
+        False,
     )
     outcome = late.outcome()
     assert outcome is not None
@@ -131,11 +146,13 @@ def test_a_promise_after_its_due_date_is_imported_reported_and_counted_late(uow)
 def test_a_counter_accepted_after_its_due_date_is_imported_and_reported(uow):
     report = import_document(uow, OPERATOR, with_commitments(COUNTER_ACCEPTED_LATE))
 
-    assert adjusted(report) == [(
-        "commitments[1].history[2]",
-        "counter accepted after its due date 2026-01-20T00:00:00Z; counted as late unless a "
-        "new due date is agreed",
-    )]
+    assert adjusted(report) == [
+        (
+            "commitments[1].history[2]",
+            "counter accepted after its due date 2026-01-20T00:00:00Z; counted as late unless a "
+            "new due date is agreed",
+        )
+    ]
     late = commitments.get_commitment(uow, "late-counter").commitment
     assert (late.state.value, late.due) == ("accepted", at("2026-01-20T00:00:00Z"))
     assert not track(uow, "late-counter").on_time()
@@ -145,11 +162,15 @@ def test_a_request_due_before_it_was_made_is_imported_and_reported(uow):
     report = import_document(uow, OPERATOR, with_commitments(REQUESTED_LATE))
 
     assert adjusted(report) == [
-        ("commitments[1].history[0]",
-         "'request' sets a due date 2026-02-01T00:00:00Z already past at 2026-02-10T09:00:00Z"),
-        ("commitments[1].history[1]",
-         "promised after its due date 2026-02-01T00:00:00Z; counted as late unless a new due "
-         "date is agreed"),
+        (
+            "commitments[1].history[0]",
+            "'request' sets a due date 2026-02-01T00:00:00Z already past at 2026-02-10T09:00:00Z",
+        ),
+        (
+            "commitments[1].history[1]",
+            "promised after its due date 2026-02-01T00:00:00Z; counted as late unless a new due "
+            "date is agreed",
+        ),
     ]
     assert commitments.get_commitment(uow, "late-request").commitment.is_overdue(
         at("2026-02-11T10:00:00Z")
@@ -164,14 +185,26 @@ def test_live_moves_keep_the_due_date_rules(uow, clock):
     clock.now = at("2026-06-01T00:00:00Z")
     with pytest.raises(RuleBroken) as past:
         commitments.request(
-            uow, bo, partnership="churn-signals", requester="customer-success",
-            performer="data-platform", title="Too late", due=at("2026-05-01T00:00:00Z"), key="x",
+            uow,
+            bo,
+            partnership="churn-signals",
+            requester="customer-success",
+            performer="data-platform",
+            title="Too late",
+            due=at("2026-05-01T00:00:00Z"),
+            key="x",
         )
     assert past.value.rule == "commitment.due_in_past"
 
     commitments.request(
-        uow, bo, partnership="churn-signals", requester="customer-success",
-        performer="data-platform", title="Soon", due=at("2026-06-10T00:00:00Z"), key="soon",
+        uow,
+        bo,
+        partnership="churn-signals",
+        requester="customer-success",
+        performer="data-platform",
+        title="Soon",
+        due=at("2026-06-10T00:00:00Z"),
+        key="soon",
     )
     commitments.move(uow, ana, "soon", "counter", version=1, due=at("2026-06-05T00:00:00Z"))
     clock.now = at("2026-06-06T00:00:00Z")
@@ -181,29 +214,41 @@ def test_live_moves_keep_the_due_date_rules(uow, clock):
 
 
 def test_a_member_of_both_teams_answering_their_own_change_is_imported_with_a_warning(uow):
-    document = with_commitments(commitment(
-        "both",
-        request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
-        step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
-        step("propose_change", DEE, "2026-02-01T09:00:00Z", due="2026-03-10T00:00:00Z"),
-        step("accept_change", DEE, "2026-02-02T09:00:00Z"),
-        step("propose_change", "ana@example.org", "2026-02-03T09:00:00Z",
-             due="2026-03-20T00:00:00Z"),
-        step("reject_change", DEE, "2026-02-04T09:00:00Z"),
-    ))
+    document = with_commitments(
+        commitment(
+            "both",
+            request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
+            step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
+            step("propose_change", DEE, "2026-02-01T09:00:00Z", due="2026-03-10T00:00:00Z"),
+            step("accept_change", DEE, "2026-02-02T09:00:00Z"),
+            step(
+                "propose_change",
+                "ana@example.org",
+                "2026-02-03T09:00:00Z",
+                due="2026-03-20T00:00:00Z",
+            ),
+            step("reject_change", DEE, "2026-02-04T09:00:00Z"),
+        )
+    )
 
     report = import_document(uow, OPERATOR, document)
 
     assert adjusted(report) == [
-        ("commitments[1].history[2]",
-         "'propose_change' by dee@example.org, a member of both teams; taken as the "
-         "performer's move"),
-        ("commitments[1].history[3]",
-         "'accept_change' answers a proposal dee@example.org made themselves, a member of both "
-         "teams; taken as the requester's answer"),
-        ("commitments[1].history[5]",
-         "'reject_change' by dee@example.org, a member of both teams; taken as the requester's "
-         "move"),
+        (
+            "commitments[1].history[2]",
+            "'propose_change' by dee@example.org, a member of both teams; taken as the "
+            "performer's move",
+        ),
+        (
+            "commitments[1].history[3]",
+            "'accept_change' answers a proposal dee@example.org made themselves, a member of both "
+            "teams; taken as the requester's answer",
+        ),
+        (
+            "commitments[1].history[5]",
+            "'reject_change' by dee@example.org, a member of both teams; taken as the requester's "
+            "move",
+        ),
     ]
     both = commitments.get_commitment(uow, "both").commitment
     assert (both.state.value, both.due) == ("promised", at("2026-03-10T00:00:00Z"))
@@ -212,12 +257,18 @@ def test_a_member_of_both_teams_answering_their_own_change_is_imported_with_a_wa
 
 
 def test_a_live_member_of_both_teams_still_cannot_answer_their_own_change(uow):
-    import_document(uow, OPERATOR, with_commitments(commitment(
-        "both",
-        request("2026-01-10T09:00:00Z", "2027-03-01T00:00:00Z"),
-        step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
-        step("propose_change", DEE, "2026-02-01T09:00:00Z", due="2027-03-10T00:00:00Z"),
-    )))
+    import_document(
+        uow,
+        OPERATOR,
+        with_commitments(
+            commitment(
+                "both",
+                request("2026-01-10T09:00:00Z", "2027-03-01T00:00:00Z"),
+                step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
+                step("propose_change", DEE, "2026-02-01T09:00:00Z", due="2027-03-10T00:00:00Z"),
+            )
+        ),
+    )
     with uow:
         dee = uow.org.person(DEE)
 
@@ -228,13 +279,15 @@ def test_a_live_member_of_both_teams_still_cannot_answer_their_own_change(uow):
 
 
 def test_an_accept_without_a_value_is_imported_without_value_evidence(uow, other_uow):
-    document = with_commitments(commitment(
-        "unrated",
-        request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
-        step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
-        step("report_done", "ana@example.org", "2026-02-01T09:00:00Z"),
-        step("accept", "bo@example.org", "2026-02-02T09:00:00Z", note="Fine"),
-    ))
+    document = with_commitments(
+        commitment(
+            "unrated",
+            request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
+            step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
+            step("report_done", "ana@example.org", "2026-02-01T09:00:00Z"),
+            step("accept", "bo@example.org", "2026-02-02T09:00:00Z", note="Fine"),
+        )
+    )
 
     report = import_document(uow, OPERATOR, document)
 
@@ -257,12 +310,18 @@ def test_an_accept_without_a_value_is_imported_without_value_evidence(uow, other
 
 
 def test_a_live_accept_still_needs_a_value(uow):
-    import_document(uow, OPERATOR, with_commitments(commitment(
-        "unrated",
-        request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
-        step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
-        step("report_done", "ana@example.org", "2026-02-01T09:00:00Z"),
-    )))
+    import_document(
+        uow,
+        OPERATOR,
+        with_commitments(
+            commitment(
+                "unrated",
+                request("2026-01-10T09:00:00Z", "2026-03-01T00:00:00Z"),
+                step("promise", "ana@example.org", "2026-01-11T09:00:00Z"),
+                step("report_done", "ana@example.org", "2026-02-01T09:00:00Z"),
+            )
+        ),
+    )
     with uow:
         bo = uow.org.person("bo@example.org")
 
@@ -288,22 +347,34 @@ def test_dates_alone_are_read_as_times_and_reported(uow):
     report = import_document(uow, OPERATOR, dated())
 
     assert adjusted(report) == [
-        ("partnerships[0].parties[0].affirmed_at",
-         "'2026-01-05' has no time: read as the start of that day, 2026-01-05T00:00:00Z"),
-        ("commitments[0].history[0].due",
-         "'2026-03-01' has no time: read as the end of that day, 2026-03-01T23:59:59Z"),
-        ("commitments[0].history[1].at",
-         "'2026-01-11' has no time: read as the start of that day, 2026-01-11T00:00:00Z"),
-        ("commitments[0].history[2].due",
-         "'2026-03-15' has no time: read as the end of that day, 2026-03-15T23:59:59Z"),
-        ("commitments[0].history[5].at",
-         "'2026-03-16' has no time: read as the start of that day, 2026-03-16T00:00:00Z"),
+        (
+            "partnerships[0].parties[0].affirmed_at",
+            "'2026-01-05' has no time: read as the start of that day, 2026-01-05T00:00:00Z",
+        ),
+        (
+            "commitments[0].history[0].due",
+            "'2026-03-01' has no time: read as the end of that day, 2026-03-01T23:59:59Z",
+        ),
+        (
+            "commitments[0].history[1].at",
+            "'2026-01-11' has no time: read as the start of that day, 2026-01-11T00:00:00Z",
+        ),
+        (
+            "commitments[0].history[2].due",
+            "'2026-03-15' has no time: read as the end of that day, 2026-03-15T23:59:59Z",
+        ),
+        (
+            "commitments[0].history[5].at",
+            "'2026-03-16' has no time: read as the start of that day, 2026-03-16T00:00:00Z",
+        ),
     ]
     c = commitments.get_commitment(uow, "c-1").commitment
     assert (c.due, c.requested_at) == (at("2026-03-15T23:59:59Z"), at("2026-01-10T09:00:00Z"))
     history = export_document(uow)["commitments"][0]["history"]
     assert [history[1]["at"], history[2]["due"], history[5]["at"]] == [
-        "2026-01-11T00:00:00Z", "2026-03-15T23:59:59Z", "2026-03-16T00:00:00Z"
+        "2026-01-11T00:00:00Z",
+        "2026-03-15T23:59:59Z",
+        "2026-03-16T00:00:00Z",
     ]
     assert export_document(uow)["partnerships"][0]["parties"][0]["affirmed_at"] == (
         "2026-01-05T00:00:00Z"
@@ -319,14 +390,20 @@ def test_a_move_dated_the_day_of_a_timed_move_before_it_keeps_the_order(uow):
     report = import_document(uow, OPERATOR, document)
 
     assert adjusted(report) == [
-        ("commitments[0].history[1].at",
-         "'2026-01-10' has no time: read as 2026-01-10T09:00:00Z, the time of the move before "
-         "it that day"),
-        ("commitments[0].history[2].at",
-         "'2026-02-20' has no time: read as the start of that day, 2026-02-20T00:00:00Z"),
+        (
+            "commitments[0].history[1].at",
+            "'2026-01-10' has no time: read as 2026-01-10T09:00:00Z, the time of the move before "
+            "it that day",
+        ),
+        (
+            "commitments[0].history[2].at",
+            "'2026-02-20' has no time: read as the start of that day, 2026-02-20T00:00:00Z",
+        ),
     ]
     assert [e.at for e in commitments.history(uow, "c-1", OPERATOR)][:3] == [
-        at("2026-01-10T09:00:00Z"), at("2026-01-10T09:00:00Z"), at("2026-02-20T00:00:00Z")
+        at("2026-01-10T09:00:00Z"),
+        at("2026-01-10T09:00:00Z"),
+        at("2026-02-20T00:00:00Z"),
     ]
     assert import_document(uow, OPERATOR, document).unchanged["commitments"] == 1
 
@@ -363,9 +440,11 @@ def _models(annotation: Any) -> list[type]:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2026-01-11T09:00:00",
-         "'2026-01-11T09:00:00' has no time zone: give one, as in 2024-03-01T10:00:00Z or "
-         "2024-03-01T10:00:00+01:00, or a date alone"),
+        (
+            "2026-01-11T09:00:00",
+            "'2026-01-11T09:00:00' has no time zone: give one, as in 2024-03-01T10:00:00Z or "
+            "2024-03-01T10:00:00+01:00, or a date alone",
+        ),
         ("2026-02-30", None),
     ],
     ids=["no-zone", "no-such-day"],
@@ -455,8 +534,11 @@ def test_an_adjustment_reads_as_its_path_and_message():
 def test_accord_import_prints_the_count_and_the_first_adjustments(engine, tmp_path):
     document = rough()
     document["commitments"].extend(
-        commitment(f"late-{n}", request("2026-01-10T09:00:00Z", "2026-01-20T00:00:00Z"),
-                   step("promise", "ana@example.org", "2026-01-25T09:00:00Z"))
+        commitment(
+            f"late-{n}",
+            request("2026-01-10T09:00:00Z", "2026-01-20T00:00:00Z"),
+            step("promise", "ana@example.org", "2026-01-25T09:00:00Z"),
+        )
         for n in range(SHOWN)
     )
     path = tmp_path / "rough.json"
@@ -488,5 +570,9 @@ def accord(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
     env.update(ACCORD_DATABASE_URL=engine.url.render_as_string(hide_password=False), COLUMNS="200")
     return subprocess.run(
         [sys.executable, "-m", "accord.cli", *args],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
     )

@@ -11,7 +11,9 @@ import pytest
 
 from accord.commitments import service as commitments
 from accord.health import service as health
-from accord.interchange.service import ImportRefused, export_document, import_document
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.interchange.report import ImportRefused
 from accord.partnerships import service as partnerships
 from accord.uow import UnitOfWork
 from factories import (
@@ -26,7 +28,13 @@ from factories import (
 )
 
 SECTIONS = (
-    "teams", "people", "purposes", "partnerships", "commitments", "health_checks", "stories"
+    "teams",
+    "people",
+    "purposes",
+    "partnerships",
+    "commitments",
+    "health_checks",
+    "stories",
 )
 
 
@@ -39,8 +47,14 @@ def build(uow: UnitOfWork, clock: Any) -> None:
     bo = make_person(uow, "bo@example.org", teams={"care": "lead"})
     mo = make_person(uow, "mo@example.org", teams={"marketing": "lead"})
     make_purpose(uow, bo, key="churn")
-    make_partnership(uow, ana, key="signals", purpose="churn",
-                     parties=[("data", "Signals"), ("care", "Playbooks")], affirmed_by=[ana, bo])
+    make_partnership(
+        uow,
+        ana,
+        key="signals",
+        purpose="churn",
+        parties=[("data", "Signals"), ("care", "Playbooks")],
+        affirmed_by=[ana, bo],
+    )
     clock.advance(days=1)
     invitation = partnerships.invite(uow, bo, "signals", "marketing")
     clock.advance(days=1)
@@ -119,9 +133,7 @@ def test_a_party_that_left_with_an_open_commitment_is_refused(
     assert "while 1 of its commitments there are open (campaign)" in problem.message
 
 
-def test_a_party_that_left_affirms_nothing(
-    exported: dict[str, Any], other_uow: UnitOfWork
-) -> None:
+def test_a_party_that_left_affirms_nothing(exported: dict[str, Any], other_uow: UnitOfWork) -> None:
     document = copy.deepcopy(exported)
     document["partnerships"][0]["parties"][2]["affirmed_by"] = "mo@example.org"
 
@@ -130,5 +142,6 @@ def test_a_party_that_left_affirms_nothing(
 
     problem = refused.value.problems[0]  # then each thing of the partnership not made
     assert (problem.path, problem.message) == (
-        "partnerships[0].parties[2].affirmed_by", "a party that left affirms no charter"
+        "partnerships[0].parties[2].affirmed_by",
+        "a party that left affirms no charter",
     )

@@ -16,7 +16,9 @@ import pytest
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.health import service as health
-from accord.interchange.service import ImportRefused, export_document, import_document
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.interchange.report import ImportRefused
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
 from factories import (

@@ -41,7 +41,11 @@ def org(uow):
     }
     make_purpose(uow, people["ceo"], key="churn")
     make_partnership(
-        uow, people["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        people["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[people["ana"], people["bo"]],
     )
     return people
@@ -90,7 +94,8 @@ def test_a_new_party_files_requests_only_once_it_has_joined(uow, org):
     view = partnerships.get_partnership(uow, "signals")
     newcomer = view.partnership.party(view.partnership.parties[2].team)
     assert (newcomer.contribution, view.partnership.is_affirmed(newcomer)) == (
-        "Win-back campaigns", False
+        "Win-back campaigns",
+        False,
     )
 
 
@@ -205,8 +210,13 @@ def test_an_unknown_invitation_is_not_found(uow, org):
 
 
 def test_the_invitations_a_lead_has_to_answer(uow, org):
-    make_partnership(uow, org["bo"], key="care-sales", purpose="churn",
-                     parties=[("care", "Playbooks"), ("sales", "Leads")])
+    make_partnership(
+        uow,
+        org["bo"],
+        key="care-sales",
+        purpose="churn",
+        parties=[("care", "Playbooks"), ("sales", "Leads")],
+    )
     first = partnerships.invite(uow, org["ana"], "signals", "marketing")
     second = partnerships.invite(uow, org["bo"], "care-sales", "marketing")
     partnerships.invite(uow, org["bo"], "care-sales", "data")
@@ -217,10 +227,12 @@ def test_the_invitations_a_lead_has_to_answer(uow, org):
     assert [i.team.slug for i in partnerships.invitations_to_answer(uow, org["ana"])] == ["data"]
     listed = partnerships.list_invitations(uow, team="marketing")
     assert [(i.id, i.state.value) for i in listed] == [
-        (first.id, "pending"), (second.id, "declined")
+        (first.id, "pending"),
+        (second.id, "declined"),
     ]
-    assert [i.id for i in partnerships.list_invitations(uow, team="marketing", state="pending")] \
-        == [first.id]
+    assert [
+        i.id for i in partnerships.list_invitations(uow, team="marketing", state="pending")
+    ] == [first.id]
 
 
 @pytest.mark.parametrize("closing", ["concluded", "dissolved"])
@@ -232,7 +244,8 @@ def test_closing_a_partnership_withdraws_its_pending_invitations(uow, org, closi
 
     assert state_of(uow, invitation) == "withdrawn"
     assert [e.type for e in events_after(uow, mark)] == [
-        "partnership.status_changed", "partnership.invitation_withdrawn"
+        "partnership.status_changed",
+        "partnership.invitation_withdrawn",
     ]
     with pytest.raises(RuleBroken) as refused:
         partnerships.invite(uow, org["ana"], "signals", "sales")
@@ -269,7 +282,8 @@ def test_a_party_leaves_and_the_others_stay_affirmed(uow, org):
     # History stays: the commitment and every event of it; no new request from marketing.
     assert commitments.get_commitment(uow, "asked").commitment.state.value == "withdrawn"
     assert [e.type for e in events_after(uow) if e.subject == "commitment:asked"] == [
-        "CommitmentRequested", "CommitmentWithdrawn"
+        "commitment.requested",
+        "commitment.withdrawn",
     ]
     with pytest.raises(RuleBroken) as gone:
         make_commitment(uow, "signals", org["meg"], "marketing", "data", key="after")
@@ -345,7 +359,8 @@ def test_the_last_holdout_leaving_activates_a_forming_partnership(uow, org):
 
     assert view.partnership.status.value == "active"
     assert [e.type for e in events_after(uow, mark)] == [
-        "partnership.party_left", "partnership.activated"
+        "partnership.party_left",
+        "partnership.activated",
     ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from accord.partnerships import service as partnerships
-from factories import chain_ok, make_partnership, make_person, make_purpose, make_team
+from factories import chain_ok, checkout
 
 
 @pytest.fixture
@@ -35,18 +35,8 @@ def hold_commits() -> Iterator[threading.Barrier]:
 
 
 def test_simultaneous_affirmations_activate_the_partnership(uow, make_uow, hold_commits):
-    make_team(uow, "payments")
-    make_team(uow, "platform")
-    rita = make_person(uow, "rita@example.org", teams={"payments": "lead"})
-    paul = make_person(uow, "paul@example.org", teams={"platform": "lead"})
-    purpose = make_purpose(uow, rita)
-    make_partnership(
-        uow,
-        rita,
-        purpose=purpose,
-        key="checkout",
-        parties=[("payments", "Checkout flow"), ("platform", "Payment rails")],
-    )
+    partners = checkout(uow, affirmed=False)
+    rita, paul = partners["rita"], partners["paul"]
     hold_commits.reset()
     outcomes: list[Any] = [None, None]
 

@@ -91,9 +91,7 @@ def test_a_lead_of_a_party_starts_a_forming_partnership(uow, org, clock):
 
 
 def test_an_admin_who_leads_a_party_may_start_one(uow, org):
-    boss = make_person(
-        uow, "boss@example.org", role="admin", teams={"customer-success": "lead"}
-    )
+    boss = make_person(uow, "boss@example.org", role="admin", teams={"customer-success": "lead"})
 
     view = partnerships.create_partnership(
         uow, boss, name="Churn signals", purpose="churn", parties=PARTIES
@@ -182,9 +180,19 @@ def test_it_becomes_active_when_every_party_affirms(uow, org, clock):
         ),
         ("partnership.activated", "bo@example.org", {}),
     ]
-    assert checks_of("signals", uow) == ("trust-based", dict.fromkeys(
-        ["shared_purpose", "enough_parties", "contributions_stated", "contributions_distinct",
-         "all_affirmed"], True))
+    assert checks_of("signals", uow) == (
+        "trust-based",
+        dict.fromkeys(
+            [
+                "shared_purpose",
+                "enough_parties",
+                "contributions_stated",
+                "contributions_distinct",
+                "all_affirmed",
+            ],
+            True,
+        ),
+    )
     assert chain_ok(uow)
 
 
@@ -227,7 +235,11 @@ def test_affirming_for_a_team_that_is_not_a_party_is_refused(uow, org):
 
 def test_a_team_that_accepts_an_invitation_re_forms_an_active_partnership(uow, org):
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
     assert checks_of("signals", uow)[0] == "trust-based"
@@ -298,7 +310,11 @@ def test_a_party_lead_invites_a_team_but_a_stranger_cannot_invite_any(uow, org):
 def test_changing_the_purpose_re_forms_it_and_a_new_name_does_not(uow, org):
     make_purpose(uow, org["ceo"], key="growth", title="Grow revenue")
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
     mark = last_event_id(uow)
@@ -312,8 +328,9 @@ def test_changing_the_purpose_re_forms_it_and_a_new_name_does_not(uow, org):
     assert (view.partnership.status.value, view.partnership.charter_version) == ("forming", 2)
     assert view.partnership.purpose.key == "growth"
     assert [c.name for c in view.checks if not c.passed] == ["all_affirmed"]
-    payloads = [(e.type, e.payload["status"], e.payload["charter_version"])
-                for e in events_after(uow, mark)]
+    payloads = [
+        (e.type, e.payload["status"], e.payload["charter_version"]) for e in events_after(uow, mark)
+    ]
     assert payloads == [
         ("partnership.charter_updated", "active", 1),
         ("partnership.charter_updated", "forming", 2),
@@ -323,7 +340,11 @@ def test_changing_the_purpose_re_forms_it_and_a_new_name_does_not(uow, org):
 
 def test_new_working_agreements_need_new_affirmations(uow, org):
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
 
@@ -349,7 +370,11 @@ def test_only_a_party_lead_edits_the_charter(uow, org):
 
 def test_a_lead_states_only_their_own_teams_contribution(uow, org):
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
     mark = last_event_id(uow)
@@ -374,18 +399,34 @@ def test_a_lead_states_only_their_own_teams_contribution(uow, org):
         ("abandoned", PARTIES, ["shared_purpose"]),
         ("achieved", PARTIES, []),
         ("active", [("data-platform", "Customer health data")], ["enough_parties"]),
-        ("active", [("data-platform", "Data"), ("customer-success", "  ")],
-         ["contributions_stated"]),
-        ("active", [("data-platform", "Health  Data"), ("customer-success", "health data ")],
-         ["contributions_distinct"]),
+        (
+            "active",
+            [("data-platform", "Data"), ("customer-success", "  ")],
+            ["contributions_stated"],
+        ),
+        (
+            "active",
+            [("data-platform", "Health  Data"), ("customer-success", "health data ")],
+            ["contributions_distinct"],
+        ),
     ],
-    ids=["draft-purpose", "abandoned-purpose", "achieved-purpose", "one-party",
-         "no-contribution", "same-contribution"],
+    ids=[
+        "draft-purpose",
+        "abandoned-purpose",
+        "achieved-purpose",
+        "one-party",
+        "no-contribution",
+        "same-contribution",
+    ],
 )
 def test_each_failing_check_makes_it_traditional(uow, org, purpose_status, parties, failing):
     make_purpose(uow, org["ceo"], key="target", status=purpose_status)
     make_partnership(
-        uow, org["ana"], key="signals", purpose="target", parties=parties,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="target",
+        parties=parties,
         affirmed_by=[org["ana"], org["bo"]],
     )
 
@@ -397,7 +438,11 @@ def test_each_failing_check_makes_it_traditional(uow, org, purpose_status, parti
 
 def test_the_label_follows_the_purpose_status(uow, org):
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
 
@@ -411,7 +456,11 @@ def test_the_label_follows_the_purpose_status(uow, org):
 
 def test_status_moves_pause_resume_and_close_the_charter(uow, org):
     make_partnership(
-        uow, org["ana"], key="signals", purpose="churn", parties=PARTIES,
+        uow,
+        org["ana"],
+        key="signals",
+        purpose="churn",
+        parties=PARTIES,
         affirmed_by=[org["ana"], org["bo"]],
     )
     mark = last_event_id(uow)
@@ -450,7 +499,11 @@ def test_partnerships_are_listed_by_team_and_purpose(uow, org):
     make_purpose(uow, org["ceo"], key="growth", title="Grow revenue")
     make_partnership(uow, org["ana"], key="signals", purpose="churn", parties=PARTIES)
     make_partnership(
-        uow, org["mo"], key="campaigns", name="Campaigns", purpose="growth",
+        uow,
+        org["mo"],
+        key="campaigns",
+        name="Campaigns",
+        purpose="growth",
         parties=[("marketing", "Campaigns"), ("customer-success", "Contacts")],
     )
 

@@ -186,7 +186,9 @@ def test_any_member_edits_and_a_viewer_may_not(uow, people):
     assert purposes.get_purpose(uow, "churn").title == "Halve churn by 2027"
     [event] = events_after(uow, mark)
     assert (event.type, event.actor, event.payload["title"]) == (
-        "purpose.updated", "pay-lead@example.org", "Halve churn by 2027"
+        "purpose.updated",
+        "pay-lead@example.org",
+        "Halve churn by 2027",
     )
 
 

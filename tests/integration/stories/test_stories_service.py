@@ -12,14 +12,7 @@ from accord.errors import Conflict, Forbidden, Invalid, NotFound
 from accord.org.domain import Person
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
-from factories import (
-    OPERATOR,
-    events_after,
-    last_event_id,
-    make_partnership,
-    make_person,
-    make_team,
-)
+from factories import OPERATOR, data_and_care, events_after, last_event_id, make_person
 
 
 @dataclass
@@ -33,15 +26,11 @@ class World:
 
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
-    make_team(uow, "data")
-    make_team(uow, "care")
-    ana = make_person(uow, "ana@example.org", teams={"data": "lead"})
-    bo = make_person(uow, "bo@example.org", teams={"care": "lead"})
-    make_partnership(uow, ana, key="signals", parties=[("data", "Signals"), ("care", "Playbooks")])
+    partners = data_and_care(uow, sponsor=None, affirmed=False)
     return World(
-        ana=ana,
+        ana=partners["ana"],
         cy=make_person(uow, "cy@example.org", teams={"data": "member"}),
-        bo=bo,
+        bo=partners["bo"],
         vi=make_person(uow, "vi@example.org", role="viewer"),
         adm=make_person(uow, "adm@example.org", role="admin"),
     )

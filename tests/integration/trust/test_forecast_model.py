@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text, update
 
 from accord.commitments import service as commitments
 from accord.errors import Forbidden
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.trust import fitting

@@ -8,37 +8,26 @@ from datetime import timedelta
 import pytest
 
 from accord.commitments import service as commitments
-from accord.config import Settings
 from accord.errors import Forbidden, Invalid, NotFound
 from accord.trust import pairs
 from accord.trust import service as trust
 from accord.trust.model import DIMENSIONS, decay_weight
-from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
-
-SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
+from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person, make_team
 
 
 @pytest.fixture
 def org(uow):
     """R asks P in `rp`; O is a third team of the organization, in no partnership with them."""
-    for slug in ("r", "p", "o"):
-        make_team(uow, slug)
-    people = {
-        "r": make_person(uow, "rita@example.org", teams={"r": "lead"}),
-        "p": make_person(uow, "paul@example.org", teams={"p": "lead"}),
+    rp = make_partners(uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers")}, key="rp")
+    make_team(uow, "o")
+    return {
+        "r": rp["rita"],
+        "p": rp["paul"],
         "p_member": make_person(uow, "pia@example.org", teams={"p": "member"}),
         "o": make_person(uow, "olga@example.org", teams={"o": "lead"}),
         "admin": make_person(uow, "root@example.org", role="admin"),
         "viewer": make_person(uow, "vic@example.org", role="viewer"),
     }
-    make_partnership(
-        uow,
-        people["r"],
-        key="rp",
-        parties=[("r", "Asks"), ("p", "Delivers")],
-        affirmed_by=[people["r"], people["p"]],
-    )
-    return people
 
 
 def move(uow, people, key: str, name: str, who: str, **args) -> None:

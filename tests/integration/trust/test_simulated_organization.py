@@ -5,17 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from accord.config import Settings
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.trust import backtest as backtesting
 from accord.uow import UnitOfWork
-from factories import OPERATOR
+from factories import OPERATOR, SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
 from simulate import documents, simulate
-
-SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
 
 
 def test_a_simulated_organization_imports_in_batches_and_scores(sqlite_engine) -> None:

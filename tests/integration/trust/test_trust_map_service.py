@@ -7,44 +7,27 @@ from datetime import timedelta
 import pytest
 
 from accord.commitments import service as commitments
-from accord.config import Settings
 from accord.errors import Forbidden, Invalid
 from accord.trust import service as trust
 from accord.trust import visibility
-from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
-
-SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
+from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person
 
 
 @pytest.fixture
 def org(uow):
     """R and P work together in `rp`; O and X in `ox`; nobody links the two partnerships."""
-    for slug in ("r", "p", "o", "x"):
-        make_team(uow, slug)
-    people = {
-        "r": make_person(uow, "rita@example.org", teams={"r": "lead"}),
-        "p": make_person(uow, "paul@example.org", teams={"p": "lead"}),
-        "o": make_person(uow, "olga@example.org", teams={"o": "lead"}),
+    rp = make_partners(uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers")}, key="rp")
+    ox = make_partners(
+        uow, {"o": ("olga", "Asks"), "x": ("xena", "Delivers")}, key="ox", name="Other work"
+    )
+    return {
+        "r": rp["rita"],
+        "p": rp["paul"],
+        "o": ox["olga"],
         "o_member": make_person(uow, "omar@example.org", teams={"o": "member"}),
-        "x": make_person(uow, "xena@example.org", teams={"x": "lead"}),
+        "x": ox["xena"],
         "admin": make_person(uow, "root@example.org", role="admin"),
     }
-    make_partnership(
-        uow,
-        people["r"],
-        key="rp",
-        parties=[("r", "Asks"), ("p", "Delivers")],
-        affirmed_by=[people["r"], people["p"]],
-    )
-    make_partnership(
-        uow,
-        people["o"],
-        key="ox",
-        name="Other work",
-        parties=[("o", "Asks"), ("x", "Delivers")],
-        affirmed_by=[people["o"], people["x"]],
-    )
-    return people
 
 
 def deliver(uow, clock, people, key: str, reliance: str = "critical") -> None:
@@ -180,9 +163,7 @@ def test_an_open_critical_bet_on_an_unproven_partner_is_flagged(uow, clock, org)
     assert timedelta(0) <= clock.now - found.as_of
 
 
-def test_every_point_of_the_trust_history_is_the_trust_as_of_its_instant(
-    uow, clock, org
-) -> None:
+def test_every_point_of_the_trust_history_is_the_trust_as_of_its_instant(uow, clock, org) -> None:
     make_commitment(uow, "rp", org["r"], "r", "p", key="warm-up", reliance="low")
     for key in ("first", "second", "third"):
         clock.advance(days=20)

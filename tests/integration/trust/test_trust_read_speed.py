@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 from accord.errors import NotFound
-from accord.interchange.service import import_document
+from accord.interchange.importer import import_document
 from accord.trust import fitting
 from accord.trust import forecast as forecasts
 from accord.trust import service as trust

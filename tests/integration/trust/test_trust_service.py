@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from accord.commitments import service as commitments
 from accord.commitments.domain import State
-from accord.config import Settings
 from accord.errors import Forbidden, Invalid, NotFound, RuleBroken
 from accord.trust import backtest as backtesting
 from accord.trust import forecast as forecasts
@@ -20,34 +19,27 @@ from accord.trust import service as trust
 from accord.trust.domain import fold, ledger
 from accord.trust.model import Opinion, organization_rate
 from accord.trust.orm import trust_pairs_table, trust_state_table, trust_tracks_table
-from factories import OPERATOR, make_commitment, make_partnership, make_person, make_team
+from accord.trust.repository import TrustStore
+from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person, make_team
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
-SETTINGS = Settings(database_url="sqlite://", secret_key="tests")
 EPSILON = timedelta(microseconds=1)
 
 
 @pytest.fixture
 def org(uow):
     """R (requester) and P (performer) in partnership `rp`; O is a third team, X an outsider."""
-    for slug in ("r", "p", "o", "x"):
-        make_team(uow, slug)
-    people = {
-        "r": make_person(uow, "rita@example.org", teams={"r": "lead"}),
-        "p": make_person(uow, "paul@example.org", teams={"p": "lead"}),
-        "o": make_person(uow, "olga@example.org", teams={"o": "lead"}),
+    parties = {"r": ("rita", "Asks"), "p": ("paul", "Delivers"), "o": ("olga", "Advises")}
+    rp = make_partners(uow, parties, key="rp")
+    make_team(uow, "x")
+    return {
+        "r": rp["rita"],
+        "p": rp["paul"],
+        "o": rp["olga"],
         "o_member": make_person(uow, "omar@example.org", teams={"o": "member"}),
         "x": make_person(uow, "xena@example.org", teams={"x": "lead"}),
         "admin": make_person(uow, "root@example.org", role="admin"),
     }
-    make_partnership(
-        uow,
-        people["r"],
-        key="rp",
-        parties=[("r", "Asks"), ("p", "Delivers"), ("o", "Advises")],
-        affirmed_by=[people["r"], people["p"], people["o"]],
-    )
-    return people
 
 
 def play(uow, people, key: str, moves: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
@@ -415,15 +407,50 @@ def test_backtest_follows_its_definition(uow, clock, org) -> None:
     assert purpose["n"] == len(result.purpose.months) if result.purpose else purpose is None
 
 
-def test_a_new_half_life_replays_until_rebuilt(uow, clock, org) -> None:
-    moment = worked_example(uow, clock, org, success_age_days=90)
-    quicker = SETTINGS.model_copy(update={"half_life_days": 90.0})
-    replayed = trust.trust_of(uow, quicker, OPERATOR, "p", as_of=moment + timedelta(days=1))
-    assert trust.ensure_built(uow, quicker) is True
-    assert trust.ensure_built(uow, quicker) is False
-    rebuilt = trust.trust_of(uow, quicker, OPERATOR, "p", as_of=moment + timedelta(days=1))
-    assert rebuilt.trust.ability.r == pytest.approx(replayed.trust.ability.r, rel=1e-12)
-    assert rebuilt.trust.ability.r == pytest.approx(0.5 ** (91 / 90), rel=1e-6)
+def test_a_new_half_life_is_rebuilt_once_at_start_and_reads_never_replay(
+    uow, clock, org, monkeypatch
+) -> None:
+    random_history(uow, clock, org, 5, steps=120)
+    later = clock.now + timedelta(days=20)
+    read_log = TrustStore.commitment_events
+    replays: list[object] = []
+
+    def counted(store: TrustStore, **options: Any) -> Any:
+        replays.append(options)
+        return read_log(store, **options)
+
+    monkeypatch.setattr(TrustStore, "commitment_events", counted)
+    for days in (30.0, 180.0):
+        settings = SETTINGS.model_copy(update={"half_life_days": days})
+        replays.clear()
+        assert trust.ensure_built(uow, settings) is True  # the first start with the new setting
+        assert trust.ensure_built(uow, settings) is False  # and the next
+        assert len(replays) == 1
+        with uow:
+            fresh = ledger(fold(read_log(uow.trust)).values(), later, days)
+        for team, of in (("p", None), ("r", None), ("p", "r"), ("o", "p")):
+            report = trust.trust_of(uow, settings, OPERATOR, team, of=of, as_of=later)
+            evidence = fresh.pair(of, team) if of else fresh.team(team)
+            for name in ("ability", "integrity", "value"):
+                r, s = evidence.rs(name)
+                assert report.trust.dimension(name).r == pytest.approx(r, rel=1e-9, abs=1e-12)
+                assert report.trust.dimension(name).s == pytest.approx(s, rel=1e-9, abs=1e-12)
+        assert len(replays) == 1, "a read replayed the log"
+    # a read with a half-life the sums were not built with reads them as built, never the log
+    elsewhere = SETTINGS.model_copy(update={"half_life_days": 90.0})
+    trust.trust_of(uow, elsewhere, OPERATOR, "p", as_of=later)
+    assert len(replays) == 1
+
+
+def test_the_app_rebuilds_sums_of_another_half_life_when_it_starts(engine, clock, org) -> None:
+    from live_server import serve
+
+    url = engine.url.render_as_string(hide_password=False)
+    settings = SETTINGS.model_copy(update={"database_url": url, "half_life_days": 45.0})
+    for _ in serve(settings, clock):
+        with engine.connect() as connection:
+            half_life = connection.execute(select(trust_state_table.c.half_life_days)).scalar()
+        assert half_life == 45.0
 
 
 def test_only_admins_rebuild(uow, org) -> None:

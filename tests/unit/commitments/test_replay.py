@@ -42,8 +42,14 @@ def test_a_request_due_before_it_was_made_is_let_through_and_noted() -> None:
     notes = replay()
 
     commitment, payload = Commitment.request(
-        key="c-1", partnership=partnership, requester=requester, performer=performer,
-        measure=None, sides=R, at=T0, replay=notes,
+        key="c-1",
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        measure=None,
+        sides=R,
+        at=T0,
+        replay=notes,
         args={"title": "Card vault API", "due": T0 - timedelta(days=1)},
     )
 
@@ -58,9 +64,7 @@ def test_a_promise_after_its_due_date_is_noted_once() -> None:
     commitment = request()
     notes = replay()
 
-    commitment.apply(
-        Move.PROMISE, sides=P, at=LATE, expected_version=1, args={}, replay=notes
-    )
+    commitment.apply(Move.PROMISE, sides=P, at=LATE, expected_version=1, args={}, replay=notes)
 
     assert commitment.state == State.PROMISED
     assert notes.notes == [
@@ -81,9 +85,7 @@ def test_a_promise_before_its_due_date_notes_nothing() -> None:
 
 def test_a_counter_accepted_after_its_due_date_is_let_through_and_noted() -> None:
     commitment = request()
-    commitment.apply(
-        Move.COUNTER, sides=P, at=hours(1), expected_version=1, args={"due": hours(5)}
-    )
+    commitment.apply(Move.COUNTER, sides=P, at=hours(1), expected_version=1, args={"due": hours(5)})
     live = snapshot(commitment)
     with pytest.raises(RuleBroken) as refused:
         commitment.apply(Move.ACCEPT_COUNTER, sides=R, at=hours(6), expected_version=2, args={})
@@ -117,7 +119,11 @@ def test_a_new_due_date_already_past_is_let_through_and_noted(
     notes = replay()
 
     commitment.apply(
-        move, sides=sides, at=hours(5), expected_version=None, args={"due": hours(4)},
+        move,
+        sides=sides,
+        at=hours(5),
+        expected_version=None,
+        args={"due": hours(4)},
         replay=notes,
     )
 
@@ -141,13 +147,22 @@ def test_a_member_of_both_teams_may_answer_their_own_proposal_when_replayed(
     if proposal == Move.PROPOSE_CHANGE:
         commitment.apply(Move.PROMISE, sides=P, at=hours(1), expected_version=None, args={})
     commitment.apply(
-        proposal, sides=BOTH, at=hours(2), expected_version=None, args={"due": NEW_DUE},
+        proposal,
+        sides=BOTH,
+        at=hours(2),
+        expected_version=None,
+        args={"due": NEW_DUE},
         actor=BOTH_EMAIL,
     )
     notes = replay()
 
     payload = commitment.apply(
-        answer, sides=BOTH, at=hours(3), expected_version=None, args={}, actor=BOTH_EMAIL,
+        answer,
+        sides=BOTH,
+        at=hours(3),
+        expected_version=None,
+        args={},
+        actor=BOTH_EMAIL,
         replay=notes,
     )
 
@@ -164,8 +179,13 @@ def test_a_move_whose_side_a_member_of_both_teams_chooses_is_noted() -> None:
     notes = replay()
 
     payload = commitment.apply(
-        Move.PROPOSE_CHANGE, sides=BOTH, at=hours(2), expected_version=None,
-        args={"due": NEW_DUE}, actor=BOTH_EMAIL, replay=notes,
+        Move.PROPOSE_CHANGE,
+        sides=BOTH,
+        at=hours(2),
+        expected_version=None,
+        args={"due": NEW_DUE},
+        actor=BOTH_EMAIL,
+        replay=notes,
     )
 
     assert payload["side"] == "P"
@@ -182,7 +202,12 @@ def test_a_move_only_one_side_may_make_is_not_noted_for_a_member_of_both(
     notes = replay()
 
     commitment.apply(
-        move, sides=sides, at=hours(2), expected_version=None, args={}, actor=BOTH_EMAIL,
+        move,
+        sides=sides,
+        at=hours(2),
+        expected_version=None,
+        args={},
+        actor=BOTH_EMAIL,
         replay=notes,
     )
 
@@ -194,7 +219,11 @@ def test_an_accept_without_a_value_is_let_through_without_a_value() -> None:
     notes = replay()
 
     payload = commitment.apply(
-        Move.ACCEPT, sides=R, at=hours(5), expected_version=None, args={"note": "fine"},
+        Move.ACCEPT,
+        sides=R,
+        at=hours(5),
+        expected_version=None,
+        args={"note": "fine"},
         replay=notes,
     )
 
@@ -222,8 +251,9 @@ def _wrong_side(c: Commitment, notes: Replay) -> None:
 
 
 def _wrong_state(c: Commitment, notes: Replay) -> None:
-    c.apply(Move.ACCEPT, sides=R, at=hours(2), expected_version=None, args={"value": 3},
-            replay=notes)
+    c.apply(
+        Move.ACCEPT, sides=R, at=hours(2), expected_version=None, args={"value": 3}, replay=notes
+    )
 
 
 def _backwards(c: Commitment, notes: Replay) -> None:
@@ -231,8 +261,14 @@ def _backwards(c: Commitment, notes: Replay) -> None:
 
 
 def _unknown_field(c: Commitment, notes: Replay) -> None:
-    c.apply(Move.REPORT_DONE, sides=P, at=hours(2), expected_version=None, args={"value": 3},
-            replay=notes)
+    c.apply(
+        Move.REPORT_DONE,
+        sides=P,
+        at=hours(2),
+        expected_version=None,
+        args={"value": 3},
+        replay=notes,
+    )
 
 
 @pytest.mark.parametrize(
@@ -244,8 +280,7 @@ def _unknown_field(c: Commitment, notes: Replay) -> None:
         (_backwards, RuleBroken, "commitment.time_backwards"),
         (_unknown_field, Invalid, "commitment.unknown_field"),
     ],
-    ids=["mark-missed-before-due", "wrong-side", "wrong-state", "time-backwards",
-         "unknown-field"],
+    ids=["mark-missed-before-due", "wrong-side", "wrong-state", "time-backwards", "unknown-field"],
 )
 def test_a_replay_keeps_every_other_rule(make: Any, error: type[Exception], rule: str) -> None:
     commitment = at_state(State.PROMISED)

@@ -39,8 +39,10 @@ def design_path() -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    pytest.fail(f"DESIGN.md not found; looked at {', '.join(map(str, candidates))} "
-                "(set ACCORD_DESIGN_MD to its path)")
+    pytest.fail(
+        f"DESIGN.md not found; looked at {', '.join(map(str, candidates))} "
+        "(set ACCORD_DESIGN_MD to its path)"
+    )
 
 
 def table_lines(text: str) -> list[str]:
@@ -51,7 +53,7 @@ def table_lines(text: str) -> list[str]:
     except StopIteration:
         pytest.fail(f"DESIGN.md has no heading {HEADING!r}")
     table: list[str] = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("#"):
             break
         if line.lstrip().startswith("|"):
@@ -133,8 +135,13 @@ def test_final_states_have_no_moves_and_others_do() -> None:
 
 
 def test_open_and_final_partition_the_states() -> None:
-    assert set(OPEN) == {State.REQUESTED, State.COUNTERED, State.PROMISED,
-                         State.RENEGOTIATING, State.DELIVERED}
+    assert set(OPEN) == {
+        State.REQUESTED,
+        State.COUNTERED,
+        State.PROMISED,
+        State.RENEGOTIATING,
+        State.DELIVERED,
+    }
     assert OPEN.isdisjoint(FINAL)
     assert OPEN | FINAL == set(State)
 
@@ -152,16 +159,20 @@ def test_every_state_is_reachable_from_request() -> None:
 
 
 def test_parser_reads_sample_rows() -> None:
-    sample = "\n".join([
-        HEADING, "",
-        "| from | move | who | to |",
-        "|---|---|---|---|",
-        "| — | request | R | requested |",
-        "| requested, countered | withdraw | R | withdrawn ▪ |",
-        "| promised | mark_missed | R, only after `due` | missed ▪ |",
-        "| countered | accept_counter | R | promised (with the counter's terms) |",
-        "", "After the table.",
-    ])
+    sample = "\n".join(
+        [
+            HEADING,
+            "",
+            "| from | move | who | to |",
+            "|---|---|---|---|",
+            "| — | request | R | requested |",
+            "| requested, countered | withdraw | R | withdrawn ▪ |",
+            "| promised | mark_missed | R, only after `due` | missed ▪ |",
+            "| countered | accept_counter | R | promised (with the counter's terms) |",
+            "",
+            "After the table.",
+        ]
+    )
     rows, finals = parse_rows(sample)
     assert rows == [
         (None, "request", Who.R, State.REQUESTED),

@@ -29,17 +29,26 @@ from accord.purposes.domain import Purpose, PurposeStatus
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 FIRST_DUE = T0 + timedelta(days=10)
-SIDES = st.sampled_from([
-    frozenset({Side.REQUESTER}),
-    frozenset({Side.PERFORMER}),
-    frozenset({Side.REQUESTER, Side.PERFORMER}),
-    frozenset(),
-])
+SIDES = st.sampled_from(
+    [
+        frozenset({Side.REQUESTER}),
+        frozenset({Side.PERFORMER}),
+        frozenset({Side.REQUESTER, Side.PERFORMER}),
+        frozenset(),
+    ]
+)
 WORDS = st.text(alphabet="abcdefgh", min_size=1, max_size=8)
 FIELD_NAMES = sorted({name for allowed, _ in MOVE_FIELDS.values() for name in allowed})
 JUNK = st.one_of(
-    st.none(), st.just(""), st.just("   "), st.just("x" * 4001), WORDS, st.integers(-2, 7),
-    st.booleans(), st.floats(allow_nan=True), st.just("enormous"),
+    st.none(),
+    st.just(""),
+    st.just("   "),
+    st.just("x" * 4001),
+    WORDS,
+    st.integers(-2, 7),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.just("enormous"),
     st.just(datetime(2025, 6, 1, 12, 0)),  # naive
 )
 
@@ -61,10 +70,16 @@ REACHABLE = reachable_states()
 
 def snapshot(c: Commitment) -> dict[str, Any]:
     return {
-        "state": c.state, "version": c.version, "title": c.title, "due": c.due,
-        "conditions": c.conditions_of_satisfaction, "reliance": c.reliance,
+        "state": c.state,
+        "version": c.version,
+        "title": c.title,
+        "due": c.due,
+        "conditions": c.conditions_of_satisfaction,
+        "reliance": c.reliance,
         "pending": dict(c.pending) if c.pending is not None else None,
-        "pending_by": c.pending_by, "delivered_at": c.delivered_at, "value": c.value,
+        "pending_by": c.pending_by,
+        "delivered_at": c.delivered_at,
+        "value": c.value,
         "updated_at": c.updated_at,
     }
 
@@ -113,8 +128,13 @@ class CommitmentMachine(RuleBasedStateMachine):
         partnership.add_party(requester, "checkout flow")
         partnership.add_party(performer, "payment rails")
         self.commitment, _ = Commitment.request(
-            key="c-1", partnership=partnership, requester=requester, performer=performer,
-            measure=None, sides=frozenset({Side.REQUESTER}), at=T0,
+            key="c-1",
+            partnership=partnership,
+            requester=requester,
+            performer=performer,
+            measure=None,
+            sides=frozenset({Side.REQUESTER}),
+            at=T0,
             args={"title": "Card vault API", "due": FIRST_DUE},
         )
         self.now = T0
@@ -128,7 +148,10 @@ class CommitmentMachine(RuleBasedStateMachine):
         version_offset=st.sampled_from([0] * 12 + [-1, 1, None]),
     )
     def try_a_move(
-        self, data: st.DataObject, sides: frozenset[Side], minutes: int,
+        self,
+        data: st.DataObject,
+        sides: frozenset[Side],
+        minutes: int,
         version_offset: int | None,
     ) -> None:
         self.now += timedelta(minutes=minutes)
@@ -154,8 +177,7 @@ class CommitmentMachine(RuleBasedStateMachine):
                 return
             raise AssertionError(f"{move} at {earlier} went through after {c.updated_at}")
         try:
-            payload = c.apply(move, sides=sides, at=self.now, expected_version=expected,
-                              args=args)
+            payload = c.apply(move, sides=sides, at=self.now, expected_version=expected, args=args)
         except AccordError:
             assert snapshot(c) == before
             return
@@ -172,8 +194,9 @@ class CommitmentMachine(RuleBasedStateMachine):
             Who.R: {Side.REQUESTER},
             Who.P: {Side.PERFORMER},
             Who.EITHER: {Side.REQUESTER, Side.PERFORMER},
-            Who.OTHER: {Side.PERFORMER if before["pending_by"] == Side.REQUESTER
-                        else Side.REQUESTER},
+            Who.OTHER: {
+                Side.PERFORMER if before["pending_by"] == Side.REQUESTER else Side.REQUESTER
+            },
         }[transition.who]
         assert sides & permitted
         assert Side(payload["side"]) in sides & permitted

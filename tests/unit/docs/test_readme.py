@@ -52,7 +52,7 @@ def test_every_command_is_in_the_command_table() -> None:
 
 
 def test_every_api_route_is_in_the_route_table() -> None:
-    from accord.api.app import create_app
+    from accord.app import create_app
 
     schema = create_app(Settings(database_url="sqlite://")).openapi()
     routes = {

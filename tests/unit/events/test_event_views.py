@@ -14,7 +14,7 @@ def accepted() -> Event:
         id=1,
         at=T0,
         actor="bo@example.org",
-        type="CommitmentAccepted",
+        type="commitment.accepted",
         subject="commitment:c-1",
         payload={"move": "accept", "to": "accepted", "args": {"value": 4, "note": "Great"}},
         prev_hash=GENESIS_HASH,
@@ -27,10 +27,17 @@ def test_a_whole_view_is_the_event() -> None:
     event = accepted()
     view = view_of(event)
     assert (view.id, view.at, view.actor, view.type, view.subject) == (
-        1, T0, "bo@example.org", "CommitmentAccepted", "commitment:c-1"
+        1,
+        T0,
+        "bo@example.org",
+        "commitment.accepted",
+        "commitment:c-1",
     )
     assert (view.payload, view.prev_hash, view.hash, view.withheld) == (
-        event.payload, GENESIS_HASH, event.hash, ()
+        event.payload,
+        GENESIS_HASH,
+        event.hash,
+        (),
     )
 
 
@@ -52,3 +59,22 @@ def test_a_field_named_but_absent_is_still_named() -> None:
     assert view.payload["args"] == {}
     assert view.withheld == ("payload.args.value", "payload.args.note")
     assert view.hash == event.hash
+
+
+def test_an_event_stored_under_an_earlier_name_is_shown_under_its_name_of_today() -> None:
+    """Earlier versions wrote commitment events as `CommitmentAccepted`: the log keeps that name
+    (its hash covers it), a reader sees `commitment.accepted`."""
+    event = Event(
+        id=1,
+        at=T0,
+        actor="bo@example.org",
+        type="CommitmentAccepted",
+        subject="commitment:c-1",
+        payload={"move": "accept", "to": "accepted", "args": {"value": 4}},
+        prev_hash=GENESIS_HASH,
+    )
+    event.hash = event_hash(event)
+    view = view_of(event)
+    assert view.type == "commitment.accepted"
+    assert (event.type, view.hash) == ("CommitmentAccepted", event.hash)
+    assert verify_chain([event]).ok

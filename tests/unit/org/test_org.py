@@ -39,8 +39,8 @@ def test_good_slugs(slug: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "slug", ["", "Payments", "team_2", "-lead", "trail-", "dou--ble", "x" * 64, "with space",
-             "café"]
+    "slug",
+    ["", "Payments", "team_2", "-lead", "trail-", "dou--ble", "x" * 64, "with space", "café"],
 )
 def test_bad_slugs(slug: str) -> None:
     with pytest.raises(Invalid) as refused:
@@ -82,16 +82,28 @@ def test_unique_key() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Ana@Example.COM", "ana@example.com"), ("  bo@x.io \n", "bo@x.io"),
-     ("a.b+c@sub.example.org", "a.b+c@sub.example.org")],
+    [
+        ("Ana@Example.COM", "ana@example.com"),
+        ("  bo@x.io \n", "bo@x.io"),
+        ("a.b+c@sub.example.org", "a.b+c@sub.example.org"),
+    ],
 )
 def test_normalize_email(raw: str, expected: str) -> None:
     assert normalize_email(raw) == expected
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@@b.com",
-            "a@" + "b" * 320 + ".com"]
+    "raw",
+    [
+        "",
+        "ana",
+        "ana@",
+        "@example.com",
+        "ana@example",
+        "a b@example.com",
+        "a@@b.com",
+        "a@" + "b" * 320 + ".com",
+    ],
 )
 def test_bad_emails(raw: str) -> None:
     with pytest.raises(Invalid) as refused:
@@ -152,8 +164,11 @@ def test_membership_is_by_identity_not_by_equal_fields() -> None:
 
 
 def test_admin_checks() -> None:
-    admin, member, viewer = (person("a@x.io", GlobalRole.ADMIN), person("m@x.io"),
-                             person("v@x.io", GlobalRole.VIEWER))
+    admin, member, viewer = (
+        person("a@x.io", GlobalRole.ADMIN),
+        person("m@x.io"),
+        person("v@x.io", GlobalRole.VIEWER),
+    )
     assert is_admin(admin)
     assert is_admin(Operator())
     assert not is_admin(member)

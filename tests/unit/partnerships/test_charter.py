@@ -19,8 +19,13 @@ from accord.partnerships.domain import (
 from accord.purposes.domain import Purpose, PurposeStatus
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-CHECK_NAMES = ["shared_purpose", "enough_parties", "contributions_stated",
-               "contributions_distinct", "all_affirmed"]
+CHECK_NAMES = [
+    "shared_purpose",
+    "enough_parties",
+    "contributions_stated",
+    "contributions_distinct",
+    "all_affirmed",
+]
 Status = PartnershipStatus
 
 

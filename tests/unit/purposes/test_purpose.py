@@ -14,9 +14,12 @@ from accord.purposes.domain import Measure, Purpose, PurposeStatus
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 S = PurposeStatus
 ALLOWED = {
-    (S.DRAFT, S.ACTIVE), (S.DRAFT, S.ABANDONED),
-    (S.ACTIVE, S.ACHIEVED), (S.ACTIVE, S.ABANDONED),
-    (S.ACHIEVED, S.ACTIVE), (S.ABANDONED, S.ACTIVE),
+    (S.DRAFT, S.ACTIVE),
+    (S.DRAFT, S.ABANDONED),
+    (S.ACTIVE, S.ACHIEVED),
+    (S.ACTIVE, S.ABANDONED),
+    (S.ACHIEVED, S.ACTIVE),
+    (S.ABANDONED, S.ACTIVE),
 }
 CHANGES = [(a, b) for a in S for b in S if a != b]
 

@@ -21,6 +21,7 @@ from accord.trust.model import (
     eigentrust,
     organization_rate,
     outlook,
+    overall_span,
     pair_flags,
     pair_trust,
     scale_to,
@@ -133,6 +134,16 @@ def test_overall_weights_are_normalized() -> None:
     assert opinion.expected == pytest.approx((3 + 1) / 6)
     with pytest.raises(ValueError, match="must not all be zero"):
         Weights(0, 0, 0).normalized()
+
+
+def test_overall_trust_lies_between_belief_and_belief_plus_uncertainty() -> None:
+    evidence = Evidence(3, 1, 2, 2, 1, 0)
+    trust = team_trust(evidence, Evidence(30, 10, 30, 10, 30, 10), 2, Weights())
+    low, high = overall_span(trust, Weights(0.8, 0.6, 0.6))  # the same weights, not normalized
+    belief = 0.4 * trust.ability.belief + 0.3 * trust.integrity.belief + 0.3 * trust.value.belief
+    assert low == pytest.approx(belief)
+    assert high == pytest.approx(belief + trust.overall_uncertainty)
+    assert low <= trust.overall_expected <= high
 
 
 evidence_amounts = st.floats(min_value=0, max_value=1e6, allow_nan=False)

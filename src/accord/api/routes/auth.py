@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
-from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, page_of_all
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
+from accord.db import MAX_ID
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.org.schemas import PersonRead, SignIn, TokenCreate, TokenCreated, TokenRead

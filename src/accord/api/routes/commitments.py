@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Header, Query, Response
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment, Side, State
 from accord.commitments.schemas import CommitmentCreate, CommitmentRead, MoveCreate

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Query
 
-from accord.api.deps import CurrentPerson, ReadUowDep
 from accord.api.errors import problems
-from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, decode, page
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep
 from accord.commitments import service as commitments
+from accord.db import MAX_ID
 from accord.events.schemas import EventRead
 
 router = make_router("events")

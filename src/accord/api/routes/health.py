@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Query
 
-from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_of_all
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.health import service as health
 from accord.health.schemas import (
     AnswerCreate,

@@ -8,10 +8,10 @@ from fastapi import Body
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.api.errors import problems
 from accord.api.routes import make_router
-from accord.interchange import service as interchange
+from accord.channel.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
+from accord.interchange import exporter, importer
 from accord.interchange.schemas import Document
 
 router = make_router("import and export")
@@ -42,7 +42,7 @@ class ImportResult(BaseModel):
 )
 def export(person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep) -> JSONResponse:
     """The whole organization as one accord/1 document (admins)."""
-    return JSONResponse(interchange.export_for(uow, person, settings=settings))
+    return JSONResponse(exporter.export_for(uow, person, settings=settings))
 
 
 @router.post(
@@ -63,7 +63,7 @@ def import_document(
     settings: SettingsDep,
 ) -> ImportResult:
     """Import an accord/1 document whole or not at all (admins); every problem has its path."""
-    report = interchange.import_document(uow, person, data, settings=settings)
+    report = importer.import_document(uow, person, data, settings=settings)
     return ImportResult(
         created=report.created,
         unchanged=report.unchanged,

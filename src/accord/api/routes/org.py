@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.org import service as org
 from accord.org.schemas import (
     MembershipSet,

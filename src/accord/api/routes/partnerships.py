@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
-from accord.api.pagination import DEFAULT_LIMIT, MAX_ID, Cursor, Limit, Page, decode, page
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, UowDep
+from accord.db import MAX_ID
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import InvitationState, Label, PartnershipStatus
 from accord.partnerships.schemas import (
@@ -67,16 +68,7 @@ def create_partnership(
     body: PartnershipCreate, person: CurrentPerson, uow: UowDep
 ) -> PartnershipRead:
     """Start a partnership around one purpose (a lead of a team that becomes a party)."""
-    created = partnerships.create_partnership(
-        uow,
-        person,
-        name=body.name,
-        purpose=body.purpose,
-        parties=[(p.team, p.contribution) for p in body.parties],
-        working_agreements=body.working_agreements,
-        review_every_days=body.review_every_days,
-        key=body.key,
-    )
+    created = partnerships.create_partnership(uow, person, **body.args())
     return PartnershipRead.of(partnerships.get_partnership(uow, created.partnership.key))
 
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Query
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.purposes import service as purposes
 from accord.purposes.domain import PurposeStatus
 from accord.purposes.schemas import (

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Response
 
-from accord.api.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page, page_of_all
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ReadUowDep, UowDep
 from accord.stories import service as stories
 from accord.stories.schemas import (
     ReplyCreate,
@@ -64,22 +64,7 @@ def list_stories(
 )
 def create_story(body: StoryCreate, person: CurrentPerson, uow: UowDep) -> StoryRead:
     """Share a story (any member; viewers only read)."""
-    metric = body.metric
-    created = stories.create_story(
-        uow,
-        person,
-        title=body.title,
-        body=body.body,
-        tags=body.tags,
-        partnerships=body.partnerships,
-        teams=body.teams,
-        purposes=body.purposes,
-        results=body.results,
-        metric_name=metric.name if metric else None,
-        metric_value=metric.value if metric else None,
-        metric_unit=metric.unit if metric else None,
-        key=body.key,
-    )
+    created = stories.create_story(uow, person, **body.args())
     return StoryRead.of(stories.get_story(uow, person, created.key))
 
 
@@ -112,13 +97,7 @@ def get_story(key: str, person: CurrentPerson, uow: ReadUowDep) -> StoryRead:
 )
 def update_story(key: str, body: StoryUpdate, person: CurrentPerson, uow: UowDep) -> StoryRead:
     """Edit a story (its author or an admin), or hide or show it (an admin)."""
-    fields: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"metric"})
-    if "metric" in body.model_fields_set:
-        metric = body.metric
-        fields["metric_name"] = metric.name if metric else None
-        fields["metric_value"] = metric.value if metric else None
-        fields["metric_unit"] = metric.unit if metric else None
-    stories.update_story(uow, person, key, **fields)
+    stories.update_story(uow, person, key, **body.changes())
     return StoryRead.of(stories.get_story(uow, person, key))
 
 

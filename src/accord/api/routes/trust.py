@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Query
 
-from accord.api.deps import CurrentPerson, ExpensiveReadsDep, ReadUowDep, SettingsDep
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
 from accord.api.routes import make_router
+from accord.channel.deps import CurrentPerson, ExpensiveReadsDep, ReadUowDep, SettingsDep
 from accord.events.domain import parse_instant
 from accord.trust import forecast as forecasts
 from accord.trust import pairs
@@ -154,9 +154,7 @@ def commitment_forecast(
     return ForecastRowRead.model_validate(row.document())
 
 
-@router.get(
-    "/trust/backtest", response_model=BacktestRead, responses=problems(401, 429, 503)
-)
+@router.get("/trust/backtest", response_model=BacktestRead, responses=problems(401, 429, 503))
 def backtest(
     person: CurrentPerson, uow: ReadUowDep, settings: SettingsDep, reads: ExpensiveReadsDep
 ) -> BacktestRead:

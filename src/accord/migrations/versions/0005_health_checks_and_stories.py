@@ -202,7 +202,6 @@ def upgrade() -> None:
         op.f("ix_story_partnerships_partnership_id"), "story_partnerships", ["partnership_id"]
     )
 
-
     op.create_table(
         "health_respondents",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
-from accord.api.deps import ReadUowDep, UowDep
+from accord.channel.deps import ReadUowDep, UowDep
 from accord.errors import AccordError
-from accord.interchange import service as interchange
+from accord.interchange import importer
+from accord.interchange.report import ImportRefused
 from accord.org import service as org
 from accord.org.domain import GlobalRole, MemberRole, Person, TeamKind, ensure_admin
+from accord.org.schemas import MembershipSet, PersonCreate, PersonUpdate, TeamCreate, TeamUpdate
 from accord.uow import UnitOfWork
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    UploadForm,
-    after_change,
-    errors_of,
-    render,
-    text,
-)
+from accord.web.common import Form, PagePerson, UploadForm, render, text
+from accord.web.forms import FormErrors, act, data_of, perform, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,10 +32,6 @@ KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in TeamKind]
 PERSON_FIELDS = ("email", "name", "role", "password")
 TEAM_FIELDS = ("slug", "name", "kind", "parent", "mission")
 MEMBER_FIELDS = ("email", "role")
-# Messages (or rules) about a field that do not begin with its name.
-PERSON_PREFIXES = {"person.self_lockout": "role"}
-TEAM_PREFIXES = {"team name": "name", "team kind": "kind", "no team": "parent"}
-MEMBER_PREFIXES = {"no person": "email", "team role": "role", "membership.not_found": "email"}
 
 
 def admin_person(person: PagePerson) -> Person:
@@ -55,10 +45,6 @@ AdminPerson = Annotated[Person, Depends(admin_person)]
 
 def _person_url(email: str) -> str:
     return "/admin/people/" + quote(email, safe="@")
-
-
-def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: text(form, name) for name in names}
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -119,23 +105,19 @@ def create_person(
     request: Request, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Create a person, with a first password if one is given."""
-    values = _values(form, PERSON_FIELDS)
-    try:
-        created = org.create_person(
-            uow,
-            person,
-            email=values["email"],
-            name=values["name"],
-            role=values["role"] or GlobalRole.MEMBER,
-            password=values["password"] or None,
+
+    def create(body: PersonCreate) -> str:
+        created = org.create_person(uow, person, **body.model_dump())
+        return _person_url(created.email)
+
+    def again(errors: FormErrors) -> Response:
+        values = {**shown(form, PERSON_FIELDS), "password": ""}  # never echoed into the page
+        return _people_page(
+            request, read, person, None, errors=errors, values=values, status_code=errors.status
         )
-        return after_change(request, _person_url(created.email))
-    except AccordError as error:
-        errors = errors_of(error, PERSON_FIELDS, PERSON_PREFIXES)
-    values["password"] = ""  # never echoed back into the page
-    return _people_page(
-        request, read, person, None, errors=errors, values=values, status_code=errors.status
-    )
+
+    data = data_of(form, PERSON_FIELDS, optional=["role", "password"])
+    return act(request, PersonCreate, data, create, again, inputs=PERSON_FIELDS)
 
 
 def _person_page(
@@ -160,6 +142,19 @@ def _person_page(
     )
 
 
+def _person_again(
+    request: Request, uow: UnitOfWork, person: Person, email: str, form_name: str
+) -> Callable[[FormErrors], Response]:
+    """The person's page again, with the refusal of its form `form_name`."""
+
+    def again(errors: FormErrors) -> Response:
+        return _person_page(
+            request, uow, person, email, errors={form_name: errors}, status_code=errors.status
+        )
+
+    return again
+
+
 @router.get("/admin/people/{email}", response_class=HTMLResponse)
 def person_page(request: Request, email: str, person: AdminPerson, uow: ReadUowDep) -> Response:
     """One person: role, whether they may sign in, password, teams."""
@@ -171,14 +166,13 @@ def change_role(
     request: Request, email: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Change a person's global role."""
-    try:
-        org.update_person(uow, person, email, role=text(form, "role"))
-        return after_change(request, _person_url(email))
-    except AccordError as error:
-        errors = errors_of(error, ("role",), PERSON_PREFIXES)
-    return _person_page(
-        request, read, person, email, errors={"role": errors}, status_code=errors.status
-    )
+
+    def change(body: PersonUpdate) -> str:
+        org.update_person(uow, person, email, **body.model_dump(exclude_unset=True))
+        return _person_url(email)
+
+    again = _person_again(request, read, person, email, "role")
+    return act(request, PersonUpdate, data_of(form, ["role"]), change, again, inputs=["role"])
 
 
 @router.post("/admin/people/{email}/active", response_class=HTMLResponse)
@@ -186,14 +180,13 @@ def change_active(
     request: Request, email: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Deactivate a person (they can no longer sign in) or reactivate them."""
-    try:
-        org.update_person(uow, person, email, active=text(form, "active") == "yes")
-        return after_change(request, _person_url(email))
-    except AccordError as error:
-        errors = errors_of(error, ("active",), {})
-    return _person_page(
-        request, read, person, email, errors={"active": errors}, status_code=errors.status
-    )
+
+    def change(body: PersonUpdate) -> str:
+        org.update_person(uow, person, email, **body.model_dump(exclude_unset=True))
+        return _person_url(email)
+
+    again = _person_again(request, read, person, email, "active")
+    return act(request, PersonUpdate, {"active": text(form, "active") == "yes"}, change, again)
 
 
 @router.post("/admin/people/{email}/password", response_class=HTMLResponse)
@@ -201,14 +194,13 @@ def change_password(
     request: Request, email: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Set a person's password; their open sessions end."""
-    try:
+
+    def set_it() -> str:
         org.set_password(uow, person, email, text(form, "password"))
-        return after_change(request, _person_url(email) + "?password=set")
-    except AccordError as error:
-        errors = errors_of(error, ("password",), {})
-    return _person_page(
-        request, read, person, email, errors={"password": errors}, status_code=errors.status
-    )
+        return _person_url(email) + "?password=set"
+
+    again = _person_again(request, read, person, email, "password")
+    return perform(request, set_it, again, inputs=["password"])
 
 
 def _teams_page(
@@ -253,23 +245,19 @@ def create_team(
     request: Request, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Create a team."""
-    values = _values(form, TEAM_FIELDS)
-    try:
-        created = org.create_team(
-            uow,
-            person,
-            slug=values["slug"],
-            name=values["name"],
-            kind=values["kind"] or TeamKind.TEAM,
-            mission=values["mission"],
-            parent=values["parent"] or None,
+
+    def create(body: TeamCreate) -> str:
+        created = org.create_team(uow, person, **body.model_dump())
+        return f"/admin/teams/{quote(created.slug)}"
+
+    def again(errors: FormErrors) -> Response:
+        values = shown(form, TEAM_FIELDS)
+        return _teams_page(
+            request, read, person, None, errors=errors, values=values, status_code=errors.status
         )
-        return after_change(request, f"/admin/teams/{quote(created.slug)}")
-    except AccordError as error:
-        errors = errors_of(error, TEAM_FIELDS, TEAM_PREFIXES)
-    return _teams_page(
-        request, read, person, None, errors=errors, values=values, status_code=errors.status
-    )
+
+    data = data_of(form, TEAM_FIELDS, optional=["kind", "parent"])
+    return act(request, TeamCreate, data, create, again, inputs=TEAM_FIELDS)
 
 
 def _team_page(
@@ -304,6 +292,30 @@ def _team_page(
     )
 
 
+def _team_again(
+    request: Request,
+    uow: UnitOfWork,
+    person: Person,
+    slug: str,
+    form_name: str,
+    values: Mapping[str, str] | None = None,
+) -> Callable[[FormErrors], Response]:
+    """The team's page again, with the refusal of its form `form_name` and what was typed."""
+
+    def again(errors: FormErrors) -> Response:
+        return _team_page(
+            request,
+            uow,
+            person,
+            slug,
+            errors={form_name: errors},
+            values={form_name: values or {}},
+            status_code=errors.status,
+        )
+
+    return again
+
+
 @router.get("/admin/teams/{slug}", response_class=HTMLResponse)
 def team_page(request: Request, slug: str, person: AdminPerson, uow: ReadUowDep) -> Response:
     """One team: edit it, and add or remove its members."""
@@ -315,29 +327,15 @@ def edit_team(
     request: Request, slug: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Change a team's name, kind, parent and mission."""
-    values = _values(form, TEAM_FIELDS)
-    try:
-        org.update_team(
-            uow,
-            person,
-            slug,
-            name=values["name"],
-            mission=values["mission"],
-            kind=values["kind"] or None,
-            parent=values["parent"] or None,
-        )
-        return after_change(request, f"/admin/teams/{quote(slug)}")
-    except AccordError as error:
-        errors = errors_of(error, TEAM_FIELDS, TEAM_PREFIXES)
-    return _team_page(
-        request,
-        read,
-        person,
-        slug,
-        errors={"edit": errors},
-        values={"edit": values},
-        status_code=errors.status,
-    )
+
+    def edit(body: TeamUpdate) -> str:
+        org.update_team(uow, person, slug, **body.model_dump(exclude_unset=True))
+        return f"/admin/teams/{quote(slug)}"
+
+    again = _team_again(request, read, person, slug, "edit", shown(form, TEAM_FIELDS))
+    # an empty kind keeps the one it has; an empty parent takes the team out of the tree
+    data = data_of(form, ("name", "mission", "kind", "parent"), optional=["kind"], nulls=["parent"])
+    return act(request, TeamUpdate, data, edit, again, inputs=TEAM_FIELDS)
 
 
 @router.post("/admin/teams/{slug}/members", response_class=HTMLResponse)
@@ -345,21 +343,14 @@ def add_member(
     request: Request, slug: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Add a person to the team, or change their role in it."""
-    values = _values(form, MEMBER_FIELDS)
-    try:
-        org.set_membership(uow, person, slug, values["email"], values["role"] or MemberRole.MEMBER)
-        return after_change(request, f"/admin/teams/{quote(slug)}")
-    except AccordError as error:
-        errors = errors_of(error, MEMBER_FIELDS, MEMBER_PREFIXES)
-    return _team_page(
-        request,
-        read,
-        person,
-        slug,
-        errors={"member": errors},
-        values={"member": values},
-        status_code=errors.status,
-    )
+
+    def add(body: MembershipSet) -> str:
+        org.set_membership(uow, person, slug, body.email, body.role)
+        return f"/admin/teams/{quote(slug)}"
+
+    again = _team_again(request, read, person, slug, "member", shown(form, MEMBER_FIELDS))
+    data = data_of(form, MEMBER_FIELDS, optional=["role"])
+    return act(request, MembershipSet, data, add, again, inputs=MEMBER_FIELDS)
 
 
 @router.post("/admin/teams/{slug}/members/remove", response_class=HTMLResponse)
@@ -367,14 +358,13 @@ def remove_member(
     request: Request, slug: str, person: AdminPerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Take a person out of the team (the membership is kept, ended, for the record)."""
-    try:
+
+    def remove() -> str:
         org.remove_membership(uow, person, slug, text(form, "email"))
-        return after_change(request, f"/admin/teams/{quote(slug)}")
-    except AccordError as error:
-        errors = errors_of(error, ("email",), MEMBER_PREFIXES)
-    return _team_page(
-        request, read, person, slug, errors={"remove": errors}, status_code=errors.status
-    )
+        return f"/admin/teams/{quote(slug)}"
+
+    again = _team_again(request, read, person, slug, "remove")
+    return perform(request, remove, again, inputs=["email"])
 
 
 @router.get("/admin/import", response_class=HTMLResponse)
@@ -425,10 +415,8 @@ def _import(request: Request, person: Person, uow: UnitOfWork, upload: object) -
         context["problems"] = [{"path": "", "message": unreadable}]
         return render(request, "admin_import.html", context, 422)
     try:
-        report = interchange.import_document(
-            uow, person, data, settings=request.app.state.settings
-        )
-    except interchange.ImportRefused as refused:
+        report = importer.import_document(uow, person, data, settings=request.app.state.settings)
+    except ImportRefused as refused:
         context["problems"] = [{"path": p.path, "message": p.message} for p in refused.problems]
         return render(request, "admin_import.html", context, 422)
     except AccordError as error:

@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import ReadUowDep
-from accord.api.pagination import MAX_ID
+from accord.channel.deps import ReadUowDep
 from accord.commitments import service as commitments
+from accord.db import MAX_ID
 from accord.events import service as events
 from accord.events.domain import ChainReport, EventView
 from accord.org.domain import Person, ensure_admin

@@ -7,12 +7,12 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import SessionPerson, SignerDep, UowDep
+from accord.channel.deps import SessionPerson, SignerDep, UowDep
+from accord.channel.session import SESSION_COOKIE, SESSION_SECONDS, Signer
 from accord.errors import NotSignedIn, TooManyRequests
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.web.common import Form, error_page, redirect, render, secure, text
-from accord.web.session import SESSION_COOKIE, SESSION_SECONDS, Signer
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +92,6 @@ def _demo_hint(request: Request) -> dict[str, str] | None:
     demo: tuple[str, str] | None = getattr(request.app.state, "demo_login", None)
     if demo is None:
         return None
-    from accord.interchange.demo import DEMO_PASSWORD
+    from accord.demo import DEMO_PASSWORD
 
     return {"email": demo[0], "password": DEMO_PASSWORD}

@@ -6,14 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
-from accord.api.deps import SettingsDep, UowDep
-from accord.api.errors import status_of
+from accord.channel.deps import SettingsDep, UowDep
 from accord.commitments import service as commitments
-from accord.commitments.domain import MOVE_FIELDS, Move
+from accord.commitments.schemas import MoveCreate
 from accord.config import Settings
-from accord.errors import AccordError, Forbidden, Invalid, choice
+from accord.errors import Forbidden, Invalid
 from accord.org.domain import Person
 from accord.trust import forecast as forecasts
 from accord.trust import pairs
@@ -21,21 +19,28 @@ from accord.trust.words import method_words
 from accord.uow import UnitOfWork
 from accord.web.common import (
     Form,
-    FormErrors,
     PagePerson,
     PageUow,
     error_page,
-    errors_of,
-    instant,
+    is_htmx,
     redirect,
     render,
-    sentence,
     text,
 )
+from accord.web.forms import FormErrors, act, data_of, shown
 from accord.web.routes.partnerships import partnership_context
 
 router = APIRouter(include_in_schema=False)
 MOVE_INPUTS = ["title", "conditions_of_satisfaction", "due", "reliance", "note", "reason", "value"]
+# The inputs each move's form shows (_moves.html): a message about any other goes above the form.
+TERMS = ["title", "conditions_of_satisfaction", "due", "note"]
+MOVE_FORMS = {
+    "counter": TERMS,
+    "propose_change": TERMS,
+    "revise": [*TERMS, "reliance"],
+    "accept": ["value", "note"],
+    **{move: ["reason"] for move in ("decline", "revoke", "reject", "withdraw", "reject_change")},
+}
 
 
 def commitment_context(
@@ -86,39 +91,6 @@ def commitment_page(
         return render(request, "commitment.html", commitment_context(uow, settings, person, key))
 
 
-def move_args(move: Move, form: FormData) -> dict[str, Any]:
-    """The fields this move takes, read from the form; empty ones are left out."""
-    allowed, _ = MOVE_FIELDS[move]
-    args: dict[str, Any] = {}
-    for name in sorted(allowed):
-        value = text(form, name)
-        if not value:
-            continue
-        if name == "due":
-            args[name] = instant(value, "due")
-        elif name == "value":
-            if not value.isdigit():
-                raise Invalid(
-                    f"value must be a whole number from 1 to 5, is {value!r}",
-                    rule="commitment.value_invalid",
-                )
-            args[name] = int(value)
-        else:
-            args[name] = value
-    return args
-
-
-def _move_errors(error: AccordError) -> FormErrors:
-    """A refused move's message, beside the field it is about when there is one."""
-    errors = errors_of(error, MOVE_INPUTS)
-    if error.rule == "commitment.missing_field" and errors.general:
-        # the message names the move first ("'decline' needs reason"), then the missing fields
-        missing = error.message.rpartition(" needs ")[2].split(", ")[0]
-        if missing in MOVE_INPUTS:
-            errors.fields[missing], errors.general = errors.general, None
-    return errors
-
-
 def new_terms_only(args: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:
     """The form shows the terms in force to edit; a term left as it was is not a new term.
 
@@ -146,44 +118,50 @@ def make_move(
     """Make one move of the conversation for action; only the moves offered are accepted."""
     on_board = text(form, "view") == "board"
     name = text(form, "move")
-    version_text = text(form, "version")
-    values = {field: text(form, field) for field in MOVE_INPUTS}
-    partnership = ""
-    try:
-        partnership = commitments.get_commitment(uow, key).commitment.partnership.key
-        the_move = choice(Move, name, "move")
-        if not version_text.isdigit():
+    slot = f"{key}:{name}"
+    partnership = commitments.get_commitment(uow, key).commitment.partnership.key
+
+    def make(body: MoveCreate) -> Response:
+        if body.version is None:
             raise Invalid(
                 "a move needs the version of the commitment it was made on; reload the page",
                 rule="commitment.version_required",
+                field="version",
             )
         current = commitments.get_commitment(uow, key).commitment
-        args = new_terms_only(move_args(the_move, form), current.terms())
-        commitments.move(uow, person, key, the_move, version=int(version_text), **args)
-    except AccordError as error:
-        errors = {f"{key}:{name}": _move_errors(error)}
-        keyed = {f"{key}:{name}": values}
-        status = status_of(error)
-        htmx = request.headers.get("HX-Request")
+        args = new_terms_only(body.args(), current.terms())
+        commitments.move(uow, person, key, body.move, version=body.version, **args)
+        if is_htmx(request):
+            with uow:
+                if on_board:
+                    context = partnership_context(uow, person, partnership)
+                    return render(request, "_board.html", context)
+                context = commitment_context(uow, settings, person, key)
+                return render(request, "_commitment_main.html", context)
+        if on_board:
+            return redirect(f"/partnerships/{partnership}#c-{key}")
+        return redirect(f"/commitments/{key}")
+
+    def again(errors: FormErrors) -> Response:
         offered = {m.value for m in commitments.get_commitment(uow, key, person).allowed_moves}
         if name not in offered:  # no form to show the message beside: a page (or #flash) says it
-            return error_page(request, status, sentence(error.message))
+            return error_page(request, errors.status, errors.first)
+        shown_errors = {slot: errors}
+        values = {slot: shown(form, MOVE_INPUTS)}
+        htmx = is_htmx(request)
         with uow:  # open while rendering: templates follow relations of what was loaded
-            if on_board and partnership:
-                context = partnership_context(uow, person, partnership, errors=errors, values=keyed)
-                return render(
-                    request, "_board.html" if htmx else "partnership.html", context, status
-                )
-            context = commitment_context(uow, settings, person, key, errors=errors, values=keyed)
-            template = "_commitment_main.html" if htmx else "commitment.html"
-            return render(request, template, context, status)
-    if request.headers.get("HX-Request"):
-        with uow:
             if on_board:
-                return render(request, "_board.html", partnership_context(uow, person, partnership))
-            return render(
-                request, "_commitment_main.html", commitment_context(uow, settings, person, key)
+                context = partnership_context(
+                    uow, person, partnership, errors=shown_errors, values=values
+                )
+                template = "_board.html" if htmx else "partnership.html"
+                return render(request, template, context, errors.status)
+            context = commitment_context(
+                uow, settings, person, key, errors=shown_errors, values=values
             )
-    if on_board:
-        return redirect(f"/partnerships/{partnership}#c-{key}")
-    return redirect(f"/commitments/{key}")
+            template = "_commitment_main.html" if htmx else "commitment.html"
+            return render(request, template, context, errors.status)
+
+    names = ["move", "version", *MOVE_INPUTS]
+    data = data_of(form, names, optional=names[1:], instants=["due"])
+    return act(request, MoveCreate, data, make, again, inputs=MOVE_FORMS.get(name, []))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import SettingsDep
+from accord.channel.deps import SettingsDep
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.health import service as health

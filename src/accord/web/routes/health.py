@@ -3,34 +3,24 @@ the health section of a partnership's page."""
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from accord.api.deps import UowDep
+from accord.channel.deps import UowDep
 from accord.config import Settings
-from accord.errors import AccordError, Forbidden
+from accord.errors import Forbidden
 from accord.health import service as health
 from accord.health.domain import SCALE, STATEMENTS, Statement
+from accord.health.schemas import AnswerCreate
 from accord.health.service import RoundReport
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
 from accord.web import charts
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    PageUow,
-    after_change,
-    errors_of,
-    instant,
-    render,
-    text,
-)
+from accord.web.common import Form, PagePerson, PageUow, render
+from accord.web.forms import FormErrors, act, data_of, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,8 +28,6 @@ AXES = [(s.value, s.value.title()) for s in Statement]
 ANSWER_FIELDS = [*(s.value for s in Statement), "comment", "team"]
 CHOICES = {str(n): n for n in SCALE}  # the radio buttons' values
 SCALE_WORDS = {1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree"}
-# The service's closing-date rules speak of "closes_at"; the form's field has that name.
-OPEN_FIELDS = ["closes_at", "key"]
 
 
 def settings_of(request: Request) -> Settings:
@@ -155,7 +143,7 @@ def _round_page(
     with uow:  # open while rendering: templates follow relations of what was loaded
         state = health.get_round(uow, person, key)
         report = None
-        if health.may_see(uow.bind(person), state.check):
+        if state.results_visible:
             report = health.round_results(uow, settings, person, key)
         name = state.check.partnership.name
         return render(
@@ -186,39 +174,16 @@ def round_page(request: Request, person: PagePerson, uow: PageUow, key: str) -> 
 @router.post("/health-checks/{key}/answers", response_class=HTMLResponse)
 def answer(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
     """Answer the six statements once, with an optional comment."""
-    values = {name: text(form, name) for name in ANSWER_FIELDS}
-    scores: dict[str, object] = {}
-    for statement in Statement:
-        given = values[statement.value]
-        if given:  # "1" to "5" as numbers; anything else as given, for the service to refuse
-            scores[statement.value] = CHOICES.get(given, given)
-    try:
-        health.answer(uow, person, key, scores, values["comment"], values["team"] or None)
-    except AccordError as error:
-        found = errors_of(error, ANSWER_FIELDS, {"health_check.team_needed": "team"})
-        return _round_page(request, uow, person, key, found, values, found.status)
-    return after_change(request, f"/health-checks/{key}?answered=1")
 
+    def answer_it(body: AnswerCreate) -> str:
+        health.answer(uow, person, key, body.scores(), body.comment, body.team)
+        return f"/health-checks/{key}?answered=1"
 
-@router.post("/partnerships/{key}/health-checks", response_class=HTMLResponse)
-def open_round(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
-    """Open a round of the health check on the partnership, closing at a date."""
-    values = {name: text(form, name) for name in OPEN_FIELDS}
-    try:
-        closes_at = instant(values["closes_at"], "closes_at")
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["closes_at"].strip()):
-            # a round "closing on" a day is open all that day
-            closes_at += timedelta(hours=23, minutes=59, seconds=59)
-        check = health.open_round(
-            uow, settings_of(request), person, key, closes_at, key=values["key"] or None)
-    except AccordError as error:
-        from accord.web.routes.partnerships import partnership_context  # it imports this module
+    def again(errors: FormErrors) -> Response:
+        values = shown(form, ANSWER_FIELDS)
+        return _round_page(request, uow, person, key, errors, values, errors.status)
 
-        found = errors_of(error, OPEN_FIELDS)
-        with uow:  # open while rendering: templates follow relations of what was loaded
-            context = partnership_context(uow, person, key, settings=settings_of(request))
-            context["health"] = partnership_health(
-                uow, settings_of(request), person, key, errors=found, values=values
-            )
-            return render(request, "partnership.html", context, found.status)
-    return after_change(request, f"/health-checks/{check.key}")
+    data = data_of(form, ANSWER_FIELDS, optional=["team"])
+    for statement in Statement:  # "1" to "5" as numbers; anything else as given, to be refused
+        data[statement.value] = CHOICES.get(data[statement.value], data[statement.value])
+    return act(request, AnswerCreate, data, answer_it, again, inputs=ANSWER_FIELDS)

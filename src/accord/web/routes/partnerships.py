@@ -1,42 +1,40 @@
-"""Pages: the partnerships, one partnership's charter, checks, parties and commitment board."""
+"""Pages: the partnerships, one partnership's charter, checks, parties and commitment board, and
+the forms on it (a health check's round is opened from it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
-from accord.api.deps import UowDep
-from accord.api.pagination import MAX_ID
+from accord.channel.deps import UowDep
 from accord.commitments import service as commitments
 from accord.commitments.domain import FINAL, Reliance, State
+from accord.commitments.schemas import CommitmentCreate
 from accord.config import Settings
-from accord.errors import AccordError
+from accord.db import MAX_ID
+from accord.health import service as health
+from accord.health.schemas import HealthCheckCreate
 from accord.org import service as org
-from accord.org.domain import MemberRole, Person
+from accord.org.domain import Person, may_lead, may_write
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import STATUS_MOVES, InvitationState, Label, PartnershipStatus
+from accord.partnerships.schemas import (
+    Affirmation,
+    ContributionSet,
+    InvitationAcceptance,
+    InvitationCreate,
+    PartnershipCreate,
+    PartnershipUpdate,
+)
 from accord.partnerships.service import PartnershipView
 from accord.purposes import service as purposes
 from accord.uow import UnitOfWork
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    PageUow,
-    after_change,
-    errors_of,
-    instant,
-    lines,
-    optional,
-    render,
-    text,
-    texts,
-)
+from accord.web.common import Form, PagePerson, PageUow, is_htmx, render, text
+from accord.web.forms import FormErrors, act, data_of, perform, require, shown, utc
 from accord.web.routes.health import partnership_health
 from accord.web.routes.stories import story_cards
 from accord.web.timeline import partnership_timeline
@@ -55,14 +53,15 @@ PAGE = 50
 NEW_FIELDS = ["name", "purpose", "team", "contribution", "partners", "working_agreements"]
 NEW_FIELDS += ["review_every_days"]
 REQUEST_FIELDS = ["title", "performer", "requester", "due", "reliance", "measure"]
-REQUEST_FIELDS += ["conditions_of_satisfaction", "key"]
-
-
-def my_teams(person: Person) -> tuple[set[str], set[str]]:
-    """The slugs of the person's teams, and of those they lead."""
-    members = {m.team.slug for m in person.current_memberships}
-    leads = {m.team.slug for m in person.current_memberships if m.role == MemberRole.LEAD}
-    return members, leads
+REQUEST_FIELDS += ["conditions_of_satisfaction"]
+CHARTER_FIELDS = ["name", "working_agreements", "review_every_days"]
+OPEN_FIELDS = ["closes_at"]
+# What the page asks for to start a partnership, although the use case may do without a partner.
+NEEDED = {
+    "team": "Choose the team you lead that joins.",
+    "partners": "Choose at least one partner team.",
+    "purpose": "Choose the one purpose the partners pursue.",
+}
 
 
 @router.get("/partnerships", response_class=HTMLResponse)
@@ -77,7 +76,7 @@ def partnerships_page(
     after: str = "",
 ) -> Response:
     """The partnerships by key, a page at a time, or those of a team, a label or a status."""
-    members, _ = my_teams(person)
+    members = {m.team.slug for m in person.current_memberships}
     with uow:  # open while rendering: templates follow relations of what was loaded
         following = None
         if mine:  # a person's teams have few partnerships: all of them, on one page
@@ -125,7 +124,8 @@ def _new_form(
     errors: FormErrors,
     status_code: int = 200,
 ) -> Response:
-    _, leads = my_teams(person)
+    # a partnership is started by a lead of one of its first parties
+    leads = {m.team.slug for m in person.current_memberships if may_lead(person, m.team)}
     with uow:  # open while rendering: templates follow relations of what was loaded
         return render(
             request,
@@ -155,45 +155,27 @@ def new_partnership_page(
 @router.post("/partnerships/new", response_class=HTMLResponse)
 def create_partnership(request: Request, person: PagePerson, uow: UowDep, form: Form) -> Response:
     """Start a partnership: my team and its contribution, the partners, the purpose."""
-    values: dict[str, Any] = {name: text(form, name) for name in NEW_FIELDS}
-    partners = texts(form, "partners")
-    values["partners"] = partners
-    team = text(form, "team")
-    errors = FormErrors()
-    if not team:
-        errors.fields["team"] = "Choose the team you lead that joins."
-    if not partners:
-        errors.fields["partners"] = "Choose at least one partner team."
-    if not text(form, "purpose"):
-        errors.fields["purpose"] = "Choose the one purpose the partners pursue."
-    if errors:
-        return _new_form(request, uow, person, values, errors, 422)
-    try:
-        created = partnerships.create_partnership(
-            uow,
-            person,
-            name=text(form, "name"),
-            purpose=text(form, "purpose"),
-            parties=[(team, text(form, "contribution"))] + [(p, "") for p in partners],
-            working_agreements=lines(form, "working_agreements"),
-            review_every_days=_days(form),
-        )
-    except AccordError as error:
-        found = errors_of(error, [*NEW_FIELDS, "parties"])
-        if "parties" in found.fields:
-            found.fields["partners"] = found.fields.pop("parties")
-        return _new_form(request, uow, person, values, found, found.status)
-    return after_change(request, f"/partnerships/{created.partnership.key}")
+    values = shown(form, NEW_FIELDS, lists=["partners"])
 
+    def create(body: PartnershipCreate) -> str:
+        require(values, NEEDED)
+        created = partnerships.create_partnership(uow, person, **body.args())
+        return f"/partnerships/{created.partnership.key}"
 
-def _days(form: FormData) -> int | None:
-    value = text(form, "review_every_days")
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return -1  # the service refuses it with its own message, beside the field
+    def again(errors: FormErrors) -> Response:
+        return _new_form(request, uow, person, values, errors, errors.status)
+
+    data = data_of(
+        form,
+        ["name", "purpose", "working_agreements", "review_every_days"],
+        lines=["working_agreements"],
+        optional=["review_every_days"],
+    )
+    # my team and what it contributes first, then the partners it asks in
+    data["parties"] = [data_of(form, ["team", "contribution"])]
+    data["parties"] += [{"team": slug} for slug in values["partners"]]
+    beside = {"parties": "partners"}
+    return act(request, PartnershipCreate, data, create, again, inputs=NEW_FIELDS, beside=beside)
 
 
 def partnership_context(
@@ -207,8 +189,7 @@ def partnership_context(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Everything the partnership page shows, for the page and for its HTMX fragments."""
-    view: PartnershipView = partnerships.get_partnership(uow, key)
-    members, leads = my_teams(person)
+    view: PartnershipView = partnerships.get_partnership(uow, key, person)
     board = commitments.browse(uow, person, partnership=key)
     party_slugs = [p.team.slug for p in view.partnership.parties]
     columns = [
@@ -220,9 +201,7 @@ def partnership_context(
         reverse=True,
     )
     partnership = view.partnership
-    invitations = partnerships.list_invitations(
-        uow, partnership=key, state=InvitationState.PENDING
-    )
+    invitations = partnerships.list_invitations(uow, partnership=key, state=InvitationState.PENDING)
     invited = {invitation.team.slug for invitation in invitations}
     return {
         "person": person,
@@ -231,11 +210,7 @@ def partnership_context(
         "columns": columns,
         "closed": closed[:RECENTLY_CLOSED] if not all_closed else closed,
         "closed_total": len(closed),
-        "members": members,
-        "leads": leads,
-        "my_parties": [s for s in party_slugs if s in members],
-        "led_parties": [s for s in party_slugs if s in leads],
-        "is_party_lead": any(s in leads for s in party_slugs),
+        "may_write": may_write(person),
         "status_moves": sorted(m.value for m in STATUS_MOVES[partnership.status]),
         "reliances": [r.value for r in Reliance],
         "teams": [
@@ -285,41 +260,51 @@ def partnership_page(
     return _partnership(request, uow, person, key, all_closed=bool(closed))
 
 
-def _refused(
+def _again(
     request: Request,
     uow: UnitOfWork,
     person: Person,
     key: str,
     form_name: str,
-    error: AccordError,
-    fields: Sequence[str],
-    values: dict[str, Any],
+    values: dict[str, Any] | None = None,
     fragment: str | None = None,
-) -> Response:
-    found = errors_of(error, fields)
-    return _partnership(
-        request,
-        uow,
-        person,
-        key,
-        fragment=fragment,
-        errors={form_name: found},
-        values={form_name: values},
-        status_code=found.status,
-    )
+) -> Callable[[FormErrors], Response]:
+    """The partnership page (or its `fragment`) again, with the refusal of its form `form_name`
+    and what was typed into it."""
+
+    def again(errors: FormErrors) -> Response:
+        return _partnership(
+            request,
+            uow,
+            person,
+            key,
+            fragment=fragment,
+            errors={form_name: errors},
+            values={form_name: values or {}},
+            status_code=errors.status,
+        )
+
+    return again
+
+
+def _charter_changed(request: Request, uow: UnitOfWork, person: Person, key: str) -> str | Response:
+    """After a change of the charter: its fragment for htmx, else back to the page."""
+    if is_htmx(request):
+        return _partnership(request, uow, person, key, fragment="_charter.html")
+    return f"/partnerships/{key}"
 
 
 @router.post("/partnerships/{key}/affirm", response_class=HTMLResponse)
 def affirm(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
     """Sign the charter for a party: we join this purpose and move in the same direction."""
-    team = text(form, "team")
-    try:
-        partnerships.affirm(uow, person, key, team)
-    except AccordError as error:
-        return _refused(request, uow, person, key, f"party-{team}", error, [], {}, "_charter.html")
-    if request.headers.get("HX-Request"):
-        return _partnership(request, uow, person, key, fragment="_charter.html")
-    return after_change(request, f"/partnerships/{key}")
+
+    def sign(body: Affirmation) -> str | Response:
+        partnerships.affirm(uow, person, key, body.team)
+        return _charter_changed(request, uow, person, key)
+
+    party = f"party-{text(form, 'team')}"
+    again = _again(request, uow, person, key, party, fragment="_charter.html")
+    return act(request, Affirmation, data_of(form, ["team"]), sign, again)
 
 
 @router.post("/partnerships/{key}/contribution", response_class=HTMLResponse)
@@ -328,61 +313,56 @@ def contribution(
 ) -> Response:
     """State what a party uniquely contributes."""
     team = text(form, "team")
-    value = text(form, "contribution")
-    try:
-        partnerships.set_contribution(uow, person, key, team, value)
-    except AccordError as error:
-        return _refused(
-            request,
-            uow,
-            person,
-            key,
-            f"party-{team}",
-            error,
-            ["contribution"],
-            {"contribution": value},
-            "_charter.html",
-        )
-    if request.headers.get("HX-Request"):
-        return _partnership(request, uow, person, key, fragment="_charter.html")
-    return after_change(request, f"/partnerships/{key}")
+
+    def state(body: ContributionSet) -> str | Response:
+        partnerships.set_contribution(uow, person, key, team, body.contribution)
+        return _charter_changed(request, uow, person, key)
+
+    values = shown(form, ["contribution"])
+    again = _again(request, uow, person, key, f"party-{team}", values, "_charter.html")
+    data = data_of(form, ["contribution"])
+    return act(request, ContributionSet, data, state, again, inputs=["contribution"])
 
 
 @router.post("/partnerships/{key}/invitations", response_class=HTMLResponse)
 def invite(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
     """Invite a team to join as a party; it joins when one of its leads accepts."""
-    values = {"team": text(form, "team")}
-    try:
-        partnerships.invite(uow, person, key, values["team"])
-    except AccordError as error:
-        return _refused(request, uow, person, key, "invite", error, ["team"], values)
-    return after_change(request, f"/partnerships/{key}#invitations")
+
+    def invite_team(body: InvitationCreate) -> str:
+        partnerships.invite(uow, person, key, body.team)
+        return f"/partnerships/{key}#invitations"
+
+    again = _again(request, uow, person, key, "invite", shown(form, ["team"]))
+    data = data_of(form, ["team"])
+    return act(request, InvitationCreate, data, invite_team, again, inputs=["team"])
 
 
-def _invitation_refused(
+def _invitation_again(
     request: Request,
     uow: UnitOfWork,
     person: Person,
     key: str,
     invitation_id: int,
-    error: AccordError,
-    values: dict[str, Any],
-) -> Response:
-    """A refused answer: a field's error beside the invitation, any other above the list (the
+    values: dict[str, Any] | None = None,
+) -> Callable[[FormErrors], Response]:
+    """A refused answer: a field's message beside the invitation, any other above the list (the
     invitation may be answered already, and so gone from it)."""
-    found = errors_of(error, ["contribution"])
-    errors = {f"invitation-{invitation_id}": found}
-    if found.general:
-        errors["invitations"] = found
-    return _partnership(
-        request,
-        uow,
-        person,
-        key,
-        errors=errors,
-        values={f"invitation-{invitation_id}": values},
-        status_code=found.status,
-    )
+
+    def again(errors: FormErrors) -> Response:
+        shown_errors = {f"invitation-{invitation_id}": errors}
+        if errors.general:
+            shown_errors["invitations"] = errors
+        return _partnership(
+            request,
+            uow,
+            person,
+            key,
+            errors=shown_errors,
+            values={f"invitation-{invitation_id}": values or {}},
+            status_code=errors.status,
+        )
+
+    return again
 
 
 @router.post("/partnerships/{key}/invitations/{invitation_id}/accept", response_class=HTMLResponse)
@@ -395,17 +375,18 @@ def accept_invitation(
     invitation_id: InvitationId,
 ) -> Response:
     """Join the partnership for the invited team, with what it uniquely contributes."""
-    values = {"contribution": text(form, "contribution")}
-    try:
-        partnerships.accept_invitation(uow, person, invitation_id, values["contribution"])
-    except AccordError as error:
-        return _invitation_refused(request, uow, person, key, invitation_id, error, values)
-    return after_change(request, f"/partnerships/{key}#charter")
+
+    def accept(body: InvitationAcceptance) -> str:
+        partnerships.accept_invitation(uow, person, invitation_id, body.contribution)
+        return f"/partnerships/{key}#charter"
+
+    values = shown(form, ["contribution"])
+    again = _invitation_again(request, uow, person, key, invitation_id, values)
+    data = data_of(form, ["contribution"])
+    return act(request, InvitationAcceptance, data, accept, again, inputs=["contribution"])
 
 
-@router.post(
-    "/partnerships/{key}/invitations/{invitation_id}/decline", response_class=HTMLResponse
-)
+@router.post("/partnerships/{key}/invitations/{invitation_id}/decline", response_class=HTMLResponse)
 def decline_invitation(
     request: Request,
     person: PagePerson,
@@ -415,11 +396,12 @@ def decline_invitation(
     invitation_id: InvitationId,
 ) -> Response:
     """Turn an invitation down for the invited team."""
-    try:
+
+    def decline() -> str:
         partnerships.decline_invitation(uow, person, invitation_id)
-    except AccordError as error:
-        return _invitation_refused(request, uow, person, key, invitation_id, error, {})
-    return after_change(request, "/" if text(form, "back") == "desk" else f"/partnerships/{key}")
+        return "/" if text(form, "back") == "desk" else f"/partnerships/{key}"
+
+    return perform(request, decline, _invitation_again(request, uow, person, key, invitation_id))
 
 
 @router.post(
@@ -434,22 +416,24 @@ def withdraw_invitation(
     invitation_id: InvitationId,
 ) -> Response:
     """Take back an invitation that waits for its answer."""
-    try:
+
+    def withdraw() -> str:
         partnerships.withdraw_invitation(uow, person, invitation_id)
-    except AccordError as error:
-        return _invitation_refused(request, uow, person, key, invitation_id, error, {})
-    return after_change(request, f"/partnerships/{key}#invitations")
+        return f"/partnerships/{key}#invitations"
+
+    return perform(request, withdraw, _invitation_again(request, uow, person, key, invitation_id))
 
 
 @router.post("/partnerships/{key}/leave", response_class=HTMLResponse)
 def leave(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
     """Leave the partnership for a party my team is."""
     team = text(form, "team")
-    try:
+
+    def leave_it() -> str:
         partnerships.leave(uow, person, key, team)
-    except AccordError as error:
-        return _refused(request, uow, person, key, f"party-{team}", error, [], {})
-    return after_change(request, f"/partnerships/{key}")
+        return f"/partnerships/{key}"
+
+    return perform(request, leave_it, _again(request, uow, person, key, f"party-{team}"))
 
 
 @router.post("/partnerships/{key}/charter", response_class=HTMLResponse)
@@ -457,23 +441,20 @@ def edit_charter(
     request: Request, person: PagePerson, uow: UowDep, form: Form, key: str
 ) -> Response:
     """Edit the name, working agreements and review cadence."""
-    values = {
-        "name": text(form, "name"),
-        "working_agreements": text(form, "working_agreements"),
-        "review_every_days": text(form, "review_every_days"),
-    }
-    try:
-        partnerships.update_charter(
-            uow,
-            person,
-            key,
-            name=values["name"] or None,
-            working_agreements=lines(form, "working_agreements"),
-            review_every_days=_days(form),
-        )
-    except AccordError as error:
-        return _refused(request, uow, person, key, "charter", error, list(values), values)
-    return after_change(request, f"/partnerships/{key}")
+
+    def edit(body: PartnershipUpdate) -> str:
+        partnerships.update_charter(uow, person, key, **body.model_dump(exclude_unset=True))
+        return f"/partnerships/{key}"
+
+    again = _again(request, uow, person, key, "charter", shown(form, CHARTER_FIELDS))
+    data = data_of(
+        form,
+        CHARTER_FIELDS,
+        optional=["name"],  # an empty name keeps the one it has
+        lines=["working_agreements"],
+        nulls=["review_every_days"],
+    )
+    return act(request, PartnershipUpdate, data, edit, again, inputs=CHARTER_FIELDS)
 
 
 @router.post("/partnerships/{key}/status", response_class=HTMLResponse)
@@ -481,11 +462,13 @@ def change_status(
     request: Request, person: PagePerson, uow: UowDep, form: Form, key: str
 ) -> Response:
     """Pause, resume, conclude or dissolve the partnership."""
-    try:
-        partnerships.set_status(uow, person, key, text(form, "status"))
-    except AccordError as error:
-        return _refused(request, uow, person, key, "status", error, [], {})
-    return after_change(request, f"/partnerships/{key}")
+
+    def move(body: PartnershipUpdate) -> str:
+        partnerships.set_status(uow, person, key, body.status or "")
+        return f"/partnerships/{key}"
+
+    again = _again(request, uow, person, key, "status")
+    return act(request, PartnershipUpdate, data_of(form, ["status"]), move, again)
 
 
 @router.post("/partnerships/{key}/commitments", response_class=HTMLResponse)
@@ -493,31 +476,36 @@ def request_commitment(
     request: Request, person: PagePerson, uow: UowDep, form: Form, key: str
 ) -> Response:
     """Ask a partner team for something: the request move."""
-    values = {name: text(form, name) for name in REQUEST_FIELDS}
-    try:
-        due = instant(values["due"], "due")
-        created = commitments.request(
-            uow,
-            person,
-            partnership=key,
-            requester=values["requester"],
-            performer=values["performer"],
-            title=values["title"],
-            due=due,
-            conditions_of_satisfaction=values["conditions_of_satisfaction"],
-            reliance=values["reliance"] or None,
-            measure=optional(form, "measure"),
-        )
-    except AccordError as error:
-        found = errors_of(error, REQUEST_FIELDS)
-        return _partnership(
-            request,
-            uow,
-            person,
-            key,
-            fragment="_request_form.html",
-            errors={"request": found},
-            values={"request": values},
-            status_code=found.status,
-        )
-    return after_change(request, f"/partnerships/{key}#c-{created.key}")
+
+    def ask(body: CommitmentCreate) -> str:
+        created = commitments.request(uow, person, **body.model_dump())
+        return f"/partnerships/{key}#c-{created.key}"
+
+    values = shown(form, REQUEST_FIELDS)
+    again = _again(request, uow, person, key, "request", values, "_request_form.html")
+    terms = data_of(form, REQUEST_FIELDS, optional=["reliance", "measure"], instants=["due"])
+    data = {"partnership": key, **terms}
+    return act(request, CommitmentCreate, data, ask, again, inputs=REQUEST_FIELDS)
+
+
+@router.post("/partnerships/{key}/health-checks", response_class=HTMLResponse)
+def open_round(request: Request, person: PagePerson, uow: UowDep, form: Form, key: str) -> Response:
+    """Open a round of the health check on the partnership, closing at a date."""
+    settings: Settings = request.app.state.settings
+
+    def open_it(body: HealthCheckCreate) -> str:
+        check = health.open_round(uow, settings, person, key, body.closes_at, key=body.key)
+        return f"/health-checks/{check.key}"
+
+    def again(errors: FormErrors) -> Response:
+        with uow:  # open while rendering: templates follow relations of what was loaded
+            context = partnership_context(uow, person, key, settings=settings)
+            context["health"] = partnership_health(
+                uow, settings, person, key, errors=errors, values=shown(form, OPEN_FIELDS)
+            )
+            return render(request, "partnership.html", context, errors.status)
+
+    data = data_of(form, OPEN_FIELDS)
+    if data["closes_at"]:  # a round "closing on" a day is open all that day
+        data["closes_at"] = utc(data["closes_at"], day_ends=True)
+    return act(request, HealthCheckCreate, data, open_it, again, inputs=OPEN_FIELDS)

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import ReadUowDep, SettingsDep, UowDep
+from accord.channel.deps import ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
-from accord.errors import AccordError
-from accord.org.domain import GlobalRole, MemberRole, Person
+from accord.org.domain import Person, may_write
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
-from accord.purposes.domain import STATUS_MOVES, Measure, Purpose, PurposeStatus
+from accord.purposes.domain import Measure, PurposeStatus
+from accord.purposes.schemas import MeasureCreate, MeasureUpdateCreate, PurposeCreate, PurposeUpdate
+from accord.purposes.service import PurposeView
 from accord.trust import forecast as forecasts
 from accord.uow import UnitOfWork
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    after_change,
-    errors_of,
-    render,
-    text,
-)
+from accord.web.common import Form, PagePerson, render, text
+from accord.web.forms import FormErrors, act, data_of, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,63 +35,7 @@ CREATE_FIELDS = ("title", "statement", "sponsor", "target_date", "parent", "key"
 EDIT_FIELDS = ("title", "statement", "target_date")
 MEASURE_FIELDS = ("name", "unit", "baseline", "target", "current")
 UPDATE_FIELDS = ("value", "note")
-# Messages (or rules) that are about a field without beginning with its name.
-CREATE_PREFIXES = {
-    "purpose title": "title",
-    "purpose key": "key",
-    "no person": "sponsor",
-    "no purpose": "parent",
-}
-MEASURE_PREFIXES = {
-    "measure name": "name",
-    "baseline of": "baseline",
-    "target of": "target",
-    "current of": "current",
-}
-UPDATE_PREFIXES = {"value of": "value", "measure.time_backwards": "value", "note": "note"}
-
-
-def may_write(person: Person) -> bool:
-    """Members and admins shape purposes; viewers only read (DESIGN §7)."""
-    return person.active and person.role != GlobalRole.VIEWER
-
-
-def may_move(person: Person, purpose: Purpose) -> bool:
-    """The sponsor or an admin activates, achieves and abandons."""
-    if person.is_admin:
-        return True
-    sponsor = purpose.sponsor
-    return may_write(person) and sponsor is not None and sponsor.email == person.email
-
-
-def may_update_measures(person: Person, purpose: Purpose, serving: list[Any]) -> bool:
-    """The sponsor, or a lead of a team in a partnership on the purpose (not admins as such)."""
-    if not may_write(person):
-        return False
-    if purpose.sponsor is not None and purpose.sponsor.email == person.email:
-        return True
-    led = {m.team.slug for m in person.current_memberships if m.role == MemberRole.LEAD}
-    return any(party.team.slug in led for v in serving for party in v.partnership.parties)
-
-
-def _number(form_value: str, name: str, errors: FormErrors) -> float | None:
-    if not form_value:
-        return None
-    try:
-        return float(form_value.replace(",", "."))
-    except ValueError:
-        errors.fields[name] = f"{name.replace('_', ' ').capitalize()} must be a number."
-        return None
-
-
-def _date(form_value: str, name: str, errors: FormErrors) -> date | None:
-    if not form_value:
-        return None
-    try:
-        return date.fromisoformat(form_value)
-    except ValueError:
-        errors.fields[name] = "Give the date as YYYY-MM-DD."
-        return None
+NUMBERS = ("baseline", "target", "current")
 
 
 def _list_page(
@@ -147,27 +84,20 @@ def create_purpose(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Create a purpose in draft."""
-    values = {name: text(form, name) for name in CREATE_FIELDS}
-    errors = FormErrors()
-    target_date = _date(values["target_date"], "target_date", errors)
-    if not errors:
-        try:
-            created = purposes.create_purpose(
-                uow,
-                person,
-                title=values["title"],
-                statement=values["statement"],
-                sponsor=values["sponsor"] or None,
-                target_date=target_date,
-                parent=values["parent"] or None,
-                key=values["key"] or None,
-            )
-            return after_change(request, f"/purposes/{quote(created.key)}")
-        except AccordError as error:
-            errors = errors_of(error, CREATE_FIELDS, CREATE_PREFIXES)
-    return _list_page(
-        request, read, person, None, errors=errors, values=values, status_code=errors.status
-    )
+    values = shown(form, CREATE_FIELDS)
+    optional = ("sponsor", "target_date", "parent", "key")
+
+    def create(body: PurposeCreate) -> str:
+        created = purposes.create_purpose(uow, person, **body.model_dump())
+        return f"/purposes/{quote(created.key)}"
+
+    def again(errors: FormErrors) -> Response:
+        return _list_page(
+            request, read, person, None, errors=errors, values=values, status_code=errors.status
+        )
+
+    data = data_of(form, CREATE_FIELDS, optional=optional)
+    return act(request, PurposeCreate, data, create, again, inputs=CREATE_FIELDS)
 
 
 def _history(measure: Measure) -> tuple[list[tuple[datetime, float]], float, float]:
@@ -182,14 +112,12 @@ def _history(measure: Measure) -> tuple[list[tuple[datetime, float]], float, flo
     return points, low - room, high + room
 
 
-def _moves(person: Person, purpose: Purpose) -> list[tuple[str, str]]:
-    """The status moves this person may make now, as (status, button text)."""
-    if not may_move(person, purpose):
-        return []
-    reopening = purpose.status in (PurposeStatus.ACHIEVED, PurposeStatus.ABANDONED)
+def _moves(view: PurposeView) -> list[tuple[str, str]]:
+    """The status moves the reader may make now, as (status, button text)."""
+    reopening = view.purpose.status in (PurposeStatus.ACHIEVED, PurposeStatus.ABANDONED)
     return [
         (s.value, "Reopen" if reopening and s == PurposeStatus.ACTIVE else MOVE_LABELS[s])
-        for s in sorted(STATUS_MOVES[purpose.status], key=STATUSES.index)
+        for s in view.status_moves
     ]
 
 
@@ -204,7 +132,8 @@ def _detail_page(
     values: Mapping[str, Mapping[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    purpose = purposes.get_purpose(uow, key)
+    view = purposes.purpose_view(uow, person, key)
+    purpose = view.purpose
     children = [
         p
         for p in purposes.list_purposes(uow)
@@ -212,7 +141,7 @@ def _detail_page(
     ]
     serving = partnerships.list_partnerships(uow, purpose=purpose.key)
     forecast = forecasts.purpose_forecast(uow, settings, person, purpose.key)
-    may_edit, may_update = may_write(person), may_update_measures(person, purpose, serving)
+    may_edit, may_update = view.may_edit, view.may_update_measures
     shown = {"edit": may_edit, "measure": may_edit, "status": True}
     # A refusal of a form this person is not shown goes above the page.
     refusals = [
@@ -232,7 +161,7 @@ def _detail_page(
             "histories": {m.name: _history(m) for m in purpose.measures if m.updates},
             "may_edit": may_edit,
             "refusals": refusals,
-            "moves": _moves(person, purpose),
+            "moves": _moves(view),
             "may_update": may_update,
             "errors": errors or {},
             "values": values or {},
@@ -260,32 +189,25 @@ def edit_purpose(
     form: Form,
 ) -> Response:
     """Change a purpose's title, statement and target date."""
-    values = {name: text(form, name) for name in EDIT_FIELDS}
-    errors = FormErrors()
-    target_date = _date(values["target_date"], "target_date", errors)
-    if not errors:
-        try:
-            purposes.update_purpose(
-                uow,
-                person,
-                key,
-                title=values["title"],
-                statement=values["statement"],
-                target_date=target_date,
-            )
-            return after_change(request, f"/purposes/{quote(key)}")
-        except AccordError as error:
-            errors = errors_of(error, EDIT_FIELDS, CREATE_PREFIXES)
-    return _detail_page(
-        request,
-        read,
-        settings,
-        person,
-        key,
-        errors={"edit": errors},
-        values={"edit": values},
-        status_code=errors.status,
-    )
+
+    def edit(body: PurposeUpdate) -> str:
+        purposes.update_purpose(uow, person, key, **body.model_dump(exclude_unset=True))
+        return f"/purposes/{quote(key)}"
+
+    def again(errors: FormErrors) -> Response:
+        return _detail_page(
+            request,
+            read,
+            settings,
+            person,
+            key,
+            errors={"edit": errors},
+            values={"edit": shown(form, EDIT_FIELDS)},
+            status_code=errors.status,
+        )
+
+    data = data_of(form, EDIT_FIELDS, nulls=["target_date"])
+    return act(request, PurposeUpdate, data, edit, again, inputs=EDIT_FIELDS)
 
 
 @router.post("/purposes/{key}/status", response_class=HTMLResponse)
@@ -299,14 +221,18 @@ def move_purpose(
     form: Form,
 ) -> Response:
     """Activate, achieve, abandon or reopen a purpose."""
-    try:
-        purposes.set_status(uow, person, key, text(form, "status"))
-        return after_change(request, f"/purposes/{quote(key)}")
-    except AccordError as error:
-        errors = errors_of(error, ("status",))
-    return _detail_page(
-        request, read, settings, person, key, errors={"status": errors}, status_code=errors.status
-    )
+
+    def move(body: PurposeUpdate) -> str:
+        purposes.set_status(uow, person, key, body.status or "")
+        return f"/purposes/{quote(key)}"
+
+    def again(errors: FormErrors) -> Response:
+        status = errors.status
+        return _detail_page(
+            request, read, settings, person, key, errors={"status": errors}, status_code=status
+        )
+
+    return act(request, PurposeUpdate, data_of(form, ["status"]), move, again)
 
 
 @router.post("/purposes/{key}/measures", response_class=HTMLResponse)
@@ -320,27 +246,25 @@ def add_measure(
     form: Form,
 ) -> Response:
     """Add a measure (key result) to a purpose."""
-    values = {name: text(form, name) for name in MEASURE_FIELDS}
-    errors = FormErrors()
-    numbers = {n: _number(values[n], n, errors) for n in ("baseline", "target", "current")}
-    if not errors:
-        try:
-            purposes.add_measure(
-                uow, person, key, name=values["name"], unit=values["unit"], **numbers
-            )
-            return after_change(request, f"/purposes/{quote(key)}#measures")
-        except AccordError as error:
-            errors = errors_of(error, MEASURE_FIELDS, MEASURE_PREFIXES)
-    return _detail_page(
-        request,
-        read,
-        settings,
-        person,
-        key,
-        errors={"measure": errors},
-        values={"measure": values},
-        status_code=errors.status,
-    )
+
+    def add(body: MeasureCreate) -> str:
+        purposes.add_measure(uow, person, key, **body.model_dump())
+        return f"/purposes/{quote(key)}#measures"
+
+    def again(errors: FormErrors) -> Response:
+        return _detail_page(
+            request,
+            read,
+            settings,
+            person,
+            key,
+            errors={"measure": errors},
+            values={"measure": shown(form, MEASURE_FIELDS)},
+            status_code=errors.status,
+        )
+
+    data = data_of(form, MEASURE_FIELDS, optional=NUMBERS, numbers=NUMBERS)
+    return act(request, MeasureCreate, data, add, again, inputs=MEASURE_FIELDS)
 
 
 @router.post("/purposes/{key}/measure-updates", response_class=HTMLResponse)
@@ -355,24 +279,22 @@ def update_measure(
 ) -> Response:
     """Record a measure's new value with a note."""
     name = text(form, "measure")
-    values = {field: text(form, field) for field in UPDATE_FIELDS}
-    errors = FormErrors()
-    value = _number(values["value"], "value", errors)
-    if value is None and not errors:
-        errors.fields["value"] = "Value is needed."
-    if value is not None and not errors:
-        try:
-            purposes.update_measure(uow, person, key, name, value=value, note=values["note"])
-            return after_change(request, f"/purposes/{quote(key)}#measures")
-        except AccordError as error:
-            errors = errors_of(error, UPDATE_FIELDS, UPDATE_PREFIXES)
-    return _detail_page(
-        request,
-        read,
-        settings,
-        person,
-        key,
-        errors={f"update:{name}": errors},
-        values={f"update:{name}": values},
-        status_code=errors.status,
-    )
+
+    def update(body: MeasureUpdateCreate) -> str:
+        purposes.update_measure(uow, person, key, name, value=body.value, note=body.note)
+        return f"/purposes/{quote(key)}#measures"
+
+    def again(errors: FormErrors) -> Response:
+        return _detail_page(
+            request,
+            read,
+            settings,
+            person,
+            key,
+            errors={f"update:{name}": errors},
+            values={f"update:{name}": shown(form, UPDATE_FIELDS)},
+            status_code=errors.status,
+        )
+
+    data = data_of(form, UPDATE_FIELDS, numbers=["value"])
+    return act(request, MeasureUpdateCreate, data, update, again, inputs=UPDATE_FIELDS)

@@ -14,29 +14,27 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from accord.api.deps import ReadUowDep, SettingsDep, SignerDep, UowDep, bearer_token, session_person
-from accord.errors import AccordError, NotSignedIn
+from accord.channel.deps import (
+    ReadUowDep,
+    SettingsDep,
+    SignerDep,
+    UowDep,
+    bearer_token,
+    session_person,
+)
+from accord.errors import NotSignedIn
 from accord.org import service as org
-from accord.org.domain import GlobalRole, Person
+from accord.org.domain import Person, may_write
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.stories import service as stories
 from accord.stories.domain import Story, normalize_tag
 from accord.stories.markup import first_lines, render_markdown
+from accord.stories.schemas import ReplyCreate, StoryCreate, StoryUpdate
 from accord.text import CONTROL
 from accord.uow import UnitOfWork
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    PageUow,
-    after_change,
-    errors_of,
-    redirect,
-    render,
-    text,
-    texts,
-)
+from accord.web.common import Form, PagePerson, PageUow, redirect, render, text
+from accord.web.forms import FormErrors, act, data_of, perform, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,15 +53,15 @@ FIELDS = (
     "metric_value",
     "metric_unit",
 )
-# Messages (or rules) that are about a field without beginning with its name.
-PREFIXES = {
-    "no partnership": "partnerships",
-    "no team": "teams",
-    "no purpose": "purposes",
-    "tag ": "tags",
-    "story.too_many_tags": "tags",
-    "story.metric_invalid": "metric_value",
-    "story.metric_incomplete": "metric_value",
+TEXTS = ("title", "body", "results")
+LINKS = ("partnerships", "teams", "purposes")
+METRIC = ("metric_name", "metric_value", "metric_unit")
+# The inputs that show the message of a field the input schema names otherwise.
+BESIDE = {
+    "metric": "metric_value",
+    "metric.name": "metric_name",
+    "metric.value": "metric_value",
+    "metric.unit": "metric_unit",
 }
 
 
@@ -82,11 +80,6 @@ def cards(found: Sequence[Story]) -> list[StoryCard]:
 def story_cards(uow: UnitOfWork, person: Person, partnership: str) -> list[StoryCard]:
     """The stories of a partnership, newest first, for its page."""
     return cards(stories.stories_of_partnership(uow, person, partnership))
-
-
-def may_write(person: Person) -> bool:
-    """Members and admins write stories and replies; viewers read (DESIGN §7)."""
-    return person.active and person.role != GlobalRole.VIEWER
 
 
 def _split_tags(value: str) -> list[str]:
@@ -197,31 +190,14 @@ def _values_of(story: Story) -> dict[str, Any]:
     }
 
 
-def _posted(form: FormData) -> tuple[dict[str, Any], FormErrors, dict[str, Any]]:
-    """The form's values (to show again), errors found before the service, and the fields."""
-    values: dict[str, Any] = {name: text(form, name) for name in FIELDS}
-    for many in ("partnerships", "teams", "purposes"):
-        values[many] = texts(form, many)
-    errors = FormErrors()
-    value: float | None = None
-    if values["metric_value"]:
-        try:
-            value = float(values["metric_value"].replace(",", "."))
-        except ValueError:
-            errors.fields["metric_value"] = "Metric value must be a number."
-    fields = {
-        "title": values["title"],
-        "body": values["body"],
-        "tags": _split_tags(values["tags"]),
-        "partnerships": values["partnerships"],
-        "teams": values["teams"],
-        "purposes": values["purposes"],
-        "results": values["results"],
-        "metric_name": values["metric_name"] or None,
-        "metric_value": value,
-        "metric_unit": values["metric_unit"] or None,
-    }
-    return values, errors, fields
+def _story_data(form: FormData) -> dict[str, Any]:
+    """The story form as the data of StoryCreate and StoryUpdate: the tags apart at commas, the
+    metric's three inputs as one metric (none when all are empty, which removes it)."""
+    data = data_of(form, [*TEXTS, *LINKS], lists=LINKS)
+    data["tags"] = _split_tags(text(form, "tags"))
+    metric = data_of(form, METRIC, optional=METRIC, numbers=["metric_value"])
+    data["metric"] = {name.removeprefix("metric_"): v for name, v in metric.items()} or None
+    return data
 
 
 @router.get("/stories/new", response_class=HTMLResponse)
@@ -247,14 +223,17 @@ def create_story(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form
 ) -> Response:
     """Share a story."""
-    values, errors, fields = _posted(form)
-    if not errors:
-        try:
-            created = stories.create_story(uow, person, **fields)
-            return after_change(request, f"/stories/{quote(created.key)}")
-        except AccordError as error:
-            errors = errors_of(error, FIELDS, PREFIXES)
-    return _story_form(request, read, person, values, errors, status_code=errors.status)
+
+    def create(body: StoryCreate) -> str:
+        created = stories.create_story(uow, person, **body.args())
+        return f"/stories/{quote(created.key)}"
+
+    def again(errors: FormErrors) -> Response:
+        values = shown(form, FIELDS, lists=LINKS)
+        return _story_form(request, read, person, values, errors, status_code=errors.status)
+
+    data = _story_data(form)
+    return act(request, StoryCreate, data, create, again, inputs=FIELDS, beside=BESIDE)
 
 
 def _feed_reader(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person | None:
@@ -352,7 +331,8 @@ def _story_page(
     status_code: int = 200,
 ) -> Response:
     with uow:  # open while rendering: templates follow relations of what was loaded
-        story = stories.get_story(uow, person, key)
+        view = stories.story_view(uow, person, key)
+        story = view.story
         return render(
             request,
             "story.html",
@@ -362,9 +342,10 @@ def _story_page(
                 # sanitized by render_markdown: only the allowed tags, attributes and schemes
                 "body_html": Markup(render_markdown(story.body)),
                 "replies": [(r, Markup(render_markdown(r.body))) for r in story.replies],
-                "may_edit": stories.may_edit(person, story),
-                "may_write": may_write(person),
-                "is_admin": person.is_admin,
+                "may_edit": view.may_edit,
+                "may_reply": view.may_reply,
+                "may_hide": view.may_hide,
+                "deletable_replies": view.deletable_replies,
                 "errors": errors or {},
                 "values": values or {},
             },
@@ -382,8 +363,9 @@ def story_page(request: Request, person: PagePerson, uow: PageUow, key: str) -> 
 def edit_story_page(request: Request, person: PagePerson, uow: PageUow, key: str) -> Response:
     """The form to edit a story (its author or an admin)."""
     with uow:
-        story = stories.get_story(uow, person, key)
-        if not stories.may_edit(person, story):
+        view = stories.story_view(uow, person, key)
+        story = view.story
+        if not view.may_edit:
             errors = FormErrors(general="Only its author or an admin may edit this story.")
             return _story_form(
                 request, uow, person, _values_of(story), errors, story=story, status_code=403
@@ -396,18 +378,21 @@ def edit_story(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form, key: str
 ) -> Response:
     """Save the edits of a story."""
-    values, errors, fields = _posted(form)
-    if not errors:
-        try:
-            stories.update_story(uow, person, key, **fields)
-            return after_change(request, f"/stories/{quote(key)}")
-        except AccordError as error:
-            errors = errors_of(error, FIELDS, PREFIXES)
-    with read:
-        story = stories.get_story(read, person, key)
-        return _story_form(
-            request, read, person, values, errors, story=story, status_code=errors.status
-        )
+
+    def edit(body: StoryUpdate) -> str:
+        stories.update_story(uow, person, key, **body.changes())
+        return f"/stories/{quote(key)}"
+
+    def again(errors: FormErrors) -> Response:
+        values = shown(form, FIELDS, lists=LINKS)
+        with read:
+            story = stories.get_story(read, person, key)
+            return _story_form(
+                request, read, person, values, errors, story=story, status_code=errors.status
+            )
+
+    data = _story_data(form)
+    return act(request, StoryUpdate, data, edit, again, inputs=FIELDS, beside=BESIDE)
 
 
 @router.post("/stories/{key}/delete", response_class=HTMLResponse)
@@ -415,14 +400,17 @@ def delete_story(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form, key: str
 ) -> Response:
     """Delete a story and its thread."""
-    try:
+
+    def delete() -> str:
         stories.delete_story(uow, person, key)
-    except AccordError as error:
-        found = errors_of(error, ())
+        return "/stories"
+
+    def again(errors: FormErrors) -> Response:
         return _story_page(
-            request, read, person, key, errors={"story": found}, status_code=found.status
+            request, read, person, key, errors={"story": errors}, status_code=errors.status
         )
-    return after_change(request, "/stories")
+
+    return perform(request, delete, again)
 
 
 @router.post("/stories/{key}/hide", response_class=HTMLResponse)
@@ -431,20 +419,25 @@ def hide_story(
 ) -> Response:
     """Hide a story from all but its author and the admins, saying why."""
     reason = text(form, "reason")
-    try:
-        stories.hide_story(uow, person, key, reason)
-    except AccordError as error:
-        found = errors_of(error, ("reason",), {"hidden_reason": "reason"})
+
+    def hide(body: StoryUpdate) -> str:
+        stories.hide_story(uow, person, key, body.hidden_reason or "")
+        return f"/stories/{quote(key)}"
+
+    def again(errors: FormErrors) -> Response:
         return _story_page(
             request,
             read,
             person,
             key,
-            errors={"hide": found},
+            errors={"hide": errors},
             values={"hide": {"reason": reason}},
-            status_code=found.status,
+            status_code=errors.status,
         )
-    return after_change(request, f"/stories/{quote(key)}")
+
+    data = {"hidden": True, "hidden_reason": reason}
+    beside = {"hidden_reason": "reason"}
+    return act(request, StoryUpdate, data, hide, again, inputs=["reason"], beside=beside)
 
 
 @router.post("/stories/{key}/show", response_class=HTMLResponse)
@@ -452,14 +445,17 @@ def show_story(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form, key: str
 ) -> Response:
     """Show a hidden story to everyone again."""
-    try:
+
+    def show() -> str:
         stories.show_story(uow, person, key)
-    except AccordError as error:
-        found = errors_of(error, ())
+        return f"/stories/{quote(key)}"
+
+    def again(errors: FormErrors) -> Response:
         return _story_page(
-            request, read, person, key, errors={"hide": found}, status_code=found.status
+            request, read, person, key, errors={"hide": errors}, status_code=errors.status
         )
-    return after_change(request, f"/stories/{quote(key)}")
+
+    return perform(request, show, again)
 
 
 @router.post("/stories/{key}/replies", response_class=HTMLResponse)
@@ -467,21 +463,23 @@ def reply(
     request: Request, person: PagePerson, uow: UowDep, read: ReadUowDep, form: Form, key: str
 ) -> Response:
     """Reply in the story's thread."""
-    body = text(form, "body")
-    try:
-        answer = stories.reply(uow, person, key, body)
-    except AccordError as error:
-        found = errors_of(error, ("body",))
+
+    def answer(body: ReplyCreate) -> str:
+        written = stories.reply(uow, person, key, body.body)
+        return f"/stories/{quote(key)}#reply-{written.id}"
+
+    def again(errors: FormErrors) -> Response:
         return _story_page(
             request,
             read,
             person,
             key,
-            errors={"reply": found},
-            values={"reply": {"body": body}},
-            status_code=found.status,
+            errors={"reply": errors},
+            values={"reply": shown(form, ["body"])},
+            status_code=errors.status,
         )
-    return after_change(request, f"/stories/{quote(key)}#reply-{answer.id}")
+
+    return act(request, ReplyCreate, data_of(form, ["body"]), answer, again, inputs=["body"])
 
 
 @router.post("/stories/{key}/replies/{reply_id}/delete", response_class=HTMLResponse)
@@ -495,11 +493,14 @@ def delete_reply(
     reply_id: int,
 ) -> Response:
     """Delete a reply."""
-    try:
+
+    def delete() -> str:
         stories.delete_reply(uow, person, key, reply_id)
-    except AccordError as error:
-        found = errors_of(error, ())
+        return f"/stories/{quote(key)}#thread"
+
+    def again(errors: FormErrors) -> Response:
         return _story_page(
-            request, read, person, key, errors={"reply": found}, status_code=found.status
+            request, read, person, key, errors={"reply": errors}, status_code=errors.status
         )
-    return after_change(request, f"/stories/{quote(key)}#thread")
+
+    return perform(request, delete, again)

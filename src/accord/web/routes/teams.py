@@ -8,29 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from accord.api.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
+from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
-from accord.errors import AccordError, Forbidden
+from accord.errors import Forbidden
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person, Team, TeamKind
+from accord.org.schemas import TeamUpdate
 from accord.partnerships import service as partnerships
 from accord.trust import pairs
 from accord.trust import service as trust
-from accord.trust.model import Trust
+from accord.trust.model import overall_span
 from accord.trust.service import TrustReport
 from accord.trust.views import weights_of
 from accord.uow import UnitOfWork
 from accord.web import charts
-from accord.web.common import (
-    Form,
-    FormErrors,
-    PagePerson,
-    after_change,
-    errors_of,
-    is_htmx,
-    render,
-    text,
-)
+from accord.web.common import Form, PagePerson, is_htmx, render
+from accord.web.forms import FormErrors, act, data_of, shown
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,15 +45,6 @@ class TeamRow:
     leads: list[Person]
     members: int
     partnerships: int
-
-
-def may_edit(person: Person, slug: str) -> bool:
-    """Its leads and admins may change a team's name and mission (as org.update_team says)."""
-    if person.is_admin:
-        return True
-    return any(
-        m.team.slug == slug and m.role == MemberRole.LEAD for m in person.current_memberships
-    )
 
 
 def _current(team: Team) -> list[Any]:
@@ -104,22 +88,12 @@ def _name(person: Person) -> str:
     return person.name.lower()
 
 
-def _band(trust_level: Trust, settings: Settings) -> tuple[float, float]:
-    """Where overall trust may lie once its uncertainty resolves: from belief alone (all of it
-    disbelief) to belief plus uncertainty (all of it belief)."""
-    weights = weights_of(settings).normalized()
-    low = sum(
-        w * trust_level.dimension(d).belief
-        for w, d in zip(weights, ("ability", "integrity", "value"), strict=True)
-    )
-    return low, low + trust_level.overall_uncertainty
-
-
 def history_chart(history: list[TrustReport], settings: Settings, name: str) -> Any:
     """Overall and ability expected over time, each with the span its uncertainty leaves."""
     overall = [(r.as_of, r.trust.overall_expected) for r in history]
     ability = [(r.as_of, r.trust.ability.expected) for r in history]
-    bands = {"Overall": [(r.as_of, *_band(r.trust, settings)) for r in history]}
+    weights = weights_of(settings)
+    bands = {"Overall": [(r.as_of, *overall_span(r.trust, weights)) for r in history]}
     return charts.line(
         [("Overall", overall), ("Ability", ability)],
         title=f"Trust in {name} over time",
@@ -138,7 +112,8 @@ def _team_context(
     values: dict[str, str] | None = None,
     errors: FormErrors | None = None,
 ) -> dict[str, Any]:
-    team = org.get_team(uow, slug)
+    view = org.team_view(uow, person, slug)
+    team = view.team
     teams = org.list_teams(uow)
     names = {t.slug: t.name for t in teams}
     report: TrustReport | None
@@ -159,7 +134,7 @@ def _team_context(
         "report": report,
         "partners": trust.partners_of(uow, settings, person, slug),
         "names": names,
-        "may_edit": may_edit(person, slug),
+        "may_edit": view.may_edit,
         "values": values or {"name": team.name, "mission": team.mission},
         "errors": errors or FormErrors(),
         "kinds": dict(KINDS),
@@ -239,11 +214,6 @@ def pair_page(
     )
 
 
-def _edit_errors(error: AccordError) -> FormErrors:
-    """The service names the field 'team name'; its message goes beside the name input."""
-    return errors_of(error, EDIT_FIELDS, {"team name": "name"})
-
-
 @router.post("/teams/{slug}", response_class=HTMLResponse)
 def edit_team(
     request: Request,
@@ -254,14 +224,16 @@ def edit_team(
     settings: SettingsDep,
 ) -> Response:
     """Change a team's name and mission (its leads, admins)."""
-    values = {name: text(form, name) for name in EDIT_FIELDS}
-    try:
-        org.update_team(uow, person, slug, name=values["name"], mission=values["mission"])
-    except Forbidden:
-        raise  # the form shows only to those who may; anyone else gets the refusal page
-    except AccordError as error:
-        errors = _edit_errors(error)
-        context = _team_context(uow, settings, person, slug, values, errors)
+
+    def edit(body: TeamUpdate) -> str:
+        org.update_team(uow, person, slug, **body.model_dump(exclude_unset=True))
+        return f"/teams/{slug}"
+
+    def again(errors: FormErrors) -> Response:
+        context = _team_context(uow, settings, person, slug, shown(form, EDIT_FIELDS), errors)
         name = "_team_edit.html" if is_htmx(request) else "team.html"
         return render(request, name, context, errors.status)
-    return after_change(request, f"/teams/{slug}")
+
+    # the form shows only to those who may; anyone else gets the refusal page
+    data = data_of(form, EDIT_FIELDS)
+    return act(request, TeamUpdate, data, edit, again, inputs=EDIT_FIELDS, raising=(Forbidden,))

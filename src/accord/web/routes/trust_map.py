@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from accord.api.deps import ExpensiveReadsDep, ReadUowDep, SessionPerson, SettingsDep
+from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SessionPerson, SettingsDep
 from accord.trust.model import Bin
 from accord.web.common import PagePerson, render
 

@@ -1,4 +1,4 @@
-"""Request dependencies: settings, a unit of work, and who is asking."""
+"""Request dependencies of both channels: settings, a unit of work, and who is asking."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
 from accord.config import Settings
 from accord.db import utcnow
 from accord.errors import Forbidden, NotSignedIn
@@ -16,7 +17,6 @@ from accord.org import service as org
 from accord.org.domain import Person
 from accord.trust.read_cache import ExpensiveReads
 from accord.uow import UnitOfWork
-from accord.web.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
 
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and
 # the hop costs more than they do.

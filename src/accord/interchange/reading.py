@@ -1,0 +1,109 @@
+"""Reading a JSON value as an `accord/1` document: dates given alone read as times, then the
+shape checked, every problem with its JSON path."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from accord.events.domain import iso
+from accord.interchange.report import Adjustment, ImportRefused, Problem, json_path
+from accord.interchange.schemas import Document
+
+# Every field of accord/1 that holds an instant; all of them, and only them, bear these names.
+INSTANT_FIELDS = frozenset(
+    {"at", "due", "affirmed_at", "left_at", "opened_at", "closes_at", "created_at", "updated_at"}
+)
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def read_dates(
+    data: Any, adjustments: list[Adjustment], location: str = "", *, after: datetime | None = None
+) -> Any:
+    """The document with every instant given as a date alone read as a time, each noted.
+
+    A date means the start of that day in UTC, as a date does in a query's `as_of`; a due date
+    means the end of that day (23:59:59Z), as in "due on 1 March". A move of a history dated
+    the day of the move before it, made `after` that at a time, is read as made at that time:
+    the history keeps its order. A time without a zone is left as it is, for `parse` to refuse.
+    The input is not changed.
+    """
+    if isinstance(data, list):
+        return [read_dates(item, adjustments, f"{location}[{i}]") for i, item in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    out: dict[Any, Any] = {}
+    for name, value in data.items():
+        path = f"{location}.{name}" if location else str(name)
+        if name in INSTANT_FIELDS and isinstance(value, str) and DATE_ONLY.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                out[name] = value  # not a day of the calendar: parse says so, with its path
+                continue
+            if name == "due":
+                out[name] = f"{day.isoformat()}T23:59:59Z"
+                message = f"{value!r} has no time: read as the end of that day, {out[name]}"
+            elif name == "at" and after is not None and after.date() == day and after.time():
+                out[name] = iso(after)
+                message = (
+                    f"{value!r} has no time: read as {out[name]}, the time of the move before "
+                    "it that day"
+                )
+            else:
+                out[name] = f"{day.isoformat()}T00:00:00Z"
+                message = f"{value!r} has no time: read as the start of that day, {out[name]}"
+            adjustments.append(Adjustment(path, message))
+        elif name == "history" and isinstance(value, list):
+            moves: list[Any] = []
+            for index, item in enumerate(value):
+                before = moves[-1].get("at") if moves and isinstance(moves[-1], dict) else None
+                moves.append(
+                    read_dates(item, adjustments, f"{path}[{index}]", after=_instant(before))
+                )
+            out[name] = moves
+        elif isinstance(value, dict | list):
+            out[name] = read_dates(value, adjustments, path)
+        else:
+            out[name] = value
+    return out
+
+
+def _instant(value: Any) -> datetime | None:
+    """A time with a zone, in UTC, from its ISO text; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def parse(data: Any) -> Document:
+    """Check a document's shape; every malformed field is listed with its path."""
+    if not isinstance(data, dict):
+        raise ImportRefused([Problem("", "the document must be a JSON object")])
+    try:
+        return Document.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            location = [
+                p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            ]
+            message = item["msg"]
+            if item["type"] == "extra_forbidden":
+                message = "is not a field of accord/1"
+            elif item["type"] == "literal_error" and location == ["format"]:
+                message = "must be 'accord/1'"
+            elif item["type"] == "timezone_aware":
+                message = (
+                    f"{item['input']!r} has no time zone: give one, as in "
+                    "2024-03-01T10:00:00Z or 2024-03-01T10:00:00+01:00, or a date alone"
+                )
+            problems.append(Problem(json_path(location), message))
+        raise ImportRefused(problems) from None
