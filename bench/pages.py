@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import func, select
@@ -66,6 +67,7 @@ def _subject(database: str) -> dict[str, str]:
             "partnership": partnership.key,
             "purpose": partnership.purpose.key,
             "commitment": commitment.key,
+            "title": commitment.title,
         }
     engine.dispose()
     return result
@@ -130,6 +132,7 @@ def session_cookie(person_id: int, epoch: int) -> dict[str, str]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     subject = _subject(args.database)
     with served(args.database) as base:
+        team = subject["team"]
         pages = {
             "ceiling: /healthz": "/healthz",
             "My desk": "/",
@@ -141,6 +144,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "teams": "/teams",
             "purposes": "/purposes",
             "audit log": "/audit",
+            "commitments": "/commitments",
+            "commitments by change": "/commitments?sort=updated&order=desc",
+            "commitments, team open": f"/commitments?team={team}&state=requested&state=promised",
+            "commitments, mine late": "/commitments?mine=1&overdue=1",
+            "commitments, purpose": f"/commitments?purpose={subject['purpose']}&sort=title",
+            "commitments CSV": f"/commitments.csv?partnership={subject['partnership']}",
+            "search, a title": "/search?" + urlencode({"q": subject["title"]}),
+            "search, a common word": "/search?q=data",
+            "search, a team's name": "/search?" + urlencode({"q": team.replace("-", " ")}),
+            "search API, a title": "/api/v1/search?" + urlencode({"q": subject["title"]}),
         }
         figures: dict[str, Any] = {}
         cookies = session_cookie(int(subject["person_id"]), int(subject["epoch"]))
@@ -172,10 +185,10 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     ceiling = result["pages"]["ceiling: /healthz"]["median_ms"]
-    print(f"{'page':<20} {'median ms':>10} {'max ms':>10} {'x ceiling':>10}")
+    print(f"{'page':<24} {'median ms':>10} {'max ms':>10} {'x ceiling':>10}")
     for name, row in result["pages"].items():
         ratio = row["median_ms"] / ceiling if ceiling else float("nan")
-        print(f"{name:<20} {row['median_ms']:>10.1f} {row['max_ms']:>10.1f} {ratio:>10.1f}")
+        print(f"{name:<24} {row['median_ms']:>10.1f} {row['max_ms']:>10.1f} {ratio:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from accord.api.routes import (
     org,
     partnerships,
     purposes,
+    search,
     stories,
     trust,
 )
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         trust,
         health,
         stories,
+        search,
         events,
         interchange,
     ):

@@ -92,6 +92,14 @@ WORDS = {
     "model_type": "{field} must be an object",
     "model_attributes_type": "{field} must be an object",
 }
+# Fields said otherwise than their name with spaces: as the pages label them.
+FIELD_WORDS = {
+    "review_every_days": "review every (days)",
+    "due": "the due date",
+    "closes_at": "the closing time",
+    "target_date": "the target date",
+    "opened_at": "the opening time",
+}
 # The parts of a location FastAPI puts before the field itself.
 WHERE = frozenset({"body", "query", "path", "header", "cookie"})
 
@@ -112,10 +120,16 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+def field_words(name: str) -> str:
+    """A field as a message names it, in the words the pages label it with: 'review_every_days'
+    -> 'review every (days)', 'metric.value' -> 'metric value'."""
+    return " ".join(FIELD_WORDS.get(part, part.replace("_", " ")) for part in name.split("."))
+
+
 def in_words(item: ErrorDetails) -> str:
     """One refusal of pydantic as Accord says it, naming the field: 'title must not be empty',
     never 'String should have at least 1 character'."""
-    field = field_of(item["loc"]).replace(".", " ") or "the request"
+    field = field_words(field_of(item["loc"])) or "the request"
     kind = item["type"]
     context = dict(item.get("ctx") or {})
     if kind.startswith(OWN):

@@ -29,6 +29,7 @@ from accord.health.repository import HealthRepository
 from accord.org.repository import OrgRepository
 from accord.partnerships.repository import PartnershipRepository
 from accord.purposes.repository import PurposeRepository
+from accord.search.repository import SearchRepository
 from accord.stories.repository import StoryRepository
 from accord.trust.model_store import ModelStore
 from accord.trust.repository import TrustStore
@@ -112,6 +113,7 @@ class UnitOfWork:
     models: ModelStore
     health: HealthRepository
     stories: StoryRepository
+    search: SearchRepository
 
     def __init__(
         self,
@@ -144,6 +146,7 @@ class UnitOfWork:
             self.models = ModelStore(self.session)
             self.health = HealthRepository(self.session)
             self.stories = StoryRepository(self.session)
+            self.search = SearchRepository(self.session)
             self._pending = []
         elif not self.read_only:  # a reader writes nothing, so it needs no savepoint
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))

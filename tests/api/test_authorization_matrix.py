@@ -1051,6 +1051,14 @@ def list_stories(world: World, role: str) -> Call:
     return Call(acted=lambda response: _has(response.json()["items"], "key", key))
 
 
+def search_everything(world: World, role: str) -> Call:
+    key = story_of_member(world)
+    return Call(
+        query={"q": f"Story {key}"},
+        acted=lambda response: _has(response.json()["items"], "key", key),
+    )
+
+
 def publish_story(world: World, role: str) -> Call:
     key = world.fresh("story")
     return Call(
@@ -1329,6 +1337,7 @@ TABLE = [
         statuses(204, "member", "admin"),
         delete_reply,
     ),
+    Row("GET", f"{V1}/search", READ, search_everything),
     Row("GET", f"{V1}/events", READ, list_events),
     Row("GET", f"{V1}/events", READ, accepted_events, "an accept's evidence"),
     Row("GET", f"{V1}/export", statuses(200, "admin"), export),

@@ -45,6 +45,8 @@ def pages_of(organization: Organization) -> list[str]:
         "/partnerships/new",
         f"/partnerships/{organization.partnership}",
         f"/commitments/{organization.commitment}",
+        "/commitments",
+        "/commitments/new",
         "/stories",
         "/stories/new",
         f"/stories/{organization.story}",
@@ -56,6 +58,9 @@ def pages_of(organization: Organization) -> list[str]:
         f"/teams/{organization.data}/trust/{organization.care}",
         "/trust/calibration",
         "/audit",
+        "/profile",
+        "/search?q=churn",
+        "/search?q=nothingmatches",
     ]
 
 

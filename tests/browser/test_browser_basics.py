@@ -39,7 +39,7 @@ def test_sign_in_through_the_form_lands_on_my_desk(
     expect(page).to_have_title("My desk · Accord")
     expect(page.get_by_role("heading", level=1)).to_have_text("My desk")
     to_answer = page.locator(
-        "section", has=page.get_by_role("heading", name="Requests and proposals to answer")
+        "section", has=page.get_by_role("heading", name="Your team must answer")
     )
     expect(to_answer).to_contain_text("Daily churn-risk score")
     expect(page.locator(".account .who")).to_have_text("Ana Lima")

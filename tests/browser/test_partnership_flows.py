@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from browsing import PASSWORD, NewPage, Organization, PageWatch
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from accord.commitments import service as commitments
 from accord.config import Settings
@@ -134,7 +134,8 @@ def test_a_commitment_goes_from_request_to_accepted_and_the_performer_earns_trus
     ask.get_by_role("combobox", name="Ask", exact=True).select_option(organization.data)
     ask.get_by_role("textbox", name="What", exact=True).fill("Weekly churn report")
     ask.get_by_label("Conditions of satisfaction").fill("In the shared drive by Monday 09:00")
-    ask.get_by_label("Due (UTC)").fill("2026-06-10T09:00")
+    ask.get_by_label("Due (UTC)").fill("2026-06-10")
+    ask.get_by_label("Time (optional)").fill("09:00")
     ask.get_by_label("Reliance").select_option("high")
     ask.get_by_role("button", name="Send the request").click()
 
@@ -147,7 +148,8 @@ def test_a_commitment_goes_from_request_to_accepted_and_the_performer_earns_trus
     ana.evaluate("window.notReloaded = true")  # gone if a move loaded the page anew
     card(ana, key).get_by_role("button", name="Promise").click()
     expect(state_of(ana, key)).to_have_text("Promised")
-    card(ana, key).get_by_role("button", name="Report done").click()
+    card(ana, key).get_by_text("Report done…").click()  # a step that asks to confirm
+    card(ana, key).get_by_role("button", name="Report done", exact=True).click()
     expect(state_of(ana, key)).to_have_text("Delivered")
     assert ana.evaluate("window.notReloaded") is True
     assert state(organization, key) == ("delivered", 3)
@@ -235,12 +237,12 @@ def test_a_move_without_its_required_reason_shows_the_error_beside_the_field(
     key = organization.commitment
     ana = new_page(organization.data_lead)
     ana.goto(f"/partnerships/{organization.partnership}")
-    card(ana, key).get_by_text("Decline…").click()
+    card(ana, key).get_by_text("Decline the request…").click()
     reason = card(ana, key).get_by_label("Reason")
     expect(reason).to_have_attribute("required", "")
     reason.evaluate("field => field.removeAttribute('required')")
 
-    card(ana, key).get_by_role("button", name="Decline", exact=True).click()
+    card(ana, key).get_by_role("button", name="Decline the request", exact=True).click()
 
     reason = card(ana, key).get_by_label("Reason")
     expect(reason).to_be_focused()
@@ -288,15 +290,12 @@ def test_a_team_joins_by_invitation_accepted_on_the_desk_and_leaves_after_confir
     expect(olu.get_by_role("button", name="Affirm for Operations")).to_have_count(1)
     assert parties_of(organization, key) == ["data", "care", "ops"]
 
-    questions: list[str] = []
-
-    def agree(dialog: Dialog) -> None:
-        questions.append(dialog.message)
-        dialog.accept()
-
-    olu.on("dialog", agree)
-    olu.locator("#party-ops").get_by_role("button", name="Leave this partnership").click()
+    # leaving opens first and says what it does: the confirmation needs no script
+    party = olu.locator("#party-ops")
+    party.get_by_text("Leave this partnership…").click()
+    expect(party).to_contain_text(f"Operations leaves {partnership_name(organization)}.")
+    assert parties_of(organization, key) == ["data", "care", "ops"]
+    party.get_by_role("button", name="Leave for Operations").click()
 
     expect(olu.locator("#party-ops")).to_have_count(0)
-    assert [q.split(" for ")[0] for q in questions] == [f"Leave {partnership_name(organization)}"]
     assert parties_of(organization, key) == ["data", "care"]

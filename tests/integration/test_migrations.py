@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, inspect, make_url, select, text
 
 import accord.models  # noqa: F401  (maps every table before the metadata is read)
 from accord.db import make_engine, metadata, migrate
-from accord.stories.orm import SEARCH_INDEX, SEARCH_TABLE
+from accord.search.orm import made_by_the_migration
 
 ALEMBIC_TABLE = "alembic_version"
 
@@ -50,8 +50,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
 
 
 def search_object(name: str | None) -> bool:
-    """The full-text search of stories, which the migration makes outside the mappings."""
-    return name is not None and (name.startswith(SEARCH_TABLE) or name == SEARCH_INDEX)
+    """The full-text indexes of search, which the migrations make outside the mappings."""
+    return made_by_the_migration(name)
 
 
 def table_names(engine: Engine) -> set[str]:

@@ -229,5 +229,6 @@ def test_a_refused_measure_update_names_the_sponsor_and_the_partner_leads() -> N
         ensure_may_update_measures(w.actors["other lead"], w.purpose, _partners(w))
     assert refused.value.rule == "permission.measure_update"
     assert refused.value.message == (
-        "only the sponsor of 'halve-churn' or a lead of a partner team may update its measures"
+        "only the sponsor of the purpose “Halve churn” or a lead of a partner team may update "
+        "its measures"
     )

@@ -57,13 +57,23 @@ def test_the_log_shows_events_newest_first_with_linked_subjects(
     ids = event_ids(page)
     assert ids[0] == newest.id
     assert ids == sorted(ids, reverse=True)
-    assert '<a href="/commitments/c-1">commitment:c-1</a>' in page
-    assert '<a href="/partnerships/signals">partnership:signals</a>' in page
-    assert '<a href="/purposes/churn">purpose:churn</a>' in page
-    assert '<a href="/teams/data">team:data</a>' in page
-    assert "commitment.requested" in page
+    # each event a sentence naming people, teams and things by name, linked to their pages
+    titles = dict(
+        re.findall(
+            r'<a href="(/(?:commitments|partnerships|purposes|teams)/[^"]+)">([^<]+)</a>', page
+        )
+    )
+    assert set(titles) >= {
+        "/commitments/c-1",
+        "/partnerships/signals",
+        "/purposes/churn",
+        "/teams/data",
+    }
+    assert not any(":" in title for title in titles.values())
+    assert "commitment.requested" in page  # the type as recorded, folded under the details
+    assert "side: R" not in page
     # the payload in words, and as JSON inside <details>
-    assert "from: draft, to: active" in page
+    assert "<dt>Status</dt><dd>draft → active</dd>" in page
     assert "&#34;to&#34;: &#34;active&#34;" in page
 
 

@@ -136,7 +136,11 @@ def test_a_member_gets_no_form_to_open_a_round(base: str, world: World) -> None:
 
 @pytest.mark.parametrize(
     ("closes_at", "words"),
-    [("", "Closes_at must not be empty"), ("2026-05-01", "in the future"), ("soon", "ISO 8601")],
+    [
+        ("", "The closing time must not be empty"),
+        ("2026-05-01", "in the future"),
+        ("soon", "ISO 8601"),
+    ],
 )
 def test_a_bad_closing_date_is_shown_beside_the_field(
     base: str, world: World, closes_at: str, words: str
@@ -187,7 +191,8 @@ def test_a_member_answers_through_the_form_once(base: str, world: World) -> None
         response = post_form(cy, f"/health-checks/{key}/answers", {**ANSWER, "comment": "Fine"})
         assert response.status_code == 303
         after = cy.get(response.headers["location"])
-        assert "Thank you: your answer is counted" in after.text
+        assert after.text.count("Thank you: your answer is sent.") == 1
+        assert "You answered this round" not in after.text  # one confirmation, not two
         assert "<legend>" not in after.text
         again = post_form(cy, f"/health-checks/{key}/answers", ANSWER)
         assert again.status_code == 409
@@ -278,7 +283,7 @@ def test_my_desk_and_the_health_page_list_rounds_to_answer(base: str, world: Wor
         assert f'href="/health-checks/{key}"' in desk.text
         assert f'href="/health-checks/{key}"' in section(cy.get("/health").text, "to-answer-h")
         answer(cy, key)
-        assert "Health checks to answer" not in cy.get("/").text
+        assert f'href="/health-checks/{key}"' not in cy.get("/").text
     with as_(base, "adm") as adm:
         page = adm.get("/health")
         assert "Organization-wide view" in page.text

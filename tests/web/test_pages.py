@@ -77,7 +77,7 @@ def test_sign_in_then_the_desk_shows_the_request_to_answer(
     assert response.status_code == 303
     page = client.get("/")
     assert page.status_code == 200
-    to_answer = page.text.split('<section class="card" id="to-answer">')[1].split("</section>")[0]
+    to_answer = page.text.split('<section class="card" id="must-answer">')[1].split("</section>")[0]
     assert "Daily churn-risk score" in to_answer
     assert "trust-based" in page.text
 

@@ -134,8 +134,10 @@ def test_request_promise_deliver_accept_through_the_forms(world: Org, base: str)
 
     assert world.state() == "accepted"
     assert commitments.get_commitment(world.uow(), world.request).commitment.value == 5
-    for move in ("Request", "Promise", "Report done", "Accept"):
-        assert f"<strong>{move}</strong>" in page.text
+    for done in ("asked", "promised", "reported it done", "accepted the delivery"):
+        assert f"<strong>{done}</strong>" in page.text
+    assert 'Bo</a> <span class="muted">of Customer Care</span> <strong>asked' in page.text
+    assert "bo@example.org" not in page.text
     assert "This commitment is closed." in page.text
 
 
@@ -224,6 +226,39 @@ def test_accept_refuses_a_value_out_of_range_beside_the_field(world: Org, base: 
     assert world.state() == "delivered"
 
 
+def test_accept_offers_no_rating_chosen_and_refuses_none_beside_the_field(
+    world: Org, base: str
+) -> None:
+    for move in ("promise", "report_done"):
+        commitments.move(world.uow(), world.ana, world.request, move, version=world.version())
+    with signed_in(base, "bo@example.org") as bo:
+        page = bo.get(f"/commitments/{world.request}")
+        response = post_move(bo, world.request, "accept", version=world.version(), note="Fine")
+
+    rating = re.search(r'<select id="[^"]+-accept-value".*?</select>', page.text, re.S)
+    assert rating is not None
+    assert "selected" not in rating.group(0)
+    assert response.status_code == 422
+    slot = f"{world.request}-accept-value-error"
+    assert f'id="{slot}" class="field-error">Choose the value it brought' in response.text
+    assert world.state() == "delivered"
+
+
+def test_report_done_from_its_confirmation_step_keeps_the_note(world: Org, base: str) -> None:
+    commitments.move(world.uow(), world.ana, world.request, "promise", version=world.version())
+    with signed_in(base, "ana@example.org") as ana:
+        page = ana.get(f"/commitments/{world.request}")
+        done = post_move(ana, world.request, "report_done", version=world.version(), note="Live")
+        after = ana.get(f"/commitments/{world.request}")
+
+    assert 'data-move="report_done">Report done…</summary>' in page.text
+    assert f'id="{world.request}-report_done-note"' in page.text
+    assert done.status_code == 303
+    assert world.state() == "delivered"
+    assert "<strong>reported it done</strong>" in after.text
+    assert "Note: Live" in after.text
+
+
 def test_a_request_with_a_past_due_date_is_refused_beside_the_due_field(
     world: Org, base: str
 ) -> None:
@@ -244,7 +279,9 @@ def test_a_request_with_a_past_due_date_is_refused_beside_the_due_field(
 
     assert response.status_code == 409  # a broken rule, as the API answers it
     assert re.search(
-        r'id="req-due-error" class="field-error">Due [^<]+ must be after', response.text
+        r'id="req-due-error" class="field-error">The due date must be in the future '
+        r"\(it is \w{3} \d+ \w{3} \d{4} \d\d:\d\d UTC now\)\.<",
+        response.text,
     )
     assert 'value="Yesterday&#39;s numbers"' in response.text  # what was typed is kept
     assert last_event_id(world.uow()) == before

@@ -167,7 +167,7 @@ def test_status_buttons_are_the_sponsors(client: httpx.Client, uow: UnitOfWork) 
 
     assert 'action="/purposes/churn/status"' not in page.text
     assert refused.status_code == 403
-    assert "Only the sponsor of purpose &#39;churn&#39; or an admin" in refused.text
+    assert "Only the sponsor of the purpose “Halve customer churn” or an admin" in refused.text
     assert purposes.get_purpose(uow, "churn").status.value == "active"
 
     sign_in_as(client, "bo@example.org")

@@ -22,6 +22,7 @@ TAGS = [
     {"name": "trust", "description": "Earned trust, forecasts and the backtest."},
     {"name": "health checks", "description": "Rounds, anonymous answers, results and trend."},
     {"name": "stories", "description": "Stories, their tags, search and threads."},
+    {"name": "search", "description": "Everything the caller may see, best match first."},
     {"name": "events", "description": "The append-only event log."},
     {"name": "import and export", "description": "Whole accord/1 documents."},
     {"name": "operations", "description": "Liveness."},

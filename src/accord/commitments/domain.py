@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
 from accord.events.catalog import CommitmentAccepted
 from accord.org.domain import Actor, Team, may_write
+from accord.partnerships.domain import PartnershipStatus
 
 if TYPE_CHECKING:
     from accord.partnerships.domain import Partnership
@@ -174,10 +175,22 @@ def may_request(actor: Actor, team: Team) -> bool:
     return may_write(actor) and actor.is_member(team)
 
 
+def takes_requests(partnership: Partnership) -> bool:
+    """Whether a partnership takes new requests: while it forms and while it is active, not
+    while it is paused or after it closed."""
+    return partnership.status in (PartnershipStatus.FORMING, PartnershipStatus.ACTIVE)
+
+
 def iso(moment: datetime) -> str:
     from accord.events.domain import iso as event_iso
 
     return event_iso(moment)
+
+
+def spoken(moment: datetime) -> str:
+    from accord.events.domain import spoken as said
+
+    return said(moment)
 
 
 def normalize_args(move: Move, args: dict[str, Any], *, imported: bool = False) -> dict[str, Any]:
@@ -406,12 +419,13 @@ class Commitment:
         args = normalize_args(move, args, imported=replay is not None)
         if self.updated_at is not None and at < self.updated_at:
             raise RuleBroken(
-                f"'{move}' at {iso(at)} comes before the last move ({iso(self.updated_at)})",
+                f"this move ({spoken(at)}) would come before the last one "
+                f"({spoken(self.updated_at)})",
                 rule="commitment.time_backwards",
             )
         if move == Move.MARK_MISSED and not at > self.due:
             raise RuleBroken(
-                f"'mark_missed' is only possible after the due date {iso(self.due)}",
+                f"a commitment can be marked missed only after it is due ({spoken(self.due)})",
                 rule="commitment.not_yet_due",
             )
         if "due" in args:
@@ -531,7 +545,7 @@ def _check_due_ahead(due: datetime, at: datetime, move: Move, replay: Replay | N
         return
     if replay is None:
         raise RuleBroken(
-            f"due {iso(due)} must be after the time of the move ({iso(at)})",
+            f"the due date must be in the future (it is {spoken(at)} now)",
             rule="commitment.due_in_past",
             field="due",
         )

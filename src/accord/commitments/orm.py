@@ -43,6 +43,10 @@ commitments_table = Table(
     Index("ix_commitments_performer_state", "performer_id", "state"),
     Index("ix_commitments_state_due", "state", "due"),
     Index("ix_commitments_performer_updated", "performer_id", "updated_at"),
+    # the commitments page's sorts, read in index order and cut at the page (migration 0012)
+    Index("ix_commitments_due", "due", "id"),
+    Index("ix_commitments_updated_at", "updated_at", "id"),
+    Index("ix_commitments_title", "title", "id"),
 )
 
 mapper_registry.map_imperatively(

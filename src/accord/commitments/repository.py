@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accord.commitments.domain import COMMITTED, Commitment, Side, State
@@ -18,6 +19,70 @@ from accord.org.domain import Team
 from accord.partnerships.domain import Partnership
 
 c = commitments_table.c
+# The orders a search may take, by these columns and then id, so that every row has its place;
+# a state's commitments by due date, as the index on (state, due) gives them.
+SORTS: dict[str, tuple[Any, ...]] = {
+    "due": (c.due,),
+    "state": (c.state, c.due),
+    "updated": (c.updated_at,),
+    "title": (c.title,),
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which commitments a search keeps; a part left None keeps them all."""
+
+    partnership_ids: Collection[int] | None = None  # in one of these partnerships
+    team: Team | None = None  # on either side, or on `side` only
+    side: Side | None = None
+    teams: Collection[Team] | None = None  # with any of these on either side
+    states: Collection[State] | None = None
+    due_from: datetime | None = None
+    due_before: datetime | None = None
+    overdue_at: datetime | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The conditions. Those on a team's sides become alternatives that each repeat the
+        others, so that each is answered from the index of its side (requester or performer,
+        then state); one OR of the sides beside the others would be read from all of a state."""
+        rest: list[ColumnElement[bool]] = []
+        if self.partnership_ids is not None:
+            rest.append(_within(c.partnership_id, self.partnership_ids))
+        if self.states is not None:
+            rest.append(_within(c.state, list(self.states)))
+        if self.due_from is not None:
+            rest.append(c.due >= self.due_from)
+        if self.due_before is not None:
+            rest.append(c.due < self.due_before)
+        if self.overdue_at is not None:
+            rest.extend((c.state.in_(list(COMMITTED)), c.due < self.overdue_at))
+        ways: list[list[ColumnElement[bool]]] = [[]]
+        if self.team is not None:
+            sides = [c.requester_id == self.team.id, c.performer_id == self.team.id]
+            if self.side is not None:
+                sides = sides[:1] if self.side == Side.REQUESTER else sides[1:]
+            ways = [[*way, side] for way in ways for side in sides]
+        if self.teams is not None:
+            ids = {t.id for t in self.teams if t.id is not None}
+            sides = [_within(c.requester_id, ids), _within(c.performer_id, ids)]
+            ways = [[*way, side] for way in ways for side in sides]
+        if len(ways) == 1:
+            return [*ways[0], *rest]
+        return [or_(*(and_(*way, *rest) for way in ways))]
+
+
+def _beyond(columns: Sequence[Any], values: Sequence[Any], descending: bool) -> ColumnElement[bool]:
+    """Rows after `values` in the order of `columns` (lexicographic, as ORDER BY sorts them)."""
+    ways = []
+    for at, column in enumerate(columns):
+        same = [columns[i] == values[i] for i in range(at)]
+        ways.append(and_(*same, column < values[at] if descending else column > values[at]))
+    return or_(*ways)
+
+
+def _within(column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    return column.in_(sorted(values)) if values else false()
 
 
 @functools.cache
@@ -91,6 +156,37 @@ class CommitmentRepository:
         if limit is not None:
             query = query.limit(limit)
         return self.session.scalars(query).unique().all()
+
+    def search(
+        self,
+        selection: Selection,
+        *,
+        sort: str = "due",
+        descending: bool = False,
+        after: tuple[Any, ...] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Commitment]:
+        """The selected commitments in the order of `sort` (a key of SORTS), then id; a page
+        starts at `offset`, or after the values of the order's columns and id of the last one
+        read (`after`)."""
+        columns = (*SORTS[sort], c.id)
+        order = [col.desc() if descending else col for col in columns]
+        # The page's ids first, from the commitments alone; the teams and the partnership of
+        # those only: joined before the sort, they would be joined to every row sorted.
+        page = select(c.id).where(*selection.where()).order_by(*order)
+        if after is not None:
+            page = page.where(_beyond(columns, after, descending))
+        page = page.offset(offset or None).limit(limit)
+        query = select(Commitment).where(c.id.in_(page)).order_by(*order).options(*_alone())
+        return self.session.scalars(query).unique().all()
+
+    def count(self, selection: Selection, *, up_to: int | None = None) -> int:
+        """How many commitments the selection keeps; with `up_to`, at most `up_to` + 1 are
+        counted, so that counting costs no more than reading so many from an index."""
+        kept = select(c.id).where(*selection.where()).limit(None if up_to is None else up_to + 1)
+        query = select(func.count()).select_from(kept.subquery())
+        return int(self.session.scalar(query) or 0)
 
     def with_keys(self, keys: Collection[str]) -> Sequence[Commitment]:
         """The commitments of these keys that exist, with their teams, in one query."""

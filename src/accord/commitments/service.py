@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from accord.commitments import repository
 from accord.commitments.domain import (
     EVIDENCE,
     Commitment,
@@ -15,6 +16,7 @@ from accord.commitments.domain import (
     Side,
     State,
     may_request,
+    takes_requests,
 )
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, about, choice
 from accord.events.catalog import commitment_moved, current_type
@@ -22,11 +24,13 @@ from accord.events.domain import Event, EventView, view_of
 from accord.org.domain import (
     Actor,
     Person,
+    Team,
     choose_key,
     ensure_admin,
     ensure_can_write,
 )
-from accord.partnerships.domain import PartnershipStatus
+from accord.partnerships.domain import Partnership
+from accord.purposes.domain import Purpose
 from accord.trust.visibility import may_see_chain, may_see_evidence
 from accord.uow import UnitOfWork
 
@@ -88,7 +92,7 @@ def request(
                     rule="commitment.not_a_party",
                     field=role,
                 )
-        if the_partnership.status not in (PartnershipStatus.FORMING, PartnershipStatus.ACTIVE):
+        if not takes_requests(the_partnership):
             raise RuleBroken(
                 f"partnership {partnership!r} is {the_partnership.status.value}: no new requests",
                 rule="commitment.partnership_not_open",
@@ -155,8 +159,8 @@ def move(
         sides = sides_of(person, commitment)
         if not sides:
             raise Forbidden(
-                f"only members of {commitment.requester.slug!r} or {commitment.performer.slug!r} "
-                f"may act on commitment {key!r}; {person.email} is in neither",
+                f"only members of {commitment.requester.name} or {commitment.performer.name} "
+                f"may act on “{commitment.title}”; {person.name} is in neither",
                 rule="commitment.wrong_side",
             )
         when = at or uow.now()
@@ -282,6 +286,152 @@ def _side(side: Side | str) -> Side:
     return choice(Side, side, "side", field="side")
 
 
+SORTS = tuple(repository.SORTS)
+# A search counts this many at most: beyond, a count would cost more than the page it heads.
+COUNTED_UP_TO = 10_000
+# The attributes of a commitment each order reads, to say where a page ends.
+_SORTED_BY = {
+    "due": ("due",),
+    "state": ("state", "due"),
+    "updated": ("updated_at",),
+    "title": ("title",),
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of a search: its commitments as `actor` may read them, where it starts, and how
+    many the whole search keeps (None when not counted; COUNTED_UP_TO and `more` when it keeps
+    more than that)."""
+
+    views: list[CommitmentView]
+    offset: int
+    total: int | None
+    team: Team | None = None  # the filters named by key, found, to be shown by name
+    partnership: Partnership | None = None
+    purpose: Purpose | None = None
+    more: bool = False
+
+
+@dataclass(frozen=True)
+class SearchChoices:
+    """What a reader is offered to filter by: their teams, and their teams' partnerships and
+    the purposes these serve, each by name."""
+
+    teams: list[Team]
+    partnerships: list[Partnership]
+    purposes: list[Purpose]
+
+
+def search_choices(uow: UnitOfWork, actor: Actor) -> SearchChoices:
+    """The teams, partnerships and purposes of `actor`'s teams, by name."""
+    with uow:
+        reader = uow.bind(actor)
+        teams = reader.teams() if isinstance(reader, Person) else []
+        found = {p.key: p for t in teams for p in uow.partnerships.list(team=t)}
+        purposes = {p.purpose.key: p.purpose for p in found.values()}
+        return SearchChoices(
+            sorted(teams, key=lambda t: t.name.lower()),
+            sorted(found.values(), key=lambda p: p.name.lower()),
+            sorted(purposes.values(), key=lambda p: p.title.lower()),
+        )
+
+
+def position(commitment: Commitment, sort: str) -> tuple[Any, ...]:
+    """Where a commitment stands in the order `sort`: the `after` of the page that follows it."""
+    return (*(getattr(commitment, name) for name in _SORTED_BY[sort]), commitment.id)
+
+
+def search_commitments(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    team: str | None = None,
+    side: Side | str | None = None,
+    partnership: str | None = None,
+    purpose: str | None = None,
+    states: Sequence[State | str] | None = None,
+    due_from: datetime | None = None,
+    due_before: datetime | None = None,
+    overdue: bool = False,
+    mine: bool = False,
+    sort: str = "due",
+    descending: bool = False,
+    offset: int = 0,
+    after: tuple[Any, ...] | None = None,
+    limit: int = 50,
+    count: bool = True,
+) -> Found:
+    """Every commitment `actor` may read (all of them, DESIGN §7; an accept's rating only as
+    `browse` shows it), kept by team (and side), partnership, purpose, state, due range,
+    overdue, or `mine` (the actor's teams on either side), in the order `sort` (due, state,
+    updated, title), a page at `offset` or after `after` (see `position`), counted (up to
+    COUNTED_UP_TO) if asked."""
+    with uow:
+        reader = uow.bind(actor)
+        the_sort = sort if sort in _SORTED_BY else None
+        if the_sort is None:
+            raise Invalid(
+                f"a list is sorted by {', '.join(SORTS)}, not {sort!r}",
+                rule="commitment.sort_invalid",
+                field="sort",
+            )
+        for name, moment in (("due_from", due_from), ("due_before", due_before)):
+            if moment is not None and moment.tzinfo is None:
+                raise Invalid(f"{name} needs a time zone", rule="time.no_zone", field=name)
+        if due_from is not None and due_before is not None and due_before <= due_from:
+            raise Invalid(
+                "the end of the due range comes before its start",
+                rule="commitment.due_range_invalid",
+                field="due_before",
+            )
+        the_side = _side(side) if side else None
+        if the_side is not None and not team:
+            raise Invalid("a side needs a team: whose side?", rule="commitment.side_without_team")
+        with about("team"):
+            the_team = uow.org.team(team, members=False) if team else None
+        ids: set[int] | None = None
+        the_partnership = the_purpose = None
+        if partnership:
+            with about("partnership"):
+                the_partnership = uow.partnerships.get(partnership)
+            ids = {the_partnership.id or 0}
+        if purpose:
+            with about("purpose"):
+                the_purpose = uow.purposes.get(purpose)
+            of_purpose = {p.id or 0 for p in uow.partnerships.list(purpose=the_purpose)}
+            ids = of_purpose if ids is None else ids & of_purpose
+        the_states = [choice(State, s, "state", field="state") for s in states] if states else None
+        mine_teams = reader.teams() if mine and isinstance(reader, Person) else None
+        selection = repository.Selection(
+            partnership_ids=ids,
+            team=the_team,
+            side=the_side,
+            teams=[] if mine and mine_teams is None else mine_teams,
+            states=the_states,
+            due_from=due_from,
+            due_before=due_before,
+            overdue_at=uow.now() if overdue else None,
+        )
+        found = uow.commitments.search(
+            selection,
+            sort=the_sort,
+            descending=descending,
+            after=after,
+            offset=max(offset, 0),
+            limit=limit,
+        )
+        now = uow.now()
+        views = [_view(c, reader, now) for c in found]
+        total = uow.commitments.count(selection, up_to=COUNTED_UP_TO) if count else None
+        more = total is not None and total > COUNTED_UP_TO
+        if more:
+            total = COUNTED_UP_TO
+        return Found(
+            views, max(offset, 0), total, the_team, the_partnership, the_purpose, more=more
+        )
+
+
 def history(uow: UnitOfWork, key: str, actor: Actor) -> list[EventView]:
     """Every move of a commitment, oldest first, as `actor` may read it (see `as_read`)."""
     with uow:
@@ -343,49 +493,120 @@ def as_read(uow: UnitOfWork, actor: Actor, events: Iterable[Event]) -> list[Even
 
 @dataclass(frozen=True)
 class Desk:
-    """What a person's teams must do next, most pressing first."""
+    """What a person's teams must do next, grouped by who must act, most pressing first.
 
-    to_answer: list[Commitment]
+    Each open commitment of their teams is in exactly one group: `must_answer` (a request to
+    them, a counter to their request, a change the partner proposed), `owes` (their promises,
+    overdue first), `partners_owe` (what their partners promised them or were asked by them),
+    `to_accept` (deliveries to them), or `awaiting_answer` (their counters and deliveries that
+    wait for the partner's answer). `soon` is where "due soon" ends.
+    """
+
+    must_answer: list[Commitment]
+    owes: list[Commitment]
+    partners_owe: list[Commitment]
     to_accept: list[Commitment]
-    overdue: list[Commitment]
-    due_soon: list[Commitment]
-    waiting_on_partners: list[Commitment]
+    awaiting_answer: list[Commitment]
+    now: datetime
+    soon: datetime
+
+    def is_overdue(self, commitment: Commitment) -> bool:
+        return commitment.is_overdue(self.now)
+
+    def is_due_soon(self, commitment: Commitment) -> bool:
+        return not commitment.is_overdue(self.now) and commitment.due <= self.soon
+
+    @property
+    def overdue(self) -> list[Commitment]:
+        """The promises of the person's teams past their due date."""
+        return [c for c in self.owes if self.is_overdue(c)]
+
+    @property
+    def due_soon(self) -> list[Commitment]:
+        """The promises of the person's teams that fall due before `soon`."""
+        return [c for c in self.owes if self.is_due_soon(c)]
+
+
+def _sides(actor: Actor, commitment: Commitment) -> frozenset[Side]:
+    return sides_of(actor, commitment) if isinstance(actor, Person) else frozenset()
+
+
+# The moves by which a team answers the other side: a request, a counter, a proposed change.
+_ANSWERING = frozenset({Move.PROMISE, Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE})
 
 
 def desk(uow: UnitOfWork, actor: Actor, *, soon_days: int = 7) -> Desk:
-    """Requests to answer, deliveries to accept, overdue and soon-due promises of my teams."""
-    from datetime import timedelta
-
-    from accord.commitments.domain import OPEN
+    """The open commitments of my teams, grouped by who must act next (see `Desk`)."""
+    from accord.commitments.domain import COMMITTED, OPEN
 
     with uow:
-        person = uow.bind(actor)
-        if not isinstance(person, Person):
-            return Desk([], [], [], [], [])
         now = uow.now()
-        soon = now + timedelta(days=soon_days)
-        desk = Desk([], [], [], [], [])
+        groups: dict[str, list[Commitment]] = {
+            name: [] for name in ("must_answer", "owes", "partners_owe", "to_accept", "awaiting")
+        }
+        person = uow.bind(actor)
         seen: set[int | None] = set()
-        for team in person.teams():
+        for team in person.teams() if isinstance(person, Person) else []:
             for commitment in uow.commitments.list(team=team, states=list(OPEN)):
                 if commitment.id in seen:
                     continue
                 seen.add(commitment.id)
-                sides = sides_of(person, commitment)
-                answerable = {Move.PROMISE, Move.ACCEPT_COUNTER, Move.ACCEPT_CHANGE}
+                sides = _sides(person, commitment)
                 moves = set(commitment.allowed_moves(sides, now))
                 if commitment.state == State.DELIVERED and Side.REQUESTER in sides:
-                    desk.to_accept.append(commitment)
-                elif moves & answerable:
-                    desk.to_answer.append(commitment)
-                elif commitment.is_overdue(now):
-                    desk.overdue.append(commitment)
-                elif (
-                    Side.PERFORMER in sides
-                    and commitment.state.value in ("promised", "renegotiating")
-                    and commitment.due <= soon
-                ):
-                    desk.due_soon.append(commitment)
+                    group = "to_accept"
+                elif moves & _ANSWERING:
+                    group = "must_answer"
+                elif Side.PERFORMER in sides and commitment.state in COMMITTED:
+                    group = "owes"
+                elif Side.REQUESTER in sides and commitment.state != State.DELIVERED:
+                    group = "partners_owe"  # requested, or promised to us
                 else:
-                    desk.waiting_on_partners.append(commitment)
-        return desk
+                    group = "awaiting"  # our counter or delivery, for the partner to answer
+                groups[group].append(commitment)
+        for found in groups.values():
+            found.sort(key=lambda c: (c.due, c.key))
+        return Desk(
+            must_answer=groups["must_answer"],
+            owes=groups["owes"],
+            partners_owe=groups["partners_owe"],
+            to_accept=groups["to_accept"],
+            awaiting_answer=groups["awaiting"],
+            now=now,
+            soon=now + timedelta(days=soon_days),
+        )
+
+
+@dataclass(frozen=True)
+class AskChoice:
+    """A partnership in which a person may ask a partner for something: their teams that may
+    ask in it (`mine`) and the parties they may ask (`partners`), each by name."""
+
+    partnership: Partnership
+    mine: list[Team]
+    partners: list[Team]
+
+
+def ask_choices(uow: UnitOfWork, actor: Actor, *, performer: str | None = None) -> list[AskChoice]:
+    """The partnerships in which `actor` may make the request move now, by name; with
+    `performer`, only those in which they may ask that team."""
+    with uow:
+        person = uow.bind(actor)
+        if not isinstance(person, Person):
+            return []
+        found: dict[str, AskChoice] = {}
+        for team in person.teams():
+            if not may_request(person, team):
+                continue
+            for partnership in uow.partnerships.list(team=team):
+                if partnership.key in found or not takes_requests(partnership):
+                    continue
+                teams = sorted((p.team for p in partnership.parties), key=lambda t: t.name.lower())
+                mine = [t for t in teams if may_request(person, t)]
+                # a member of several parties may ask any party but the one they ask for
+                partners = [t for t in teams if t not in mine] if len(mine) == 1 else teams
+                if performer is not None:
+                    if performer not in {t.slug for t in partners}:
+                        continue
+                found[partnership.key] = AskChoice(partnership, mine, partners)
+        return sorted(found.values(), key=lambda c: c.partnership.name.lower())

@@ -126,11 +126,14 @@ class PersonUpdated(PersonEvent):
     role: str
     active: bool
     tokens_revoked: list[str] | None = None  # the names of the tokens a deactivation ended
+    time_zone: str | None = None  # the zone the person chose on their profile, when they did
 
     def payload(self) -> dict[str, Any]:
         payload = super().payload()
         if not self.tokens_revoked:
             del payload["tokens_revoked"]
+        if self.time_zone is None:
+            del payload["time_zone"]
         return payload
 
 
@@ -338,9 +341,13 @@ class PartnershipStatusChanged(PartnershipEvent):
     type = "partnership.status_changed"
     before: str
     after: str
+    note: str | None = None  # why, when the lead who moved it said
 
     def payload(self) -> dict[str, Any]:
-        return _status_change(self.before, self.after)
+        payload = _status_change(self.before, self.after)
+        if self.note:
+            payload["note"] = self.note
+        return payload
 
 
 # Commitments: one event per move of the conversation for action (DESIGN §1).

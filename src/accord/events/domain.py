@@ -87,6 +87,13 @@ def iso(moment: datetime) -> str:
     return text + "Z"
 
 
+def spoken(moment: datetime) -> str:
+    """An instant as a message to a person says it: 'Thu 3 Dec 2026 15:10 UTC', to the minute
+    (pages show times on the reader's clock; a message, made below the pages, in UTC)."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M} UTC"
+
+
 # The instants Accord takes: wide enough for any real history and any plan, narrow enough that
 # every date converts to UTC and every decay weight stays a number.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)

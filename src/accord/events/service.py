@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from accord.events.domain import ChainReport, Event, verify_chain
+from accord.events.words import Names, Said, wanted
 from accord.uow import UnitOfWork
+
+# The kinds of keys `names_of` names.
+NAMED = ("people", "teams", "commitments", "purposes", "partnerships")
 
 
 def verify(uow: UnitOfWork) -> ChainReport:
@@ -44,3 +48,29 @@ def newest_events(
     """Events newest first, optionally of one subject and one type, older than event `before`."""
     with uow:
         return uow.events.newest(subject=subject, type=type, before=before, limit=limit)
+
+
+def names_for(uow: UnitOfWork, events: Iterable[Said]) -> Names:
+    """The names the sentences of `events` say: people, teams, commitments, purposes and
+    partnerships as they are called now (a thing no longer there is said as its event
+    recorded it)."""
+    return names_of(uow, wanted(events))
+
+
+def names_of(uow: UnitOfWork, keys: Mapping[str, Collection[str]]) -> Names:
+    """The names of the keys in `keys` ('people', 'teams', 'commitments', 'purposes',
+    'partnerships'), for a page that shows things by name where it holds their keys."""
+    keys = {kind: keys.get(kind, ()) for kind in NAMED}
+    with uow:
+        people = {e: p.name for e in keys["people"] if (p := uow.org.find_person(e))}
+        teams = {s: t.name for s in keys["teams"] if (t := uow.org.find_team(s, members=False))}
+        purposes = {k: u.title for k in keys["purposes"] if (u := uow.purposes.find(k))}
+        partnerships = {k: w.name for k in keys["partnerships"] if (w := uow.partnerships.find(k))}
+        commitments = {c.key: c.title for c in uow.commitments.with_keys(keys["commitments"])}
+    return Names(
+        people=people,
+        teams=teams,
+        commitments=commitments,
+        purposes=purposes,
+        partnerships=partnerships,
+    )

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from accord.errors import Invalid, NotFound, RuleBroken
+from accord.events.domain import spoken
 from accord.org.domain import Person, Team, check_text
 from accord.partnerships.domain import Partnership
 
@@ -178,20 +179,20 @@ class HealthCheck:
         """File one person's answer under their party; returns the party."""
         if not self.is_open(at):
             raise RuleBroken(
-                f"health check {self.key!r} closed at {self.closes_at.isoformat()}",
+                f"this health check closed on {spoken(self.closes_at)}",
                 rule="health_check.closed",
             )
         mine = self.answerable_teams(person)
         if not mine:
             raise RuleBroken(
-                f"{person.email} is not a member of a party of health check {self.key!r}",
+                f"{person.name} is not a member of a party of this health check",
                 rule="health_check.not_a_member",
             )
         if team is None:
             if len(mine) > 1:
-                names = ", ".join(t.slug for t in mine)
+                names = ", ".join(t.name for t in mine)
                 raise Invalid(
-                    f"{person.email} is a member of several parties ({names}); say which "
+                    f"{person.name} is a member of several parties ({names}); say which "
                     "one the answer is for",
                     rule="health_check.team_needed",
                     field="team",
@@ -199,13 +200,13 @@ class HealthCheck:
             team = mine[0]
         elif not any(t is team for t in mine):
             raise RuleBroken(
-                f"{person.email} is not a member of party {team.slug!r} of this health check",
+                f"{person.name} is not a member of {team.name}, a party of this health check",
                 rule="health_check.not_a_member",
                 field="team",
             )
         if self.has_answered(person):
             raise RuleBroken(
-                f"{person.email} has already answered health check {self.key!r}",
+                f"{person.name} has already answered this health check",
                 rule="health_check.already_answered",
             )
         # no control character (PostgreSQL refuses a NUL, XML the rest), and not too long
@@ -256,6 +257,11 @@ class RoundResults:
     responses: int
     parties: tuple[PartyResult, ...]
     combined: tuple[StatementResult, ...]  # only from the parties shown
+
+    @property
+    def shown_responses(self) -> int:
+        """How many answers the combined figures are made of: those of the parties shown."""
+        return sum(party.responses for party in self.parties if party.shown)
 
     def mean(self, statement: Statement) -> float | None:
         for result in self.combined:

@@ -48,17 +48,20 @@ class HealthRepository:
         return self._by_key.find(
             key,
             lambda: self.session.scalars(
-                select(HealthCheck).where(health_checks_table.c.key == key)
+                select(HealthCheck).where(health_checks_table.c.key == key).options(*_listed())
             ).first(),
         )
 
     def get(self, key: str, *, for_update: bool = False) -> HealthCheck:
         """The round; `for_update` locks its row until the commit (PostgreSQL), so that two
-        answers at once add to its tallies one after the other."""
+        answers at once add to its tallies one after the other. Read afresh with its tallies
+        and their teams only: an answer needs neither the partnership's charter nor its
+        purpose, measures and members, which it would otherwise reload."""
         if for_update:
             check = self.session.scalars(
                 select(HealthCheck)
                 .where(health_checks_table.c.key == key)
+                .options(*_listed())
                 .with_for_update(of=health_checks_table)
                 .execution_options(populate_existing=True)
             ).first()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from accord.config import Settings
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken, about
 from accord.events.catalog import HealthCheckAnswered, HealthCheckImported, HealthCheckOpened
-from accord.events.domain import iso
+from accord.events.domain import iso, spoken
 from accord.health.domain import (
     PERCEIVED,
     SCALE,
@@ -133,13 +133,13 @@ def open_round(
         earliest = opened if imported else max(opened, now)
         if closes_at <= earliest:
             raise Invalid(
-                f"closes_at must be in the future, after {iso(earliest)}",
+                f"the closing time must be in the future (it is {spoken(earliest)} now)",
                 rule="health_check.closes_invalid",
                 field="closes_at",
             )
         if closes_at > opened + timedelta(days=MAX_DAYS_OPEN):
             raise Invalid(
-                f"closes_at must be at most {MAX_DAYS_OPEN} days after the round opens",
+                f"the closing time must be at most {MAX_DAYS_OPEN} days after the round opens",
                 rule="health_check.closes_invalid",
                 field="closes_at",
             )
@@ -251,8 +251,8 @@ def _ensure_no_other_round(
         )
         if clash:
             raise RuleBroken(
-                f"partnership {partnership.key!r} already has a round open until "
-                f"{iso(other.closes_at)} ({other.key})",
+                f"the partnership “{partnership.name}” already has a health check open until "
+                f"{spoken(other.closes_at)}",
                 rule="health_check.round_open",
             )
 
@@ -370,7 +370,7 @@ def answer(
             chosen = uow.org.team(team, members=False) if team else None
         if chosen is not None and not any(t is chosen for t in mine):
             raise Forbidden(
-                f"{person.email} is not a member of party {team!r} of health check {key!r}",
+                f"{person.name} is not a member of {chosen.name}, a party of this health check",
                 rule="health_check.not_a_member",
             )
         checked = check_scores(scores)

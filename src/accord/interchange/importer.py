@@ -12,9 +12,16 @@ from typing import Any
 
 from accord.config import Settings
 from accord.health import service as health
-from accord.interchange.reading import parse, read_dates
+from accord.interchange.reading import parse, read_dates, unknown_teams
 from accord.interchange.replay import ImportReplay
-from accord.interchange.report import Adjustment, ImportRefused, ImportReport, item_of, path_order
+from accord.interchange.report import (
+    Adjustment,
+    ImportRefused,
+    ImportReport,
+    item_of,
+    merged,
+    path_order,
+)
 from accord.interchange.schemas import Document
 from accord.interchange.sections import TABLE
 from accord.org.domain import Actor, ensure_admin
@@ -39,12 +46,16 @@ def import_document(
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         dated: list[Adjustment] = []
-        document = parse(read_dates(data, dated) if isinstance(data, dict) else data)
+        unknown = unknown_teams(data, {team.slug for team in uow.org.teams()})
+        try:
+            document = parse(read_dates(data, dated) if isinstance(data, dict) else data)
+        except ImportRefused as refused:
+            raise ImportRefused(merged(refused.problems, unknown)) from None
         run = ImportReplay(uow, actor, settings)
         _replay(run, document)
-        if run.problems:
+        if run.problems or unknown:
             uow.rollback()
-            raise ImportRefused(run.problems)
+            raise ImportRefused(merged(run.problems, unknown))
         if outermost and run.report.created["health_checks"]:
             uow.log_pending()
             health.fill_earned(uow, settings)

@@ -1,5 +1,5 @@
 """Reading a JSON value as an `accord/1` document: dates given alone read as times, then the
-shape checked, every problem with its JSON path."""
+shape checked, and the teams it names looked up, every problem with its JSON path."""
 
 from __future__ import annotations
 
@@ -107,3 +107,63 @@ def parse(data: Any) -> Document:
                 )
             problems.append(Problem(json_path(location), message))
         raise ImportRefused(problems) from None
+
+
+def unknown_teams(data: Any, stored: set[str]) -> list[Problem]:
+    """Every place the document names a team that neither it nor the organization holds, read
+    from the document as given: so that each is listed even when the document's shape is
+    refused, or when the item holding it is refused for another reason first."""
+    if not isinstance(data, dict):
+        return []
+    sections = {name: _items(data, name) for name in SECTIONS_NAMING_TEAMS}
+    known = set(stored) | {
+        str(team["slug"]) for team in sections["teams"] if isinstance(team.get("slug"), str)
+    }
+    problems: list[Problem] = []
+
+    def check(value: Any, path: str) -> None:
+        if isinstance(value, str) and value and value not in known:
+            problems.append(Problem(path, f"no team {value!r}"))
+
+    for i, team in enumerate(sections["teams"]):
+        check(team.get("parent"), f"teams[{i}].parent")
+    for i, person in enumerate(sections["people"]):
+        for j, membership in enumerate(_listed(person.get("memberships"))):
+            check(membership.get("team"), f"people[{i}].memberships[{j}].team")
+    for i, partnership in enumerate(sections["partnerships"]):
+        for j, party in enumerate(_listed(partnership.get("parties"))):
+            check(party.get("team"), f"partnerships[{i}].parties[{j}].team")
+    for i, commitment in enumerate(sections["commitments"]):
+        for side in ("requester", "performer"):
+            check(commitment.get(side), f"commitments[{i}].{side}")
+    for i, round_ in enumerate(sections["health_checks"]):
+        for j, party in enumerate(_listed(round_.get("parties"))):
+            check(party.get("team"), f"health_checks[{i}].parties[{j}].team")
+    for i, story in enumerate(sections["stories"]):
+        teams = story.get("teams")
+        for j, slug in enumerate(teams if isinstance(teams, list) else []):
+            check(slug, f"stories[{i}].teams[{j}]")
+    return problems
+
+
+# The sections whose items may name a team.
+SECTIONS_NAMING_TEAMS = (
+    "teams",
+    "people",
+    "partnerships",
+    "commitments",
+    "health_checks",
+    "stories",
+)
+
+
+def _items(data: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    return _listed(data.get(section))
+
+
+def _listed(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list, each at its index (anything else in their place as an empty one,
+    for the shape check to refuse)."""
+    if not isinstance(value, list):
+        return []
+    return [item if isinstance(item, dict) else {} for item in value]

@@ -95,3 +95,12 @@ def path_order(path: str) -> tuple[tuple[int, int | str], ...]:
         else:
             order.append((1, name))
     return tuple(order)
+
+
+def merged(found: Sequence[Problem], unknown: Sequence[Problem]) -> list[Problem]:
+    """The problems an import found, with the unknown teams named anywhere in the document
+    (`reading.unknown_teams`), each once, in the order of the document: a problem the import
+    found about an item is left out when the same words are listed for a path in it."""
+    said = {(item_of(p.path), p.message) for p in unknown}
+    kept = [p for p in found if (item_of(p.path), p.message) not in said]
+    return sorted({*kept, *unknown}, key=lambda p: path_order(p.path))

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import TypeGuard
+from zoneinfo import available_timezones
 
 from accord.errors import Forbidden, Invalid, RuleBroken
 from accord.text import CONTROL
@@ -104,6 +106,24 @@ def check_text(
     return value
 
 
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zones of the system's tz database (or of the tzdata package)."""
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def check_time_zone(name: str, *, field: str = "time_zone") -> str:
+    """An IANA time zone name this server knows ('Europe/Paris')."""
+    name = name.strip()
+    if name not in time_zones():
+        raise Invalid(
+            f"{name[:64]!r} is not a time zone; choose one from the list",
+            rule="person.time_zone_unknown",
+            field=field,
+        )
+    return name
+
+
 def normalize_email(email: str, *, field: str = "email") -> str:
     email = email.strip().lower()
     if not EMAIL.fullmatch(email) or len(email) > 320:
@@ -153,6 +173,7 @@ class Person:
     active: bool = True
     memberships: list[Membership] = field(default_factory=list, repr=False)
     session_epoch: int = 0  # sessions signed with an older epoch are over
+    time_zone: str | None = None  # an IANA zone the pages show and read times in; None is UTC
     id: int | None = None
 
     @property
@@ -287,7 +308,7 @@ def ensure_lead(actor: Actor, team: Team, doing: str) -> Person:
     person = ensure_can_write(actor)
     if not may_lead(person, team):
         raise Forbidden(
-            f"only a lead of team {team.slug!r} may {doing}; {person.email} is not",
+            f"only a lead of {team.name} may {doing}; {person.name} is not",
             rule="permission.lead_only",
         )
     return person

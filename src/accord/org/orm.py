@@ -40,6 +40,7 @@ people_table = Table(
     Column("password_hash", String(200), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("session_epoch", Integer, nullable=False, default=0),
+    Column("time_zone", String(64), nullable=True),
 )
 
 memberships_table = Table(

@@ -71,6 +71,9 @@ class PersonRead(BaseModel):
     role: GlobalRole
     active: bool
     memberships: list[MembershipRead]
+    time_zone: str | None = Field(
+        None, description="The IANA zone the person's pages show times in; null is UTC."
+    )
 
     @classmethod
     def of(cls, person: Person) -> PersonRead:
@@ -79,6 +82,7 @@ class PersonRead(BaseModel):
             name=person.name,
             role=person.role,
             active=person.active,
+            time_zone=person.time_zone,
             memberships=[
                 MembershipRead(team=m.team.slug, role=m.role)
                 for m in sorted(person.current_memberships, key=lambda m: m.team.slug)
@@ -97,6 +101,18 @@ class PersonUpdate(Input):
     name: Title | None = None
     role: GlobalRole | None = None
     active: bool | None = None
+
+
+class ProfileUpdate(Input):
+    """Only the fields given change."""
+
+    name: Title | None = None
+    time_zone: str | None = Field(None, max_length=64, examples=["Europe/Paris"])
+
+
+class PasswordChange(Input):
+    current_password: str = Field(max_length=1000)
+    password: str = Field(max_length=1000, description="At least 8 characters.")
 
 
 class SignIn(Input):

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from accord.errors import (
     Conflict,
+    Forbidden,
     Invalid,
     NotFound,
     NotSignedIn,
@@ -52,6 +53,7 @@ from accord.org.domain import (
     actor_name,
     check_slug,
     check_text,
+    check_time_zone,
     ensure_admin,
     ensure_lead_or_admin,
     may_lead_or_admin,
@@ -132,7 +134,7 @@ def update_team(
     with uow:
         actor = uow.bind(actor)
         team = uow.org.team(slug)
-        ensure_lead_or_admin(actor, team, f"edit team {slug!r}")
+        ensure_lead_or_admin(actor, team, "edit the team")
         if kind is not None or parent is not _UNSET:
             ensure_admin(actor, "move a team in the tree or change its kind")
         if name is not None:
@@ -245,7 +247,7 @@ def set_membership(
     with uow:
         actor = uow.bind(actor)
         team = uow.org.team(team_slug)
-        ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
+        ensure_lead_or_admin(actor, team, "change its members")
         with about("email"):
             person = uow.org.person(email)
         member_role = _member_role(role)
@@ -270,13 +272,13 @@ def remove_membership(
     with uow:
         actor = uow.bind(actor)
         team = uow.org.team(team_slug)
-        ensure_lead_or_admin(actor, team, f"change the members of {team_slug!r}")
+        ensure_lead_or_admin(actor, team, "change its members")
         with about("email"):
             person = uow.org.person(email)
         when = at or uow.now()
         if person.leave(team, when) is None:
             raise NotFound(
-                f"{person.email} is not in team {team_slug!r}",
+                f"{person.name} is not in {team.name}",
                 rule="membership.not_found",
                 field="email",
             )
@@ -306,15 +308,75 @@ def set_passwords(uow: UnitOfWork, actor: Actor, emails: Sequence[str], password
         uow.commit()
 
 
-def end_sessions(uow: UnitOfWork, actor: Actor) -> None:
-    """Sign a person out everywhere: every session cookie given to them so far stops working."""
+def end_sessions(uow: UnitOfWork, actor: Actor) -> int | None:
+    """Sign a person out everywhere: every session cookie given to them so far stops working.
+    The new session epoch is returned, to sign the one session the person keeps, if any."""
     with uow:
         person = uow.bind(actor)
         if not isinstance(person, Person):
-            return
+            return None
         person.session_epoch += 1
         uow.record(SignedOut(person=person.email, actor=person.email, at=uow.now()))
         uow.commit()
+        return person.session_epoch
+
+
+def update_profile(
+    uow: UnitOfWork, actor: Actor, *, name: str | None = None, time_zone: str | None = None
+) -> Person:
+    """Change one's own name, or the time zone one's pages show and read times in."""
+    with uow:
+        person = _self(uow, actor)
+        if name is not None:
+            person.name = check_text(name, "name", field="name")
+        if time_zone is not None:
+            person.time_zone = check_time_zone(time_zone)
+        uow.record(
+            PersonUpdated(
+                person=person.email,
+                actor=person.email,
+                at=uow.now(),
+                name=person.name,
+                role=person.role.value,
+                active=person.active,
+                time_zone=person.time_zone if time_zone is not None else None,
+            )
+        )
+        uow.commit()
+        return person
+
+
+def change_password(
+    uow: UnitOfWork, actor: Actor, current: str, password: str, address: str
+) -> int:
+    """Change one's own password, given the current one (checked as a sign-in is, so guessing
+    it is slowed the same way). Every session ends; the new session epoch is returned, to sign
+    the one session the person keeps."""
+    if not isinstance(actor, Person):
+        raise Forbidden("the operator has no password", rule="permission.person_only")
+    try:
+        sign_in(uow, actor.email, current, address)
+    except NotSignedIn:
+        raise Invalid(
+            "the current password is not right",
+            rule="password.wrong",
+            field="current_password",
+        ) from None
+    with uow:
+        person = _self(uow, actor)
+        person.password_hash = hash_password(password)
+        person.session_epoch += 1
+        uow.record(PasswordSet(person=person.email, actor=person.email, at=uow.now()))
+        uow.commit()
+        return person.session_epoch
+
+
+def _self(uow: UnitOfWork, actor: Actor) -> Person:
+    """The actor as a person in this unit of work; the operator has no profile."""
+    person = uow.bind(actor)
+    if not isinstance(person, Person):
+        raise Forbidden("the operator has no profile", rule="permission.person_only")
+    return person
 
 
 def create_token(

@@ -94,7 +94,7 @@ class Partnership:
             if party.team is team:
                 return party
         raise NotFound(
-            f"team {team.slug!r} is not a party of partnership {self.key!r}",
+            f"{team.name} is not a party of “{self.name}”",
             rule="partnership.not_a_party",
         )
 
@@ -111,7 +111,7 @@ class Partnership:
     def ensure_open(self) -> None:
         if not self.is_open:
             raise RuleBroken(
-                f"partnership {self.key!r} is {self.status.value}; its charter is closed",
+                f"“{self.name}” is {self.status.value}; its charter is closed",
                 rule="partnership.closed",
             )
 
@@ -119,7 +119,7 @@ class Partnership:
         self.ensure_open()
         if self.has_party(team):
             raise RuleBroken(
-                f"team {team.slug!r} is already a party of {self.key!r}",
+                f"{team.name} is already a party of “{self.name}”",
                 rule="partnership.party_exists",
             )
         party = Party(team=team, contribution=contribution)
@@ -138,14 +138,14 @@ class Partnership:
         self.ensure_open()
         if self.has_party(team):
             raise RuleBroken(
-                f"team {team.slug!r} is already a party of {self.key!r}",
+                f"{team.name} is already a party of “{self.name}”",
                 rule="partnership.party_exists",
                 field="team",
             )
         for other in pending:
             if other.team is team and other.is_pending:
                 raise RuleBroken(
-                    f"team {team.slug!r} is already invited to {self.key!r}; "
+                    f"{team.name} is already invited to “{self.name}”; "
                     "its invitation waits for an answer",
                     rule="partnership.already_invited",
                     field="team",
@@ -164,7 +164,7 @@ class Partnership:
         party = self.party(team)
         if len(self.parties) <= MIN_PARTIES:
             raise RuleBroken(
-                f"team {team.slug!r} cannot leave {self.key!r}: a partnership keeps at least "
+                f"{team.name} cannot leave “{self.name}”: a partnership keeps at least "
                 f"{MIN_PARTIES} parties; dissolve or conclude it instead",
                 rule="partnership.too_few_parties",
             )
@@ -172,7 +172,7 @@ class Partnership:
             keys = sorted(open_commitments)
             shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
             raise RuleBroken(
-                f"team {team.slug!r} cannot leave {self.key!r} while {len(keys)} of its "
+                f"{team.name} cannot leave “{self.name}” while {len(keys)} of its "
                 f"commitments there are open ({shown}); settle or withdraw them first",
                 rule="partnership.open_commitments",
             )
@@ -209,10 +209,20 @@ class Partnership:
         if self.status in (PartnershipStatus.ACTIVE, PartnershipStatus.PAUSED):
             self.status = PartnershipStatus.FORMING
 
-    def affirm(self, team: Team, person: Person, at: datetime) -> bool:
-        """Sign the current charter for `team`; returns True when this made it active."""
+    def affirm(self, team: Team, person: Person, at: datetime, *, replayed: bool = False) -> bool:
+        """Sign the current charter for `team`; returns True when this made it active.
+
+        A party signs for what it contributes: it states its contribution first, else its
+        signature would make active a charter that fails the contributions_stated check. An
+        affirmation `replayed` from an export stands as it was made, under the rules of then."""
         self.ensure_open()
         party = self.party(team)
+        if not party.contribution.strip() and not replayed:
+            raise RuleBroken(
+                f"{team.name} affirms the charter once it states what it uniquely contributes",
+                rule="partnership.contribution_missing",
+                field="contribution",
+            )
         party.affirmed_by = person
         party.affirmed_at = at
         party.affirmed_version = self.charter_version
@@ -235,8 +245,7 @@ class Partnership:
                 else ""
             )
             raise RuleBroken(
-                f"partnership {self.key!r} cannot go from {self.status.value} "
-                f"to {status.value}{hint}",
+                f"“{self.name}” cannot go from {self.status.value} to {status.value}{hint}",
                 rule="partnership.status_not_allowed",
                 field="status",
             )
@@ -244,7 +253,7 @@ class Partnership:
             self.is_affirmed(p) for p in self.parties
         ):
             raise RuleBroken(
-                f"partnership {self.key!r} cannot resume before every party affirms its charter",
+                f"“{self.name}” cannot resume before every party affirms its charter",
                 rule="partnership.not_affirmed",
                 field="status",
             )
@@ -288,7 +297,7 @@ class Invitation:
     def _ensure_pending(self, done: str) -> None:
         if not self.is_pending:
             raise RuleBroken(
-                f"the invitation of team {self.team.slug!r} to {self.partnership.key!r} is "
+                f"the invitation of {self.team.name} to “{self.partnership.name}” is "
                 f"{self.state.value}; only a pending invitation can be {done}",
                 rule="invitation.not_pending",
             )
@@ -328,7 +337,7 @@ def charter_checks(partnership: Partnership) -> list[Check]:
         Check(
             "shared_purpose",
             purpose_ok,
-            f"purpose {purpose.key!r} is {purpose.status.value}",
+            f"the purpose “{purpose.title}” is {purpose.status.value}",
             "activate the purpose, or join a purpose that is active",
         ),
         Check(
@@ -369,6 +378,12 @@ def label(checks: list[Check]) -> Label:
     return Label.TRUST_BASED if all(c.passed for c in checks) else Label.TRADITIONAL
 
 
+def may_start_partnership(actor: Actor) -> bool:
+    """Whether `actor` may start a partnership: a lead of a team, which becomes its first party
+    (DESIGN §7)."""
+    return may_write(actor) and any(actor.is_lead(team) for team in actor.teams())
+
+
 def may_lead_partnership(actor: Actor, partnership: Partnership) -> bool:
     """Whether `actor` may edit the charter, change the status, invite teams, withdraw
     invitations and open health checks: a lead of one of its parties (DESIGN §7)."""
@@ -379,7 +394,7 @@ def ensure_may_lead_partnership(actor: Actor, partnership: Partnership, doing: s
     person = ensure_can_write(actor)
     if not may_lead_partnership(person, partnership):
         raise Forbidden(
-            f"only a lead of a party of {partnership.key!r} may {doing}",
+            f"only a lead of a party of “{partnership.name}” may {doing}",
             rule="permission.party_lead",
         )
     return person

@@ -70,6 +70,11 @@ class PartnershipRead(BaseModel):
 class PartyCreate(Input):
     team: str
     contribution: str = Field("", max_length=1000)
+    affirm: bool = Field(
+        False,
+        description="The starter affirms the charter for this party at once: a lead of its "
+        "team, once its contribution is stated.",
+    )
 
 
 class PartnershipCreate(Input):
@@ -81,9 +86,11 @@ class PartnershipCreate(Input):
     review_every_days: int | None = None
 
     def args(self) -> dict[str, Any]:
-        """The arguments of the use case: each party as its team and contribution."""
+        """The arguments of the use case: each party as its team and contribution, and the
+        parties the starter affirms for."""
         parties = [(party.team, party.contribution) for party in self.parties]
-        return {**self.model_dump(exclude={"parties"}), "parties": parties}
+        affirm = [party.team for party in self.parties if party.affirm]
+        return {**self.model_dump(exclude={"parties"}), "parties": parties, "affirm": affirm}
 
 
 class PartnershipUpdate(Input):
@@ -94,6 +101,9 @@ class PartnershipUpdate(Input):
     working_agreements: list[str] | None = Field(None, max_length=50)
     review_every_days: int | None = None
     status: PartnershipStatus | None = None
+    note: str | None = Field(
+        None, max_length=1000, description="Why the status changes; kept in the log with it."
+    )
 
 
 class ContributionSet(Input):

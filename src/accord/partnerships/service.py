@@ -25,6 +25,7 @@ from accord.events.catalog import (
     PartnershipActivated,
     PartnershipCreated,
     PartnershipStatusChanged,
+    PartyAdded,
     PartyLeft,
 )
 from accord.events.domain import iso
@@ -120,7 +121,7 @@ def _status(status: PartnershipStatus | str) -> PartnershipStatus:
 def _review(days: int | None) -> int | None:
     if days is not None and not 1 <= days <= 366:
         raise Invalid(
-            "review_every_days must be from 1 to 366",
+            "review every (days) must be from 1 to 366",
             rule="partnership.review_invalid",
             field="review_every_days",
         )
@@ -138,8 +139,13 @@ def create_partnership(
     review_every_days: int | None = None,
     key: str | None = None,
     imported: bool = False,
+    affirm: Sequence[str] = (),
 ) -> PartnershipView:
-    """Start a partnership around one purpose (a lead of one of its parties; an admin on import)."""
+    """Start a partnership around one purpose (a lead of one of its parties; an admin on import).
+
+    The starter affirms at once the charter for the parties named in `affirm`, teams they lead
+    that state their contribution: starting it is their signature too.
+    """
     with uow:
         actor = uow.bind(actor)
         if imported:
@@ -163,6 +169,16 @@ def create_partnership(
                     "only a lead of a team that becomes a party may start a partnership",
                     rule="permission.party_lead",
                 )
+        signers: list[tuple[Team, Person]] = []
+        for slug in dict.fromkeys(affirm):
+            signing = next((team for team, _ in teams if team.slug == slug), None)
+            if signing is None:
+                raise RuleBroken(
+                    f"team {slug!r} affirms only as a party of the partnership",
+                    rule="partnership.not_a_party",
+                    field="parties",
+                )
+            signers.append((signing, ensure_lead(actor, signing, f"affirm for {slug!r}")))
         key = choose_key(key, name, "partnership", uow.partnerships.keys_like)
         if uow.partnerships.find(key) is not None:
             raise Conflict(
@@ -193,6 +209,8 @@ def create_partnership(
                 review_every_days=partnership.review_every_days,
             )
         )
+        for team, signer in signers:
+            _affirmed(uow, partnership, team, signer, uow.now())
         uow.commit()
         return view(partnership)
 
@@ -241,9 +259,7 @@ def accept_invitation(
     with uow:
         actor = uow.bind(actor)
         invitation, partnership = _pending_invitation(uow, invitation_id)
-        person = ensure_lead(
-            actor, invitation.team, f"accept the invitation of {invitation.team.slug!r}"
-        )
+        person = ensure_lead(actor, invitation.team, "accept its invitation")
         stated = _contribution(contribution)
         now = uow.now()
         invitation.accept(person, stated, now)
@@ -323,7 +339,7 @@ def leave(
         if imported:
             ensure_admin(actor, "import partnerships")
         else:
-            ensure_lead(actor, party_team, f"take it out of partnership {key!r}")
+            ensure_lead(actor, party_team, "take it out of the partnership")
         when = at or uow.now()
         found = uow.commitments.list(partnership=partnership, team=party_team)
         if imported:
@@ -391,6 +407,129 @@ def invitations_to_answer(uow: UnitOfWork, person: Person) -> list[Invitation]:
         return list(uow.partnerships.invitations(teams=led, state=InvitationState.PENDING))
 
 
+@dataclass(frozen=True)
+class ToAffirm:
+    """A partnership whose current charter a team must affirm, read for a lead of that team.
+
+    When the team had affirmed an earlier charter, `changed_at` is when the charter changed
+    after it did, and `changes` say what changed since, in words ("Data Platform's contribution
+    was edited"); both are empty when the events do not tell. `contribution_missing`: the team
+    has not yet said what it contributes.
+    """
+
+    partnership: Partnership
+    team: Team
+    affirmed_before: bool = False
+    changed_at: datetime | None = None
+    changes: tuple[str, ...] = ()
+
+    @property
+    def contribution_missing(self) -> bool:
+        return not self.partnership.party(self.team).contribution.strip()
+
+
+def to_affirm(uow: UnitOfWork, person: Person) -> list[ToAffirm]:
+    """The open partnerships whose current charter a team `person` leads has not affirmed, by
+    name; for a team that affirmed an earlier charter, when and how the charter changed since."""
+    with uow:
+        bound = uow.bind(person)
+        if not isinstance(bound, Person):
+            return []
+        found: list[ToAffirm] = []
+        for team in bound.teams():
+            if not may_lead(bound, team):
+                continue
+            for partnership in uow.partnerships.list(team=team):
+                party = partnership.party(team)
+                if not partnership.is_open or partnership.is_affirmed(party):
+                    continue
+                since = party.affirmed_version
+                if since is None or party.affirmed_by is None:
+                    found.append(ToAffirm(partnership, team))
+                    continue
+                changed_at, changes = _charter_changes(uow, partnership, since)
+                found.append(ToAffirm(partnership, team, True, changed_at, tuple(changes)))
+        return sorted(found, key=lambda a: (a.partnership.name.lower(), a.team.name.lower()))
+
+
+def parties_to_affirm(uow: UnitOfWork, key: str) -> list[ToAffirm]:
+    """The parties of an open partnership that have yet to affirm its current charter, in the
+    charter's order; for one that affirmed an earlier charter, when and how it changed since
+    (the partnership page says why they affirm again)."""
+    with uow:
+        partnership = uow.partnerships.get(key)
+        if not partnership.is_open:
+            return []
+        found: list[ToAffirm] = []
+        for party in partnership.parties:
+            if partnership.is_affirmed(party):
+                continue
+            since = party.affirmed_version
+            if since is None or party.affirmed_by is None:
+                found.append(ToAffirm(partnership, party.team))
+                continue
+            changed_at, changes = _charter_changes(uow, partnership, since)
+            found.append(ToAffirm(partnership, party.team, True, changed_at, tuple(changes)))
+        return found
+
+
+def _charter_changes(
+    uow: UnitOfWork, partnership: Partnership, since: int
+) -> tuple[datetime | None, list[str]]:
+    """When the charter first changed after its version `since`, and each change after it in
+    words, read from the partnership's events (a version each event names, or counted)."""
+    names = {p.team.slug: p.team.name for p in partnership.parties}
+
+    def name(slug: str) -> str:
+        if slug not in names:
+            team = uow.org.find_team(slug, members=False)
+            names[slug] = team.name if team is not None else slug
+        return names[slug]
+
+    version = 1
+    contributions: dict[str, str] = {}
+    purpose: Any = None
+    agreements: Any = None
+    changed_at: datetime | None = None
+    changes: list[str] = []
+    for event in uow.events.for_subject(f"partnership:{partnership.key}"):
+        payload, said = event.payload, ""
+        if event.type == PartnershipCreated.type:
+            parties = payload.get("parties") or []
+            contributions = {p["team"]: p.get("contribution", "") for p in parties}
+            purpose, agreements = payload.get("purpose"), payload.get("working_agreements")
+            continue
+        if event.type in (InvitationAccepted.type, PartyAdded.type):
+            contributions[payload["team"]] = payload.get("contribution", "")
+            said = f"{name(payload['team'])} joined"
+            new_version = payload.get("charter_version", version + 1)
+        elif event.type == ContributionSet.type:
+            before = contributions.get(payload["team"], "").strip()
+            contributions[payload["team"]] = payload.get("contribution", "")
+            how = "edited" if before else "stated"
+            said = f"{name(payload['team'])}'s contribution was {how}"
+            new_version = payload.get("charter_version", version)
+        elif event.type == CharterUpdated.type:
+            what = []
+            if purpose is not None and payload.get("purpose") != purpose:
+                found = uow.purposes.find(payload.get("purpose", ""))
+                what.append(f"the purpose became {found.title}" if found else "the purpose changed")
+            if agreements is not None and payload.get("working_agreements") != agreements:
+                what.append("the working agreements were edited")
+            purpose, agreements = payload.get("purpose"), payload.get("working_agreements")
+            said = " and ".join(what)
+            new_version = payload.get("charter_version", version)
+        else:
+            continue
+        if new_version > version:
+            version = new_version
+            if version > since:
+                changed_at = changed_at or event.at
+                if said:
+                    changes.append(said)
+    return changed_at, changes
+
+
 _UNSET: Any = object()
 
 
@@ -404,9 +543,10 @@ def update_charter(
     working_agreements: Sequence[str] | None = None,
     review_every_days: int | None = _UNSET,
     status: PartnershipStatus | str | None = None,
+    note: str | None = None,
 ) -> PartnershipView:
     """Edit the charter and the status (a lead of a party); a new purpose or agreements need new
-    affirmations."""
+    affirmations. A `note` says why the status changes."""
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
@@ -440,7 +580,7 @@ def update_charter(
                 )
             )
         if new_status is not None and new_status != partnership.status:
-            _move(uow, actor, partnership, new_status)
+            _move(uow, actor, partnership, new_status, note)
         uow.commit()
         return view(partnership)
 
@@ -499,23 +639,34 @@ def affirm(
                 )
         else:
             person = ensure_lead(actor, party_team, f"affirm the charter for {team!r}")
-        when = at or uow.now()
-        activated = partnership.affirm(party_team, person, when)
-        uow.record(
-            CharterAffirmed(
-                partnership=partnership.key,
-                actor=person.email,
-                at=when,
-                team=team,
-                charter_version=partnership.charter_version,
-            )
-        )
-        if activated:
-            uow.record(
-                PartnershipActivated(partnership=partnership.key, actor=person.email, at=when)
-            )
+        _affirmed(uow, partnership, party_team, person, at or uow.now(), replayed=by is not None)
         uow.commit()
         return view(partnership)
+
+
+def _affirmed(
+    uow: UnitOfWork,
+    partnership: Partnership,
+    team: Team,
+    person: Person,
+    when: datetime,
+    *,
+    replayed: bool = False,
+) -> None:
+    """`person` signs the current charter for `team`, and the log says so (and that the
+    partnership became active, when this was the last signature)."""
+    activated = partnership.affirm(team, person, when, replayed=replayed)
+    uow.record(
+        CharterAffirmed(
+            partnership=partnership.key,
+            actor=person.email,
+            at=when,
+            team=team.slug,
+            charter_version=partnership.charter_version,
+        )
+    )
+    if activated:
+        uow.record(PartnershipActivated(partnership=partnership.key, actor=person.email, at=when))
 
 
 def set_status(
@@ -525,8 +676,10 @@ def set_status(
     status: PartnershipStatus | str,
     *,
     imported: bool = False,
+    note: str | None = None,
 ) -> PartnershipView:
-    """Pause, resume, conclude or dissolve a partnership (a lead of a party)."""
+    """Pause, resume, conclude or dissolve a partnership (a lead of a party), saying why in an
+    optional `note`."""
     with uow:
         actor = uow.bind(actor)
         partnership = uow.partnerships.get(key, for_update=True)
@@ -534,15 +687,20 @@ def set_status(
             ensure_admin(actor, "import partnerships")
         else:
             ensure_may_lead_partnership(actor, partnership, "change its status")
-        _move(uow, actor, partnership, _status(status))
+        _move(uow, actor, partnership, _status(status), note)
         uow.commit()
         return view(partnership)
 
 
 def _move(
-    uow: UnitOfWork, actor: Actor, partnership: Partnership, status: PartnershipStatus
+    uow: UnitOfWork,
+    actor: Actor,
+    partnership: Partnership,
+    status: PartnershipStatus,
+    note: str | None = None,
 ) -> None:
     before = partnership.status
+    why = check_text(note or "", "note", max_length=1000, required=False, field="note")
     partnership.move_to(status)
     uow.record(
         PartnershipStatusChanged(
@@ -551,6 +709,7 @@ def _move(
             at=uow.now(),
             before=before.value,
             after=partnership.status.value,
+            note=why or None,
         )
     )
     if partnership.status in CLOSED:

@@ -92,7 +92,7 @@ class Purpose:
             return
         if status not in STATUS_MOVES[self.status]:
             raise RuleBroken(
-                f"purpose {self.key!r} cannot go from {self.status.value} to {status.value}",
+                f"the purpose “{self.title}” cannot go from {self.status.value} to {status.value}",
                 rule="purpose.status_not_allowed",
                 field="status",
             )
@@ -103,7 +103,7 @@ class Purpose:
         while ancestor is not None:
             if ancestor is self:
                 raise RuleBroken(
-                    f"purpose {self.key!r} cannot be under itself",
+                    f"the purpose “{self.title}” cannot be under itself",
                     rule="purpose.parent_cycle",
                     field="parent",
                 )
@@ -114,12 +114,14 @@ class Purpose:
         for measure in self.measures:
             if measure.name == name:
                 return measure
-        raise NotFound(f"purpose {self.key!r} has no measure {name!r}", rule="measure.not_found")
+        raise NotFound(
+            f"the purpose “{self.title}” has no measure “{name}”", rule="measure.not_found"
+        )
 
     def add_measure(self, measure: Measure) -> None:
         if any(m.name == measure.name for m in self.measures):
             raise RuleBroken(
-                f"purpose {self.key!r} already has a measure {measure.name!r}",
+                f"the purpose “{self.title}” already has a measure “{measure.name}”",
                 rule="measure.exists",
                 field="name",
             )
@@ -161,7 +163,7 @@ def ensure_may_move_purpose(actor: Actor, purpose: Purpose) -> None:
     if not may_move_purpose(actor, purpose):
         ensure_can_write(actor)  # a viewer, say, is refused as such
         raise Forbidden(
-            f"only the sponsor of purpose {purpose.key!r} or an admin may change its status",
+            f"only the sponsor of the purpose “{purpose.title}” or an admin may change its status",
             rule="permission.purpose_sponsor",
         )
 
@@ -178,7 +180,7 @@ def ensure_may_update_measures(actor: Actor, purpose: Purpose, partners: Iterabl
     person = ensure_can_write(actor)
     if not may_update_measures(person, purpose, partners):
         raise Forbidden(
-            f"only the sponsor of {purpose.key!r} or a lead of a partner team "
+            f"only the sponsor of the purpose “{purpose.title}” or a lead of a partner team "
             "may update its measures",
             rule="permission.measure_update",
         )

@@ -110,19 +110,19 @@ def _metric(
     )
     if value is not None and not math.isfinite(value):
         raise Invalid(
-            "metric_value must be a finite number",
+            "the metric's value must be a finite number",
             rule="story.metric_invalid",
             field="metric.value",
         )
     if (value is None) != (not name):
         raise Invalid(
-            "metric_value and metric_name go together: give both, or neither",
+            "a metric needs both a name and a value: give both, or neither",
             rule="story.metric_incomplete",
             field="metric.value",
         )
     if unit and value is None:
         raise Invalid(
-            "metric_unit needs a metric_name and a metric_value",
+            "a metric's unit needs a name and a value too",
             rule="story.metric_incomplete",
             field="metric.value",
         )

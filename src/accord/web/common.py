@@ -4,7 +4,7 @@ after a change, error pages (the forms' own flow is in `accord.web.forms`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,17 +17,19 @@ from starlette.datastructures import FormData
 from accord.channel.deps import CSRF_HEADER, SessionPerson
 from accord.channel.errors import SignInNeeded
 from accord.channel.session import CSRF_COOKIE, csrf_ok, new_csrf_token
-from accord.commitments.domain import Reliance
+from accord.commitments import words
+from accord.commitments.domain import Commitment, Reliance
 from accord.errors import Forbidden, Invalid
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
-from accord.web import charts
+from accord.web import charts, zones
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 
 def _when(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC instant for people: '2026-06-01 09:30 UTC'; dates alone with fmt='%Y-%m-%d'."""
+    """An instant for people, on the reader's clock: '2026-06-01 11:30 CEST' ('… UTC' for a
+    reader in UTC); dates alone with fmt='%Y-%m-%d'."""
     if moment is None or moment == "":
         return "—"
     if isinstance(moment, str):  # an instant kept in an event payload
@@ -35,10 +37,24 @@ def _when(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
             moment = datetime.fromisoformat(moment)
         except ValueError:
             return str(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    text = moment.astimezone(UTC).strftime(fmt)
-    return text + " UTC" if "%H" in fmt else text
+    moment = zones.local(moment)
+    text = moment.strftime(fmt)
+    return f"{text} {zones.abbreviation(moment)}" if "%H" in fmt else text
+
+
+def _day(moment: datetime | str | None) -> str:
+    """A day for people: 'Tue 8 Dec' (the year added when it is not this one)."""
+    if moment is None or moment == "":
+        return "—"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    # the day on the reader's clock, formatted as words formats a day in UTC
+    return words.day_utc(zones.local(moment).replace(tzinfo=None))
+
+
+def _sentence(commitment: Commitment) -> str:
+    """The commitment in the one sentence form every page uses (accord.commitments.words)."""
+    return words.sentence(commitment, _day)
 
 
 def _pct(value: float | None) -> str:
@@ -53,10 +69,10 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 
 def _iso_local(moment: datetime | None) -> str:
-    """The value of a datetime-local input: UTC, to the minute."""
+    """The value of a datetime-local input: the reader's clock, to the minute."""
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    return zones.local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def _label(value: str) -> str:
@@ -83,7 +99,11 @@ templates.env.filters.update(
     num=_num,
     iso_local=_iso_local,
     label=_label,
+    day=_day,
+    sentence=_sentence,
 )
+templates.env.filters.update(day_and_time=zones.day_and_time)
+templates.env.globals.update(zone_name=zones.zone_name)
 templates.env.globals.update(charts=charts, RELIANCES=[(r.value, r.value) for r in Reliance])
 
 
@@ -114,6 +134,7 @@ async def page_person(request: Request, person: SessionPerson) -> Person:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInNeeded(target)
     request.state.person = person  # for the header of an error page
+    zones.use(person.time_zone)  # the filters show, and forms read, times on the person's clock
     return person
 
 

@@ -16,12 +16,14 @@ from starlette.datastructures import FormData
 from accord.channel.errors import sentence, status_of
 from accord.errors import AccordError
 from accord.inputs import field_of, in_words
+from accord.web import zones
 from accord.web.common import after_change, text
 
 M = TypeVar("M", bound=BaseModel)
 
-LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The time input beside a date input is named after it: `due` and `due_time`.
+TIME_OF = "_time"
 
 
 @dataclass
@@ -120,7 +122,8 @@ def data_of(
     holds; in a change, it stays as it was), and one in `nulls` is sent as null (in a change,
     it is cleared). `lists` send several values (a select of many), `lines` are textareas of
     one item a line, `numbers` are typed by people (a decimal comma too), `instants` are date
-    and datetime-local inputs, which are UTC."""
+    inputs, each with an optional time input named after it (`due` and `due_time`), or
+    datetime-local inputs, on the reader's clock: a day without a time is its end."""
     left_out, cleared, several = set(optional), set(nulls), set(lists)
     per_line, typed, times = set(lines), set(numbers), set(instants)
     data: dict[str, Any] = {}
@@ -138,16 +141,21 @@ def data_of(
         elif name in typed:
             data[name] = value.replace(",", ".")
         elif name in times:
-            data[name] = utc(value) if value else value
+            data[name] = zones.instant(value, text(form, name + TIME_OF)) if value else value
         else:
             data[name] = value
     return data
 
 
 def shown(form: FormData, names: Iterable[str], *, lists: Iterable[str] = ()) -> dict[str, Any]:
-    """What was typed into the form, to show it again beside the messages."""
+    """What was typed into the form, to show it again beside the messages (with the time input
+    of a date, `due_time` beside `due`)."""
     several = set(lists)
-    return {name: values_of(form, name) if name in several else text(form, name) for name in names}
+    typed = {name: values_of(form, name) if name in several else text(form, name) for name in names}
+    for name in names:
+        if name + TIME_OF in form:
+            typed[name + TIME_OF] = text(form, name + TIME_OF)
+    return typed
 
 
 def values_of(form: FormData, name: str) -> list[str]:
@@ -155,13 +163,12 @@ def values_of(form: FormData, name: str) -> list[str]:
 
 
 def utc(value: str, *, day_ends: bool = False) -> str:
-    """A date or datetime-local input as an instant in UTC; a date is its first moment, or its
-    last with `day_ends`. Anything else is left for the model to refuse."""
-    if DAY.fullmatch(value):
-        return value + ("T23:59:59Z" if day_ends else "T00:00:00Z")
-    if LOCAL_TIME.fullmatch(value):
-        return value + "Z"
-    return value
+    """A date or datetime-local input, on the reader's clock, as an instant in UTC; a date is
+    its first moment, or its last with `day_ends`. Anything else is left for the model to
+    refuse."""
+    if DAY.fullmatch(value) and not day_ends:
+        return zones.instant(value, "00:00")
+    return zones.instant(value)
 
 
 def perform(

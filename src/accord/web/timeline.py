@@ -58,7 +58,7 @@ def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
         PartnershipActivated.type: "Every party affirmed: the partnership is active",
         CharterUpdated.type: "The charter was edited",
         PartnershipStatusChanged.type: f"Status changed from {payload.get('from')} to "
-        f"{payload.get('to')}",
+        f"{payload.get('to')}" + (f": {payload['note']}" if payload.get("note") else ""),
     }
     return texts.get(current_type(type))
 

@@ -570,7 +570,14 @@ def test_overdue_means_committed_and_past_due(uow, org, clock):
     assert [c.key for c in commitments.list_commitments(uow, team="marketing")] == []
 
 
-def test_the_desk_sorts_work_by_what_my_team_must_do(uow, org, clock):
+GROUPS = ("must_answer", "owes", "partners_owe", "to_accept", "awaiting_answer")
+
+
+def desk_keys(desk):
+    return {name: [c.key for c in getattr(desk, name)] for name in GROUPS}
+
+
+def test_the_desk_groups_work_by_who_must_act(uow, org, clock):
     new(uow, org, key="to-answer", due=START + timedelta(days=40))
     new(uow, org, key="to-accept", due=START + timedelta(days=40))
     new(uow, org, key="overdue", due=START + timedelta(days=2))
@@ -585,32 +592,75 @@ def test_the_desk_sorts_work_by_what_my_team_must_do(uow, org, clock):
     do(uow, org["p"], "decline", key="closed", reason="no")
     clock.advance(days=3)
 
-    def keys(desk):
-        return {
-            name: [c.key for c in getattr(desk, name)]
-            for name in ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")
-        }
-
-    assert keys(commitments.desk(uow, org["p"])) == {
-        "to_answer": ["to-answer"],
+    performer = commitments.desk(uow, org["p"])
+    assert desk_keys(performer) == {
+        "must_answer": ["to-answer"],
+        "owes": ["overdue", "due-soon", "later"],  # overdue first
+        "partners_owe": [],
         "to_accept": [],
-        "overdue": ["overdue"],
-        "due_soon": ["due-soon"],
-        "waiting_on_partners": ["to-accept", "countered", "later"],
+        "awaiting_answer": ["countered", "to-accept"],  # our offer and delivery, theirs to answer
     }
-    assert keys(commitments.desk(uow, org["r"])) == {
-        "to_answer": ["countered"],
+    assert [c.key for c in performer.overdue] == ["overdue"]
+    assert [c.key for c in performer.due_soon] == ["due-soon"]
+    assert desk_keys(commitments.desk(uow, org["r"])) == {
+        "must_answer": ["countered"],
+        "owes": [],
+        "partners_owe": ["overdue", "due-soon", "to-answer", "later"],
         "to_accept": ["to-accept"],
-        "overdue": ["overdue"],
-        "due_soon": [],
-        "waiting_on_partners": ["due-soon", "to-answer", "later"],
+        "awaiting_answer": [],
     }
-    nothing = {
-        name: []
-        for name in ("to_answer", "to_accept", "overdue", "due_soon", "waiting_on_partners")
+    nothing = {name: [] for name in GROUPS}
+    assert desk_keys(commitments.desk(uow, org["outsider"])) == nothing
+    assert desk_keys(commitments.desk(uow, OPERATOR)) == nothing
+
+
+def test_a_leads_own_promises_are_never_what_partners_owe(uow, org):
+    """A lead whose team both promised and was promised: each on the side it is on; a change
+    waits on the side that did not propose it."""
+    new(uow, org, key="we-asked", due=DUE)
+    make_commitment(
+        uow, "checkout", org["p_lead"], "platform", "payments", key="they-asked", due=DUE
+    )
+    make_commitment(
+        uow, "checkout", org["p_lead"], "platform", "payments", key="they-changed", due=DUE
+    )
+    do(uow, org["p"], "promise", key="we-asked")
+    do(uow, org["r_lead"], "promise", key="they-asked")
+    do(uow, org["r_lead"], "promise", key="they-changed")
+    do(uow, org["p_lead"], "propose_change", key="they-changed", due=LATER)
+
+    assert desk_keys(commitments.desk(uow, org["r_lead"])) == {
+        "must_answer": ["they-changed"],  # Platform proposed a change of Payments' promise
+        "owes": ["they-asked"],
+        "partners_owe": ["we-asked"],
+        "to_accept": [],
+        "awaiting_answer": [],
     }
-    assert keys(commitments.desk(uow, org["outsider"])) == nothing
-    assert keys(commitments.desk(uow, OPERATOR)) == keys(commitments.desk(uow, org["outsider"]))
+    assert desk_keys(commitments.desk(uow, org["p_lead"])) == {
+        "must_answer": [],
+        "owes": ["we-asked"],
+        "partners_owe": ["they-asked", "they-changed"],
+        "to_accept": [],
+        "awaiting_answer": [],
+    }
+
+
+def test_ask_choices_are_the_partnerships_that_take_requests(uow, org):
+    def choices(who, **kw):
+        found = commitments.ask_choices(uow, org[who], **kw)
+        return [
+            (c.partnership.key, [t.slug for t in c.mine], [t.slug for t in c.partners])
+            for c in found
+        ]
+
+    assert choices("r") == [("checkout", ["payments"], ["platform"])]
+    assert choices("r", performer="platform") == [("checkout", ["payments"], ["platform"])]
+    assert choices("r", performer="marketing") == []
+    assert choices("both") == [("checkout", ["payments", "platform"], ["payments", "platform"])]
+    assert choices("outsider") == []
+    assert choices("viewer") == []  # a viewer asks nobody
+    partnerships.set_status(uow, org["r_lead"], "checkout", "paused")
+    assert choices("r") == []
 
 
 def test_allowed_moves_depend_on_the_side(uow, org):
@@ -638,4 +688,4 @@ def test_someone_who_left_the_team_may_no_longer_move(uow, org):
 
     assert error.value.rule == "commitment.wrong_side"
     assert snapshot(uow) == before
-    assert [c.key for c in commitments.desk(uow, org["r"]).to_answer] == []
+    assert [c.key for c in commitments.desk(uow, org["r"]).must_answer] == []

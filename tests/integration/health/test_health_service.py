@@ -93,7 +93,8 @@ def test_the_closing_date_is_ahead_and_within_90_days(uow, world, days: int, wor
     with pytest.raises(Invalid, match=words) as refused:
         open_signals(uow, world, days=days)
     assert refused.value.rule == "health_check.closes_invalid"
-    assert str(refused.value).startswith("closes_at")
+    assert str(refused.value).startswith("the closing time")
+    assert refused.value.field == "closes_at"
     assert health.rounds_of(uow, SETTINGS, OPERATOR, "signals") == []
 
 

@@ -232,7 +232,7 @@ def test_a_move_by_someone_in_neither_team_is_refused(seeded):
     [(path, message)] = refused(seeded, document)
 
     assert path == "commitments[0].history[5]"
-    assert "ceo@example.org is in neither" in message
+    assert "Cleo Ortiz is in neither" in message
 
 
 def test_a_move_by_an_unknown_person_is_refused(seeded):

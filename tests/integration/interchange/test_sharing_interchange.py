@@ -297,7 +297,7 @@ def test_a_round_overlapping_another_of_its_partnership_is_refused(uow, document
     [(path, message)] = refused(uow, {**document, "stories": []})
 
     assert path == "health_checks[0]"
-    assert "already has a round open" in message
+    assert "already has a health check open" in message
 
 
 def test_the_same_key_with_other_content_is_a_problem(uow, org):

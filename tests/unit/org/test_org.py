@@ -208,7 +208,7 @@ def test_ensure_lead() -> None:
         with pytest.raises(Forbidden) as refused:
             ensure_lead(who, payments, "open a round")
         assert refused.value.rule == "permission.lead_only"
-        assert "'payments'" in refused.value.message
+        assert "only a lead of Payments may open a round" in refused.value.message
     with pytest.raises(Forbidden) as operator:
         ensure_lead(Operator(), payments, "open a round")
     assert operator.value.rule == "permission.person_only"

@@ -111,10 +111,21 @@ def test_no_parties_fails_enough_parties() -> None:
 
 
 @pytest.mark.parametrize("empty", ["", "   ", "\n\t"])
-def test_contributions_stated_fails_alone_for_an_empty_contribution(empty: str) -> None:
+def test_an_empty_contribution_fails_its_check_and_its_party_cannot_affirm(empty: str) -> None:
     partnership, teams = forming("owns the checkout flow", empty)
-    affirm_all(partnership)
-    assert failing(partnership) == ["contributions_stated"]
+    partnership.affirm(teams[0], lead_of(teams[0]), T0)
+
+    with pytest.raises(RuleBroken) as refused:
+        partnership.affirm(teams[1], lead_of(teams[1]), T0)
+
+    assert refused.value.rule == "partnership.contribution_missing"
+    assert refused.value.field == "contribution"
+    assert "Team-1 affirms the charter once it states what it uniquely contributes" in str(
+        refused.value
+    )
+    assert partnership.parties[1].affirmed_by is None
+    assert partnership.status == Status.FORMING
+    assert failing(partnership) == ["contributions_stated", "all_affirmed"]
     assert teams[1].slug in charter_checks(partnership)[2].detail
     assert label(charter_checks(partnership)) == Label.TRADITIONAL
 

@@ -153,7 +153,7 @@ def test_a_form_is_read_as_the_data_of_its_model() -> None:
         "partners": ["care", "ops"],
         "working_agreements": ["Answer within a day", "Say early"],
         "target": "2.5",
-        "due": "2026-06-01T09:30Z",
+        "due": "2026-06-01T09:30:00Z",
     }
 
 
@@ -162,7 +162,7 @@ def test_a_form_is_read_as_the_data_of_its_model() -> None:
     [
         ("2026-06-01", False, "2026-06-01T00:00:00Z"),
         ("2026-06-01", True, "2026-06-01T23:59:59Z"),
-        ("2026-06-01T09:30", False, "2026-06-01T09:30Z"),
+        ("2026-06-01T09:30", False, "2026-06-01T09:30:00Z"),
         ("2026-06-01T09:30:15", True, "2026-06-01T09:30:15Z"),
         ("2026-06-01T09:30+02:00", False, "2026-06-01T09:30+02:00"),
         ("soon", False, "soon"),

@@ -6,13 +6,17 @@ from fastapi import APIRouter
 
 from accord.web.routes import (
     admin,
+    ask,
     audit,
     auth,
+    commitment_list,
     commitments,
     desk,
     health,
     partnerships,
+    profile,
     purposes,
+    search,
     stories,
     teams,
     trust_map,
@@ -25,11 +29,15 @@ for module in (
     teams,
     purposes,
     partnerships,
+    commitment_list,  # /commitments and /commitments.csv: a list, no commitment's key
+    ask,  # before commitments: /commitments/new is no commitment's key
     commitments,
     health,
     stories,
     trust_map,
     audit,
     admin,
+    profile,
+    search,
 ):
     router.include_router(module.router)

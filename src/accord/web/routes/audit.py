@@ -14,9 +14,10 @@ from accord.commitments import service as commitments
 from accord.db import MAX_ID
 from accord.events import service as events
 from accord.events.domain import ChainReport, EventView
+from accord.events.words import Names, Piece, Ref, details, sentence
 from accord.org.domain import Person, ensure_admin
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, render
+from accord.web.common import Form, PagePerson, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,40 +28,31 @@ SUBJECT_PAGES = {
     "partnership": "/partnerships/",
     "purpose": "/purposes/",
     "team": "/teams/",
+    "story": "/stories/",
+    "health_check": "/health-checks/",
 }
-SUMMARY_LENGTH = 160
 
 
 def subject_url(subject: str, admin: bool = False) -> str | None:
     """The page of an event's subject, e.g. 'commitment:c-1' -> '/commitments/c-1'."""
     kind, _, key = subject.partition(":")
     base = "/admin/people/" if admin and kind == "person" else SUBJECT_PAGES.get(kind)
-    return base + quote(key, safe="") if base and key else None
+    return base + quote(key, safe="@") if base and key else None
 
 
-def _words(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_words(v) for v in value) if value else "none"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_words(v)}" for k, v in value.items()) + "}"
-    return str(value)
+def _linked(pieces: list[Piece], admin: bool) -> list[tuple[str, str | None]]:
+    """A sentence as (text, link) pairs: each person or thing linked to its page, if any."""
+    return [
+        (p.text, subject_url(f"{p.kind}:{p.key}", admin)) if isinstance(p, Ref) else (p, None)
+        for p in pieces
+    ]
 
 
-def summary(payload: dict[str, Any]) -> str:
-    """A payload in one line a person can read: 'from: draft, to: active'."""
-    text = ", ".join(f"{key.replace('_', ' ')}: {_words(value)}" for key, value in payload.items())
-    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
-
-
-def _row(event: EventView, admin: bool) -> dict[str, Any]:
+def _row(event: EventView, names: Names, admin: bool) -> dict[str, Any]:
     return {
         "event": event,
-        "url": subject_url(event.subject, admin),
-        "summary": summary(event.payload),
+        "sentence": _linked(sentence(event, names), admin),
+        "details": details(event, names, templates.env.filters["day"]),
         "json": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
         # The page shows no hashes; what it leaves out of a payload, it says.
         "withheld": [w.rpartition(".")[2] for w in event.withheld if w.startswith("payload.")],
@@ -82,6 +74,7 @@ def _page(
         uow, person, subject=subject, type=type, before=before, limit=PAGE_SIZE + 1
     )
     shown = found[:PAGE_SIZE]
+    names = events.names_for(uow, shown)
     filters = {k: v for k, v in (("subject", subject), ("type", type)) if v}
     older = None
     if len(found) > PAGE_SIZE:
@@ -91,7 +84,7 @@ def _page(
         "audit.html",
         {
             "person": person,
-            "rows": [_row(e, person.is_admin) for e in shown],
+            "rows": [_row(e, names, person.is_admin) for e in shown],
             "subject": subject or "",
             "type": type or "",
             "types": sorted({e.type for e in shown} | ({type} if type else set())),

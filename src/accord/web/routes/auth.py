@@ -66,15 +66,23 @@ def sign_in(request: Request, uow: UowDep, signer: SignerDep, form: Form) -> Res
 def _signed_in(request: Request, signer: Signer, person: Person, target: str) -> Response:
     assert person.id is not None
     response = redirect(target)
+    keep_session(request, response, signer, person.id, person.session_epoch)
+    return response
+
+
+def keep_session(
+    request: Request, response: Response, signer: Signer, person_id: int, epoch: int
+) -> None:
+    """Give this browser a session cookie of the person's current epoch: at sign-in, or after
+    a change that ended their other sessions (a new password, signing out everywhere else)."""
     response.set_cookie(
         SESSION_COOKIE,
-        signer.session(person.id, person.session_epoch),
+        signer.session(person_id, epoch),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
         secure=secure(request),
     )
-    return response
 
 
 @router.post("/sign-out")

@@ -9,6 +9,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import SettingsDep, UowDep
 from accord.commitments import service as commitments
+from accord.commitments import words
+from accord.commitments.domain import Move
 from accord.commitments.schemas import MoveCreate
 from accord.config import Settings
 from accord.errors import Forbidden, Invalid
@@ -27,7 +29,7 @@ from accord.web.common import (
     render,
     text,
 )
-from accord.web.forms import FormErrors, act, data_of, shown
+from accord.web.forms import FormErrors, act, data_of, require, shown
 from accord.web.routes.partnerships import partnership_context
 
 router = APIRouter(include_in_schema=False)
@@ -39,8 +41,12 @@ MOVE_FORMS = {
     "propose_change": TERMS,
     "revise": [*TERMS, "reliance"],
     "accept": ["value", "note"],
+    "report_done": ["note"],
+    "mark_missed": ["note"],
     **{move: ["reason"] for move in ("decline", "revoke", "reject", "withdraw", "reject_change")},
 }
+# The page asks for a rating although an imported accept may lack one: none is chosen for you.
+RATING_NEEDED = {"value": "Choose the value it brought, from 1 (little) to 5 (great)"}
 
 
 def commitment_context(
@@ -54,6 +60,7 @@ def commitment_context(
 ) -> dict[str, Any]:
     """Everything the commitment page shows, for the page and for its HTMX fragment."""
     view = commitments.get_commitment(uow, key, person)
+    history = words.steps(view.commitment, commitments.history(uow, key, person))
     forecast = None
     hidden = None
     pair = None
@@ -69,7 +76,9 @@ def commitment_context(
         "person": person,
         "view": view,
         "c": view.commitment,
-        "history": commitments.history(uow, key, person),
+        "history": history,
+        "proposal": words.proposal(history) if view.commitment.pending else None,
+        "pending_changes": words.pending_changes(view.commitment),
         "forecast": forecast,
         "forecast_hidden": hidden,
         "forecast_method": method_words(forecast.method) if forecast else None,
@@ -128,6 +137,8 @@ def make_move(
                 rule="commitment.version_required",
                 field="version",
             )
+        if body.move == Move.ACCEPT:
+            require(body.args(), RATING_NEEDED)
         current = commitments.get_commitment(uow, key).commitment
         args = new_terms_only(body.args(), current.terms())
         commitments.move(uow, person, key, body.move, version=body.version, **args)
@@ -147,7 +158,7 @@ def make_move(
         if name not in offered:  # no form to show the message beside: a page (or #flash) says it
             return error_page(request, errors.status, errors.first)
         shown_errors = {slot: errors}
-        values = {slot: shown(form, MOVE_INPUTS)}
+        values = {slot: shown(form, [*MOVE_INPUTS, "due_time"])}  # due_time: beside the due day
         htmx = is_htmx(request)
         with uow:  # open while rendering: templates follow relations of what was loaded
             if on_board:

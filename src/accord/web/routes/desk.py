@@ -1,4 +1,4 @@
-"""Page: My desk, what the person's teams must answer, deliver and accept."""
+"""Page: My desk, what the person's teams must do next, grouped by who must act."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.health import service as health
 from accord.org import service as org
-from accord.org.domain import Person
+from accord.org.domain import Person, may_lead
 from accord.partnerships import service as partnerships
 from accord.trust import service as trust
 from accord.trust.service import TrustReport
@@ -36,8 +36,9 @@ def relied_on(
 
 @router.get("/", response_class=HTMLResponse)
 def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsDep) -> Response:
-    """My desk: what my teams must answer, deliver and accept, the invitations they may accept,
-    our partnerships, and the partners we rely on, in words."""
+    """My desk: what my teams must answer, what they owe, what partners owe them, what they
+    must accept and affirm, the health checks and invitations they answer, our partnerships,
+    and the partners we rely on, in words."""
     with uow:  # open while rendering: templates follow relations of what was loaded
         my_desk = commitments.desk(uow, person)
         views = {
@@ -54,6 +55,9 @@ def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsD
                 "partnerships": sorted(views.values(), key=lambda v: v.partnership.name.lower()),
                 "now": uow.now(),
                 "health_to_answer": health.to_answer(uow, person),
+                "to_affirm": partnerships.to_affirm(uow, person),
+                "may_ask": bool(commitments.ask_choices(uow, person)),
+                "leads_a_team": any(may_lead(person, team) for team in person.teams()),
                 "invitations": partnerships.invitations_to_answer(uow, person),
                 "relied_on": relied_on(uow, settings, person),
                 "team_names": {t.slug: t.name for t in org.list_teams(uow)},

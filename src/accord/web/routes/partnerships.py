@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from accord.channel.deps import UowDep
 from accord.commitments import service as commitments
@@ -21,7 +22,13 @@ from accord.health.schemas import HealthCheckCreate
 from accord.org import service as org
 from accord.org.domain import Person, may_lead, may_write
 from accord.partnerships import service as partnerships
-from accord.partnerships.domain import STATUS_MOVES, InvitationState, Label, PartnershipStatus
+from accord.partnerships.domain import (
+    STATUS_MOVES,
+    InvitationState,
+    Label,
+    PartnershipStatus,
+    may_start_partnership,
+)
 from accord.partnerships.schemas import (
     Affirmation,
     ContributionSet,
@@ -51,7 +58,7 @@ BOARD = [
 RECENTLY_CLOSED = 8
 PAGE = 50
 NEW_FIELDS = ["name", "purpose", "team", "contribution", "partners", "working_agreements"]
-NEW_FIELDS += ["review_every_days"]
+NEW_FIELDS += ["review_every_days", "affirm"]
 REQUEST_FIELDS = ["title", "performer", "requester", "due", "reliance", "measure"]
 REQUEST_FIELDS += ["conditions_of_satisfaction"]
 CHARTER_FIELDS = ["name", "working_agreements", "review_every_days"]
@@ -112,6 +119,7 @@ def partnerships_page(
                 "labels": [x.value for x in Label],
                 "statuses": [x.value for x in PartnershipStatus],
                 "teams": [m.team for m in person.current_memberships],
+                "may_start": may_start_partnership(person),
             },
         )
 
@@ -126,7 +134,11 @@ def _new_form(
 ) -> Response:
     # a partnership is started by a lead of one of its first parties
     leads = {m.team.slug for m in person.current_memberships if may_lead(person, m.team)}
+    members = {m.team.slug for m in person.current_memberships}  # to say who leads them
+    if "affirm" not in values:  # the starter signs for its team unless it unticks the box
+        values = {**values, "affirm": "1"}
     with uow:  # open while rendering: templates follow relations of what was loaded
+        teams = org.list_teams(uow)
         return render(
             request,
             "partnership_new.html",
@@ -137,8 +149,9 @@ def _new_form(
                 "purposes": [
                     p for p in purposes.list_purposes(uow) if p.status.value != "abandoned"
                 ],
-                "my_teams": [t for t in org.list_teams(uow) if t.slug in leads],
-                "teams": org.list_teams(uow),
+                "my_teams": [t for t in teams if t.slug in leads],
+                "member_of": [t for t in teams if t.slug in members],
+                "teams": teams,
             },
             status_code,
         )
@@ -171,8 +184,10 @@ def create_partnership(request: Request, person: PagePerson, uow: UowDep, form: 
         lines=["working_agreements"],
         optional=["review_every_days"],
     )
-    # my team and what it contributes first, then the partners it asks in
-    data["parties"] = [data_of(form, ["team", "contribution"])]
+    # my team and what it contributes first (affirmed at once when ticked), then the partners
+    data["parties"] = [
+        {**data_of(form, ["team", "contribution"]), "affirm": bool(values["affirm"])}
+    ]
     data["parties"] += [{"team": slug} for slug in values["partners"]]
     beside = {"parties": "partners"}
     return act(request, PartnershipCreate, data, create, again, inputs=NEW_FIELDS, beside=beside)
@@ -221,6 +236,7 @@ def partnership_context(
         "stories": story_cards(uow, person, partnership.key),
         "health": partnership_health(uow, settings, person, key) if settings else None,
         "timeline": partnership_timeline(uow, person, key) if settings else [],
+        "to_affirm": partnerships.parties_to_affirm(uow, key),
         "errors": errors or {},
         "values": values or {},
     }
@@ -304,7 +320,9 @@ def affirm(request: Request, person: PagePerson, uow: UowDep, form: Form, key: s
 
     party = f"party-{text(form, 'team')}"
     again = _again(request, uow, person, key, party, fragment="_charter.html")
-    return act(request, Affirmation, data_of(form, ["team"]), sign, again)
+    # a party without a contribution is refused beside the input that states it
+    data = data_of(form, ["team"])
+    return act(request, Affirmation, data, sign, again, inputs=["contribution"])
 
 
 @router.post("/partnerships/{key}/contribution", response_class=HTMLResponse)
@@ -461,14 +479,15 @@ def edit_charter(
 def change_status(
     request: Request, person: PagePerson, uow: UowDep, form: Form, key: str
 ) -> Response:
-    """Pause, resume, conclude or dissolve the partnership."""
+    """Pause, resume, conclude or dissolve the partnership, with a note saying why."""
 
     def move(body: PartnershipUpdate) -> str:
-        partnerships.set_status(uow, person, key, body.status or "")
+        partnerships.set_status(uow, person, key, body.status or "", note=body.note)
         return f"/partnerships/{key}"
 
-    again = _again(request, uow, person, key, "status")
-    return act(request, PartnershipUpdate, data_of(form, ["status"]), move, again)
+    again = _again(request, uow, person, key, "status", shown(form, ["status", "note"]))
+    data = data_of(form, ["status", "note"], optional=["note"])
+    return act(request, PartnershipUpdate, data, move, again, inputs=["note"])
 
 
 @router.post("/partnerships/{key}/commitments", response_class=HTMLResponse)
@@ -483,9 +502,14 @@ def request_commitment(
 
     values = shown(form, REQUEST_FIELDS)
     again = _again(request, uow, person, key, "request", values, "_request_form.html")
-    terms = data_of(form, REQUEST_FIELDS, optional=["reliance", "measure"], instants=["due"])
-    data = {"partnership": key, **terms}
+    data = {"partnership": key, **request_terms(form)}
     return act(request, CommitmentCreate, data, ask, again, inputs=REQUEST_FIELDS)
+
+
+def request_terms(form: FormData) -> dict[str, Any]:
+    """What the request form (_request_form.html) asks, as the request's input model takes it;
+    the ask page sends the same form."""
+    return data_of(form, REQUEST_FIELDS, optional=["reliance", "measure"], instants=["due"])
 
 
 @router.post("/partnerships/{key}/health-checks", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ReadUowDep, SettingsDep, UowDep
 from accord.config import Settings
+from accord.events import service as events
 from accord.org.domain import Person, may_write
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
@@ -141,6 +142,14 @@ def _detail_page(
     ]
     serving = partnerships.list_partnerships(uow, purpose=purpose.key)
     forecast = forecasts.purpose_forecast(uow, settings, person, purpose.key)
+    rows = forecast.commitments
+    names = events.names_of(
+        uow,
+        {
+            "commitments": {c.key for c in rows},
+            "teams": {c.requester for c in rows} | {c.performer for c in rows},
+        },
+    )
     may_edit, may_update = view.may_edit, view.may_update_measures
     shown = {"edit": may_edit, "measure": may_edit, "status": True}
     # A refusal of a form this person is not shown goes above the page.
@@ -158,6 +167,7 @@ def _detail_page(
             "children": children,
             "serving": serving,
             "forecast": forecast,
+            "names": names,
             "histories": {m.name: _history(m) for m in purpose.measures if m.updates},
             "may_edit": may_edit,
             "refusals": refusals,

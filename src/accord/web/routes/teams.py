@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
+from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.errors import Forbidden
 from accord.org import service as org
@@ -138,6 +139,7 @@ def _team_context(
         "values": values or {"name": team.name, "mission": team.mission},
         "errors": errors or FormErrors(),
         "kinds": dict(KINDS),
+        "may_ask": bool(commitments.ask_choices(uow, person, performer=slug)),
     }
 
 

@@ -1,0 +1,1 @@
+"""Search across the organization: commitments, partnerships, purposes, teams, people, stories."""
