@@ -86,7 +86,7 @@ def test_the_timeline_tells_the_partnership_newest_first(base):
         "Health-check round opened",
     ]
     assert "Every party affirmed: the partnership is active" in texts
-    assert "care affirmed the charter" in texts
+    assert "Customer Care affirmed the charter" in texts  # teams by name, not key
     assert texts[-1] == "Partnership started"
     assert lines[-1].startswith("Partnership started by Ana ·")  # people by name, not e-mail
     assert 'href="/stories/saves"' in page.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,8 +44,9 @@ class Moment:
     by: str | None = None
 
 
-def _charter_text(type: str, payload: dict[str, Any]) -> str | None:
-    team = payload.get("team", "")
+def _charter_text(type: str, payload: dict[str, Any], teams: Mapping[str, str]) -> str | None:
+    slug = payload.get("team", "")
+    team = teams.get(slug, slug)
     texts = {
         PartnershipCreated.type: "Partnership started",
         PartyAdded.type: f"{team} joined as a party",
@@ -77,8 +79,10 @@ def partnership_timeline(uow: UnitOfWork, person: Person, key: str) -> list[Mome
     """The newest moments of a partnership, newest first, as `person` may see them."""
     moments: list[Moment] = []
     names: dict[str, str] = {}
-    for event in events.newest_events(uow, subject=f"partnership:{key}", limit=LENGTH):
-        text = _charter_text(event.type, event.payload)
+    charter = events.newest_events(uow, subject=f"partnership:{key}", limit=LENGTH)
+    teams = events.names_of(uow, {"teams": {e.payload.get("team", "") for e in charter}}).teams
+    for event in charter:
+        text = _charter_text(event.type, event.payload, teams)
         if text is not None:
             by = _name(uow, event.actor, names) if event.actor else None
             moments.append(Moment(event.at, "charter", text, by=by))
