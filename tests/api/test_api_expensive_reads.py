@@ -207,7 +207,7 @@ def test_at_most_one_computation_runs_and_a_request_that_waits_too_long_is_503(
 
 
 def test_the_openapi_document_declares_429_and_503_with_retry_after(limited: Limited) -> None:
-    schema = httpx.get(limited.org.base_url + "/api/openapi.json").json()
+    schema = httpx.get(limited.org.base_url + "/api/openapi.json", timeout=60).json()
     responses = schema["paths"][BACKTEST]["get"]["responses"]
     for code in ("429", "503"):
         assert "application/problem+json" in responses[code]["content"]

@@ -91,7 +91,7 @@ def test_a_refusal_is_kept_too_so_a_retry_gets_the_same_answer(api: Org, as_role
 def test_an_answer_that_did_not_act_for_want_of_credentials_is_not_kept(api: Org) -> None:
     key = {"Idempotency-Key": "after-sign-in"}
     body = {"title": "Fewer escalations"}
-    with httpx.Client(base_url=api.base_url) as anonymous:
+    with httpx.Client(base_url=api.base_url, timeout=60) as anonymous:
         assert anonymous.post("/api/v1/purposes", json=body, headers=key).status_code == 401
     with api.client("member") as cy:
         assert cy.post("/api/v1/purposes", json=body, headers=key).status_code == 201

@@ -27,6 +27,7 @@ def sign_in(api: Org, email: str, password: str, name: str = "script") -> httpx.
     return httpx.post(
         f"{api.base_url}/api/v1/auth/token",
         json={"email": email, "password": password, "name": name},
+        timeout=60,
     )
 
 
@@ -39,7 +40,7 @@ def test_a_password_gives_a_token_that_signs_requests(api: Org) -> None:
     assert response.status_code == 201, response.text
     token = response.json()["token"]
     assert TOKEN.match(token)
-    me = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(token))
+    me = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(token), timeout=60)
     assert me.status_code == 200
     assert me.json()["email"] == "ana@example.org"
     assert me.json()["memberships"] == [{"team": "data", "role": "lead"}]
@@ -93,7 +94,9 @@ def test_each_further_guess_doubles_the_wait_but_five_guesses_lock_no_one_out(ap
     assert sign_in(api, "ana@example.org", PASSWORD).status_code == 201
     # the person is told once, when guessing begins to slow (the notifications pick it up)
     query = {"after": mark, "subject": "person:ana@example.org"}
-    with httpx.Client(base_url=api.base_url, headers=bearer(api.tokens["admin"])) as admin:
+    with httpx.Client(
+        base_url=api.base_url, headers=bearer(api.tokens["admin"]), timeout=60
+    ) as admin:
         told = admin.get("/api/v1/events", params=query)
     slowed = [e for e in told.json()["items"] if e["type"] == "person.sign_in_slowed"]
     assert [e["payload"]["failures"] for e in slowed] == [org.MAX_FAILURES_PER_ACCOUNT]
@@ -117,7 +120,7 @@ def test_a_success_clears_the_accounts_failures(api: Org) -> None:
 
 
 def test_the_web_sign_in_form_is_rate_limited_too(api: Org) -> None:
-    with httpx.Client(base_url=api.base_url) as browser:
+    with httpx.Client(base_url=api.base_url, timeout=60) as browser:
         page = browser.get("/sign-in")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert csrf is not None
@@ -146,10 +149,13 @@ def test_tokens_are_listed_without_secrets_and_revoked_by_their_owner(
     # someone else cannot revoke it, nor see that it exists
     other = as_role("member").delete(f"/api/v1/me/tokens/{ci['id']}")
     assert other.status_code == 404
-    assert httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(secret)).status_code == 200
+    assert (
+        httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(secret), timeout=60).status_code
+        == 200
+    )
 
     assert ana.delete(f"/api/v1/me/tokens/{ci['id']}").status_code == 204
-    refused = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(secret))
+    refused = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(secret), timeout=60)
     assert refused.status_code == 401
     assert refused.json()["rule"] == "auth.bad_token"
     listed = ana.get("/api/v1/me/tokens").json()["items"]
@@ -185,7 +191,9 @@ def test_reactivating_a_person_revives_none_of_their_tokens_or_sessions(api_on: 
     assert all(token.revoked_at is not None for token in tokens)
     fresh = sign_in(api_on, "ana@example.org", PASSWORD)
     assert fresh.status_code == 201
-    me = httpx.get(f"{api_on.base_url}/api/v1/me", headers=bearer(fresh.json()["token"]))
+    me = httpx.get(
+        f"{api_on.base_url}/api/v1/me", headers=bearer(fresh.json()["token"]), timeout=60
+    )
     assert me.json()["email"] == "ana@example.org"
 
 
@@ -204,7 +212,9 @@ def test_a_token_expires_after_its_days_and_says_when(api_on: Org) -> None:
 
     def me(response: httpx.Response) -> int:
         token = response.json()["token"]
-        return httpx.get(f"{api_on.base_url}/api/v1/me", headers=bearer(token)).status_code
+        return httpx.get(
+            f"{api_on.base_url}/api/v1/me", headers=bearer(token), timeout=60
+        ).status_code
 
     assert (me(short), me(usual)) == (200, 200)
     api_on.clock.now = start + timedelta(days=7)  # type: ignore[attr-defined]
@@ -212,7 +222,9 @@ def test_a_token_expires_after_its_days_and_says_when(api_on: Org) -> None:
     api_on.clock.now = start + timedelta(days=90)  # type: ignore[attr-defined]
     assert me(usual) == 401
     fresh = sign_in_for(api_on, {}).json()["token"]
-    listed = httpx.get(f"{api_on.base_url}/api/v1/me/tokens", headers=bearer(fresh)).json()["items"]
+    listed = httpx.get(
+        f"{api_on.base_url}/api/v1/me/tokens", headers=bearer(fresh), timeout=60
+    ).json()["items"]
     assert [token["expires_at"] for token in listed[-3:]] == [
         iso(start + timedelta(days=7)),
         iso(start + timedelta(days=90)),
@@ -222,7 +234,7 @@ def test_a_token_expires_after_its_days_and_says_when(api_on: Org) -> None:
 
 def sign_in_for(api: Org, extra: dict[str, object]) -> httpx.Response:
     body = {"email": "ana@example.org", "password": PASSWORD, "name": "script", **extra}
-    return httpx.post(f"{api.base_url}/api/v1/auth/token", json=body)
+    return httpx.post(f"{api.base_url}/api/v1/auth/token", json=body, timeout=60)
 
 
 def iso(at: datetime) -> str:
@@ -231,13 +243,13 @@ def iso(at: datetime) -> str:
 
 @pytest.mark.parametrize("header", ["Basic YW5hOnB3", "Bearer", "Bearer:acc_abc", "token abc"])
 def test_a_malformed_authorization_header_is_401(api: Org, header: str) -> None:
-    response = httpx.get(f"{api.base_url}/api/v1/me", headers={"Authorization": header})
+    response = httpx.get(f"{api.base_url}/api/v1/me", headers={"Authorization": header}, timeout=60)
     assert response.status_code == 401
     assert response.json()["rule"] == "auth.bad_header"
 
 
 def test_the_session_cookie_reads_and_changes_only_with_the_csrf_header(api: Org) -> None:
-    with httpx.Client(base_url=api.base_url) as browser:
+    with httpx.Client(base_url=api.base_url, timeout=60) as browser:
         page = browser.get("/sign-in")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert csrf is not None
@@ -287,7 +299,7 @@ def test_a_token_from_the_command_line_signs_api_requests(api: Org) -> None:
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]
     assert TOKEN.match(token)
-    me = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(token))
+    me = httpx.get(f"{api.base_url}/api/v1/me", headers=bearer(token), timeout=60)
     assert me.status_code == 200
     assert me.json()["email"] == "gil@example.org"
 

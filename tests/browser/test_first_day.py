@@ -35,6 +35,10 @@ def test_a_new_lead_asks_a_partner_and_accepts_what_was_delivered(
     expect(noor.get_by_role("heading", level=1)).to_have_text("My desk")
     noor.get_by_role("link", name="Ask a partner").click()
     noor.locator("#req-partnership").select_option(organization.partnership)
+    # the teams are narrowed to the partnership's parties before one is chosen
+    expect(noor.locator("#req-parties")).to_have_attribute(
+        "data-partnership", organization.partnership
+    )
     noor.locator("#req-performer").select_option(organization.data)
     noor.locator("#req-title").fill(title)
     noor.locator("#req-due").fill(due.isoformat())

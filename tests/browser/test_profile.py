@@ -44,7 +44,7 @@ def test_a_person_changes_name_and_password_makes_a_token_and_signs_out_elsewher
     page.get_by_role("button", name="Make a token").click()
     secret = page.get_by_label("Token", exact=True).input_value()
     bearer = {"Authorization": f"Bearer {secret}"}
-    me = httpx.get(f"{live_url}/api/v1/me", headers=bearer)
+    me = httpx.get(f"{live_url}/api/v1/me", headers=bearer, timeout=60)
     assert (me.status_code, me.json()["name"], me.json()["time_zone"]) == (
         200,
         "Cy Chen-Park",
@@ -57,7 +57,7 @@ def test_a_person_changes_name_and_password_makes_a_token_and_signs_out_elsewher
     expect(page.get_by_role("status").filter(has_text="token is revoked")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Nightly report")).to_contain_text("revoked")
     expect(page.get_by_label("Token", exact=True)).to_have_count(0)  # never shown again
-    assert httpx.get(f"{live_url}/api/v1/me", headers=bearer).status_code == 401
+    assert httpx.get(f"{live_url}/api/v1/me", headers=bearer, timeout=60).status_code == 401
 
     # the current password is needed, and said beside its input when wrong
     page_watch.expect(r"status of 422")
@@ -101,6 +101,8 @@ def test_times_are_shown_and_typed_in_the_readers_time_zone(
     try:
         sign_in(page, email)
         assert zone_of(organization, email) == "America/New_York"
+        # the page reloads itself once the zone is kept, to show times on the reader's clock
+        page.wait_for_function("performance.getEntriesByType('navigation')[0].type === 'reload'")
 
         page.goto("/profile")
         page.get_by_label("Show and enter times in").select_option("Europe/Paris")

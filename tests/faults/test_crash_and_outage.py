@@ -159,9 +159,11 @@ def load(base: str, tokens: dict[str, str], ledger: Ledger, worker: int, stop: t
     """Request commitments and promise them, each POST under its own Idempotency-Key, until the
     server goes away; every answer is written down, every unanswered request kept for retry."""
     requester = httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {tokens['requester_member']}"}
+        base_url=base, headers={"Authorization": f"Bearer {tokens['requester_member']}"}, timeout=60
     )
-    performer = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['member']}"})
+    performer = httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {tokens['member']}"}, timeout=60
+    )
     n = 0
     try:
         while not stop.is_set():
@@ -203,6 +205,7 @@ def retry_unanswered(base: str, tokens: dict[str, str], ledger: Ledger) -> None:
             base + sent["path"],
             json=sent["body"],
             headers={"Authorization": f"Bearer {tokens[role]}", "Idempotency-Key": key},
+            timeout=60,
         )
         assert answer.status_code in (200, 201), answer.text
         if key.startswith("p-"):
@@ -238,7 +241,9 @@ def test_killed_under_concurrent_moves_the_server_loses_and_repeats_nothing(
         server.start()
         retry_unanswered(server.base, live_org, ledger)
         reader = httpx.Client(
-            base_url=server.base, headers={"Authorization": f"Bearer {live_org['admin']}"}
+            base_url=server.base,
+            headers={"Authorization": f"Bearer {live_org['admin']}"},
+            timeout=60,
         )
         listed: list[dict[str, Any]] = []
         cursor = None

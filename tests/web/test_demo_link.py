@@ -37,7 +37,7 @@ def plain_url(sqlite_engine: Engine) -> Iterator[str]:
 
 
 def test_the_demo_link_signs_the_lead_in_and_opens_the_desk(demo_url: str) -> None:
-    with httpx.Client(base_url=demo_url, follow_redirects=True) as client:
+    with httpx.Client(base_url=demo_url, follow_redirects=True, timeout=60) as client:
         desk = client.get(f"/sign-in/demo?token={TOKEN}")
 
     assert desk.status_code == 200
@@ -47,7 +47,7 @@ def test_the_demo_link_signs_the_lead_in_and_opens_the_desk(demo_url: str) -> No
 
 
 def test_the_demo_sign_in_form_names_the_demo_account(demo_url: str) -> None:
-    page = httpx.get(demo_url + "/sign-in")
+    page = httpx.get(demo_url + "/sign-in", timeout=60)
 
     assert "ana.lima@example.org" in page.text
     assert "accord-demo" in page.text
@@ -55,7 +55,7 @@ def test_the_demo_sign_in_form_names_the_demo_account(demo_url: str) -> None:
 
 @pytest.mark.parametrize("token", ["", "wrong", TOKEN + "x"])
 def test_a_wrong_demo_token_signs_nobody_in(demo_url: str, token: str) -> None:
-    with httpx.Client(base_url=demo_url) as client:
+    with httpx.Client(base_url=demo_url, timeout=60) as client:
         response = client.get(f"/sign-in/demo?token={token}")
         desk = client.get("/")
 
@@ -64,7 +64,7 @@ def test_a_wrong_demo_token_signs_nobody_in(demo_url: str, token: str) -> None:
 
 
 def test_outside_a_demo_there_is_no_demo_link(plain_url: str) -> None:
-    with httpx.Client(base_url=plain_url) as client:
+    with httpx.Client(base_url=plain_url, timeout=60) as client:
         response = client.get(f"/sign-in/demo?token={TOKEN}")
         form = client.get("/sign-in")
 

@@ -59,7 +59,7 @@ def test_healthz_reports_the_database(client: httpx.Client) -> None:
 
 def test_healthz_is_unavailable_without_its_database() -> None:
     for base in serve(Settings(database_url="sqlite:////nonexistent-dir/x/accord.db")):
-        response = httpx.get(base + "/healthz")
+        response = httpx.get(base + "/healthz", timeout=60)
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
 
@@ -195,7 +195,7 @@ def test_cookies_are_secure_behind_an_https_address(
     url = sqlite_engine.url.render_as_string(hide_password=False)
     settings = Settings(database_url=url, secret_key="s", base_url="https://accord.example.org")
     for base in serve(settings):
-        with httpx.Client(base_url=base) as browser:
+        with httpx.Client(base_url=base, timeout=60) as browser:
             form = browser.get("/sign-in")
             assert "Secure" in form.headers["set-cookie"]
             token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)

@@ -121,7 +121,7 @@ def test_others_are_refused_the_pair_page_as_other_trust_pages(world) -> None:
         refused = http.get(PAIR)
         history = http.get("/teams/data/trust-history")
         unknown = http.get("/teams/data/trust/nobody")
-    anonymous = httpx.get(world.base_url + PAIR)
+    anonymous = httpx.get(world.base_url + PAIR, timeout=60)
 
     assert refused.status_code == history.status_code == 403
     assert "for the members of the two teams and admins" in refused.text

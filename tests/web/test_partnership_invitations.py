@@ -256,7 +256,7 @@ def test_a_party_lead_leaves_once_its_commitments_are_settled(world: Org, base: 
 
     assert left.status_code == 303
     assert world.parties() == ["data", "care"]
-    assert "ops left the partnership" in after.text
+    assert "Operations left the partnership" in after.text
     assert "On-call dashboards" in after.text  # its history stays on the board's closed list
 
 

@@ -299,7 +299,7 @@ def test_an_unknown_team_is_a_not_found_page(world) -> None:
 
 
 def test_team_pages_need_sign_in(world) -> None:
-    response = httpx.get(world.base_url + "/teams/data")
+    response = httpx.get(world.base_url + "/teams/data", timeout=60)
 
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in?next=/teams/data"

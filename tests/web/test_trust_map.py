@@ -89,8 +89,8 @@ def pct(value: float) -> str:
 
 
 def test_the_json_needs_a_session_and_the_page_sends_to_sign_in(world) -> None:
-    json_answer = httpx.get(world.base_url + "/trust-map.json")
-    page = httpx.get(world.base_url + "/trust-map")
+    json_answer = httpx.get(world.base_url + "/trust-map.json", timeout=60)
+    page = httpx.get(world.base_url + "/trust-map", timeout=60)
 
     assert json_answer.status_code == 401
     assert page.status_code == 303

@@ -11,6 +11,10 @@
     if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", run); } else { run(); }
   }
 
+  // a reader who has already moved on is not pulled back to this page by the reload
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+
   ready(function () {
     var select = document.querySelector("form[data-zone-unset] select[name=time_zone]");
     if (select && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) {
@@ -27,7 +31,7 @@
     fetch("/profile/time-zone", { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) {
         var busy = document.activeElement && document.activeElement !== document.body;
-        if (response.ok && !busy) { window.location.reload(); }
+        if (response.ok && !busy && !leaving) { window.location.reload(); }
       })
       .catch(function () { /* kept in UTC; the profile page offers the choice */ });
   });
