@@ -32,12 +32,14 @@ from accord.api.routes import (
     events,
     health,
     interchange,
+    notifications,
     org,
     partnerships,
     purposes,
     search,
     stories,
     trust,
+    webhooks,
 )
 from accord.channel import errors
 from accord.channel.deps import principal_of
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         search,
         events,
         interchange,
+        notifications,
+        webhooks,
     ):
         app.include_router(module.router)
     app.include_router(web_router)

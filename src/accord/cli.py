@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -26,6 +26,9 @@ from accord.errors import AccordError, Invalid
 from accord.events.domain import parse_instant
 from accord.org.domain import GlobalRole, Operator
 from accord.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from accord.notify.sink import MailSink
 
 app = typer.Typer(
     help="Accord: the system of record for trust-based partnerships between teams.",
@@ -41,6 +44,8 @@ trust_app = typer.Typer(
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(trust_app, name="trust")
+notify_app = typer.Typer(help="Notifications by e-mail.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 
 OPERATOR = Operator("cli")
 # how many of an import's adjustments `accord import` lists unless asked for all
@@ -240,7 +245,8 @@ def demo(
     """Fill a database with a realistic demo organization, then serve it.
 
     Without ACCORD_DATABASE_URL the demo gets its own fresh file, ./accord-demo.db; a database
-    named by ACCORD_DATABASE_URL must be empty.
+    named by ACCORD_DATABASE_URL must be empty. Without ACCORD_SMTP_HOST the demo's e-mail goes
+    to a local mail server it starts, shown to admins on the admin page Mail.
     """
     from accord.demo import DEMO_LOGIN, DEMO_PASSWORD, build_demo
     from accord.interchange.importer import import_document
@@ -277,7 +283,16 @@ def demo(
             say(f"forecast model {fitted.version} fitted on {fitted.finished} commitments")
         say(f"sign in as {DEMO_LOGIN} with password {DEMO_PASSWORD}")
     if serve_after:
-        _serve(config, host, port, demo_login=DEMO_LOGIN)
+        if config.smtp_host:
+            _serve(config, host, port, demo_login=DEMO_LOGIN)
+            return
+        from accord.notify.sink import MailSink
+
+        with MailSink() as sink:
+            say(f"e-mail goes to a local mail server on port {sink.port} (the admin page Mail)")
+            mail = {"smtp_host": sink.host, "smtp_port": sink.port, "smtp_security": "none"}
+            mail |= {"smtp_user": "", "smtp_password": ""}
+            _serve(config.model_copy(update=mail), host, port, demo_login=DEMO_LOGIN, sink=sink)
 
 
 @app.command()
@@ -329,7 +344,11 @@ def _replaying(events: int) -> Iterator[Callable[[int], None]]:
 
 
 def _serve(
-    config: Settings, host: str | None, port: int | None, demo_login: str | None = None
+    config: Settings,
+    host: str | None,
+    port: int | None,
+    demo_login: str | None = None,
+    sink: MailSink | None = None,
 ) -> None:
     import secrets
 
@@ -340,6 +359,7 @@ def _serve(
     config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
     shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
     app = create_app(config)
+    app.state.mail_sink = sink  # the demo's local mail server, shown on the admin page Mail
     address = f"http://{shown_host}:{config.port}/"
     if demo_login is not None:
         # one link, printed only here, signs the demo lead in: the demo opens on My desk
@@ -354,11 +374,49 @@ def _serve(
         engine = app.state.engine
         refitter = Refitter(lambda: UnitOfWork(engine), config)
         refitter.start()
+    stop_worker = None
+    if config.serve_worker:
+        from accord.notify.worker import start_in_thread
+
+        stop_worker = start_in_thread(app.state.engine, config)
     try:
         uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level.lower())
     finally:
+        if stop_worker is not None:
+            stop_worker()
         if refitter is not None:
             refitter.stop()
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then stop.")
+    ] = False,
+) -> None:
+    """Deliver notifications (e-mail, webhooks) and schedule reminders, until stopped.
+
+    Run one or more beside app servers started with ACCORD_SERVE_WORKER=false; several workers
+    never deliver the same notification at the same time.
+    """
+    import signal
+    import threading
+
+    from accord.notify.worker import Worker
+
+    config = settings()
+    with refusals():
+        engine = open_engine(config)
+        runner = Worker(engine, config)
+        if once:
+            say(f"delivered {runner.drain()} notifications")
+            return
+        stop = threading.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+        say(f"worker {runner.name} delivers notifications (Ctrl+C stops it)")
+        runner.run(stop)
+        say("worker stopped")
 
 
 @users_app.command("create")
@@ -448,6 +506,35 @@ def audit_verify() -> None:
             typer.echo(f"audit FAILED at event {report.first_bad_id}: {report.problem}", err=True)
             raise typer.Exit(1)
         say(f"audit ok: {report.checked} events, the chain is intact")
+
+
+@notify_app.command("test")
+def notify_test(
+    email: Annotated[str, typer.Argument(help="Address the test e-mail goes to.")],
+) -> None:
+    """Send one e-mail now through the SMTP server of ACCORD_SMTP_*, to check those settings."""
+    from accord.notify.delivery import DeliveryFailed
+    from accord.notify.mail import send, trial_message
+
+    config = settings()
+    with refusals():
+        if not config.smtp_host:
+            raise Failed(
+                "no SMTP server is set up: set ACCORD_SMTP_HOST (and ACCORD_SMTP_PORT, "
+                "ACCORD_SMTP_SECURITY, ACCORD_SMTP_USER, ACCORD_SMTP_PASSWORD as it needs)"
+            )
+        try:
+            message = trial_message(email, config)
+        except ValueError as error:
+            raise Failed(str(error)) from None
+        try:
+            send(message, config)
+        except DeliveryFailed as error:
+            raise Failed(error.message) from None
+    say(
+        f"sent a test e-mail to {email} through {config.smtp_host}:{config.smtp_port} "
+        f"({config.smtp_security})"
+    )
 
 
 def _instant(text: str | None, option: str) -> datetime | None:

@@ -81,6 +81,64 @@ class Settings(BaseSettings):
         "partners", description="`org` turns on the organization-wide trust ranking."
     )
     log_level: str = Field("info", description="Log level of the server.")
+    smtp_host: str = Field(
+        "", description="SMTP server that sends e-mail; empty: no e-mail (the inbox still works)."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "starttls",
+        description="`starttls` upgrades the connection, `tls` connects over TLS (port 465), "
+        "`none` sends in the clear (a local relay only).",
+    )
+    smtp_user: str = Field("", description="SMTP user name; empty: no login.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_from: str = Field("accord@localhost", description="Sender address of Accord's e-mail.")
+    smtp_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest wait for the SMTP server at each step."
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Comma-separated host names (or `*.example.org`) webhooks may call; empty: "
+        "any public host (link-local and cloud metadata addresses are always refused).",
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let webhooks call private and loopback addresses (an internal chat server).",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest wait for a webhook's answer."
+    )
+    delivery_max_attempts: int = Field(
+        8,
+        ge=1,
+        description="Tries of one delivery before it is set aside as dead (an admin may retry it).",
+    )
+    delivery_retry_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Wait before the second try; each next wait doubles (at most an hour), "
+        "with jitter.",
+    )
+    delivery_lease_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="How long a worker holds a delivery it took; after it, another worker may "
+        "take it again (a worker that died).",
+    )
+    worker_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the worker looks for deliveries when idle."
+    )
+    serve_worker: bool = Field(
+        True,
+        description="`accord serve` delivers notifications itself; turn off when `accord worker` "
+        "runs apart (several app servers).",
+    )
+    reminder_days: int = Field(
+        2, ge=1, le=30, description="Days before a due date that its promise is recalled."
+    )
+    digest_hour: int = Field(
+        8, ge=0, le=23, description="Hour of the daily digest e-mail, in each reader's time zone."
+    )
 
     @model_validator(mode="after")
     def _weights_add_up(self) -> Settings:

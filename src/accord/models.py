@@ -4,6 +4,7 @@ from accord.api import idempotency as idempotency_orm
 from accord.commitments import orm as commitments_orm
 from accord.events import orm as events_orm
 from accord.health import orm as health_orm
+from accord.notify import orm as notify_orm
 from accord.org import orm as org_orm
 from accord.partnerships import orm as partnerships_orm
 from accord.purposes import orm as purposes_orm
@@ -15,6 +16,7 @@ __all__ = [
     "events_orm",
     "health_orm",
     "idempotency_orm",
+    "notify_orm",
     "org_orm",
     "partnerships_orm",
     "purposes_orm",

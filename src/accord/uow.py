@@ -26,6 +26,8 @@ from accord.errors import Conflict
 from accord.events.catalog import CommitmentMoved, DomainEvent, Logged, TeamCreated
 from accord.events.repository import EventStore
 from accord.health.repository import HealthRepository
+from accord.notify.repository import NotifyRepository
+from accord.notify.rules import notify
 from accord.org.repository import OrgRepository
 from accord.partnerships.repository import PartnershipRepository
 from accord.purposes.repository import PurposeRepository
@@ -114,6 +116,7 @@ class UnitOfWork:
     health: HealthRepository
     stories: StoryRepository
     search: SearchRepository
+    notify: NotifyRepository
 
     def __init__(
         self,
@@ -129,6 +132,8 @@ class UnitOfWork:
         self._pending: list[DomainEvent] = []
         self._savepoints: list[tuple[SessionTransaction, int]] = []
         self._held = False  # a committed change waits in the open transaction (HeldCommit)
+        # History told again (an import) notifies no one: it happened elsewhere, long ago.
+        self.silent = False
 
     def __enter__(self) -> Self:
         if self._depth == 0 and self._held:
@@ -147,6 +152,7 @@ class UnitOfWork:
             self.health = HealthRepository(self.session)
             self.stories = StoryRepository(self.session)
             self.search = SearchRepository(self.session)
+            self.notify = NotifyRepository(self.session)
             self._pending = []
         elif not self.read_only:  # a reader writes nothing, so it needs no savepoint
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))
@@ -324,7 +330,8 @@ def keep_trust(uow: UnitOfWork, events: Sequence[Logged[TeamCreated | Commitment
     uow.trust.project([item.event for item in events], uow.now())
 
 
-# Who reacts to the events of every commit, one line each (notifications will be the next).
+# Who reacts to the events of every commit, one line each.
 SUBSCRIBERS = Subscribers()
 SUBSCRIBERS.subscribe(TeamCreated, keep_trust)
 SUBSCRIBERS.subscribe(CommitmentMoved, keep_trust)
+SUBSCRIBERS.subscribe(DomainEvent, notify)

@@ -59,6 +59,7 @@ def pages_of(organization: Organization) -> list[str]:
         "/trust/calibration",
         "/audit",
         "/profile",
+        "/inbox",
         "/search?q=churn",
         "/search?q=nothingmatches",
     ]
@@ -89,6 +90,8 @@ def test_the_admin_pages_pass_axe(new_page: NewPage, organization: Organization)
         f"/admin/teams/{organization.data}",
         f"/admin/people/{organization.care_lead}",
         "/admin/import",
+        "/admin/mail",
+        "/admin/deliveries",
         "/sign-in",
     ):
         page.goto(path)

@@ -230,10 +230,16 @@ def test_killed_under_concurrent_moves_the_server_loses_and_repeats_nothing(
                 threading.Thread(target=load, args=(server.base, live_org, ledger, w, stop))
                 for w in range(4)
             ]
+            made_before = len(ledger.made)
             for worker in workers:
                 worker.start()
-            time.sleep(0.2 + 0.5 * random.random())
-            server.kill()  # mid-request, as likely as not
+            # a few commitments made in this round (however slow the machine), then a kill at
+            # a random instant: mid-request, as likely as not
+            deadline = time.monotonic() + 60
+            while len(ledger.made) < made_before + 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.5 * random.random())
+            server.kill()
             stop.set()
             for worker in workers:
                 worker.join(timeout=60)

@@ -20,5 +20,5 @@ def base_url(sqlite_engine: Engine) -> Iterator[str]:
 
 @pytest.fixture
 def client(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
         yield http

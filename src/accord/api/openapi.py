@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from accord.api.errors import as_problem_json, with_error_headers
 
 # Answers that hold a secret: the Idempotency-Key store never keeps them.
-SECRET_ANSWERS = frozenset({"/api/v1/auth/token", "/api/v1/me/tokens"})
+SECRET_ANSWERS = frozenset({"/api/v1/auth/token", "/api/v1/me/tokens", "/api/v1/me/feed-token"})
 
 TAGS = [
     {"name": "sign-in", "description": "API tokens and the signed-in person."},
@@ -23,6 +23,8 @@ TAGS = [
     {"name": "health checks", "description": "Rounds, anonymous answers, results and trend."},
     {"name": "stories", "description": "Stories, their tags, search and threads."},
     {"name": "search", "description": "Everything the caller may see, best match first."},
+    {"name": "notifications", "description": "My inbox, where I hear of what, my feed token."},
+    {"name": "webhooks", "description": "Teams' webhooks, and the deliveries admins retry."},
     {"name": "events", "description": "The append-only event log."},
     {"name": "import and export", "description": "Whole accord/1 documents."},
     {"name": "operations", "description": "Liveness."},

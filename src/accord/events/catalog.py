@@ -104,6 +104,28 @@ class MembershipRemoved(TeamEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebhookAdded(TeamEvent):
+    type = "team.webhook_added"
+    webhook: int
+    host: str  # the host alone: a webhook's URL may hold a token
+    format: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookRemoved(TeamEvent):
+    type = "team.webhook_removed"
+    webhook: int
+    host: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookDeliveryRetried(TeamEvent):
+    type = "team.delivery_retried"
+    delivery: int
+    webhook: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class PersonEvent(DomainEvent):
     subject_kind = "person"
     person: str  # their e-mail
@@ -166,6 +188,29 @@ class TokenRevoked(PersonEvent):
     type = "token.revoked"
     name: str
     id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailDeliveryRetried(PersonEvent):
+    type = "person.delivery_retried"
+    delivery: int
+    channel: str  # an e-mail or a digest
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationsChosen(PersonEvent):
+    type = "person.notifications_chosen"
+    channels: dict[str, str]  # the kinds chosen, each with its channel
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedTokenMade(PersonEvent):
+    type = "person.feed_token_made"  # one per person: it replaces the one before
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedTokenRevoked(PersonEvent):
+    type = "person.feed_token_revoked"
 
 
 # Purposes and their measures.
@@ -578,6 +623,9 @@ CATALOGUE: tuple[type[DomainEvent], ...] = (
     TeamUpdated,
     MembershipSet,
     MembershipRemoved,
+    WebhookAdded,
+    WebhookRemoved,
+    WebhookDeliveryRetried,
     PersonCreated,
     PersonUpdated,
     PasswordSet,
@@ -585,6 +633,10 @@ CATALOGUE: tuple[type[DomainEvent], ...] = (
     SignInSlowed,
     TokenCreated,
     TokenRevoked,
+    MailDeliveryRetried,
+    NotificationsChosen,
+    FeedTokenMade,
+    FeedTokenRevoked,
     PurposeCreated,
     PurposeUpdated,
     PurposeStatusChanged,

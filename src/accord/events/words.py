@@ -129,11 +129,24 @@ def _team_events() -> dict[str, Says]:
     def membership_removed(e: Said, n: Names) -> list[Piece]:
         return ["took ", n.person(e.payload.get("person")), " off ", n.team(_key(e))]
 
+    def webhook_added(e: Said, n: Names) -> list[Piece]:
+        host = e.payload.get("host")
+        return ["added a webhook to ", n.team(_key(e)), f" calling {host}" if host else ""]
+
+    def webhook_removed(e: Said, n: Names) -> list[Piece]:
+        return ["removed a webhook of ", n.team(_key(e))]
+
+    def delivery_retried(e: Said, n: Names) -> list[Piece]:
+        return ["retried a delivery to a webhook of ", n.team(_key(e))]
+
     return {
         "team.created": created,
         "team.updated": updated,
         "membership.set": membership_set,
         "membership.removed": membership_removed,
+        "team.webhook_added": webhook_added,
+        "team.webhook_removed": webhook_removed,
+        "team.delivery_retried": delivery_retried,
     }
 
 
@@ -183,6 +196,12 @@ def _person_events() -> dict[str, Says]:
         "person.sign_in_slowed": slowed,
         "token.created": token("made"),
         "token.revoked": token("revoked"),
+        "person.delivery_retried": lambda e, n: ["retried a delivery to ", n.person(_key(e))],
+        "person.notifications_chosen": own("chose what they hear of", "chose what {} hears of"),
+        "person.feed_token_made": own("made a feed token", "made a feed token for {}"),
+        "person.feed_token_revoked": own(
+            "revoked their feed token", "revoked the feed token of {}"
+        ),
     }
 
 

@@ -132,6 +132,14 @@ class HealthRepository:
             )
         return self.session.scalars(query).unique().all()
 
+    def closing_between(self, start: datetime, end: datetime) -> Sequence[HealthCheck]:
+        """Rounds that close after `start` and no later than `end` (reminders of closing)."""
+        return self.session.scalars(
+            select(HealthCheck)
+            .where(health_checks_table.c.closes_at > start, health_checks_table.c.closes_at <= end)
+            .order_by(health_checks_table.c.closes_at)
+        ).all()
+
     def open_unanswered(self, person: Person, at: datetime) -> Sequence[HealthCheck]:
         """Open rounds with a party `person` is a member of, that they have not answered."""
         team_ids = [team.id for team in person.teams() if team.id is not None]

@@ -8,6 +8,8 @@ every such adjustment with its path.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from accord.config import Settings
@@ -42,7 +44,7 @@ def import_document(
     # in the import's own transaction: the rounds never stand without it. Inside another
     # transaction they wait for whoever commits it (fill_earned).
     outermost = not uow.active
-    with uow:
+    with uow, _silenced(uow):
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         dated: list[Adjustment] = []
@@ -65,6 +67,16 @@ def import_document(
         key=lambda a: path_order(a.path),
     )
     return run.report
+
+
+@contextmanager
+def _silenced(uow: UnitOfWork) -> Iterator[None]:
+    """History told again notifies no one: it happened elsewhere."""
+    before, uow.silent = uow.silent, True
+    try:
+        yield
+    finally:
+        uow.silent = before
 
 
 def _replay(run: ImportReplay, document: Document) -> None:

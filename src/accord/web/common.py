@@ -14,12 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from accord.channel.deps import CSRF_HEADER, SessionPerson
+from accord.channel.deps import CSRF_HEADER, ReadUowDep, SignerDep, person_of_cookie
 from accord.channel.errors import SignInNeeded
-from accord.channel.session import CSRF_COOKIE, csrf_ok, new_csrf_token
+from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, csrf_ok, new_csrf_token
 from accord.commitments import words
 from accord.commitments.domain import Commitment, Reliance
 from accord.errors import Forbidden, Invalid
+from accord.notify import service as notify
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
 from accord.web import charts, zones
@@ -128,7 +129,19 @@ async def page_uow(request: Request) -> UnitOfWork:
 PageUow = Annotated[UnitOfWork, Depends(page_uow)]
 
 
-async def page_person(request: Request, person: SessionPerson) -> Person:
+def signed_in(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person | None:
+    """The person of the session cookie, and how many of their notifications are unread (the
+    header's bell, `request.state.unread`): read together, in one step of one worker thread."""
+    with uow:
+        person = person_of_cookie(uow, signer, request.cookies.get(SESSION_COOKIE))
+        if person is not None:
+            request.state.unread = notify.unread_count(uow, person)
+        return person
+
+
+async def page_person(
+    request: Request, person: Annotated[Person | None, Depends(signed_in)]
+) -> Person:
     """The signed-in person; anyone else is sent to sign in and brought back after."""
     if person is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -167,7 +180,12 @@ def render(
     response = templates.TemplateResponse(
         request,
         name,
-        {"csrf_token": token, "path": request.url.path, **(context or {})},
+        {
+            "csrf_token": token,
+            "path": request.url.path,
+            "unread": getattr(request.state, "unread", None),
+            **(context or {}),
+        },
         status_code=status_code,
         headers=dict(headers) if headers else None,
     )

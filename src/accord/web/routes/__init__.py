@@ -13,6 +13,8 @@ from accord.web.routes import (
     commitments,
     desk,
     health,
+    inbox,
+    mail,
     partnerships,
     profile,
     purposes,
@@ -20,6 +22,7 @@ from accord.web.routes import (
     stories,
     teams,
     trust_map,
+    webhooks,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +40,10 @@ for module in (
     trust_map,
     audit,
     admin,
+    mail,
+    webhooks,
     profile,
+    inbox,
     search,
 ):
     router.include_router(module.router)

@@ -1,4 +1,5 @@
-"""Pages: one's own profile: name, time zone, password, API tokens, and signing out elsewhere."""
+"""Pages: one's own profile: name, time zone, password, API tokens, signing out elsewhere,
+where one hears of what happens, and the feed token of one's calendar and stories feed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from accord.channel.deps import SignerDep, UowDep
 from accord.config import Settings
 from accord.db import MAX_ID
+from accord.notify import service as notify
+from accord.notify.domain import CHANNEL_WORDS, KIND_WORDS, Kind
+from accord.notify.schemas import NotificationPreferencesUpdate
 from accord.org import service as org
 from accord.org.domain import Person, time_zones
 from accord.org.schemas import PasswordChange, ProfileUpdate, TokenCreate
@@ -28,6 +32,8 @@ DONE = {
     "password": "Your password is changed; your other sessions have ended.",
     "sessions": "You are signed out everywhere else; this browser stays signed in.",
     "revoked": "The token is revoked: it no longer lets anyone in.",
+    "notifications": "Your choices of what you hear of, and how, are saved.",
+    "feed_revoked": "The feed token is revoked: its calendar and feed addresses no longer work.",
 }
 PASSWORD_FIELDS = ["current_password", "password"]
 TOKEN_FIELDS = ["name", "expires_in_days"]
@@ -47,6 +53,7 @@ def _page(
     errors: Mapping[str, FormErrors] | None = None,
     values: Mapping[str, Mapping[str, Any]] | None = None,
     new_token: Mapping[str, Any] | None = None,
+    feed_urls: notify.FeedAddresses | None = None,
     status_code: int = 200,
 ) -> Response:
     settings: Settings = request.app.state.settings
@@ -62,6 +69,12 @@ def _page(
                 "token_days": settings.token_days,
                 "done": DONE.get(request.query_params.get("done", "")),
                 "new_token": new_token,
+                "channels": notify.preferences(uow, person),
+                "kinds": [(kind.value, KIND_WORDS[kind]) for kind in Kind],
+                "channel_options": [(c.value, words) for c, words in CHANNEL_WORDS.items()],
+                "mail_configured": bool(settings.smtp_host),
+                "feed_token_made": notify.feed_token_made(uow, person),
+                "feed_urls": feed_urls,
                 "errors": errors or {},
                 "values": values or {},
             },
@@ -199,3 +212,39 @@ def revoke_token(
         return "/profile?done=revoked#tokens"
 
     return perform(request, revoke, _again(request, read, person, "tokens", {}))
+
+
+@router.post("/profile/notifications", response_class=HTMLResponse)
+def change_notifications(
+    request: Request, person: PagePerson, uow: UowDep, read: PageUow, form: Form
+) -> Response:
+    """Choose, for each kind of notification, where I hear of it."""
+    names = [kind.value for kind in Kind]
+
+    def change(body: NotificationPreferencesUpdate) -> str:
+        notify.set_preferences(uow, person, body.channels())
+        return "/profile?done=notifications#notifications"
+
+    values = shown(form, names)
+    again = _again(request, read, person, "notifications", values)
+    data = data_of(form, names, optional=names)
+    return act(request, NotificationPreferencesUpdate, data, change, again, inputs=names)
+
+
+@router.post("/profile/feed-token", response_class=HTMLResponse)
+def make_feed_token(
+    request: Request, person: PagePerson, uow: UowDep, read: PageUow, form: Form
+) -> Response:
+    """Make my feed token (a new one replaces the old); its addresses are on the page this
+    once."""
+    token = notify.make_feed_token(uow, person)
+    settings: Settings = request.app.state.settings
+    at = notify.FeedAddresses.of(settings.base_url or str(request.base_url), token)
+    return _page(request, read, person, feed_urls=at)
+
+
+@router.post("/profile/feed-token/revoke", response_class=HTMLResponse)
+def revoke_feed_token(request: Request, person: PagePerson, uow: UowDep, form: Form) -> Response:
+    """Revoke my feed token: calendar apps and feed readers that use it stop getting updates."""
+    notify.revoke_feed_token(uow, person)
+    return redirect("/profile?done=feed_revoked#feeds")

@@ -23,6 +23,7 @@ from accord.channel.deps import (
     session_person,
 )
 from accord.errors import NotSignedIn
+from accord.notify import service as notify
 from accord.org import service as org
 from accord.org.domain import Person, may_write
 from accord.partnerships import service as partnerships
@@ -304,8 +305,15 @@ def feed(
     uow: ReadUowDep,
     settings: SettingsDep,
     tag: str = "",
+    token: str = "",
 ) -> Response:
-    """The newest stories as an Atom feed, for a signed-in session or a bearer token."""
+    """The newest stories as an Atom feed, for a signed-in session, a bearer token, or a
+    person's feed token in the address (`?token=`: feed readers subscribe with it; a wrong or
+    revoked one is not found)."""
+    if token:
+        reader = notify.feed_reader(uow, token)
+        if reader is None:
+            return Response("No such feed.\n", status_code=404, media_type="text/plain")
     if reader is None:
         return Response(
             "Sign in, or send an API token as 'Authorization: Bearer <token>'.\n",

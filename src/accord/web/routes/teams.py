@@ -12,6 +12,7 @@ from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowD
 from accord.commitments import service as commitments
 from accord.config import Settings
 from accord.errors import Forbidden
+from accord.notify import service as notify
 from accord.org import service as org
 from accord.org.domain import MemberRole, Person, Team, TeamKind
 from accord.org.schemas import TeamUpdate
@@ -140,6 +141,8 @@ def _team_context(
         "errors": errors or FormErrors(),
         "kinds": dict(KINDS),
         "may_ask": bool(commitments.ask_choices(uow, person, performer=slug)),
+        # its leads and admins manage the team's webhooks in a section of the page
+        "webhooks": notify.list_webhooks(uow, person, slug) if view.may_edit else None,
     }
 
 

@@ -1,0 +1,28 @@
+"""Page: the mail the demo's local SMTP server received (admins only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord.notify.sink import KEPT
+from accord.web.common import render
+from accord.web.routes.admin import AdminPerson
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin/mail", response_class=HTMLResponse)
+def mail_page(request: Request, person: AdminPerson) -> Response:
+    """What the local mail server of `accord demo` received, newest first."""
+    sink = getattr(request.app.state, "mail_sink", None)
+    return render(
+        request,
+        "admin_mail.html",
+        {
+            "person": person,
+            "sink": sink,
+            "messages": sink.messages() if sink is not None else [],
+            "kept": KEPT,
+        },
+    )
