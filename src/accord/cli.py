@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -272,9 +272,14 @@ def demo(
         document = build_demo(seed=seed)
         report = import_document(uow, OPERATOR, document, settings=config)
         org.set_passwords(uow, OPERATOR, [p["email"] for p in document["people"]], DEMO_PASSWORD)
+        # an import notifies no one; the demo's people find the last three days in their inboxes
+        from accord.notify.service import tell_recent
+
+        told = tell_recent(uow, OPERATOR, uow.now() - timedelta(days=3))
         say(
             f"demo organization in {describe(config.database_url)}: "
             + ", ".join(f"{count} {section}" for section, count in report.created.items())
+            + f"; {told} notifications of the last three days"
         )
         from accord.trust.fitting import fit_model
 

@@ -92,9 +92,14 @@ def schemathesis(schema_url: str, token: str, selection: list[str], cwd: Path) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("role", ["admin", "lead"])
-def test_every_answer_is_as_documented(api: Org, role: str, tmp_path: Path) -> None:
-    """Valid and malformed requests to every operation get documented answers, never a 5xx."""
+def test_every_answer_to_an_admin_is_as_documented(api: Org, tmp_path: Path) -> None:
+    """Valid and malformed requests to every operation get documented answers, never a 5xx.
+    (The lead's run is in a file of its own, so that the two may run at the same time.)"""
+    every_answer_is_as_documented(api, "admin", tmp_path)
+
+
+def every_answer_is_as_documented(api: Org, role: str, tmp_path: Path) -> None:
+    """Schemathesis over every operation as `role`, on an organization with two commitments."""
     bo = org.get_person(api.uow(), "bo@example.org")
     ana = org.get_person(api.uow(), "ana@example.org")
     make_commitment(api.uow(), "signals", bo, "care", "data", key="scores")

@@ -180,3 +180,26 @@ def test_an_import_notifies_no_one(uow: UnitOfWork, other_uow: UnitOfWork) -> No
     assert count(other_uow) == 0
     assert outbox(other_uow) == []
     org.set_passwords(other_uow, OPERATOR, ["ana@example.org"], "long enough password")
+
+
+def test_recent_moves_an_import_kept_silent_can_be_told(
+    uow: UnitOfWork, other_uow: UnitOfWork, clock
+) -> None:
+    from accord.interchange.exporter import export_document
+    from accord.interchange.importer import import_document
+    from accord.notify.service import tell_recent
+
+    team = data_and_care(uow)
+    make_commitment(uow, team.partnership, team["bo"], "care", "data", title="Old one")
+    clock.advance(days=10)
+    make_commitment(uow, team.partnership, team["bo"], "care", "data", title="New one")
+    import_document(other_uow, OPERATOR, export_document(uow))
+    assert count(other_uow) == 0
+
+    with pytest.raises(AccordError):  # an admin's decision, not a lead's
+        tell_recent(other_uow, team["bo"], clock.now - timedelta(days=3))
+    assert tell_recent(other_uow, OPERATOR, clock.now - timedelta(days=3)) == 1
+    [(kind, title, text)] = inbox(other_uow, "ana@example.org")
+    assert (kind, title) == ("request", "Care asks Data for something")
+    assert "New one" in text
+    assert inbox(other_uow, "bo@example.org") == []  # who asked is not told of it
