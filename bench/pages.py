@@ -44,7 +44,7 @@ def _subject(database: str) -> dict[str, str]:
     from accord.db import make_engine
     from accord.uow import UnitOfWork
 
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(database if "://" in database else f"sqlite:///{database}")
     uow = UnitOfWork(engine, read_only=True)
     with uow:
         performer = commitment_table.c.performer_id

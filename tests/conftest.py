@@ -284,6 +284,25 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def make_fresh_engine(
+    request: pytest.FixtureRequest, engine: Engine, tmp_path: Path
+) -> Iterator[Callable[[], Engine]]:
+    """Makes another fresh database of the kind of `engine`, to compare two ways of writing.
+    On PostgreSQL it is the one test database emptied again: what was in it is gone."""
+    made: list[Engine] = []
+
+    def make() -> Engine:
+        directory = tmp_path / f"fresh-{len(made)}"
+        directory.mkdir()
+        made.append(fresh_engine(request, engine.dialect.name, directory))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.dispose()
+
+
+@pytest.fixture
 def sqlite_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A freshly migrated SQLite database, for tests that need only one database."""
     engine = fresh_engine(request, "sqlite", tmp_path)

@@ -72,7 +72,8 @@ def _ensure_trust(engine: Engine, settings: Settings, clock: Callable[[], dateti
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """Build the app for `settings`; the engine is made here, never at import."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    engine = make_engine(settings.database_url, **({} if _is_sqlite(settings) else pool))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +154,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # 503 for an unreachable database, from anywhere below
     app.add_middleware(DatabaseDown, pages=PAGES)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
+    if settings.bench_floors:  # the load benchmark's floors, in front of everything
+        from accord.channel.floors import Floors
+
+        app.add_middleware(Floors, engine=engine)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -161,6 +166,10 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _is_sqlite(settings: Settings) -> bool:
+    return settings.database_url.startswith("sqlite")
 
 
 class SecurityHeaders:

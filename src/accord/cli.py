@@ -8,7 +8,10 @@ use case; their help texts read best together.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -135,15 +138,30 @@ def import_(
             "--all-adjustments", help=f"List every adjustment, not only the first {SHOWN}."
         ),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar on the terminal.")
+    ] = False,
 ) -> None:
-    """Import an accord/1 document: all or nothing, and importing it again changes nothing."""
-    from accord.interchange.importer import import_document
+    """Import an accord/1 document: all or nothing, and importing it again changes nothing.
+
+    The document is read as it comes, one commitment at a time, whatever its size; a bar on
+    the terminal (standard error) shows the commitments read, their rate and the time left."""
+    from accord.interchange.importer import import_parts
+    from accord.interchange.streaming import read_head
 
     config = settings()
-    with refusals():
-        data = _read_json(file)
+    with refusals(), _spooled(file) as path:
+        streamed = read_head(path, str(file))
         engine = open_engine(config)
-        report = import_document(UnitOfWork(engine), OPERATOR, data, settings=config)
+        with _import_bar(streamed.commitments, quiet) as progress:
+            report = import_parts(
+                UnitOfWork(engine),
+                OPERATOR,
+                streamed.head,
+                streamed.items(),
+                settings=config,
+                progress=progress,
+            )
         for section, count in report.created.items():
             say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")
         adjusted = report.adjustments
@@ -304,14 +322,29 @@ def demo(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (ACCORD_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (ACCORD_PORT).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes that serve requests on the one port (several need "
+            "ACCORD_SECRET_KEY, so that each reads the others' sessions).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and the API."""
     config = settings()
     with refusals():
+        if workers > 1 and not config.secret_key:
+            raise Failed(
+                f"--workers {workers} needs ACCORD_SECRET_KEY: without it each worker signs "
+                "sessions with a key of its own, and a person signed in on one is signed out on "
+                "the next; set it to a long random value, e.g. "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
         engine = open_engine(config)
         _ensure_trust(engine, config)
         engine.dispose()
-    _serve(config, host, port)
+    _serve(config, host, port, workers=workers)
 
 
 def _ensure_trust(engine: Engine, config: Settings, *, err: bool = False) -> None:
@@ -320,7 +353,7 @@ def _ensure_trust(engine: Engine, config: Settings, *, err: bool = False) -> Non
     it replays. With `err`, what was done is said on standard error (the command's standard
     output is a document)."""
     from accord.health.service import fill_earned
-    from accord.trust.service import ensure_built, stale_events
+    from accord.trust.service import ensure_built, refresh_snapshots, stale_events
 
     uow = UnitOfWork(engine)
     events = stale_events(uow, config)
@@ -332,12 +365,61 @@ def _ensure_trust(engine: Engine, config: Settings, *, err: bool = False) -> Non
                 f"trust sums rebuilt from the event log (half-life {config.half_life_days:g} days)",
                 err=err,
             )
+    else:
+        # snapshots dropped by history told later about the past (an import) are made again
+        refresh_snapshots(UnitOfWork(engine))
     # rounds an older version imported but could not finish (a crash after its commit)
     if filled := fill_earned(UnitOfWork(engine), config):
         typer.echo(
             f"earned trust read from the event log for {filled} imported health-check rounds",
             err=err,
         )
+
+
+@contextmanager
+def _spooled(file: Path) -> Iterator[Path]:
+    """The file to import; standard input (-) first copied to a temporary file, which the
+    import reads twice."""
+    if str(file) != "-":
+        yield file
+        return
+    with tempfile.TemporaryDirectory(prefix="accord-import-") as directory:
+        path = Path(directory) / "stdin.json"
+        with path.open("wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        yield path
+
+
+@contextmanager
+def _import_bar(total: int, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A bar on the terminal while an import reads `total` commitments, with their rate and the
+    time left; nothing when standard error is not a terminal or with --quiet."""
+    if quiet or total == 0 or not sys.stderr.isatty():
+        yield None
+        return
+    started = time.monotonic()
+    state = {"read": 0, "shown": 0}
+
+    def rate(_: object) -> str:
+        elapsed = time.monotonic() - started
+        return f"{state['read'] / elapsed:,.0f}/s" if elapsed > 0 else ""
+
+    with typer.progressbar(
+        length=total,
+        label="importing commitments",
+        file=sys.stderr,
+        show_pos=True,
+        show_eta=True,
+        item_show_func=rate,
+    ) as bar:
+
+        def advance(count: int) -> None:
+            state["read"] += count
+            if state["read"] - state["shown"] >= 500 or state["read"] == total:
+                bar.update(state["read"] - state["shown"])
+                state["shown"] = state["read"]
+
+        yield advance
 
 
 @contextmanager
@@ -354,43 +436,54 @@ def _serve(
     port: int | None,
     demo_login: str | None = None,
     sink: MailSink | None = None,
+    workers: int = 1,
 ) -> None:
     import secrets
 
-    import uvicorn
-
+    from accord import server
     from accord.app import create_app
 
     config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
     shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
-    app = create_app(config)
-    app.state.mail_sink = sink  # the demo's local mail server, shown on the admin page Mail
+    # several workers each build their own app from the environment; one serves this one
+    app = create_app(config) if workers == 1 else None
     address = f"http://{shown_host}:{config.port}/"
-    if demo_login is not None:
-        # one link, printed only here, signs the demo lead in: the demo opens on My desk
-        token = secrets.token_urlsafe(18)
-        app.state.demo_login = (demo_login, token)
-        address += f"sign-in/demo?token={token}"
-    say(f"Accord is running at {address}  (Ctrl+C stops it)")
-    refitter = None
-    if config.forecast_refit_hours > 0:
-        from accord.trust.fitting import Refitter
+    if app is not None:
+        app.state.mail_sink = sink  # the demo's local mail server, shown on the admin page Mail
+        if demo_login is not None:
+            # one link, printed only here, signs the demo lead in: the demo opens on My desk
+            token = secrets.token_urlsafe(18)
+            app.state.demo_login = (demo_login, token)
+            address += f"sign-in/demo?token={token}"
+    shown_workers = f", {workers} workers" if workers > 1 else ""
+    say(f"Accord is running at {address}{shown_workers}  (Ctrl+C stops it)")
 
-        engine = app.state.engine
-        refitter = Refitter(lambda: UnitOfWork(engine), config)
-        refitter.start()
-    stop_worker = None
-    if config.serve_worker:
-        from accord.notify.worker import start_in_thread
+    def beside() -> Callable[[], None]:
+        """The refits and the notifications worker: once per server, in this process."""
+        engine = app.state.engine if app is not None else make_engine(config.database_url)
+        refitter = None
+        if config.forecast_refit_hours > 0:
+            from accord.trust.fitting import Refitter
 
-        stop_worker = start_in_thread(app.state.engine, config)
-    try:
-        uvicorn.run(app, host=config.host, port=config.port, log_level=config.log_level.lower())
-    finally:
-        if stop_worker is not None:
-            stop_worker()
-        if refitter is not None:
-            refitter.stop()
+            refitter = Refitter(lambda: UnitOfWork(engine), config)
+            refitter.start()
+        stop_worker = None
+        if config.serve_worker:
+            from accord.notify.worker import start_in_thread
+
+            stop_worker = start_in_thread(engine, config)
+
+        def stop() -> None:
+            if stop_worker is not None:
+                stop_worker()
+            if refitter is not None:
+                refitter.stop()
+            if app is None:
+                engine.dispose()
+
+        return stop
+
+    server.run(app, config, workers=workers, beside=beside)
 
 
 @app.command()
@@ -816,22 +909,6 @@ def trust_rebuild() -> None:
             f"trust rebuilt: {report.events} events, {report.commitments} commitments, "
             f"{report.pairs} pairs with evidence, {report.open} open"
         )
-
-
-def _read_json(file: Path) -> Any:
-    try:
-        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except OSError as error:
-        raise Failed(f"cannot read {file}: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise Failed(f"{file} is not UTF-8 text (byte {error.start} cannot be read)") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise Failed(
-            f"{file} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
 
 
 def main() -> None:

@@ -139,6 +139,22 @@ class Settings(BaseSettings):
     digest_hour: int = Field(
         8, ge=0, le=23, description="Hour of the daily digest e-mail, in each reader's time zone."
     )
+    db_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Connections each server process keeps open to PostgreSQL (SQLite: 40).",
+    )
+    db_max_overflow: int = Field(
+        30,
+        ge=0,
+        description="Connections a PostgreSQL server process may open beyond the pool at busy "
+        "times, each closed after use.",
+    )
+    bench_floors: bool = Field(
+        False,
+        description="Serve the benchmark's floors, /bench/constant and /bench/row, beside the "
+        "app (bench/wrk.py; never in production).",
+    )
 
     @model_validator(mode="after")
     def _weights_add_up(self) -> Settings:

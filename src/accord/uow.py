@@ -250,7 +250,7 @@ class UnitOfWork:
             if self._pending:
                 pending, self._pending = self._pending, []
                 written = self.events.append(pending)
-                logged = [Logged(e.id, event) for e, event in zip(written, pending, strict=True)]
+                logged = [Logged(i, event) for i, event in zip(written, pending, strict=True)]
                 SUBSCRIBERS.dispatch(self, logged)
 
     def _release(self) -> None:

@@ -13,7 +13,7 @@ from api_org import Org
 from sqlalchemy import text
 
 from accord.org import service as org
-from factories import OPERATOR, make_person
+from factories import OPERATOR, make_partnership, make_person
 
 ANSWER = {"purpose": 4, "direction": 4, "ability": 5, "integrity": 4, "value": 3, "overall": 4}
 
@@ -302,3 +302,38 @@ def test_a_nul_in_a_round_key_is_not_a_server_error(api_on: Org, path: str) -> N
     assert response.status_code in (404, 422), response.text
     assert answered.status_code in (404, 422), answered.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_latest_rounds_page_in_the_database_by_partnership(api: Org) -> None:
+    """Each partnership's latest round once across the pages, by partnership key."""
+    uow = api.uow()
+    ana = org.get_person(uow, "ana@example.org")
+    bo = org.get_person(uow, "bo@example.org")
+    for key in ("alpha", "zulu"):
+        make_partnership(
+            uow,
+            ana,
+            key=key,
+            name=key.title(),
+            parties=[("data", "Signals"), ("care", "Playbooks")],
+            affirmed_by=[ana, bo],
+        )
+    keys = ["alpha", "signals", "zulu"]
+    with api.client("lead") as lead:
+        closes_at = (api.clock() + timedelta(days=7)).isoformat()
+        for key in keys:
+            opened = lead.post(
+                f"/api/v1/partnerships/{key}/health-checks", json={"closes_at": closes_at}
+            )
+            assert opened.status_code == 201, opened.text
+        seen, cursor, pages = [], None, 0
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            found = lead.get("/api/v1/health-checks", params=params).json()
+            seen += [item["partnership"] for item in found["items"]]
+            pages += 1
+            cursor = found["next"]
+            if cursor is None:
+                break
+    assert seen == keys
+    assert pages == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
@@ -18,6 +19,7 @@ from accord.health import service as health
 from accord.org import service as org
 from accord.org.domain import Operator
 from accord.uow import UnitOfWork
+from accord.web.routes import health as health_routes
 from factories import OPERATOR, SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
@@ -375,3 +377,44 @@ def test_the_health_page_shows_the_last_closed_round_beside_a_newer_open_one(
     assert f'href="/health-checks/{first}"' in latest  # the figures of the last one closed
     cells = re.findall(r'<td class="num">(.*?)</td>', latest)
     assert cells == ["3", "4", "4", "5", "4", "3", "4"]
+
+
+def test_the_health_page_lists_partnerships_a_page_at_a_time(
+    base: str, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page lists its partnerships' latest rounds beside the results of their own last
+    closed round, and links to the next page until the last."""
+    uow = world.uow()
+    ops = org.get_person(uow, "fay@example.org")
+    make_partnership(
+        uow,
+        ops,
+        key="tooling",
+        name="Tooling",
+        parties=[("ops", "Tools"), ("care", "Feedback")],
+        affirmed_by=[ops, org.get_person(uow, "bo@example.org")],
+    )
+    signals = world.open_round(days=7)
+    for name in ("cy", "dan", "ed"):
+        with as_(base, name) as member:
+            answer(member, signals)
+    world.clock.advance(days=8)
+    tooling = health.open_round(
+        uow, SETTINGS, ops, "tooling", world.clock() + timedelta(days=7)
+    ).key
+    monkeypatch.setattr(health_routes, "ROUNDS_PAGE", 1)
+
+    with as_(base, "adm") as adm:
+        first = section(adm.get("/health").text, "latest-h")
+        link = re.search(r'href="(/health\?after=[^"]+)" rel="next"', first)
+        assert link is not None
+        second = section(adm.get(html.unescape(link.group(1))).text, "latest-h")
+
+    # by partnership key: `signals` first, with its closed round's figures, then `tooling`
+    assert f'href="/health-checks/{signals}"' in first
+    assert re.findall(r'<td class="num">(.*?)</td>', first)[0] == "3"
+    assert f'href="/health-checks/{tooling}"' not in first
+    assert f'href="/health-checks/{tooling}"' in second
+    assert f'href="/health-checks/{signals}"' not in second
+    assert 'rel="next"' not in second
+    assert 'href="/health">First page</a>' in second

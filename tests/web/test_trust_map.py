@@ -21,6 +21,7 @@ from accord.org.domain import Operator
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.uow import UnitOfWork
+from accord.web.routes import trust_map as trust_map_routes
 from factories import data_and_care, make_commitment, make_partnership, make_person, make_team
 from live_server import serve
 
@@ -104,7 +105,8 @@ def test_the_json_has_the_documented_shape_and_the_services_numbers(world) -> No
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/json")
     document = answer.json()
-    assert set(document) == {"as_of", "nodes", "edges"}
+    assert set(document) == {"as_of", "purpose", "team", "depth", "drawn", "nodes", "edges"}
+    assert (document["purpose"], document["team"], document["drawn"]) == (None, None, True)
     nodes = {n["slug"]: n for n in document["nodes"]}
     assert set(nodes) == {"data", "care", "ops", "x"}
     assert set(nodes["data"]) == {
@@ -240,3 +242,47 @@ def test_the_calibration_page_explains_the_backtest(world) -> None:
     assert "The pair&#39;s record alone" in page.text or "The pair's record alone" in page.text
     assert "Computed now" in page.text  # no model has been fitted on this small history
     assert "too few commitments had finished before to fit a model" in page.text
+
+
+def test_the_page_narrows_to_a_team_and_its_partners(world) -> None:
+    with signed_in(world.base_url, "bo@example.org") as http:
+        page = http.get("/trust-map", params={"team": "ops", "depth": "1"}).text
+        document = http.get("/trust-map.json", params={"team": "ops", "depth": "1"}).json()
+
+    assert 'data-src="/trust-map.json?team=ops&amp;depth=1"' in page
+    assert '<option value="ops" selected>Operations</option>' in page
+    assert 'id="node-ops"' in page
+    assert 'id="node-x"' in page
+    assert 'id="node-data"' not in page  # outside the map asked for
+    assert sorted(n["slug"] for n in document["nodes"]) == ["ops", "x"]
+    assert (document["team"], document["depth"]) == ("ops", 1)
+
+
+def test_beyond_the_layout_budget_the_graph_gives_way_to_the_tables(world, monkeypatch) -> None:
+    monkeypatch.setattr(trust_map_routes, "GRAPH_PAIRS", 1)
+    monkeypatch.setattr(trust_map_routes, "TABLE_ROWS", 1)
+    with signed_in(world.base_url, "root@example.org") as http:
+        page = http.get("/trust-map", params={"purpose": "dc-purpose"}).text
+        document = http.get("/trust-map.json", params={"purpose": "dc-purpose"}).json()
+
+    assert 'id="trust-graph"' not in page
+    assert "2 pairs are more than one graph can show legibly" in page
+    assert "The first 1 of 2 pairs" in page
+    assert (document["drawn"], document["nodes"], document["edges"]) == (False, [], [])
+
+
+def test_a_large_organization_opens_on_the_readers_team(world, monkeypatch) -> None:
+    monkeypatch.setattr(trust_map_routes, "GRAPH_TEAMS", 3)  # the world has four teams
+    with signed_in(world.base_url, "xena@example.org") as http:
+        lead = http.get("/trust-map").text
+    with signed_in(world.base_url, "root@example.org") as http:
+        admin = http.get("/trust-map").text
+        unknown = http.get("/trust-map", params={"purpose": "no-such-purpose"})
+
+    assert '<option value="x" selected>Xylophone</option>' in lead
+    assert 'id="node-ops"' in lead
+    assert 'id="node-data"' not in lead
+    # an admin of no team is asked to choose rather than sent the whole organization
+    assert "more teams than one map can show" in admin
+    assert 'id="pairs"' not in admin
+    assert unknown.status_code == 404

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accord.commitments.domain import COMMITTED, Commitment, Side, State
@@ -103,6 +103,38 @@ class CommitmentRepository:
     def add(self, commitment: Commitment) -> None:
         self.session.add(commitment)
         self._by_key.remember(commitment.key, commitment)
+
+    def insert_many(self, commitments: Sequence[Commitment]) -> None:
+        """New commitments in one statement, as they stand (an import's batch): the rows the
+        session would write for each, without its bookkeeping per object."""
+        if not commitments:
+            return
+        self.session.execute(
+            insert(commitments_table),
+            [
+                {
+                    "key": item.key,
+                    "partnership_id": item.partnership.id,
+                    "requester_id": item.requester.id,
+                    "performer_id": item.performer.id,
+                    "title": item.title,
+                    "conditions_of_satisfaction": item.conditions_of_satisfaction,
+                    "due": item.due,
+                    "reliance": item.reliance,
+                    "measure_id": item.measure.id if item.measure is not None else None,
+                    "state": item.state,
+                    "version": item.version,
+                    "requested_at": item.requested_at,
+                    "updated_at": item.updated_at,
+                    "delivered_at": item.delivered_at,
+                    "value": item.value,
+                    "pending": item.pending,
+                    "pending_by": item.pending_by,
+                    "pending_proposer": item.pending_proposer,
+                }
+                for item in commitments
+            ],
+        )
 
     def find(self, key: str) -> Commitment | None:
         return self._by_key.find(key, lambda: self._load(key))

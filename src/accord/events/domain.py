@@ -143,14 +143,29 @@ def canonical_json(value: Any) -> str:
 def event_hash(event: Event) -> str:
     """SHA-256 over the canonical JSON of the event together with the previous hash; over its
     type as stored, an earlier version's name included."""
+    return chain_hash(
+        event.id, event.at, event.actor, event.type, event.subject, event.payload, event.prev_hash
+    )
+
+
+def chain_hash(
+    id: int,
+    at: datetime,
+    actor: str | None,
+    type: str,
+    subject: str,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """`event_hash` of the event with these fields (an event about to be written)."""
     body = {
-        "id": event.id,
-        "at": iso(event.at),
-        "actor": event.actor,
-        "type": event.type,
-        "subject": event.subject,
-        "payload": event.payload,
-        "prev_hash": event.prev_hash,
+        "id": id,
+        "at": iso(at),
+        "actor": actor,
+        "type": type,
+        "subject": subject,
+        "payload": payload,
+        "prev_hash": prev_hash,
     }
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 

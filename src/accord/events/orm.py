@@ -21,6 +21,8 @@ events_table = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_events_subject", "subject", "id"),
+    # as-of reads fold the events after a trust snapshot: a range of `at`
+    Index("ix_events_at", "at"),
 )
 
 event_head_table = Table(

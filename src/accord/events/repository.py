@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.events.catalog import stored_types
-from accord.events.domain import Event, event_hash
+from accord.events.domain import Event, chain_hash
 from accord.events.orm import event_head_table, events_table
 
 if TYPE_CHECKING:
@@ -20,51 +20,41 @@ class EventStore:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, pending: Sequence[DomainEvent]) -> list[Event]:
-        """Chain and insert events, in order; the head row is locked so appends never fork the
-        chain."""
+    def append(self, pending: Sequence[DomainEvent]) -> list[int]:
+        """Chain and insert events, in order, and return their ids; the head row is locked so
+        appends never fork the chain."""
         head = self.session.execute(
             select(event_head_table.c.last_id, event_head_table.c.last_hash)
             .where(event_head_table.c.id == 1)
             .with_for_update()
         ).one()
         last_id, last_hash = int(head.last_id), str(head.last_hash)
-        written: list[Event] = []
+        rows: list[dict[str, Any]] = []
         for item in pending:
-            event = Event(
-                id=last_id + 1,
-                at=item.at,
-                actor=item.actor,
-                type=item.type,
-                subject=item.subject,
-                payload=item.payload(),
-                prev_hash=last_hash,
+            event_id, payload = last_id + 1, item.payload()
+            digest = chain_hash(
+                event_id, item.at, item.actor, item.type, item.subject, payload, last_hash
             )
-            event.hash = event_hash(event)
-            written.append(event)
-            last_id, last_hash = event.id, event.hash
-        self.session.execute(
-            insert(events_table),
-            [
+            rows.append(
                 {
-                    "id": e.id,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "type": e.type,
-                    "subject": e.subject,
-                    "payload": e.payload,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
+                    "id": event_id,
+                    "at": item.at,
+                    "actor": item.actor,
+                    "type": item.type,
+                    "subject": item.subject,
+                    "payload": payload,
+                    "prev_hash": last_hash,
+                    "hash": digest,
                 }
-                for e in written
-            ],
-        )
+            )
+            last_id, last_hash = event_id, digest
+        self.session.execute(insert(events_table), rows)
         self.session.execute(
             update(event_head_table)
             .where(event_head_table.c.id == 1)
             .values(last_id=last_id, last_hash=last_hash)
         )
-        return written
+        return [row["id"] for row in rows]
 
     def count_after(self, event_id: int) -> int:
         return int(

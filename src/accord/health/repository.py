@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from accord.health.orm import (
 )
 from accord.org.domain import Person
 from accord.partnerships.domain import Partnership
+from accord.partnerships.orm import partnerships_table
 
 
 @functools.cache
@@ -101,11 +102,18 @@ class HealthRepository:
         ).all()
 
     def latest(
-        self, *, closed_by: datetime | None = None, team_ids: Sequence[int] | None = None
+        self,
+        *,
+        closed_by: datetime | None = None,
+        team_ids: Sequence[int] | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        partnership_ids: Collection[int] | None = None,
     ) -> Sequence[HealthCheck]:
-        """The newest round of every partnership that has one, by partnership; with
+        """The newest round of every partnership that has one, by partnership key; with
         `closed_by`, the newest of those that had closed by then; with `team_ids`, only rounds
-        one of those teams is a party of."""
+        one of those teams is a party of; `after` (a partnership's key) and `limit` give one
+        page, `partnership_ids` only those partnerships' rounds."""
         newer = aliased(health_checks_table)
         closed = newer.c.closes_at <= closed_by if closed_by is not None else true()
         newest_id = (
@@ -116,12 +124,23 @@ class HealthRepository:
             .correlate(health_checks_table)
             .scalar_subquery()
         )
+        partnership = partnerships_table.c
         query = (
             select(HealthCheck)
+            .join_from(
+                health_checks_table,
+                partnerships_table,
+                partnership.id == health_checks_table.c.partnership_id,
+            )
             .where(health_checks_table.c.id == newest_id)
-            .order_by(health_checks_table.c.partnership_id)
+            .order_by(partnership.key)
+            .limit(limit)
             .options(*_listed())
         )
+        if after is not None:
+            query = query.where(partnership.key > after)
+        if partnership_ids is not None:
+            query = query.where(health_checks_table.c.partnership_id.in_(list(partnership_ids)))
         if team_ids is not None:
             query = query.where(
                 health_checks_table.c.id.in_(

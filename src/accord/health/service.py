@@ -6,7 +6,7 @@ which must stay in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -521,11 +521,20 @@ def rounds_of(
 
 
 def latest_rounds(
-    uow: UnitOfWork, settings: Settings, actor: Actor, *, published: bool = False
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    *,
+    published: bool = False,
+    after: str | None = None,
+    limit: int | None = None,
+    partnerships: Collection[int] | None = None,
 ) -> list[RoundReport]:
     """The newest round of every partnership whose results the reader may see (admins: all,
-    the organization-wide view), or with `published` the newest that has closed; without the
-    perception gap, which each round's page has."""
+    the organization-wide view), or with `published` the newest that has closed, by
+    partnership key; without the perception gap, which each round's page has. `after` (a
+    partnership's key) and `limit` give one page; `partnerships` (their ids) narrow it to
+    those partnerships."""
     with uow:
         actor = uow.bind(actor)
         closed_by = uow.now() if published else None
@@ -539,7 +548,13 @@ def latest_rounds(
         )
         return [
             _report(uow, settings, actor, check, perception=False)
-            for check in uow.health.latest(closed_by=closed_by, team_ids=team_ids)
+            for check in uow.health.latest(
+                closed_by=closed_by,
+                team_ids=team_ids,
+                after=after,
+                limit=limit,
+                partnership_ids=partnerships,
+            )
             if may_see(actor, check)
         ]
 

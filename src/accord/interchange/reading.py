@@ -90,23 +90,36 @@ def parse(data: Any) -> Document:
     try:
         return Document.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            location = [
-                p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))
-            ]
-            message = item["msg"]
-            if item["type"] == "extra_forbidden":
-                message = "is not a field of accord/1"
-            elif item["type"] == "literal_error" and location == ["format"]:
-                message = "must be 'accord/1'"
-            elif item["type"] == "timezone_aware":
-                message = (
-                    f"{item['input']!r} has no time zone: give one, as in "
-                    "2024-03-01T10:00:00Z or 2024-03-01T10:00:00+01:00, or a date alone"
-                )
-            problems.append(Problem(json_path(location), message))
-        raise ImportRefused(problems) from None
+        raise ImportRefused(shape_problems(error)) from None
+
+
+def shape_problems(error: ValidationError, at: tuple[str | int, ...] = ()) -> list[Problem]:
+    """Each malformed field of a document (or of its item at `at`) as a problem at its path."""
+    problems = []
+    for item in error.errors():
+        location = [
+            *at,
+            *(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))),
+        ]
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "is not a field of accord/1"
+        elif item["type"] == "literal_error" and location == ["format"]:
+            message = "must be 'accord/1'"
+        elif item["type"] == "timezone_aware":
+            message = (
+                f"{item['input']!r} has no time zone: give one, as in "
+                "2024-03-01T10:00:00Z or 2024-03-01T10:00:00+01:00, or a date alone"
+            )
+        problems.append(Problem(json_path(location), message))
+    return problems
+
+
+def team_problems(value: Any, path: str, known: set[str]) -> list[Problem]:
+    """A team named at `path` that neither the document nor the organization holds."""
+    if isinstance(value, str) and value and value not in known:
+        return [Problem(path, f"no team {value!r}")]
+    return []
 
 
 def unknown_teams(data: Any, stored: set[str]) -> list[Problem]:
@@ -116,14 +129,11 @@ def unknown_teams(data: Any, stored: set[str]) -> list[Problem]:
     if not isinstance(data, dict):
         return []
     sections = {name: _items(data, name) for name in SECTIONS_NAMING_TEAMS}
-    known = set(stored) | {
-        str(team["slug"]) for team in sections["teams"] if isinstance(team.get("slug"), str)
-    }
+    known = known_teams(data, stored)
     problems: list[Problem] = []
 
     def check(value: Any, path: str) -> None:
-        if isinstance(value, str) and value and value not in known:
-            problems.append(Problem(path, f"no team {value!r}"))
+        problems.extend(team_problems(value, path, known))
 
     for i, team in enumerate(sections["teams"]):
         check(team.get("parent"), f"teams[{i}].parent")
@@ -144,6 +154,12 @@ def unknown_teams(data: Any, stored: set[str]) -> list[Problem]:
         for j, slug in enumerate(teams if isinstance(teams, list) else []):
             check(slug, f"stories[{i}].teams[{j}]")
     return problems
+
+
+def known_teams(data: Any, stored: set[str]) -> set[str]:
+    """The teams of the organization and of the document."""
+    teams = _items(data, "teams") if isinstance(data, dict) else []
+    return set(stored) | {str(team["slug"]) for team in teams if isinstance(team.get("slug"), str)}
 
 
 # The sections whose items may name a team.

@@ -207,25 +207,17 @@ def apply_commitment(run: ImportReplay, path: str, doc: CommitmentDoc) -> None:
         return
     for m_index, step in enumerate(doc.history):
         step_path = f"{path}.history[{m_index}]"
-        if run.uow.org.find_person(step.by) is None:
-            run.problems.append(Problem(f"{step_path}.by", f"no person {step.by!r}"))
-            return
-        if m_index and step.at < doc.history[m_index - 1].at:
-            run.problems.append(
-                Problem(f"{step_path}.at", "goes back in time from the move before")
-            )
-            return
-        gone = run.left_before(step.by, (doc.requester, doc.performer), step.at)
-        if gone is not None:
-            run.problems.append(Problem(f"{step_path}.by", gone))
+        known = run.uow.org.find_person(step.by) is not None
+        wrong = history_problem(run, doc, m_index, step_path, known)
+        if wrong is not None:
+            run.problems.append(wrong)
             return
         before = len(run.problems)
         replay = Replay(run.actor)
         with run.at(step_path):
             actor = run.person(step.by)
             if m_index == 0:
-                if step.title is None or step.due is None:
-                    _missing(step)
+                missing_terms(step)
                 commitments.request(
                     run.uow,
                     actor,
@@ -255,6 +247,28 @@ def apply_commitment(run: ImportReplay, path: str, doc: CommitmentDoc) -> None:
         if len(run.problems) > before:
             return
         run.adjustments.extend(Adjustment(step_path, note) for note in replay.notes)
+
+
+def history_problem(
+    run: ImportReplay, doc: CommitmentDoc, m_index: int, step_path: str, known: bool
+) -> Problem | None:
+    """What stops the move `m_index` of a history before its rules are asked: a person who is
+    not there (`known` False), a move back in time, a mover who had left both teams."""
+    step = doc.history[m_index]
+    if not known:
+        return Problem(f"{step_path}.by", f"no person {step.by!r}")
+    if m_index and step.at < doc.history[m_index - 1].at:
+        return Problem(f"{step_path}.at", "goes back in time from the move before")
+    gone = run.left_before(step.by, (doc.requester, doc.performer), step.at)
+    if gone is not None:
+        return Problem(f"{step_path}.by", gone)
+    return None
+
+
+def missing_terms(step: MoveDoc) -> None:
+    """A request names its title and due date."""
+    if step.title is None or step.due is None:
+        _missing(step)
 
 
 def _missing(step: MoveDoc) -> NoReturn:

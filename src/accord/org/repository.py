@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.orm import Session, defaultload, lazyload, selectinload
+from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from accord.db import KeyCache
 from accord.errors import NotFound
@@ -28,10 +28,12 @@ failures = sign_in_failures_table.c
 # they are immutable, and building them costs about as much as a small query.
 @functools.cache
 def _person_with_teams() -> list[Any]:
+    # One query: the memberships joined to the person, each with its team (and the team's
+    # parents); a membership's person is the one loaded, found without a query.
+    memberships = joinedload(Person.memberships)  # type: ignore[arg-type]
     return [
-        selectinload(Person.memberships)  # type: ignore[arg-type]
-        .joinedload(Membership.team)  # type: ignore[misc, arg-type]
-        .lazyload(Team.memberships)  # type: ignore[arg-type]
+        memberships.joinedload(Membership.team).lazyload(Team.memberships),  # type: ignore[misc, arg-type]
+        memberships.lazyload(Membership.person),  # type: ignore[misc, arg-type]
     ]
 
 
@@ -47,6 +49,23 @@ def _team_alone() -> tuple[Any, ...]:
     return tuple(options)
 
 
+# The queries every request makes are built once, with parameters: building one (and its
+# cache key) costs about as much as running it.
+@functools.cache
+def _token_query() -> Any:
+    return (
+        select(ApiToken)
+        .where(api_tokens_table.c.token_hash == bindparam("hash"))
+        .options(defaultload(ApiToken.person).raiseload(Person.memberships))  # type: ignore[misc, arg-type]
+    )
+
+
+@functools.cache
+def _team_query(members: bool) -> Any:
+    query = select(Team).where(teams_table.c.slug == bindparam("slug"))
+    return query if members else query.options(*_team_alone())
+
+
 class OrgRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -58,10 +77,8 @@ class OrgRepository:
 
     def find_team(self, slug: str, *, members: bool = True) -> Team | None:
         """The team; without `members` its members load only when asked for (a cheaper read)."""
-        query = select(Team).where(teams_table.c.slug == slug)
-        if not members:
-            query = query.options(*_team_alone())
-        return self._teams.find(slug, lambda: self.session.scalars(query).first())
+        query = _team_query(members)
+        return self._teams.find(slug, lambda: self.session.scalars(query, {"slug": slug}).first())
 
     def team(self, slug: str, *, members: bool = True) -> Team:
         team = self.find_team(slug, members=members)
@@ -69,12 +86,39 @@ class OrgRepository:
             raise NotFound(f"no team {slug!r}", rule="team.not_found")
         return team
 
-    def teams(self, *, after: str | None = None, limit: int | None = None) -> Sequence[Team]:
-        """Teams by slug; `after` and `limit` give one page."""
+    def teams(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        ids: Collection[int] | None = None,
+        members: bool = True,
+    ) -> Sequence[Team]:
+        """Teams by slug; `after` and `limit` give one page, `ids` only those teams; without
+        `members` their members load only when asked for (a cheaper read)."""
         query = select(Team).order_by(teams_table.c.slug)
         if after is not None:
             query = query.where(teams_table.c.slug > after)
+        if ids is not None:
+            query = query.where(teams_table.c.id.in_(list(ids)))
+        if not members:
+            query = query.options(*_team_alone())
         return self.session.scalars(query.limit(limit)).unique().all()
+
+    def team_names(self) -> dict[str, str]:
+        """Every team's name by its slug, in one two-column query (no team is loaded)."""
+        rows = self.session.execute(
+            select(teams_table.c.slug, teams_table.c.name).order_by(teams_table.c.slug)
+        )
+        return {str(slug): str(name) for slug, name in rows}
+
+    def team_count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(teams_table)) or 0)
+
+    def children(self, team: Team) -> Sequence[Team]:
+        """The teams right under `team`, without their members."""
+        query = select(Team).where(teams_table.c.parent_id == team.id).options(*_team_alone())
+        return self.session.scalars(query).all()
 
     def find_person(self, email: str) -> Person | None:
         email = email.strip().lower()
@@ -185,10 +229,4 @@ class OrgRepository:
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         """The token and its owner, without the owner's teams: a credential check needs none."""
-        return self.session.scalars(
-            select(ApiToken)
-            .where(api_tokens_table.c.token_hash == token_hash)
-            .options(
-                defaultload(ApiToken.person).raiseload(Person.memberships)  # type: ignore[misc, arg-type]
-            )
-        ).first()
+        return self.session.scalars(_token_query(), {"hash": token_hash}).first()

@@ -567,6 +567,23 @@ def list_teams(
         return uow.org.teams(after=after, limit=limit)
 
 
+def team_names(uow: UnitOfWork) -> dict[str, str]:
+    """Every team's name by its slug: for pages that name teams and need nothing else of them."""
+    with uow:
+        return uow.org.team_names()
+
+
+def count_teams(uow: UnitOfWork) -> int:
+    with uow:
+        return uow.org.team_count()
+
+
+def child_teams(uow: UnitOfWork, slug: str) -> Sequence[Team]:
+    """The teams right under the team `slug`."""
+    with uow:
+        return uow.org.children(uow.org.team(slug, members=False))
+
+
 def get_team(uow: UnitOfWork, slug: str) -> Team:
     """One team."""
     with uow:

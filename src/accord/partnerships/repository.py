@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -94,6 +94,7 @@ class PartnershipRepository:
             partnership = self.session.scalars(
                 select(Partnership)
                 .where(partnerships_table.c.key == key)
+                .options(*_charter())
                 .with_for_update(of=partnerships_table)
                 .execution_options(populate_existing=True)
             ).first()
@@ -128,6 +129,35 @@ class PartnershipRepository:
         if purpose is not None:
             query = query.where(partnerships_table.c.purpose_id == purpose.id)
         return self.session.scalars(query).unique().all()
+
+    def party_groups(
+        self, *, purpose: Purpose | None = None, with_teams: Collection[int] | None = None
+    ) -> dict[int, tuple[int, ...]]:
+        """The ids of each partnership's parties' teams, by partnership id, in one query of two
+        columns: of one purpose's partnerships, or of those that have a party among
+        `with_teams`, or of all."""
+        parties = parties_table.c
+        query = select(parties.partnership_id, parties.team_id).order_by(
+            parties.partnership_id, parties.team_id
+        )
+        if purpose is not None:
+            query = query.where(
+                parties.partnership_id.in_(
+                    select(partnerships_table.c.id).where(
+                        partnerships_table.c.purpose_id == purpose.id
+                    )
+                )
+            )
+        if with_teams is not None:
+            query = query.where(
+                parties.partnership_id.in_(
+                    select(parties.partnership_id).where(parties.team_id.in_(list(with_teams)))
+                )
+            )
+        groups: dict[int, tuple[int, ...]] = {}
+        for partnership_id, team_id in self.session.execute(query):
+            groups[partnership_id] = (*groups.get(partnership_id, ()), team_id)
+        return groups
 
     def keys_like(self, prefix: str) -> set[str]:
         return set(

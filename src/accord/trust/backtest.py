@@ -15,6 +15,8 @@ their scores are one sweep, and read best together.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -22,8 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from accord.config import Settings
+from accord.errors import Conflict
 from accord.org.domain import Actor
 from accord.trust.features import LEAD_BUCKETS, Snapshot, feature_matrix, pair_abilities
 from accord.trust.learner import TRAINING_WINDOW, FittedModel, Training, fit_training
@@ -455,17 +459,50 @@ def backtest(uow: UnitOfWork, settings: Settings, actor: Actor) -> Backtest:
 
 def latest(uow: UnitOfWork, settings: Settings, actor: Actor) -> dict[str, Any]:
     """The backtest document for readers: the one stored with the newest fitted model (made
-    when it was fitted, on a schedule), else computed now (a young organization without a
-    model, where it is quick). Says which and when."""
+    when it was fitted, on a schedule), else the one kept in the database for the evidence as
+    it is now, else computed now and kept there (for every server process, and past a restart).
+    Says which and when."""
     from accord.events.domain import iso
 
     with uow:
         stored = uow.models.latest_scored()
+        evidence = evidence_digest(uow, settings)
+        kept = uow.models.backtest(evidence) if stored is None else None
     if stored is not None:
         return {
             **stored.scores,
             "computed_at": iso(stored.fitted_at),
             "model_version": stored.version,
         }
+    if kept is not None:
+        return kept
+    computed_at = uow.now()
     document = backtest(uow, settings, actor).document()
-    return {**document, "computed_at": iso(uow.now()), "model_version": None}
+    document = {**document, "computed_at": iso(computed_at), "model_version": None}
+    keeper = UnitOfWork(uow.engine, uow.clock)  # a reader's unit of work writes nothing
+    try:
+        with keeper:
+            if keeper.models.backtest(evidence) is None:
+                keeper.models.keep_backtest(evidence, computed_at, document)
+                keeper.commit()
+    except (Conflict, IntegrityError):
+        pass  # another process kept the same backtest first
+    return document
+
+
+def evidence_digest(uow: UnitOfWork, settings: Settings) -> str:
+    """What the backtest depends on, in one digest: the head of the event log (every change
+    records an event), the stored sums' version (a rebuild) and the settings it reads."""
+    last_id, last_hash = uow.events.head()
+    state = uow.trust.state()
+    parts = (
+        last_id,
+        last_hash,
+        state.version,
+        state.built,
+        settings.half_life_days,
+        settings.team_prior_weight,
+        settings.pair_prior_weight,
+        settings.forecast_min_history,
+    )
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()

@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, String, and_, bindparam, case, cast, func, insert, null, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+)
 from sqlalchemy import literal_column as constant
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.sql.elements import BindParameter
@@ -25,10 +37,13 @@ from accord.errors import NotFound
 from accord.events.orm import events_table
 from accord.trust.domain import COMMITTED, FINISHED, SUBJECT_PREFIX
 from accord.trust.features import recent_counts
-from accord.trust.orm import trust_models_table, trust_tracks_table
+from accord.trust.orm import trust_backtests_table, trust_models_table, trust_tracks_table
 from accord.trust.repository import one_of
 
 M = trust_models_table.c
+B = trust_backtests_table.c
+# backtests kept besides the newest: a reader on a slightly older state still finds its own
+BACKTESTS_KEPT = 4
 C = commitments_table.c
 T = trust_tracks_table.c
 E = events_table.c
@@ -135,6 +150,23 @@ class ModelStore:
             if stored is not None and stored.scores.get("bins") is not None:
                 return stored
         return None
+
+    def backtest(self, evidence: str) -> dict[str, Any] | None:
+        """The backtest document kept for the state of the evidence `evidence` digests."""
+        found = self.session.scalar(select(B.document).where(B.evidence == evidence))
+        return found if isinstance(found, dict) else None
+
+    def keep_backtest(self, evidence: str, computed_at: datetime, document: dict[str, Any]) -> None:
+        """Keep a backtest document for `evidence`, and forget all but the newest few."""
+        self.session.execute(
+            insert(trust_backtests_table).values(
+                evidence=evidence, computed_at=computed_at, document=document
+            )
+        )
+        newest = select(B.evidence).order_by(B.computed_at.desc()).limit(BACKTESTS_KEPT)
+        self.session.execute(
+            delete(trust_backtests_table).where(B.evidence.not_in(newest.scalar_subquery()))
+        )
 
     def finished_count(self) -> int:
         states = ("accepted", "revoked", "missed")

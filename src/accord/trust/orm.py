@@ -41,6 +41,9 @@ trust_state_table = Table(
     Column("overdue_count", Integer, nullable=True),
     Column("overdue_notice", Float, nullable=True),
     Column("overdue_silent", Float, nullable=True),
+    # the earliest instant after which snapshots were dropped (history told later about the
+    # past) and not made again yet: the next start makes them (`service.refresh_snapshots`)
+    Column("snapshot_gap", UTCDateTime(), nullable=True),
 )
 
 trust_pairs_table = Table(
@@ -123,4 +126,70 @@ trust_models_table = Table(
     Column("kind", String(40), nullable=False),
     Column("scores", JSONType, nullable=False),
     Column("parameters", JSONType, nullable=False),
+)
+
+# Snapshots of the fold at UTC midnights (DESIGN §2 "as of"): a row per midnight that follows a
+# day with commitment events, holding the organization's finished evidence decayed to it. Pairs
+# and open commitments are kept as changes only: a pair's row is written at the midnights after
+# its sums changed (its sums at the latest row at or before an instant are its sums then), and
+# an open commitment's track is a version valid from `since` until `until` (NULL: still the
+# latest), so the rows grow with the moves, not with days times pairs.
+trust_snapshots_table = Table(
+    "trust_snapshots",
+    metadata,
+    Column("at", UTCDateTime(), primary_key=True),
+    Column("half_life_days", Float, nullable=False),
+    *_evidence_columns(),
+)
+
+trust_snapshot_pairs_table = Table(
+    "trust_snapshot_pairs",
+    metadata,
+    Column(
+        "requester_id",
+        Integer,
+        ForeignKey("teams.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column(
+        "performer_id",
+        Integer,
+        ForeignKey("teams.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("at", UTCDateTime(), primary_key=True),
+    # finished evidence decayed to `at`
+    *_evidence_columns(),
+    Index("ix_trust_snapshot_pairs_at", "at"),
+)
+
+trust_snapshot_tracks_table = Table(
+    "trust_snapshot_tracks",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("since", UTCDateTime(), primary_key=True),
+    Column("until", UTCDateTime(), nullable=True),
+    Column("requester_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("performer_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("due", UTCDateTime(), nullable=False),
+    Column("notice", Boolean, nullable=False),
+    Column("reliance", String(20), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("promised_at", UTCDateTime(), nullable=True),
+    Index("ix_trust_snapshot_tracks_since", "since"),
+    Index("ix_trust_snapshot_tracks_until", "until"),
+)
+
+# The backtest computed for one state of the evidence (a digest of the event log's head, the
+# stored sums' version and the settings it depends on), kept so that every server process
+# answers it and a restart does not compute it again; the newest few are kept.
+trust_backtests_table = Table(
+    "trust_backtests",
+    metadata,
+    Column("evidence", String(64), primary_key=True),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    Column("document", JSONType, nullable=False),
 )

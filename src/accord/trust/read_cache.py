@@ -298,11 +298,24 @@ class ExpensiveReads:
             uow, actor, "backtest", (), lambda: backtesting.latest(uow, settings, actor)
         )
 
-    def trust_map(self, uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
+    def trust_map(
+        self,
+        uow: UnitOfWork,
+        settings: Settings,
+        actor: Actor,
+        *,
+        purpose: str | None = None,
+        team: str | None = None,
+        depth: int = 1,
+    ) -> TrustMap:
         """`service.trust_map`: what a reader sees of it is theirs (admins all see the same)."""
         reader = "admin" if not isinstance(actor, Person) or actor.is_admin else actor.id
         return self.read(
-            uow, actor, "trust_map", (reader,), lambda: trust.trust_map(uow, settings, actor)
+            uow,
+            actor,
+            "trust_map",
+            (reader, purpose, team, depth),
+            lambda: trust.trust_map(uow, settings, actor, purpose=purpose, team=team, depth=depth),
         )
 
     def trust_history(

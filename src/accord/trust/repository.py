@@ -60,6 +60,7 @@ from accord.trust.orm import (
     trust_state_table,
     trust_tracks_table,
 )
+from accord.trust.snapshots import SnapshotStore, day_after, midnight
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import ColumnElement, Select
@@ -89,6 +90,8 @@ class StoredState:
     overdue_through: datetime | None = None
     # how many open commitments due before `overdue_through`, their weights with / without notice
     overdue: tuple[int, float, float] = (0, 0.0, 0.0)
+    # snapshots after this instant were dropped and are not made again yet
+    snapshot_gap: datetime | None = None
 
 
 def _evidence(values: Iterable[Any]) -> Evidence:
@@ -135,6 +138,7 @@ def track_row(
 class TrustStore:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.snapshots = SnapshotStore(session)
 
     def state(self, *, for_update: bool = False) -> StoredState:
         query = _state_query().with_for_update() if for_update else _state_query()
@@ -152,6 +156,7 @@ class TrustStore:
                 float(row.overdue_notice or 0.0),
                 float(row.overdue_silent or 0.0),
             ),
+            snapshot_gap=row.snapshot_gap,
         )
 
     def project(self, events: Sequence[TeamCreated | CommitmentMoved], now: datetime) -> None:
@@ -168,6 +173,7 @@ class TrustStore:
         state = self.state(for_update=True)
         if not state.built:
             return
+        self._snapshot(state, min(e.at for e in moves))
         top = max(e.at for e in moves)
         if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
             self._rebase(state, top)
@@ -236,6 +242,26 @@ class TrustStore:
                 **dict(zip(EVIDENCE_COLUMNS, state.org, strict=True)),
             )
         )
+
+    def _snapshot(self, state: StoredState, earliest: datetime) -> None:
+        """Keep the snapshots before this commit's moves (at `earliest` and after): drop those
+        after a move told about the past, and write the midnight that ends the last day with
+        moves once a later day's first move arrives (the sums hold exactly the days before)."""
+        newest = self.snapshots.newest()
+        if newest is not None and earliest < newest:
+            self.snapshots.forget_after(earliest)
+            newest = self.snapshots.newest()
+            gap = earliest if state.snapshot_gap is None else min(earliest, state.snapshot_gap)
+            self.session.execute(
+                update(trust_state_table).where(S.id == 1).values(snapshot_gap=gap)
+            )
+        if state.latest_at is None:
+            if newest is None:
+                self.snapshots.write_origin(midnight(earliest), state.half_life_days)
+            return
+        boundary = day_after(state.latest_at)
+        if newest is not None and newest < boundary <= earliest:
+            self.snapshots.write(boundary, newest, state.reference, state.half_life_days, state.org)
 
     def _sweep(self, since: datetime | None, through: datetime) -> tuple[int, float, float]:
         """Count the untouched open commitments that fell due in [since, through)."""

@@ -2,7 +2,8 @@
 rebuild. Forecasts, the backtest and fitting are use cases of their own modules.
 
 Reads at the present use the stored sums (a read costs O(the team's pairs)); reads as of a
-past instant replay the event log up to that instant, as DESIGN §2's "as of" says. Its length
+past instant start from the nearest trust snapshot and fold the events after it, with the
+figures of a replay of the event log up to that instant, as DESIGN §2's "as of" says. Its length
 is the trust map's and the reports' documents, which keep their visibility rules next to them.
 
 Longer than most modules on purpose: each use case is short, and they share the visibility
@@ -11,7 +12,6 @@ checks and the stored-or-replayed choice that must stay one.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,10 +24,7 @@ from accord.org.domain import Actor, Operator, Team
 from accord.trust.domain import (
     FINAL,
     Accumulator,
-    Track,
     commitment_key,
-    fold,
-    ledger,
 )
 from accord.trust.model import (
     DIMENSIONS,
@@ -39,7 +36,15 @@ from accord.trust.model import (
     pair_flags,
     trust_gap,
 )
-from accord.trust.views import ReplayView, View, pair_level, team_level, view_at, weights_of
+from accord.trust.snapshots import snapshot_rows
+from accord.trust.views import (
+    View,
+    pair_level,
+    past_views,
+    team_level,
+    view_at,
+    weights_of,
+)
 from accord.trust.visibility import ensure_may_see_team, may_see_pair, may_see_team
 from accord.trust.words import (
     Figure,
@@ -167,21 +172,14 @@ def earned_over_time(
     settings: Settings,
     requests: Sequence[tuple[datetime, Sequence[tuple[Team, Team]]]],
 ) -> list[dict[tuple[str, str], dict[str, float]]]:
-    """`earned_between` at each of many past instants, from one sweep of the event log in time
-    order (as `trust_history`), instead of one replay of the log per instant."""
-    events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
-    teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
-    answers: list[dict[tuple[str, str], dict[str, float]]] = [{} for _ in requests]
-    tracks: dict[str, Track] = {}
-    done = 0
-    for index in sorted(range(len(requests)), key=lambda i: requests[i][0]):
-        moment, pairs = requests[index]
-        upto = bisect.bisect_right(events, moment, lo=done, key=lambda event: event[0])
-        fold(events[done:upto], into=tracks)
-        done = upto
-        view = ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)
-        answers[index] = _earned_from(view, settings, pairs)
-    return answers
+    """`earned_between` at each of many past instants: from the snapshots, or from one sweep
+    of the event log in time order (as `trust_history`), never one replay of the log per
+    instant."""
+    views = past_views(uow, settings, [moment for moment, _ in requests])
+    return [
+        _earned_from(view, settings, pairs)
+        for view, (_, pairs) in zip(views, requests, strict=True)
+    ]
 
 
 def _earned_from(
@@ -259,27 +257,15 @@ def trust_history(
         performer = uow.org.team(team, members=False)
         ensure_may_see_team(uow, settings, actor, performer)
         now = uow.now()
-        # One sweep of the log in time order serves every past instant. A commitment's own
-        # moves never go back in time, so folding the events up to each instant in turn
-        # leaves the same tracks as folding the whole log up to it.
-        events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
-        start = events[0][0] if events else now
+        start = uow.trust.snapshots.first_event_at() or now
         if points == 1 or start >= now:
             instants = [now]
         else:
             instants = [start + (now - start) * i / (points - 1) for i in range(points)]
-        teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
-        reports = []
-        tracks: dict[str, Track] = {}
-        done = 0
-        for moment in instants[:-1]:
-            upto = bisect.bisect_right(events, moment, lo=done, key=lambda event: event[0])
-            fold(events[done:upto], into=tracks)
-            done = upto
-            replay = ReplayView(
-                moment, ledger(tracks.values(), moment, settings.half_life_days), teams
-            )
-            reports.append(report_at(replay, settings, performer, None))
+        reports = [
+            report_at(view, settings, performer, None)
+            for view in past_views(uow, settings, instants[:-1])
+        ]
         # the last point is the present, read as trust_of reads it
         reports.append(report_at(view_at(uow, settings, now), settings, performer, None))
         return reports
@@ -320,11 +306,19 @@ class MapEdge:
     flag_causes: list[FlagCause] = field(default_factory=list)
 
 
+# How far from its team a map filtered by team reaches: partners, partners' partners, …
+MAP_DEPTHS = (1, 2, 3)
+
+
 @dataclass(frozen=True)
 class TrustMap:
     as_of: datetime
     nodes: list[MapNode]
     edges: list[MapEdge]
+    # what the map was narrowed to: a purpose's key, a team's slug and the depth around it
+    purpose: str | None = None
+    team: str | None = None
+    depth: int = 1
 
     def document(self) -> dict[str, Any]:
         """The map as JSON: nodes and edges with full floats."""
@@ -332,48 +326,88 @@ class TrustMap:
 
         return {
             "as_of": iso(self.as_of),
+            "purpose": self.purpose,
+            "team": self.team,
+            "depth": self.depth,
             "nodes": [asdict(node) for node in self.nodes],
             "edges": [asdict(edge) for edge in self.edges],
         }
 
 
-def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
-    """Every team, and the pair trust between teams that work together, as the reader may see."""
+def _reached(pairs: set[tuple[int, int]], start: int, depth: int) -> set[int]:
+    """The teams within `depth` steps of `start`, a step being a pair of teams that share a
+    partnership."""
+    around: dict[int, set[int]] = {}
+    for requester, performer in pairs:
+        around.setdefault(requester, set()).add(performer)
+    reached, frontier = {start}, {start}
+    for _ in range(depth):
+        frontier = {n for team in frontier for n in around.get(team, ())} - reached
+        reached |= frontier
+    return reached
+
+
+def trust_map(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: Actor,
+    *,
+    purpose: str | None = None,
+    team: str | None = None,
+    depth: int = 1,
+) -> TrustMap:
+    """The pair trust between teams that work together, as the reader may see: of every team,
+    or narrowed to one purpose's partnerships, to the teams within `depth` partnerships of one
+    team, or both. Only the teams and pairs in the map are computed."""
+    if depth not in MAP_DEPTHS:
+        raise Invalid("depth must be 1, 2 or 3", rule="trust.depth_invalid", field="depth")
     with uow:
         actor = uow.bind(actor)
-        teams = [team for team in uow.org.teams() if team.id is not None]
-        by_id = {team.id: team for team in teams}
+        chosen = uow.purposes.get(purpose) if purpose else None
+        centre = uow.org.team(team, members=False) if team else None
         # a commitment is always between two parties of its partnership, so these pairs hold
         # every pair with a commitment too
-        pairs: set[tuple[int, int]] = set()
+        pairs = {
+            (r, p)
+            for ids in uow.partnerships.party_groups(purpose=chosen).values()
+            for r in ids
+            for p in ids
+            if r != p
+        }
+        if centre is not None and centre.id is not None:
+            reached = _reached(pairs, centre.id, depth)
+            pairs = {(r, p) for r, p in pairs if r in reached and p in reached}
+        if chosen is None and centre is None:
+            teams = list(uow.org.teams(members=False))
+        else:
+            ids = {i for pair in pairs for i in pair} | ({centre.id} if centre else set())
+            teams = list(uow.org.teams(ids={i for i in ids if i is not None}, members=False))
+        teams = [t for t in teams if t.id is not None]
+        by_id = {t.id: t for t in teams}
         everyone = (
             isinstance(actor, Operator) or actor.is_admin or settings.trust_visibility == "org"
         )
-        led = (
-            set()
-            if isinstance(actor, Operator)
-            else {m.team.id for m in actor.current_memberships if actor.is_lead(m.team)}
-        )
-        seen_ids = set() if isinstance(actor, Operator) else {t.id for t in actor.teams()}
-        for partnership in uow.partnerships.list():
-            ids = [party.team.id for party in partnership.parties if party.team.id is not None]
-            pairs.update((r, p) for r in ids for p in ids if r != p)
-            if led.intersection(ids):  # may_see_team: the leads of a team's partner teams
-                seen_ids.update(ids)
+        seen_ids: set[int | None] = set()
+        if not everyone and not isinstance(actor, Operator):
+            # may_see_team: a team's members, and the leads of its partner teams
+            seen_ids = {t.id for t in actor.teams()}
+            led = {m.team.id for m in actor.current_memberships if actor.is_lead(m.team)}
+            if led:
+                groups = uow.partnerships.party_groups(with_teams={i for i in led if i})
+                seen_ids.update(i for ids in groups.values() for i in ids)
         moment = uow.now()
         view = view_at(uow, settings, moment)
         weights = weights_of(settings).normalized()
         nodes = []
-        for team in teams:
-            # the rule of may_see_team, from the partnerships loaded above, not a query a team
-            visible = everyone or team.id in seen_ids
-            trust = team_level(view, settings, team) if visible else None
+        for node in teams:
+            visible = everyone or node.id in seen_ids
+            trust = team_level(view, settings, node) if visible else None
             figure = describe_overall(trust, weights) if trust else None
             nodes.append(
                 MapNode(
-                    team.slug,
-                    team.name,
-                    team.kind.value,
+                    node.slug,
+                    node.name,
+                    node.kind.value,
                     trust.overall_expected if trust else None,
                     trust.overall_uncertainty if trust else None,
                     interval=figure.interval if figure else None,
@@ -406,7 +440,14 @@ def trust_map(uow: UnitOfWork, settings: Settings, actor: Actor) -> TrustMap:
                 )
             )
         edges.sort(key=lambda e: (e.requester, e.performer))
-        return TrustMap(moment, nodes, edges)
+        return TrustMap(
+            moment,
+            nodes,
+            edges,
+            purpose=chosen.key if chosen else None,
+            team=centre.slug if centre else None,
+            depth=depth,
+        )
 
 
 @dataclass(frozen=True)
@@ -453,6 +494,7 @@ def rebuild(
             latest_at=fold.latest,
             overdue_through=uow.now(),
         )
+        uow.trust.snapshots.replace(snapshot_rows(events, teams, H))
         uow.commit()
         return RebuildReport(len(events), len(fold.tracks), len(fold.pairs), len(open_tracks))
 
@@ -485,6 +527,7 @@ def ensure_built(
     with uow:
         state = uow.trust.state()
     if state.built and state.half_life_days == settings.half_life_days:
+        refresh_snapshots(uow, progress)
         return False
     if state.built:
         log.warning(
@@ -497,3 +540,19 @@ def ensure_built(
         log.info("trust: no stored sums yet: building them from the event log")
     rebuild(uow, settings, Operator(), progress)
     return True
+
+
+def refresh_snapshots(uow: UnitOfWork, progress: Callable[[int], None] | None = None) -> bool:
+    """Make the trust snapshots again from the event log when history told later about the
+    past (an import, a move dated back) dropped some that later moves could not write: as a
+    rebuild makes them, leaving the stored sums alone. False when they are whole."""
+    with uow:
+        state = uow.trust.state(for_update=True)
+        if not state.built or state.snapshot_gap is None:
+            return False
+        log.info("trust: making the snapshots of the past again from the event log")
+        teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
+        events = _counted(uow.trust.commitment_events(), progress)
+        uow.trust.snapshots.replace(snapshot_rows(events, teams, state.half_life_days))
+        uow.commit()
+        return True

@@ -1,19 +1,21 @@
 """How trust reads the organization's evidence at an instant: from the stored sums at the
-present (O(the team's pairs) a read), or from the event log replayed up to a past instant, as
+present (O(the team's pairs) a read), or, at a past instant, from the nearest trust snapshot
+and the events after it (the whole event log replayed up to it when there is none), as
 DESIGN §2's "as of" says; and the team and pair levels built from either."""
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from accord.config import Settings
 from accord.org.domain import Team
-from accord.trust.domain import RELIANCE_WEIGHT, Ledger, fold, ledger
+from accord.trust.domain import RELIANCE_WEIGHT, Ledger, Track, fold, ledger
 from accord.trust.model import (
     Evidence,
     Trust,
@@ -23,6 +25,7 @@ from accord.trust.model import (
     scale_to,
     team_trust,
 )
+from accord.trust.snapshots import ledger_from
 
 if TYPE_CHECKING:
     from accord.trust.repository import StoredState
@@ -246,9 +249,66 @@ def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     if state.built and current:
         # built with the half-life they name: a start rebuilds them when the setting differs
         return StoredView(uow, moment, state)
+    found = snapshot_view(uow, settings, moment, built=state.built)
+    if found is not None:
+        return found
     tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
     teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
     return ReplayView(moment, ledger(tracks.values(), moment, settings.half_life_days), teams)
+
+
+def snapshot_view(
+    uow: UnitOfWork, settings: Settings, moment: datetime, *, built: bool | None = None
+) -> ReplayView | None:
+    """The view at `moment` from the nearest snapshot at or before it and the events since, the
+    same ledger as a replay of the whole log; None when there is no such snapshot made with the
+    setting's half-life, or the stored sums (which keep the snapshots) are not built."""
+    if built is None:
+        built = uow.trust.state().built
+    store = uow.trust.snapshots
+    snapshot = store.nearest(moment, settings.half_life_days) if built else None
+    if snapshot is None:
+        return None
+    slugs = store.team_slugs()
+    teams = {slug: team_id for team_id, slug in slugs.items()}
+    tracks: dict[str, Track] = {}
+    for track in store.open_at(snapshot.at):
+        track.requester, track.performer = slugs[int(track.requester)], slugs[int(track.performer)]
+        tracks[track.key] = track
+    fold(store.events_between(snapshot.at, moment), into=tracks)
+    pairs = (
+        (slugs[r], slugs[p], at, evidence) for r, p, at, evidence in store.pairs_at(snapshot.at)
+    )
+    return ReplayView(
+        moment,
+        ledger_from(snapshot, pairs, tracks.values(), moment, settings.half_life_days),
+        teams,
+    )
+
+
+def past_views(uow: UnitOfWork, settings: Settings, moments: Sequence[datetime]) -> list[View]:
+    """A view at each of many past instants: from the snapshots when they serve them all, else
+    from one sweep of the event log in time order. A commitment's own moves never go back in
+    time, so folding the events up to each instant in turn leaves the same tracks as folding
+    the whole log up to it."""
+    built = uow.trust.state().built
+    found = [snapshot_view(uow, settings, moment, built=built) for moment in moments]
+    if all(view is not None for view in found):
+        return [view for view in found if view is not None]
+    events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
+    teams = {t.slug: t.id for t in uow.org.teams() if t.id is not None}
+    views: list[View | None] = [None] * len(moments)
+    tracks: dict[str, Track] = {}
+    done = 0
+    for index in sorted(range(len(moments)), key=lambda i: moments[i]):
+        moment = moments[index]
+        upto = bisect.bisect_right(events, moment, lo=done, key=lambda event: event[0])
+        fold(events[done:upto], into=tracks)
+        done = upto
+        views[index] = ReplayView(
+            moment, ledger(tracks.values(), moment, settings.half_life_days), teams
+        )
+    return [view for view in views if view is not None]
 
 
 def team_level(view: View, settings: Settings, team: Team) -> Trust:

@@ -7,10 +7,19 @@ from datetime import timedelta
 import pytest
 
 from accord.commitments import service as commitments
-from accord.errors import Forbidden, Invalid
+from accord.errors import Forbidden, Invalid, NotFound
 from accord.trust import service as trust
 from accord.trust import visibility
-from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person
+from factories import (
+    OPERATOR,
+    SETTINGS,
+    make_commitment,
+    make_partners,
+    make_partnership,
+    make_person,
+    make_purpose,
+    make_team,
+)
 
 
 @pytest.fixture
@@ -84,7 +93,8 @@ def test_a_member_of_an_unrelated_team_sees_only_its_own_pairs(uow, clock, org) 
 def test_the_map_document_has_the_documented_shape(uow, clock, org) -> None:
     document = trust.trust_map(uow, SETTINGS, org["r"]).document()
 
-    assert set(document) == {"as_of", "nodes", "edges"}
+    assert set(document) == {"as_of", "purpose", "team", "depth", "nodes", "edges"}
+    assert (document["purpose"], document["team"], document["depth"]) == (None, None, 1)
     assert set(document["nodes"][0]) == {
         "slug",
         "name",
@@ -193,3 +203,83 @@ def test_a_node_shows_team_trust_exactly_where_may_see_team_allows(uow, org, who
         }
     assert {node.slug: node.overall is not None for node in found.nodes} == expected
     assert any(expected.values())
+
+
+@pytest.fixture
+def chain(uow):
+    """a and b work together for one purpose; b and c, and c and d, for another."""
+    for slug in "abcd":
+        make_team(uow, slug)
+    leads = {s: make_person(uow, f"lead-{s}@example.org", teams={s: "lead"}) for s in "abcd"}
+    first = make_purpose(uow, leads["a"], key="first")
+    other = make_purpose(uow, leads["b"], key="other")
+    for key, left, right, purpose in (
+        ("ab", "a", "b", first),
+        ("bc", "b", "c", other),
+        ("cd", "c", "d", other),
+    ):
+        make_partnership(
+            uow,
+            leads[left],
+            key=key,
+            purpose=purpose,
+            parties=[(left, "gives"), (right, "gives back")],
+            affirmed_by=[leads[left], leads[right]],
+        )
+    return {"admin": make_person(uow, "root@example.org", role="admin"), **leads}
+
+
+def _shape(found):
+    return (
+        sorted(node.slug for node in found.nodes),
+        sorted((e.requester, e.performer) for e in found.edges),
+    )
+
+
+def test_the_map_narrows_to_one_purpose(uow, chain) -> None:
+    whole = trust.trust_map(uow, SETTINGS, chain["admin"])
+    assert len(whole.edges) == 6
+    found = trust.trust_map(uow, SETTINGS, chain["admin"], purpose="other")
+    assert found.purpose == "other"
+    assert _shape(found) == (
+        ["b", "c", "d"],
+        [("b", "c"), ("c", "b"), ("c", "d"), ("d", "c")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("depth", "teams"), [(1, ["a", "b"]), (2, ["a", "b", "c"]), (3, ["a", "b", "c", "d"])]
+)
+def test_the_map_around_a_team_reaches_as_many_partnerships_out_as_asked(
+    uow, chain, depth, teams
+) -> None:
+    found = trust.trust_map(uow, SETTINGS, chain["admin"], team="a", depth=depth)
+    nodes, edges = _shape(found)
+    assert nodes == teams
+    # every pair inside the reach, and none outside it
+    assert {t for pair in edges for t in pair} == set(teams)
+    assert (found.team, found.depth) == ("a", depth)
+
+
+def test_a_purpose_and_a_team_narrow_together(uow, chain) -> None:
+    found = trust.trust_map(uow, SETTINGS, chain["admin"], purpose="other", team="d", depth=1)
+    assert _shape(found) == (["c", "d"], [("c", "d"), ("d", "c")])
+
+
+def test_a_narrowed_map_keeps_what_the_reader_may_see(uow, chain) -> None:
+    """The lead of `a` may see the team trust of its partner `b`, not of `c`; narrowing the
+    map to the other purpose does not lose that `b` is its partner's."""
+    found = trust.trust_map(uow, SETTINGS, chain["a"], purpose="other")
+    visible = {node.slug: node.overall is not None for node in found.nodes}
+    assert visible == {"b": True, "c": False, "d": False}
+    assert found.edges == []  # no pair of a's own team serves that purpose
+
+
+def test_a_depth_out_of_range_or_an_unknown_scope_is_refused(uow, chain) -> None:
+    with pytest.raises(Invalid) as refused:
+        trust.trust_map(uow, SETTINGS, chain["admin"], team="a", depth=4)
+    assert refused.value.field == "depth"
+    with pytest.raises(NotFound):
+        trust.trust_map(uow, SETTINGS, chain["admin"], purpose="no-such-purpose")
+    with pytest.raises(NotFound):
+        trust.trust_map(uow, SETTINGS, chain["admin"], team="no-such-team")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from accord.api.errors import problems
-from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_of_all
+from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode, page
 from accord.api.routes import make_router
 from accord.channel.deps import CurrentPerson, ReadUowDep, SettingsDep, UowDep
 from accord.health import service as health
@@ -61,13 +61,20 @@ def latest_rounds(
 ) -> Page[ResultsRead]:
     """The latest round of each partnership the reader may see (admins: organization-wide),
     by partnership."""
-    rounds = health.latest_rounds(uow, settings, person, published=published)
-    return page_of_all(
+    # each partnership has one latest round: its key alone says where a page ends
+    after = decode(cursor, str, str)
+    rounds = health.latest_rounds(
+        uow,
+        settings,
+        person,
+        published=published,
+        after=after[0] if after else None,
+        limit=limit + 1,
+    )
+    return page(
         [ResultsRead.of(r) for r in rounds],
         limit,
-        cursor,
-        lambda read: (read.partnership, read.health_check),
-        (str, str),
+        lambda read: [read.partnership, read.health_check],
         lambda read: read,
     )
 

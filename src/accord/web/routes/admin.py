@@ -59,7 +59,7 @@ def admin_home(request: Request, person: AdminPerson, uow: ReadUowDep) -> Respon
             "people": len(people),
             "active": sum(1 for p in people if p.active),
             "admins": sum(1 for p in people if p.is_admin and p.active),
-            "teams": len(org.list_teams(uow)),
+            "teams": org.count_teams(uow),
         },
     )
 
@@ -224,7 +224,7 @@ def _teams_page(
             "after": after,
             "next": shown[-1].slug if len(found) > PAGE_SIZE else None,
             "kinds": KINDS,
-            "parents": [(t.slug, t.name) for t in org.list_teams(uow)],
+            "parents": list(org.team_names(uow).items()),
             "errors": errors or FormErrors(),
             "values": values or {"kind": "team"},
         },
@@ -284,7 +284,7 @@ def _team_page(
             "members": members,
             "kinds": KINDS,
             "member_roles": MEMBER_ROLES,
-            "parents": [(t.slug, t.name) for t in org.list_teams(uow) if t.slug != team.slug],
+            "parents": [(s, n) for s, n in org.team_names(uow).items() if s != team.slug],
             "errors": errors or {},
             "values": values or {},
         },

@@ -60,6 +60,6 @@ def desk(request: Request, person: PagePerson, uow: PageUow, settings: SettingsD
                 "leads_a_team": any(may_lead(person, team) for team in person.teams()),
                 "invitations": partnerships.invitations_to_answer(uow, person),
                 "relied_on": relied_on(uow, settings, person),
-                "team_names": {t.slug: t.name for t in org.list_teams(uow)},
+                "team_names": org.team_names(uow),
             },
         )

@@ -24,6 +24,9 @@ from accord.web.forms import FormErrors, act, data_of, shown
 
 router = APIRouter(include_in_schema=False)
 
+# Partnerships' latest rounds listed on one page of /health.
+ROUNDS_PAGE = 50
+
 AXES = [(s.value, s.value.title()) for s in Statement]
 ANSWER_FIELDS = [*(s.value for s in Statement), "comment", "team"]
 CHOICES = {str(n): n for n in SCALE}  # the radio buttons' values
@@ -108,20 +111,31 @@ def partnership_health(
 
 
 @router.get("/health", response_class=HTMLResponse)
-def health_page(request: Request, person: PagePerson, uow: PageUow) -> Response:
-    """The latest round of each partnership I may see (admins: the whole organization)."""
+def health_page(request: Request, person: PagePerson, uow: PageUow, after: str = "") -> Response:
+    """The latest round of each partnership I may see (admins: the whole organization), a
+    page of them at a time by partnership key, with the results of each one's last closed
+    round."""
     settings = settings_of(request)
     with uow:  # open while rendering: templates follow relations of what was loaded
+        found = health.latest_rounds(
+            uow, settings, person, after=after or None, limit=ROUNDS_PAGE + 1
+        )
+        rounds = found[:ROUNDS_PAGE]
+        shown = {r.check.partnership.id for r in rounds if r.check.partnership.id is not None}
         return render(
             request,
             "health.html",
             {
                 "person": person,
                 "to_answer": health.to_answer(uow, person),
-                "rounds": health.latest_rounds(uow, settings, person),
+                "rounds": rounds,
+                "after": after,
+                "next": rounds[-1].check.partnership.key if len(found) > ROUNDS_PAGE else None,
                 "results": {
                     r.check.partnership.key: r
-                    for r in health.latest_rounds(uow, settings, person, published=True)
+                    for r in health.latest_rounds(
+                        uow, settings, person, published=True, partnerships=shown
+                    )
                 },
                 "now": uow.now(),
                 "axes": AXES,

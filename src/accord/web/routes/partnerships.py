@@ -229,7 +229,9 @@ def partnership_context(
         "status_moves": sorted(m.value for m in STATUS_MOVES[partnership.status]),
         "reliances": [r.value for r in Reliance],
         "teams": [
-            t for t in org.list_teams(uow) if t.slug not in party_slugs and t.slug not in invited
+            (slug, name)
+            for slug, name in org.team_names(uow).items()
+            if slug not in party_slugs and slug not in invited
         ],
         "invitations": invitations,
         "now": uow.now(),

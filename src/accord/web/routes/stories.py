@@ -164,7 +164,7 @@ def _story_form(
                     (v.partnership.key, v.partnership.name)
                     for v in partnerships.list_partnerships(uow)
                 ],
-                "teams": [(t.slug, t.name) for t in org.list_teams(uow)],
+                "teams": list(org.team_names(uow).items()),
                 "purposes": [(p.key, p.title) for p in purposes.list_purposes(uow)],
             },
             status_code,

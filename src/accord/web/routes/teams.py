@@ -116,8 +116,7 @@ def _team_context(
 ) -> dict[str, Any]:
     view = org.team_view(uow, person, slug)
     team = view.team
-    teams = org.list_teams(uow)
-    names = {t.slug: t.name for t in teams}
+    names = org.team_names(uow)
     report: TrustReport | None
     try:
         report = trust.trust_of(uow, settings, person, slug)
@@ -130,7 +129,7 @@ def _team_context(
     return {
         "person": person,
         "team": team,
-        "children": sorted((t for t in teams if t.parent and t.parent.slug == slug), key=_title),
+        "children": sorted(org.child_teams(uow, slug), key=_title),
         "members": members,
         "views": views,
         "report": report,
@@ -198,7 +197,7 @@ def pair_page(
     asked = int(page) if page.isascii() and page.isdigit() and len(page) < 10 else 1
     page_number = min(max(asked, 1), pages)
     start = (page_number - 1) * PAIR_ROWS
-    names = {t.slug: t.name for t in org.list_teams(uow)}
+    names = org.team_names(uow)
     return render(
         request,
         "pair.html",

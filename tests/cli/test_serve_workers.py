@@ -1,0 +1,222 @@
+"""`accord serve --workers N`: several worker processes on one port, the secret key they must
+share, what runs once beside them, and TCP_NODELAY on every connection."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from accord import server
+from accord.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(db: Path, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    return {**env, "ACCORD_DATABASE_URL": f"sqlite:///{db}", **more}
+
+
+def init(db: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "accord.cli", "init"],
+        env=environment(db),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_several_workers_are_refused_without_a_secret_key(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "accord.cli", "serve", "--workers", "2"],
+        env=environment(db),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: --workers 2 needs ACCORD_SECRET_KEY")
+    assert not db.exists()  # refused before anything opened the database
+
+
+def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+
+
+class Spy:
+    """Stands in for uvicorn's supervisor and the notifications worker: records, serves nothing."""
+
+    def __init__(self) -> None:
+        self.supervised: list[Any] = []
+        self.workers_started = 0
+        self.workers_stopped = 0
+
+    def supervisor(self, config: Any, sockets: list[socket.socket]) -> Any:
+        spy = self
+
+        class Supervisor:
+            def run(self) -> None:
+                spy.supervised.append((config, [sock.getsockname()[1] for sock in sockets]))
+                for sock in sockets:
+                    sock.close()
+
+        return Supervisor()
+
+    def start_worker(self, engine: Any, settings: Any) -> Any:
+        self.workers_started += 1
+
+        def stop() -> None:
+            self.workers_stopped += 1
+
+        return stop
+
+
+def test_several_workers_build_their_apps_and_the_notifications_worker_runs_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "accord.db"
+    init(db)
+    spy = Spy()
+    monkeypatch.setattr(server, "Multiprocess", spy.supervisor)
+    monkeypatch.setattr("accord.notify.worker.start_in_thread", spy.start_worker)
+    for name, value in environment(db, ACCORD_SECRET_KEY="k" * 32).items():
+        if name.startswith("ACCORD_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ACCORD_FORECAST_REFIT_HOURS", "0")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(app, ["serve", "--workers", "3", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert "3 workers" in result.output
+    [(config, ports)] = spy.supervised
+    assert config.workers == 3
+    assert config.app == "accord.server:app_from_environment"
+    assert config.factory
+    assert config.http is server.NoDelayHTTP
+    assert ports == [port]
+    # once, in the supervising process, however many workers serve; stopped with the server
+    assert (spy.workers_started, spy.workers_stopped) == (1, 1)
+
+
+def test_without_the_serve_worker_setting_no_notifications_worker_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "accord.db"
+    init(db)
+    spy = Spy()
+    monkeypatch.setattr(server, "Multiprocess", spy.supervisor)
+    monkeypatch.setattr("accord.notify.worker.start_in_thread", spy.start_worker)
+    monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("ACCORD_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("ACCORD_SERVE_WORKER", "false")
+    monkeypatch.setenv("ACCORD_FORECAST_REFIT_HOURS", "0")
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert len(spy.supervised) == 1
+    assert spy.workers_started == 0
+
+
+def test_every_connection_has_tcp_nodelay() -> None:
+    async def accept_one() -> tuple[int, int]:
+        seen: list[int] = []
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                before = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)  # as if never set
+                server.no_delay(transport)
+                seen.extend([before, sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)])
+                transport.close()
+
+        loop = asyncio.get_running_loop()
+        listener = await loop.create_server(Probe, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        listener.close()
+        return seen[0], seen[1]
+
+    _, after = asyncio.run(accept_one())
+    assert after != 0
+    assert issubclass(server.NoDelayHTTP, server.AutoHTTPProtocol)
+
+
+@pytest.mark.slow
+def test_two_workers_serve_one_port(tmp_path: Path) -> None:
+    """`accord serve --workers 2` answers on its port, a signed-in request on every new
+    connection, whichever worker takes it."""
+    db = tmp_path / "accord.db"
+    init(db)
+    created = subprocess.run(
+        [
+            *(sys.executable, "-m", "accord.cli", "users", "create", "ana@example.org"),
+            *("--name", "Ana", "--role", "admin", "--token"),
+        ],
+        env=environment(db),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = environment(
+        db, ACCORD_SECRET_KEY="s" * 32, ACCORD_FORECAST_REFIT_HOURS="0", ACCORD_LOG_LEVEL="warning"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "accord.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "accord serve --workers 2 did not answer"
+            time.sleep(0.1)
+        for _ in range(20):  # a new connection each: both workers take some
+            me = httpx.get(
+                f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
+            )
+            assert me.status_code == 200, me.text
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        if process.stdout is not None:
+            process.stdout.close()

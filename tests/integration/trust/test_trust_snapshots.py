@@ -1,0 +1,253 @@
+"""Trust snapshots on SQLite and PostgreSQL: a read as of a past instant starts from the nearest
+snapshot and folds only the events after it, and gives the figures of a replay of the whole
+log: after random histories kept by the upkeep, after a rebuild, and after history told later
+about the past; trust over time and the health page's earned trust read the same figures."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_trust_service import random_history
+
+from accord.interchange.exporter import export_document
+from accord.interchange.importer import import_document
+from accord.trust import service as trust
+from accord.trust.domain import Ledger, fold, ledger
+from accord.trust.orm import (
+    trust_snapshot_pairs_table,
+    trust_snapshot_tracks_table,
+    trust_snapshots_table,
+)
+from accord.trust.repository import TrustStore
+from accord.trust.service import report_at
+from accord.trust.snapshots import SnapshotStore, day_after, midnight
+from accord.trust.views import ReplayView, snapshot_view
+from accord.uow import UnitOfWork
+from factories import OPERATOR, SETTINGS, make_partners
+
+H = SETTINGS.half_life_days
+EPSILON = timedelta(microseconds=1)
+CLOSE = {"rel": 1e-9, "abs": 1e-12}
+
+
+@pytest.fixture
+def org(uow):
+    """R, P and O in partnership `rp` (their leads by team slug)."""
+    people = make_partners(
+        uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers"), "o": ("olga", "Advises")}, key="rp"
+    )
+    return {"r": people["rita"], "p": people["paul"], "o": people["olga"]}
+
+
+def replayed(uow, moment: datetime) -> Ledger:
+    """DESIGN §2's as of, by its definition: the whole log folded up to `moment`."""
+    with uow:
+        tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
+    return ledger(tracks.values(), moment, H)
+
+
+def from_snapshot(uow, moment: datetime) -> Ledger:
+    with uow:
+        view = snapshot_view(uow, SETTINGS, moment)
+    assert view is not None, f"no snapshot serves {moment}"
+    return view.ledger
+
+
+def assert_same(fast: Ledger, plain: Ledger) -> None:
+    assert fast.org.as_tuple() == pytest.approx(plain.org.as_tuple(), **CLOSE)
+    for pair in set(fast.pairs) | set(plain.pairs):
+        assert fast.pair(*pair).as_tuple() == pytest.approx(
+            plain.pair(*pair).as_tuple(), **CLOSE
+        ), pair
+    assert fast.given == plain.given
+
+
+def instants(uow, rng: random.Random, count: int) -> list[datetime]:
+    """Instants over the whole history: random ones, event times, midnights and next to them."""
+    with uow:
+        events = list(uow.trust.commitment_events())
+    first, last = events[0][0], events[-1][0] + timedelta(days=20)
+    span = (last - first).total_seconds()
+    found = [first + timedelta(seconds=rng.uniform(0, span)) for _ in range(count)]
+    for at, _, _ in rng.sample(events, min(count, len(events))):
+        found += [at, at - EPSILON]
+    for moment in found[:count]:
+        found += [midnight(moment), midnight(moment) - EPSILON, day_after(moment)]
+    return sorted(found)
+
+
+def count(engine, table) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def no_full_replay(monkeypatch) -> list[Any]:
+    """Count the reads of the whole log from here on."""
+    read_log = TrustStore.commitment_events
+    reads: list[Any] = []
+
+    def counted(store: TrustStore, **options: Any) -> Any:
+        reads.append(options)
+        return read_log(store, **options)
+
+    monkeypatch.setattr(TrustStore, "commitment_events", counted)
+    return reads
+
+
+def assert_reads_equal_replays(uow, rng: random.Random, monkeypatch) -> None:
+    moments = instants(uow, rng, 15)
+    plain = [replayed(uow, moment) for moment in moments]
+    reads = no_full_replay(monkeypatch)
+    for moment, expected in zip(moments, plain, strict=True):
+        assert_same(from_snapshot(uow, moment), expected)
+    assert reads == [], "an as-of read replayed the whole log"
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_as_of_reads_from_snapshots_equal_replays_of_the_log(
+    engine, uow, clock, org, seed, monkeypatch
+) -> None:
+    random_history(uow, clock, org, seed, steps=150)
+    assert count(engine, trust_snapshots_table) > 20, "the upkeep wrote no snapshots"
+    assert count(engine, trust_snapshot_tracks_table) > 0
+    assert count(engine, trust_snapshot_pairs_table) > 0
+    assert_reads_equal_replays(uow, random.Random(seed), monkeypatch)
+    # a rebuild makes them again from the log, and they read the same
+    trust.rebuild(uow, SETTINGS, OPERATOR)
+    assert_reads_equal_replays(uow, random.Random(seed + 1), monkeypatch)
+
+
+def test_history_told_later_about_the_past_drops_the_snapshots_after_it(
+    engine, uow, clock, org, monkeypatch
+) -> None:
+    random_history(uow, clock, org, 21, steps=120)
+    end = clock.now
+    with uow:
+        newest = SnapshotStore(uow.session).newest()
+    assert newest is not None
+    # the same organization learns of commitments made and moved weeks ago
+    clock.now = end - timedelta(days=40)
+    told = clock.now
+    random_history(uow, clock, org, 22, steps=12)  # at most 36 days
+    with uow:
+        kept = SnapshotStore(uow.session).newest()
+        gap = uow.trust.state().snapshot_gap
+    assert kept is not None
+    assert gap is not None  # the first move told about the past
+    assert told <= gap < told + timedelta(days=3)
+    assert kept <= gap < newest
+    clock.now = max(clock.now, end) + timedelta(days=3)
+    random_history(uow, clock, org, 23, steps=20)  # and goes on: later midnights again
+    assert_reads_equal_replays(uow, random.Random(21), monkeypatch)
+    before = count(engine, trust_snapshots_table)
+    # the next start makes the dropped ones again (as a rebuild does), once
+    assert trust.ensure_built(uow, SETTINGS) is False
+    assert count(engine, trust_snapshots_table) > before
+    with uow:
+        assert uow.trust.state().snapshot_gap is None
+    assert trust.refresh_snapshots(uow) is False
+    assert_reads_equal_replays(uow, random.Random(22), monkeypatch)
+    trust.rebuild(uow, SETTINGS, OPERATOR)
+    assert_reads_equal_replays(uow, random.Random(23), monkeypatch)
+
+
+def test_snapshots_kept_in_time_order_leave_no_gap(uow, clock, org) -> None:
+    random_history(uow, clock, org, 24, steps=60)
+    with uow:
+        assert uow.trust.state().snapshot_gap is None
+    assert trust.refresh_snapshots(uow) is False
+
+
+def test_reports_as_of_a_past_instant_equal_replays(uow, clock, org, monkeypatch) -> None:
+    random_history(uow, clock, org, 31, steps=120)
+    moments = instants(uow, random.Random(31), 6)
+    with uow:
+        teams = {t.slug: t for t in uow.org.teams()}
+        ids = {slug: team.id for slug, team in teams.items() if team.id is not None}
+    expected = {}
+    for moment in moments:
+        view = ReplayView(moment, replayed(uow, moment), ids)
+        for team, of in (("p", None), ("r", None), ("p", "r"), ("o", "p")):
+            report = report_at(view, SETTINGS, teams[team], teams[of] if of else None)
+            expected[(moment, team, of)] = report.document()
+    reads = no_full_replay(monkeypatch)
+    for (moment, team, of), document in expected.items():
+        report = trust.trust_of(uow, SETTINGS, OPERATOR, team, of=of, as_of=moment)
+        _close(report.document(), document)
+    assert reads == []
+
+
+def _close(got: Any, want: Any) -> bool:
+    """Nested documents equal, floats up to rounding."""
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        return all(_close(got[k], want[k]) for k in want)
+    if isinstance(want, list):
+        assert len(got) == len(want)
+        return all(_close(g, w) for g, w in zip(got, want, strict=True))
+    if isinstance(want, float):
+        assert got == pytest.approx(want, **CLOSE)
+        return True
+    assert got == want
+    return True
+
+
+def test_trust_over_time_reads_the_snapshots_with_the_sweeps_figures(
+    uow, clock, org, monkeypatch
+) -> None:
+    random_history(uow, clock, org, 41, steps=120)
+    with monkeypatch.context() as patched:
+        patched.setattr(SnapshotStore, "nearest", lambda *_: None)  # the sweep of the whole log
+        swept = [r.document() for r in trust.trust_history(uow, SETTINGS, OPERATOR, "p")]
+        with uow:
+            teams = {t.slug: t for t in uow.org.teams()}
+        requests = [
+            (clock.now - timedelta(days=days), [(teams["r"], teams["p"]), (teams["p"], teams["o"])])
+            for days in (90, 30, 7, 1)
+        ]
+        with uow:
+            earned_swept = trust.earned_over_time(uow, SETTINGS, requests)
+    reads = no_full_replay(monkeypatch)
+    charted = [r.document() for r in trust.trust_history(uow, SETTINGS, OPERATOR, "p")]
+    with uow:
+        earned = trust.earned_over_time(uow, SETTINGS, requests)
+    assert reads == [], "trust over time replayed the whole log"
+    assert len(charted) == 12
+    _close(charted, swept)
+    _close(earned, earned_swept)
+
+
+def test_a_new_half_life_makes_the_snapshots_again(uow, clock, org) -> None:
+    random_history(uow, clock, org, 51, steps=60)
+    moment = clock.now - timedelta(days=10)
+    settings = SETTINGS.model_copy(update={"half_life_days": 30.0})
+    with uow:
+        assert snapshot_view(uow, settings, moment) is None  # made with another half-life
+    assert trust.ensure_built(uow, settings) is True
+    with uow:
+        view = snapshot_view(uow, settings, moment)
+        tracks = fold(uow.trust.commitment_events(upto=moment), upto=moment)
+    assert view is not None
+    assert_same(view.ledger, ledger(tracks.values(), moment, 30.0))
+
+
+def test_an_import_of_past_history_leaves_the_snapshots_whole(
+    uow, clock, org, make_fresh_engine, monkeypatch
+) -> None:
+    """An import tells the whole history after the fact: it makes the snapshots it dropped
+    before it returns, so that reads of the past are quick from the first one."""
+    random_history(uow, clock, org, 31, steps=80)
+    document = export_document(uow)
+    other = UnitOfWork(make_fresh_engine(), clock=clock)
+    import_document(other, OPERATOR, document)
+    with other:
+        state = other.trust.state()
+        assert state.built
+        assert state.snapshot_gap is None
+    assert count(other.engine, trust_snapshots_table) > 0
+    assert_reads_equal_replays(other, random.Random(31), monkeypatch)
