@@ -161,6 +161,7 @@ def import_(
                 streamed.items(),
                 settings=config,
                 progress=progress,
+                snapshots=False,  # memory stays bounded: the next start makes them
             )
         for section, count in report.created.items():
             say(f"{section:13} {count:6} created {report.unchanged[section]:6} unchanged")

@@ -17,7 +17,6 @@ from typing import Any
 
 from accord.config import Settings
 from accord.health import service as health
-from accord.trust import service as trust
 from accord.interchange.bulk import BulkCommitments
 from accord.interchange.reading import known_teams, parse, read_dates, unknown_teams
 from accord.interchange.replay import ImportReplay
@@ -33,6 +32,7 @@ from accord.interchange.report import (
 from accord.interchange.schemas import Document
 from accord.interchange.sections import TABLE
 from accord.org.domain import Actor, ensure_admin
+from accord.trust import service as trust
 from accord.uow import UnitOfWork
 
 
@@ -65,11 +65,16 @@ def import_parts(
     *,
     settings: Settings | None = None,
     progress: Callable[[int], None] | None = None,
+    snapshots: bool = True,
 ) -> ImportReport:
     """Import a document given as its `head` (everything but the items of its commitments)
     and its commitments with their indexes, read as they come (a document streamed from a
     file): the head's sections go through the use cases, the commitments in bulk (see
-    `bulk`). What is found and written is what `replay_document` finds and writes."""
+    `bulk`). What is found and written is what `replay_document` finds and writes.
+
+    With `snapshots` the trust snapshots are made from the whole log once the import is in,
+    which takes memory in proportion to the log; without, they are left to be made at the
+    next start (`trust.refresh_snapshots`), and reads of the past replay the log until then."""
     settings = settings or Settings.defaults()
     outermost = not uow.active
     with uow, _silenced(uow):
@@ -108,11 +113,15 @@ def import_parts(
         if outermost and run.report.created["health_checks"]:
             uow.log_pending()
             health.fill_earned(uow, settings)
+        made = run.report.created["commitments"] > 0
+        if outermost and made and not snapshots:
+            uow.trust.snapshots_due()
         uow.commit()
-    if outermost:
-        # history told about the past dropped the trust snapshots after it: made again now,
-        # so that reads of the past are quick from the first one
-        trust.refresh_snapshots(uow)
+    if outermost and made and snapshots:
+        # the commitments' moves were written a batch at a time, each batch's history
+        # reaching back before the last one's: the trust snapshots are made from the whole
+        # log now, so that reads of the past are quick from the first one
+        trust.refresh_snapshots(uow, whole=True)
     run.report.adjustments = sorted(
         [a for a in dated if item_of(a.path) not in run.already_there] + run.adjustments,
         key=lambda a: path_order(a.path),

@@ -243,6 +243,19 @@ class TrustStore:
             )
         )
 
+    def snapshots_due(self) -> None:
+        """Forget every snapshot but the empty one before the first move, and mark them to be
+        made again from the log (at the next start, or by a rebuild): reads of the past fold
+        the log from that first one until then."""
+        first = self.snapshots.first_event_at()
+        if first is None:
+            return
+        origin = midnight(first)
+        self.snapshots.forget_after(origin)
+        if self.snapshots.newest() is None:
+            self.snapshots.write_origin(origin, self.state().half_life_days)
+        self.session.execute(update(trust_state_table).where(S.id == 1).values(snapshot_gap=origin))
+
     def _snapshot(self, state: StoredState, earliest: datetime) -> None:
         """Keep the snapshots before this commit's moves (at `earliest` and after): drop those
         after a move told about the past, and write the midnight that ends the last day with

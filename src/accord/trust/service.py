@@ -542,13 +542,16 @@ def ensure_built(
     return True
 
 
-def refresh_snapshots(uow: UnitOfWork, progress: Callable[[int], None] | None = None) -> bool:
+def refresh_snapshots(
+    uow: UnitOfWork, progress: Callable[[int], None] | None = None, *, whole: bool = False
+) -> bool:
     """Make the trust snapshots again from the event log when history told later about the
-    past (an import, a move dated back) dropped some that later moves could not write: as a
-    rebuild makes them, leaving the stored sums alone. False when they are whole."""
+    past (an import, a move dated back) dropped some that later moves could not write, or
+    with `whole` in any case (after an import, whose moves are written in batches): as a
+    rebuild makes them, leaving the stored sums alone. False when they were whole."""
     with uow:
         state = uow.trust.state(for_update=True)
-        if not state.built or state.snapshot_gap is None:
+        if not state.built or (state.snapshot_gap is None and not whole):
             return False
         log.info("trust: making the snapshots of the past again from the event log")
         teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}

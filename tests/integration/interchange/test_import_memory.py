@@ -44,7 +44,9 @@ CHILD = textwrap.dedent(
         if way == "streamed":
             streamed = read_head(Path(document))
             items = streamed.items()
-            report = import_parts(UnitOfWork(engine), Operator("tests"), streamed.head, items)
+            report = import_parts(
+                UnitOfWork(engine), Operator("tests"), streamed.head, items, snapshots=False
+            )
         else:
             data = json.loads(Path(document).read_text(encoding="utf-8"))
             report = replay_document(UnitOfWork(engine), Operator("tests"), data)
