@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from accord.channel.errors import CREDENTIALS_CHECK
 from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
 from accord.config import Settings
 from accord.db import utcnow
@@ -89,38 +92,107 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def api_person(request: Request, uow: ReadUowDep, signer: SignerDep) -> Person:
+@dataclass(frozen=True)
+class Credentials:
+    """What an API request signs in with, read from its headers without the database.
+
+    The person they name is looked up later, in the worker thread that runs the route and, for
+    a route that reads, in the route's own unit of work (`signed_in`): one hop to the thread
+    pool and one transaction per request, and the person is loaded once.
+    """
+
+    token: str | None
+    session: str | None  # the session cookie, when there is no token
+    csrf_ok: bool  # a change made with the cookie carries the CSRF header (a read needs none)
+    signer: Signer
+    engine: Engine
+    clock: Callable[[], datetime]
+
+    def person(self, uow: UnitOfWork, *, teams: bool = False) -> Person:
+        """The owner of the bearer token, or the person of the session cookie, as the route
+        must see them (with `teams`, loaded with their teams); refused as `api_credentials`
+        says."""
+        if self.token is not None:
+            person = org.authenticate_token(uow, self.token, teams=teams)
+            if person is None:
+                raise NotSignedIn(
+                    "this API token is not valid, was revoked, or its owner was deactivated",
+                    rule="auth.bad_token",
+                )
+            return person
+        cookie_person = person_of_cookie(uow, self.signer, self.session)
+        if cookie_person is None:
+            raise NotSignedIn(
+                "sign in first, or send an API token as 'Authorization: Bearer <token>'",
+                rule="auth.required",
+            )
+        if not self.csrf_ok:
+            raise Forbidden(
+                f"a change made with the session cookie needs the {CSRF_HEADER} header",
+                rule="auth.csrf",
+            )
+        return cookie_person
+
+    def check(self) -> None:
+        """Refuse the request if the credentials are not good, in a reader of their own."""
+        self.person(UnitOfWork(self.engine, self.clock, read_only=True))
+
+
+async def api_credentials(request: Request) -> Credentials:
     """Who calls the API: the owner of the bearer token, or the person of the session cookie.
 
     A change made with the cookie (the web app's own calls) must also carry the CSRF token in
-    the X-CSRF-Token header, so another site cannot make it in the person's name.
+    the X-CSRF-Token header, so another site cannot make it in the person's name. A malformed
+    Authorization header is refused here; the rest is checked by `signed_in`, before the route.
     """
     token = bearer_token(request)
-    if token is not None:
-        person = org.authenticate_token(uow, token)
-        if person is None:
-            raise NotSignedIn(
-                "this API token is not valid, was revoked, or its owner was deactivated",
-                rule="auth.bad_token",
+    credentials = Credentials(
+        token=token,
+        session=request.cookies.get(SESSION_COOKIE) if token is None else None,
+        csrf_ok=request.method in SAFE_METHODS
+        or csrf_ok(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)),
+        signer=request.app.state.signer,
+        engine=request.app.state.engine,
+        clock=request.app.state.clock,
+    )
+    request.scope[CREDENTIALS_CHECK] = credentials.check
+    return credentials
+
+
+# The API route class (`accord.api.routes.DocRoute`) runs each route inside `signed_in`, which
+# hands it the person in place of the credentials.
+CurrentPerson = Annotated[Person, Depends(api_credentials)]
+
+
+@contextmanager
+def signed_in(arguments: dict[str, Any]) -> Iterator[None]:
+    """Within: the route's `Credentials` arguments replaced by the person they name (or refused).
+
+    A route that reads has its unit of work held open throughout, so the check and the route
+    read in one transaction and the person loaded for the check is the one the route's use cases
+    bind. A route that changes something has the check made in a reader of its own: its unit of
+    work begins and commits its change by itself.
+    """
+    names = [name for name, value in arguments.items() if isinstance(value, Credentials)]
+    if not names:
+        yield
+        return
+    credentials: Credentials = arguments[names[0]]
+    units = [value for value in arguments.values() if isinstance(value, UnitOfWork)]
+    reader = next((u for u in units if u.read_only and not u.active), None)
+    if any(not u.read_only for u in units):
+        reader = None  # a read transaction held open beside a change would only be in its way
+    with ExitStack() as stack:
+        if reader is not None:
+            stack.enter_context(reader)
+            person = credentials.person(reader, teams=True)
+        else:
+            person = credentials.person(
+                UnitOfWork(credentials.engine, credentials.clock, read_only=True)
             )
-        return person
-    cookie_person = session_person(request, uow, signer)
-    if cookie_person is None:
-        raise NotSignedIn(
-            "sign in first, or send an API token as 'Authorization: Bearer <token>'",
-            rule="auth.required",
-        )
-    if request.method not in SAFE_METHODS and not csrf_ok(
-        request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
-    ):
-        raise Forbidden(
-            f"a change made with the session cookie needs the {CSRF_HEADER} header",
-            rule="auth.csrf",
-        )
-    return cookie_person
-
-
-CurrentPerson = Annotated[Person, Depends(api_person)]
+        for name in names:
+            arguments[name] = person
+        yield
 
 
 def principal_of(

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,6 +68,12 @@ TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+# Where an API request keeps the check of its credentials until its route makes it
+# (`accord.channel.deps.signed_in`): a request refused as malformed before then is refused for
+# its credentials first, as it would be once its route ran.
+CREDENTIALS_CHECK = "accord.credentials_check"
 
 
 class SignInNeeded(Exception):
@@ -210,6 +217,12 @@ def install(app: FastAPI, pages: Pages) -> None:
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        check = request.scope.get(CREDENTIALS_CHECK)
+        if check is not None:  # credentials the route would refuse are refused first
+            try:
+                await run_in_threadpool(check)
+            except AccordError as refused:
+                return await accord_error(request, refused)
         if wants_html(request):
             where = "; ".join(in_words(item) for item in error.errors())
             return pages.error_page(request, 422, f"The request is malformed ({where}).")

@@ -8,17 +8,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accord.commitments.domain import COMMITTED, Commitment, Side, State
 from accord.commitments.orm import commitments_table
-from accord.db import KeyCache
+from accord.db import KeyCache, insert_rows
 from accord.errors import NotFound
 from accord.org.domain import Team
 from accord.partnerships.domain import Partnership
 
 c = commitments_table.c
+# The columns `insert_many` writes, in the order it gives them.
+_COLUMNS = (
+    "key",
+    "partnership_id",
+    "requester_id",
+    "performer_id",
+    "title",
+    "conditions_of_satisfaction",
+    "due",
+    "reliance",
+    "measure_id",
+    "state",
+    "version",
+    "requested_at",
+    "updated_at",
+    "delivered_at",
+    "value",
+    "pending",
+    "pending_by",
+    "pending_proposer",
+)
 # The orders a search may take, by these columns and then id, so that every row has its place;
 # a state's commitments by due date, as the index on (state, due) gives them.
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -105,35 +126,35 @@ class CommitmentRepository:
         self._by_key.remember(commitment.key, commitment)
 
     def insert_many(self, commitments: Sequence[Commitment]) -> None:
-        """New commitments in one statement, as they stand (an import's batch): the rows the
-        session would write for each, without its bookkeeping per object."""
-        if not commitments:
-            return
-        self.session.execute(
-            insert(commitments_table),
-            [
-                {
-                    "key": item.key,
-                    "partnership_id": item.partnership.id,
-                    "requester_id": item.requester.id,
-                    "performer_id": item.performer.id,
-                    "title": item.title,
-                    "conditions_of_satisfaction": item.conditions_of_satisfaction,
-                    "due": item.due,
-                    "reliance": item.reliance,
-                    "measure_id": item.measure.id if item.measure is not None else None,
-                    "state": item.state,
-                    "version": item.version,
-                    "requested_at": item.requested_at,
-                    "updated_at": item.updated_at,
-                    "delivered_at": item.delivered_at,
-                    "value": item.value,
-                    "pending": item.pending,
-                    "pending_by": item.pending_by,
-                    "pending_proposer": item.pending_proposer,
-                }
+        """New commitments in one go, as they stand (an import's batch): the rows the session
+        would write for each, without its bookkeeping per object (`insert_rows`)."""
+        insert_rows(
+            self.session,
+            commitments_table,
+            _COLUMNS,
+            (
+                (
+                    item.key,
+                    item.partnership.id,
+                    item.requester.id,
+                    item.performer.id,
+                    item.title,
+                    item.conditions_of_satisfaction,
+                    item.due,
+                    item.reliance,
+                    item.measure.id if item.measure is not None else None,
+                    item.state,
+                    item.version,
+                    item.requested_at,
+                    item.updated_at,
+                    item.delivered_at,
+                    item.value,
+                    item.pending,
+                    item.pending_by,
+                    item.pending_proposer,
+                )
                 for item in commitments
-            ],
+            ),
         )
 
     def find(self, key: str) -> Commitment | None:

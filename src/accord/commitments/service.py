@@ -81,10 +81,11 @@ def request(
         person = ensure_can_write(actor)
         with about("partnership"):
             the_partnership = uow.partnerships.get(partnership)
+        # the teams' members are not needed: the person's own memberships say what they may do
         with about("requester"):
-            requester_team = uow.org.team(requester)
+            requester_team = uow.org.team(requester, members=False)
         with about("performer"):
-            performer_team = uow.org.team(performer)
+            performer_team = uow.org.team(performer, members=False)
         for team, role in ((requester_team, "requester"), (performer_team, "performer")):
             if not the_partnership.has_party(team):
                 raise RuleBroken(

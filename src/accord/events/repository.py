@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from accord.db import insert_rows
 from accord.events.catalog import stored_types
-from accord.events.domain import Event, chain_hash
+from accord.events.domain import Event, canonical_json, iso
 from accord.events.orm import event_head_table, events_table
 
 if TYPE_CHECKING:
     from accord.events.catalog import DomainEvent
+
+
+# A text as JSON writes it without escaping what is not ASCII (as `canonical_json` does).
+_quoted: Callable[[str], str] = encode_basestring
+COLUMNS = ("id", "at", "actor", "type", "subject", "payload", "prev_hash", "hash")
+
+
+def _chain_hash(
+    id: int, at: datetime, actor: str | None, type: str, subject: str, payload: str, prev: str
+) -> str:
+    """`chain_hash` of an event whose payload is given as its canonical JSON: the canonical
+    JSON of the event is put together around it (the keys in their sorted order) rather than
+    made again."""
+    who = "null" if actor is None else _quoted(actor)
+    text = (
+        f'{{"actor":{who},"at":"{iso(at)}","id":{id},"payload":{payload},'
+        f'"prev_hash":{_quoted(prev)},"subject":{_quoted(subject)},"type":{_quoted(type)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class EventStore:
@@ -22,39 +45,32 @@ class EventStore:
 
     def append(self, pending: Sequence[DomainEvent]) -> list[int]:
         """Chain and insert events, in order, and return their ids; the head row is locked so
-        appends never fork the chain."""
+        appends never fork the chain. Each payload is made JSON once, for its hash and its row;
+        the rows go in in one go (`insert_rows`)."""
         head = self.session.execute(
             select(event_head_table.c.last_id, event_head_table.c.last_hash)
             .where(event_head_table.c.id == 1)
             .with_for_update()
         ).one()
         last_id, last_hash = int(head.last_id), str(head.last_hash)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for item in pending:
-            event_id, payload = last_id + 1, item.payload()
-            digest = chain_hash(
-                event_id, item.at, item.actor, item.type, item.subject, payload, last_hash
+            event_id, payload = last_id + 1, canonical_json(item.payload())
+            subject = item.subject
+            digest = _chain_hash(
+                event_id, item.at, item.actor, item.type, subject, payload, last_hash
             )
             rows.append(
-                {
-                    "id": event_id,
-                    "at": item.at,
-                    "actor": item.actor,
-                    "type": item.type,
-                    "subject": item.subject,
-                    "payload": payload,
-                    "prev_hash": last_hash,
-                    "hash": digest,
-                }
+                (event_id, item.at, item.actor, item.type, subject, payload, last_hash, digest)
             )
             last_id, last_hash = event_id, digest
-        self.session.execute(insert(events_table), rows)
+        insert_rows(self.session, events_table, COLUMNS, rows, ready=("payload",))
         self.session.execute(
             update(event_head_table)
             .where(event_head_table.c.id == 1)
             .values(last_id=last_id, last_hash=last_hash)
         )
-        return [row["id"] for row in rows]
+        return [row[0] for row in rows]
 
     def count_after(self, event_id: int) -> int:
         return int(

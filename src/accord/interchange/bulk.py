@@ -29,6 +29,7 @@ from accord.interchange.rows import history_problem, missing_terms
 from accord.interchange.schemas import CommitmentDoc
 from accord.interchange.sections import TABLE
 from accord.org.domain import Actor, Person, Team
+from accord.search.domain import Kind
 
 if TYPE_CHECKING:
     from accord.uow import UnitOfWork
@@ -300,7 +301,8 @@ class BulkCommitments:
         if not batch.commitments:
             return
         uow = self.run.uow
-        uow.commitments.insert_many(batch.commitments)
+        with uow.search.indexed_after(Kind.COMMITMENT):
+            uow.commitments.insert_many(batch.commitments)
         for event in batch.events:
             uow.record(event)
         uow.log_pending()

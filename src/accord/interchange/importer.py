@@ -19,7 +19,7 @@ from accord.config import Settings
 from accord.health import service as health
 from accord.interchange.bulk import BulkCommitments
 from accord.interchange.reading import known_teams, parse, read_dates, unknown_teams
-from accord.interchange.replay import ImportReplay
+from accord.interchange.replay import ImportReplay, quick_lookups
 from accord.interchange.report import (
     Adjustment,
     ImportRefused,
@@ -77,7 +77,7 @@ def import_parts(
     next start (`trust.refresh_snapshots`), and reads of the past replay the log until then."""
     settings = settings or Settings.defaults()
     outermost = not uow.active
-    with uow, _silenced(uow):
+    with uow, _silenced(uow), quick_lookups(uow):
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         dated: list[Adjustment] = []
@@ -136,7 +136,7 @@ def replay_document(
     by one: what the bulk import (`import_document`) is measured against."""
     settings = settings or Settings.defaults()
     outermost = not uow.active
-    with uow, _silenced(uow):
+    with uow, _silenced(uow), quick_lookups(uow):
         actor = uow.bind(actor)
         ensure_admin(actor, "import")
         dated: list[Adjustment] = []

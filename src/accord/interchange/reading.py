@@ -37,8 +37,13 @@ def read_dates(
         return data
     out: dict[Any, Any] = {}
     for name, value in data.items():
+        if not isinstance(value, dict | list) and not (
+            name in INSTANT_FIELDS and isinstance(value, str) and DATE_ONLY.fullmatch(value)
+        ):
+            out[name] = value  # most values: nothing to read, no path to make
+            continue
         path = f"{location}.{name}" if location else str(name)
-        if name in INSTANT_FIELDS and isinstance(value, str) and DATE_ONLY.fullmatch(value):
+        if name in INSTANT_FIELDS and isinstance(value, str):
             try:
                 day = date.fromisoformat(value)
             except ValueError:
@@ -60,16 +65,20 @@ def read_dates(
         elif name == "history" and isinstance(value, list):
             moves: list[Any] = []
             for index, item in enumerate(value):
-                before = moves[-1].get("at") if moves and isinstance(moves[-1], dict) else None
-                moves.append(
-                    read_dates(item, adjustments, f"{path}[{index}]", after=_instant(before))
-                )
+                before = None  # the time of the move before, read only for a date alone
+                if moves and isinstance(moves[-1], dict) and _date_alone(item):
+                    before = _instant(moves[-1].get("at"))
+                moves.append(read_dates(item, adjustments, f"{path}[{index}]", after=before))
             out[name] = moves
-        elif isinstance(value, dict | list):
-            out[name] = read_dates(value, adjustments, path)
         else:
-            out[name] = value
+            out[name] = read_dates(value, adjustments, path)
     return out
+
+
+def _date_alone(move: Any) -> bool:
+    """Whether a move gives its time as a date alone."""
+    at = move.get("at") if isinstance(move, dict) else None
+    return isinstance(at, str) and DATE_ONLY.fullmatch(at) is not None
 
 
 def _instant(value: Any) -> datetime | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel
 
@@ -21,7 +21,72 @@ from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
 from accord.uow import UnitOfWork
 
+if TYPE_CHECKING:
+    from accord.partnerships.domain import Partnership
+    from accord.partnerships.repository import PartnershipRepository
+    from accord.purposes.domain import Purpose
+    from accord.purposes.repository import PurposeRepository
+
 MANUAL_STATUSES = ("paused", "concluded", "dissolved")
+
+
+class _Partnerships:
+    """The partnerships' repository as an import uses it: a charter the import made is read
+    from the session rather than again under a lock (`get(for_update=True)`), which costs
+    milliseconds with its parties: no one else sees it before the import commits."""
+
+    def __init__(self, real: PartnershipRepository) -> None:
+        self.real = real
+        self.made: set[str] = set()
+
+    def add(self, partnership: Partnership) -> None:
+        self.real.add(partnership)
+        self.made.add(partnership.key)
+
+    def get(self, key: str, *, for_update: bool = False) -> Partnership:
+        return self.real.get(key, for_update=for_update and key not in self.made)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _Purposes:
+    """The purposes' repository as an import uses it: a purpose read without a lock is kept
+    for the next time while the session holds it (each partnership asks for its own)."""
+
+    def __init__(self, real: PurposeRepository) -> None:
+        self.real = real
+        self.known: dict[str, Purpose] = {}
+
+    def find(self, key: str) -> Purpose | None:
+        known = self.known.get(key)
+        if known is None or known not in self.real.session:
+            known = self.real.find(key)
+            if known is not None:
+                self.known[key] = known
+        return known
+
+    def get(self, key: str, *, for_update: bool = False) -> Purpose:
+        known = self.find(key) if not for_update else None
+        if known is None:
+            known = self.known[key] = self.real.get(key, for_update=for_update)
+        return known
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@contextmanager
+def quick_lookups(uow: UnitOfWork) -> Iterator[None]:
+    """Inside, the open unit of work looks partnerships and purposes up as an import may
+    (`_Partnerships`, `_Purposes`); the same rows, found once."""
+    partnerships, purposes = uow.partnerships, uow.purposes
+    uow.partnerships = cast("PartnershipRepository", _Partnerships(partnerships))
+    uow.purposes = cast("PurposeRepository", _Purposes(purposes))
+    try:
+        yield
+    finally:
+        uow.partnerships, uow.purposes = partnerships, purposes
 
 
 class ImportReplay:
@@ -44,6 +109,8 @@ class ImportReplay:
         self.later_accounts: list[tuple[str, PersonDoc]] = []
         # (person, team) -> when that membership ended (None: it goes on), from the document
         self.tenure: dict[tuple[str, str], datetime | None] = {}
+        # (person, *teams) -> when the last of those memberships ended, None if one goes on
+        self._gone: dict[tuple[str, ...], datetime | None] = {}
         self._commitment_keys: set[str] | None = None
 
     @contextmanager
@@ -109,8 +176,23 @@ class ImportReplay:
             self.report.unchanged[section] += 1
         return True
 
+    def note_membership(self, email: str, team: str, left_at: datetime | None) -> None:
+        """Note a membership of the document, and when it ended (None: it goes on)."""
+        self.tenure[(email, team)] = left_at
+        self._gone.clear()
+
     def left_before(self, email: str, teams: Sequence[str], at: datetime) -> str | None:
-        """Why `email` could not act for `teams` at `at`: every membership had ended by then."""
+        """Why `email` could not act for `teams` at `at`: every membership had ended by then.
+        When the last of them ended is kept for each person and teams (a history asks at
+        every move)."""
+        key = (email, *teams)
+        if key not in self._gone:
+            lefts = [self.tenure[(email, t)] for t in teams if (email, t) in self.tenure]
+            over = [left for left in lefts if left is not None]
+            self._gone[key] = max(over) if over and len(over) == len(lefts) else None
+        last = self._gone[key]
+        if last is None or not last < at:
+            return None
         ended = [
             (team, left)
             for team in teams

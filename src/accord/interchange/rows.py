@@ -77,7 +77,7 @@ def apply_person(run: ImportReplay, path: str, doc: PersonDoc) -> None:
                 continue
             with run.at(f"{path}.memberships[{m_index}]"):
                 org.set_membership(run.uow, run.actor, membership.team, doc.email, membership.role)
-            run.tenure[(doc.email, membership.team)] = membership.left_at
+            run.note_membership(doc.email, membership.team, membership.left_at)
             if membership.left_at is not None:
                 run.later_departures.append(
                     (

@@ -52,11 +52,18 @@ def _team_alone() -> tuple[Any, ...]:
 # The queries every request makes are built once, with parameters: building one (and its
 # cache key) costs about as much as running it.
 @functools.cache
-def _token_query() -> Any:
+def _token_query(teams: bool) -> Any:
+    person = defaultload(ApiToken.person)  # type: ignore[misc, arg-type]
+    if teams:
+        memberships = person.joinedload(Person.memberships)  # type: ignore[arg-type]
+        options = [
+            memberships.joinedload(Membership.team).lazyload(Team.memberships),  # type: ignore[misc, arg-type]
+            memberships.lazyload(Membership.person),  # type: ignore[misc, arg-type]
+        ]
+    else:
+        options = [person.raiseload(Person.memberships)]  # type: ignore[arg-type]
     return (
-        select(ApiToken)
-        .where(api_tokens_table.c.token_hash == bindparam("hash"))
-        .options(defaultload(ApiToken.person).raiseload(Person.memberships))  # type: ignore[misc, arg-type]
+        select(ApiToken).where(api_tokens_table.c.token_hash == bindparam("hash")).options(*options)
     )
 
 
@@ -227,6 +234,9 @@ class OrgRepository:
             condition = condition | (failures.account == account)
         self.session.execute(delete(sign_in_failures_table).where(condition))
 
-    def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        """The token and its owner, without the owner's teams: a credential check needs none."""
-        return self.session.scalars(_token_query(), {"hash": token_hash}).first()
+    def token_by_hash(self, token_hash: str, *, teams: bool = False) -> ApiToken | None:
+        """The token and its owner; with `teams` the owner's memberships and teams too, in the
+        same query (for a request that goes on to act as them in this session), else without
+        them: a credential check alone needs none."""
+        found = self.session.scalars(_token_query(teams), {"hash": token_hash})
+        return found.unique().one_or_none()

@@ -550,10 +550,11 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
         return token
 
 
-def authenticate_token(uow: UnitOfWork, secret: str) -> Person | None:
-    """The active person a live API token belongs to."""
+def authenticate_token(uow: UnitOfWork, secret: str, *, teams: bool = False) -> Person | None:
+    """The active person a live API token belongs to; with `teams`, loaded with their teams, as
+    the use cases that act in the same unit of work need them."""
     with uow:
-        token = uow.org.token_by_hash(token_hash(secret))
+        token = uow.org.token_by_hash(token_hash(secret), teams=teams)
         if token is None or not token.live(uow.now()):
             return None
         return token.person

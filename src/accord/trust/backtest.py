@@ -15,6 +15,7 @@ their scores are one sweep, and read best together.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import math
@@ -479,15 +480,18 @@ def latest(uow: UnitOfWork, settings: Settings, actor: Actor) -> dict[str, Any]:
     computed_at = uow.now()
     document = backtest(uow, settings, actor).document()
     document = {**document, "computed_at": iso(computed_at), "model_version": None}
-    keeper = UnitOfWork(uow.engine, uow.clock)  # a reader's unit of work writes nothing
-    try:
-        with keeper:
-            if keeper.models.backtest(evidence) is None:
-                keeper.models.keep_backtest(evidence, computed_at, document)
-                keeper.commit()
-    except (Conflict, IntegrityError):
-        pass  # another process kept the same backtest first
+    keep(UnitOfWork(uow.engine, uow.clock), evidence, computed_at, document)
     return document
+
+
+def keep(uow: UnitOfWork, evidence: str, computed_at: datetime, document: dict[str, Any]) -> None:
+    """Keeps a backtest computed for a reader, in a transaction of its own (the reader's writes
+    nothing). Two processes may compute the same one at once: the second finds the key taken
+    and keeps nothing, and loses nothing, since both documents are the same."""
+    with contextlib.suppress(Conflict, IntegrityError), uow:
+        if uow.models.backtest(evidence) is None:
+            uow.models.keep_backtest(evidence, computed_at, document)
+            uow.commit()
 
 
 def evidence_digest(uow: UnitOfWork, settings: Settings) -> str:

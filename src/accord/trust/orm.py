@@ -7,7 +7,17 @@ organization's and the bookkeeping, `trust_tracks` what trust needs of every ope
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
 
 from accord.db import JSONType, UTCDateTime, metadata
 
@@ -129,58 +139,27 @@ trust_models_table = Table(
 )
 
 # Snapshots of the fold at UTC midnights (DESIGN §2 "as of"): a row per midnight that follows a
-# day with commitment events, holding the organization's finished evidence decayed to it. Pairs
-# and open commitments are kept as changes only: a pair's row is written at the midnights after
-# its sums changed (its sums at the latest row at or before an instant are its sums then), and
-# an open commitment's track is a version valid from `since` until `until` (NULL: still the
-# latest), so the rows grow with the moves, not with days times pairs.
+# day with commitment events, holding the organization's finished evidence decayed to it, and
+# what changed the day before: the pairs whose finished evidence changed and the commitments
+# that moved, each in one value (a pair's sums at the latest snapshot at or before an instant
+# that has it are its sums then; so is a commitment's track). Changes only, so the snapshots
+# grow with the moves, not with days times pairs; and about once a month in full, so that a
+# read of the past starts from the full copy before it.
 trust_snapshots_table = Table(
     "trust_snapshots",
     metadata,
     Column("at", UTCDateTime(), primary_key=True),
     Column("half_life_days", Float, nullable=False),
     *_evidence_columns(),
-)
-
-trust_snapshot_pairs_table = Table(
-    "trust_snapshot_pairs",
-    metadata,
-    Column(
-        "requester_id",
-        Integer,
-        ForeignKey("teams.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
-    Column(
-        "performer_id",
-        Integer,
-        ForeignKey("teams.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
-    Column("at", UTCDateTime(), primary_key=True),
-    # finished evidence decayed to `at`
-    *_evidence_columns(),
-    Index("ix_trust_snapshot_pairs_at", "at"),
-)
-
-trust_snapshot_tracks_table = Table(
-    "trust_snapshot_tracks",
-    metadata,
-    Column("key", String(100), primary_key=True),
-    Column("since", UTCDateTime(), primary_key=True),
-    Column("until", UTCDateTime(), nullable=True),
-    Column("requester_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
-    Column("performer_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("due", UTCDateTime(), nullable=False),
-    Column("notice", Boolean, nullable=False),
-    Column("reliance", String(20), nullable=False),
-    Column("delivered_at", UTCDateTime(), nullable=True),
-    Column("promised_at", UTCDateTime(), nullable=True),
-    Index("ix_trust_snapshot_tracks_since", "since"),
-    Index("ix_trust_snapshot_tracks_until", "until"),
+    # the pairs whose sums changed the day before (`snapshots.PAIR`: their ids and sums
+    # decayed to `at`), every pair in a full copy
+    Column("pairs", LargeBinary, nullable=True),
+    # the commitments that moved the day before (`snapshots.OPEN_TRACK`: the track of each
+    # still open, or that it finished), every open one in a full copy
+    Column("tracks", LargeBinary, nullable=True),
+    # a full copy: `pairs` and `tracks` hold every pair and open commitment, so that a read
+    # needs only the snapshots from the full copy before its own on
+    Column("full", Boolean, nullable=True),
 )
 
 # The backtest computed for one state of the evidence (a digest of the event log's head, the

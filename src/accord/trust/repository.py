@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,7 @@ P = trust_pairs_table.c
 T = trust_tracks_table.c
 M = trust_models_table.c
 C = commitments_table.c
+NEW_SUMS = tuple(f"new_{name}" for name in EVIDENCE_COLUMNS)
 
 
 @dataclass
@@ -184,8 +185,17 @@ class TrustStore:
         ids = self.commitment_ids_of({e.commitment for e in requests}) if requests else {}
         slugs = {slug for e in requests for slug in (e.requester, e.performer)}
         team_ids = self._team_ids(slugs) if slugs else {}
+        touched = {(t.requester, t.performer) for t in tracks.values()} | {
+            (team_ids[e.requester], team_ids[e.performer])
+            for e in requests
+            if e.requester in team_ids and e.performer in team_ids
+        }
         fold = Accumulator(
-            state.reference, state.half_life_days, state.org, tracks, load_pair=self._pair
+            state.reference,
+            state.half_life_days,
+            state.org,
+            tracks,
+            load_pair=self._pair_loader(touched),
         )
         fold.latest = state.latest_at
         for event in moves:
@@ -215,20 +225,7 @@ class TrustStore:
         self._write_tracks(tracks, known, ids, state, counted)
         swept = self._sweep(state.overdue_through, through)
         count, notice, silent = count + swept[0], notice + swept[1], silent + swept[2]
-        for pair, sums in fold.pairs.items():
-            values = dict(zip(EVIDENCE_COLUMNS, sums, strict=True))
-            if pair in fold.stored_pairs:
-                self.session.execute(
-                    update(trust_pairs_table)
-                    .where(P.requester_id == pair[0], P.performer_id == pair[1])
-                    .values(**values)
-                )
-            else:
-                self.session.execute(
-                    insert(trust_pairs_table).values(
-                        requester_id=pair[0], performer_id=pair[1], **values
-                    )
-                )
+        self._write_pairs(fold.pairs, fold.stored_pairs)
         self.session.execute(
             update(trust_state_table)
             .where(S.id == 1)
@@ -353,13 +350,54 @@ class TrustStore:
                 found[value] = int(row_id)
         return found
 
-    def _pair(self, pair: tuple[int | str, int | str]) -> list[float] | None:
-        row = self.session.execute(
-            select(*(P[name] for name in EVIDENCE_COLUMNS)).where(
-                P.requester_id == pair[0], P.performer_id == pair[1]
-            )
-        ).first()
-        return [float(v) for v in row] if row is not None else None
+    def _pair_loader(self, pairs: set[Any]) -> Callable[[Any], list[float] | None]:
+        """The stored sums of a pair, asked for as a fold needs them: the first question reads
+        those of every pair in `pairs` (all a commit's moves can touch) in one go."""
+        loaded: dict[Pair, list[float]] | None = None
+
+        def load(pair: Any) -> list[float] | None:
+            nonlocal loaded
+            if loaded is None:
+                loaded = self._pairs(pairs)
+            return loaded.get(pair)
+
+        return load
+
+    def _pairs(self, pairs: set[Pair]) -> dict[Pair, list[float]]:
+        """The stored sums of those of `pairs` that have a row, read in one query (a chunk of
+        requesters at a time; the other pairs of those requesters are left out)."""
+        found: dict[Pair, list[float]] = {}
+        performers = sorted({performer for _, performer in pairs})
+        for chunk in _chunks(sorted({requester for requester, _ in pairs})):
+            query = select(P.requester_id, P.performer_id, *(P[n] for n in EVIDENCE_COLUMNS))
+            query = query.where(P.requester_id.in_(chunk), P.performer_id.in_(performers))
+            for row in self.session.execute(query):
+                pair = (int(row[0]), int(row[1]))
+                if pair in pairs:
+                    found[pair] = [float(v) for v in row[2:]]
+        return found
+
+    def _write_pairs(self, pairs: dict[Any, list[float]], stored: set[Any]) -> None:
+        """The sums of the pairs a fold touched: the stored ones updated, the others inserted,
+        each kind in one statement run for every row."""
+        changed = [
+            {"r": pair[0], "p": pair[1], **dict(zip(NEW_SUMS, sums, strict=True))}
+            for pair, sums in pairs.items()
+            if pair in stored
+        ]
+        if changed:
+            self.session.execute(_pair_update(), changed)
+        new = [
+            {
+                "requester_id": pair[0],
+                "performer_id": pair[1],
+                **dict(zip(EVIDENCE_COLUMNS, sums, strict=True)),
+            }
+            for pair, sums in pairs.items()
+            if pair not in stored
+        ]
+        if new:
+            self.session.execute(insert(trust_pairs_table), new)
 
     def _rebase(self, state: StoredState, reference: datetime) -> None:
         """Move the reference time forward, scaling every stored sum to match (rare)."""
@@ -679,6 +717,19 @@ def _org_since(
 @functools.cache
 def _state_query() -> Select[Any]:
     return select(trust_state_table).where(S.id == 1)
+
+
+@functools.cache
+def _pair_update() -> Any:
+    """The update of one pair's sums: parameters r, p and each evidence column's, prefixed
+    with "new_" (a parameter may not take a column's name)."""
+    return (
+        update(trust_pairs_table)
+        .where(P.requester_id == bindparam("r"), P.performer_id == bindparam("p"))
+        .values(
+            {name: bindparam(new) for name, new in zip(EVIDENCE_COLUMNS, NEW_SUMS, strict=True)}
+        )
+    )
 
 
 def one_of(column: ColumnElement[Any], constants: Iterable[str]) -> ColumnElement[bool]:

@@ -3,11 +3,12 @@ of a past instant starts from the nearest midnight at or before it and folds onl
 after it (DESIGN §2 "as of"), with the figures of a replay of the whole log.
 
 A snapshot at midnight S holds what the fold of every event with `at < S` leaves: the
-organization's finished evidence decayed to S (`trust_snapshots`), each pair's
-(`trust_snapshot_pairs`, a row at the midnights after its sums changed) and each open
-commitment's track (`trust_snapshot_tracks`, a version valid from one midnight until the
-next change). Storing changes only keeps the rows proportional to the moves: a full copy of
-every pair at every midnight would be days times pairs.
+organization's finished evidence decayed to S, and, each in one value read into columns at
+once, the pairs whose finished evidence changed the day before (`pairs`) and the commitments
+that moved the day before (`tracks`: each one's track, or that it finished). Keeping changes
+only keeps the snapshots proportional to the moves; a full copy of every pair and open
+commitment once every `FULL_EVERY` (a snapshot marked `full`) bounds what a read looks at: the
+snapshots from the full copy before its own on, the latest of each pair and commitment in them.
 
 The upkeep writes the snapshot of a midnight when the first move of a later day arrives (the
 stored sums are then exactly the fold before that midnight); a move told about the past
@@ -18,50 +19,79 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import distinct_on
+import numpy as np
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from accord.commitments.orm import commitments_table
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
 from accord.trust.domain import (
+    COMMITTED,
     FINAL,
     FINISHED,
+    OPEN,
+    RELIANCE_WEIGHT,
     SUBJECT_PREFIX,
     Accumulator,
-    Ledger,
     TeamRef,
     Track,
     commitment_key,
 )
-from accord.trust.model import (
-    MAX_EXPONENT,
-    Evidence,
-    days_between,
-    decay_weight,
-    scale_to,
-)
+from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scale_to
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
     trust_pairs_table,
-    trust_snapshot_pairs_table,
-    trust_snapshot_tracks_table,
     trust_snapshots_table,
     trust_state_table,
     trust_tracks_table,
 )
 
 Event = tuple[datetime, str, Mapping[str, Any]]
+Pairs = list[tuple[int, int, list[float]]]
+Versions = dict[str, dict[str, Any] | None]
 SN = trust_snapshots_table.c
-SP = trust_snapshot_pairs_table.c
-ST = trust_snapshot_tracks_table.c
 CHUNK = 500
 BATCH = 5000
+# How often a snapshot is a full copy: more often reads fewer changes, and stores more.
+FULL_EVERY = timedelta(days=30)
+# A snapshot's pairs in one value: the teams' ids and the six sums decayed to the snapshot.
+PAIR = np.dtype([("requester", "<i8"), ("performer", "<i8"), ("sums", "<f8", (6,))])
+# Its commitments in one value: each one's track (times in microseconds since the epoch, NONE
+# for none; whether it is promised and the reliance weight it puts, as a read counts them), or
+# `open` false for one that finished; the keys alongside (text holds no NUL, so NUL parts them).
+OPEN_TRACK = np.dtype(
+    [
+        ("requester", "<i8"),
+        ("performer", "<i8"),
+        ("due", "<i8"),
+        ("delivered", "<i8"),
+        ("promised", "<i8"),
+        ("state", "S20"),
+        ("reliance", "S20"),
+        ("committed", "?"),
+        ("notice", "?"),
+        ("given", "<f8"),
+        ("open", "?"),
+    ]
+)
+NONE = np.iinfo(np.int64).min
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TRACK_COLUMNS = (
     "requester_id",
     "performer_id",
@@ -84,11 +114,17 @@ def day_after(at: datetime) -> datetime:
     return midnight(at) + timedelta(days=1)
 
 
-def _version(track: Track, since: datetime) -> dict[str, Any]:
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware time, as the snapshots keep times."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _time(value: int) -> datetime | None:
+    return None if value == NONE else EPOCH + timedelta(microseconds=int(value))
+
+
+def _version(track: Track) -> dict[str, Any]:
     return {
-        "key": track.key,
-        "since": since,
-        "until": None,
         "requester_id": track.requester,
         "performer_id": track.performer,
         "state": track.state,
@@ -104,61 +140,104 @@ def _evidence_row(values: Iterable[float]) -> dict[str, float]:
     return dict(zip(EVIDENCE_COLUMNS, values, strict=True))
 
 
+def tracks_value(versions: Mapping[str, Mapping[str, Any] | None]) -> bytes | None:
+    """The `tracks` of a snapshot: by commitment key, its track (`TRACK_COLUMNS`), or None for
+    one no longer open; None for none. `OPEN_TRACK` columns, their count before them and the
+    keys after them."""
+    if not versions:
+        return None
+    keys = sorted(versions)
+    rows = []
+    for key in keys:
+        version = versions[key]
+        if version is None:
+            rows.append((0, 0, 0, NONE, NONE, b"", b"", False, False, 0.0, False))
+            continue
+        state, reliance = version["state"], version["reliance"]
+        delivered, promised = version["delivered_at"], version["promised_at"]
+        rows.append(
+            (
+                int(version["requester_id"]),
+                int(version["performer_id"]),
+                micros(version["due"]),
+                NONE if delivered is None else micros(delivered),
+                NONE if promised is None else micros(promised),
+                state.encode(),
+                reliance.encode(),
+                state in COMMITTED,
+                bool(version["notice"]),
+                RELIANCE_WEIGHT.get(reliance, 0.0) if state in OPEN else 0.0,
+                True,
+            )
+        )
+    columns = np.array(rows, dtype=OPEN_TRACK).tobytes()
+    return np.int64(len(keys)).tobytes() + columns + "\0".join(keys).encode()
+
+
+def tracks_of(value: bytes) -> tuple[list[str], np.ndarray]:
+    """The keys and `OPEN_TRACK` columns of a snapshot's `tracks`."""
+    raw = bytes(value)
+    count = int(np.frombuffer(raw[:8], dtype="<i8")[0])
+    end = 8 + count * OPEN_TRACK.itemsize
+    return raw[end:].decode().split("\0"), np.frombuffer(raw[8:end], dtype=OPEN_TRACK)
+
+
+def pairs_value(pairs: Iterable[tuple[int, int, Iterable[float]]]) -> bytes | None:
+    """The `pairs` of a snapshot: (requester id, performer id, six sums) each; None for none."""
+    rows = [(int(r), int(p), tuple(sums)) for r, p, sums in pairs]
+    return np.array(rows, dtype=PAIR).tobytes() if rows else None
+
+
 def snapshot_rows(
     events: Iterable[Event], teams: Mapping[str, TeamRef], half_life_days: float
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every snapshot of the log, as ("snapshots" | "pairs" | "tracks", rows) batches: the fold
-    in time order (stable: one commitment's events keep their log order), a snapshot at each
-    midnight that ends a day with events, the last day's left to the upkeep."""
+    """Every snapshot of the log, as ("snapshots", rows) batches: the fold in time order
+    (stable: one commitment's events keep their log order), a snapshot at each midnight that
+    ends a day with events, the last day's left to the upkeep."""
     ordered = sorted(events, key=itemgetter(0))
     if not ordered:
         return
     H = half_life_days
     fold = Accumulator(ordered[0][0], H, [0.0] * 6, {})
-    origin = midnight(ordered[0][0])
-    yield "snapshots", [{"at": origin, "half_life_days": H, **_evidence_row([0.0] * 6)}]
-    pending: dict[str, dict[str, Any]] = {}  # the latest version of each open commitment
+    origin = last_full = midnight(ordered[0][0])
+    empty = {"pairs": None, "tracks": None, **_evidence_row([0.0] * 6)}
+    yield "snapshots", [{"at": origin, "half_life_days": H, "full": True, **empty}]
+    pending: dict[str, dict[str, Any]] = {}  # the track of each open commitment
     touched: set[str] = set()
     changed: set[tuple[TeamRef, TeamRef]] = set()
     boundary = day_after(ordered[0][0])
-    done: list[dict[str, Any]] = []
     for at, subject, payload in ordered:
         if at >= boundary:
             factor = scale_to(boundary, fold.reference, H)
+            full = boundary - last_full >= FULL_EVERY
+            if full:
+                last_full = boundary
+                changed = set(fold.pairs)
+            for moved in touched:
+                track = fold.tracks[moved]
+                if track.state in FINAL:
+                    del fold.tracks[moved]  # a finished commitment moves no more
+                    pending.pop(moved, None)
+                else:
+                    pending[moved] = _version(track)
+            versions = dict(pending) if full else {key: pending.get(key) for key in touched}
+            pairs = pairs_value(
+                (int(r), int(p), (v * factor for v in fold.pairs[(r, p)]))
+                for r, p in sorted(changed, key=str)
+            )
             yield (
                 "snapshots",
                 [
                     {
                         "at": boundary,
                         "half_life_days": H,
+                        "full": full,
+                        "pairs": pairs,
+                        "tracks": tracks_value(versions),
                         **_evidence_row(v * factor for v in fold.org),
                     }
                 ],
             )
-            pairs = [
-                {
-                    "requester_id": r,
-                    "performer_id": p,
-                    "at": boundary,
-                    **_evidence_row(v * factor for v in fold.pairs[(r, p)]),
-                }
-                for r, p in sorted(changed, key=str)
-            ]
-            if pairs:
-                yield "pairs", pairs
-            for moved in touched:
-                track = fold.tracks[moved]
-                old = pending.pop(moved, None)
-                if old is not None:
-                    old["until"] = boundary
-                    done.append(old)
-                if track.state in FINAL:
-                    del fold.tracks[moved]  # a finished commitment moves no more
-                else:
-                    pending[moved] = _version(track, boundary)
-            if len(done) >= BATCH:
-                yield "tracks", done
-                done = []
             touched, changed = set(), set()
             boundary = day_after(at)
         key = commitment_key(subject)
@@ -174,7 +253,6 @@ def snapshot_rows(
         touched.add(key)
         if track.state in FINISHED and was not in FINISHED:
             changed.add((track.requester, track.performer))
-    yield "tracks", [*done, *pending.values()]
 
 
 def _rebase(fold: Accumulator, reference: datetime) -> None:
@@ -194,35 +272,43 @@ class Snapshot:
     org: Evidence
 
 
-def ledger_from(
-    snapshot: Snapshot,
-    pairs: Iterable[tuple[TeamRef, TeamRef, datetime, Evidence]],
-    tracks: Iterable[Track],
-    moment: datetime,
-    half_life_days: float,
-) -> Ledger:
-    """The ledger at `moment` (as `domain.ledger` of the whole log's fold): the snapshot's
-    finished evidence and each pair's (decayed from the midnight of its row), and the tracks
-    open at the snapshot folded on to `moment` with the commitments requested since."""
-    H = half_life_days
-    result = Ledger(
-        moment, org=snapshot.org.scaled(decay_weight(days_between(snapshot.at, moment), H))
-    )
-    factors: dict[datetime, float] = {}
-    for requester, performer, at, evidence in pairs:
-        factor = factors.get(at)
-        if factor is None:
-            factor = factors[at] = decay_weight(days_between(at, moment), H)
-        result.pairs[(requester, performer)] = evidence.scaled(factor)
-    for track in tracks:
-        outcome = track.outcome() or track.overdue(moment)
-        if outcome is not None:
-            weight = decay_weight(days_between(outcome.at, moment), H)
-            result.add(track.requester, track.performer, outcome.evidence(weight))
-        if track.given > 0:
-            pair = (track.requester, track.performer)
-            result.given[pair] = max(result.given.get(pair, 0.0), track.given)
-    return result
+@dataclass
+class PairRows:
+    """Each pair's finished evidence at a snapshot, as columns: the teams' ids, the time of
+    the snapshot it was read from (microseconds since the epoch) and its six sums decayed to
+    it."""
+
+    requester: np.ndarray
+    performer: np.ndarray
+    at: np.ndarray
+    sums: np.ndarray
+
+
+@dataclass
+class OpenRows:
+    """Commitments open at a snapshot, as columns: their teams' ids, due dates (microseconds
+    since the epoch), whether they are promised, whether they gave notice, and the reliance
+    weight they put."""
+
+    requester: np.ndarray
+    performer: np.ndarray
+    due: np.ndarray
+    committed: np.ndarray
+    notice: np.ndarray
+    given: np.ndarray
+
+
+def _micros(values: Sequence[Any]) -> np.ndarray:
+    """Times as a driver gives them (SQLite: text; PostgreSQL: aware datetimes), as `micros`."""
+    if values and isinstance(values[0], str):  # parsed in one call
+        return np.array(values, dtype="datetime64[us]").astype(np.int64)
+    return np.array([micros(value) for value in values], dtype=np.int64)
+
+
+def _raw(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A time column as the driver gives it, for `_micros`: the column type's conversion costs
+    more than the rest of a read when it runs for every row."""
+    return type_coerce(column, NullType())
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -231,7 +317,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 class SnapshotStore:
-    """The snapshot tables: the rebuild's replace, the upkeep's writes and the reads."""
+    """The snapshot table: the rebuild's replace, the upkeep's writes and the reads."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -240,29 +326,18 @@ class SnapshotStore:
 
     def replace(self, batches: Iterable[tuple[str, list[dict[str, Any]]]]) -> int:
         """Replace every snapshot with `batches` (from `snapshot_rows`); how many snapshots."""
-        for table in (
-            trust_snapshot_tracks_table,
-            trust_snapshot_pairs_table,
-            trust_snapshots_table,
-        ):
-            self.session.execute(delete(table))
-        tables = {
-            "snapshots": trust_snapshots_table,
-            "pairs": trust_snapshot_pairs_table,
-            "tracks": trust_snapshot_tracks_table,
-        }
+        self.session.execute(delete(trust_snapshots_table))
         self.session.execute(update(trust_state_table).values(snapshot_gap=None))
         count = 0
-        waiting: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-        for name, rows in batches:
-            count += len(rows) if name == "snapshots" else 0
-            waiting[name].extend(rows)
-            if len(waiting[name]) >= BATCH:  # many small statements cost more than the rows
-                self.session.execute(insert(tables[name]), waiting[name])
-                waiting[name] = []
-        for name, rows in waiting.items():
-            if rows:
-                self.session.execute(insert(tables[name]), rows)
+        waiting: list[dict[str, Any]] = []
+        for _, rows in batches:
+            count += len(rows)
+            waiting.extend(rows)
+            if len(waiting) >= 100:  # many small statements cost more than the rows
+                self.session.execute(insert(trust_snapshots_table), waiting)
+                waiting = []
+        if waiting:
+            self.session.execute(insert(trust_snapshots_table), waiting)
         return count
 
     def newest(self) -> datetime | None:
@@ -270,19 +345,14 @@ class SnapshotStore:
         return found
 
     def forget_after(self, moment: datetime) -> None:
-        """Drop what the snapshots after `moment` hold: history told later about the past."""
+        """Drop the snapshots after `moment`: history told later about the past."""
         self.session.execute(delete(trust_snapshots_table).where(SN.at > moment))
-        self.session.execute(delete(trust_snapshot_pairs_table).where(SP.at > moment))
-        self.session.execute(delete(trust_snapshot_tracks_table).where(ST.since > moment))
-        self.session.execute(
-            update(trust_snapshot_tracks_table).where(ST.until > moment).values(until=None)
-        )
 
     def write_origin(self, at: datetime, half_life_days: float) -> None:
         """The empty snapshot before an organization's first move."""
         self.session.execute(
             insert(trust_snapshots_table).values(
-                at=at, half_life_days=half_life_days, **_evidence_row([0.0] * 6)
+                at=at, half_life_days=half_life_days, full=True, **_evidence_row([0.0] * 6)
             )
         )
 
@@ -296,15 +366,26 @@ class SnapshotStore:
     ) -> None:
         """The snapshot at midnight `at` from the stored sums, which hold exactly the events
         before it: the organization, and the pairs and tracks of the commitments that moved
-        since the previous snapshot (at `since`)."""
+        since the previous snapshot (at `since`); or every pair and open commitment, when the
+        full copy before it is `FULL_EVERY` old."""
         factor = scale_to(at, reference, half_life_days)
+        last_full = self.full_before(at)
+        full = last_full is None or at - last_full >= FULL_EVERY
+        pairs, versions = self._every() if full else self._moved(at, since)
         self.session.execute(
             insert(trust_snapshots_table).values(
                 at=at,
                 half_life_days=half_life_days,
+                full=full,
+                pairs=pairs_value((r, q, (v * factor for v in sums)) for r, q, sums in pairs),
+                tracks=tracks_value(versions),
                 **_evidence_row(v * factor for v in org),
             )
         )
+
+    def _moved(self, at: datetime, since: datetime) -> tuple[Pairs, Versions]:
+        """The commitments that moved since the snapshot at `since`: their tracks (None:
+        finished), and the stored sums of the pairs of those that finished."""
         e = events_table.c
         subjects = self.session.scalars(
             select(e.subject)
@@ -316,25 +397,19 @@ class SnapshotStore:
             )
         ).all()
         keys = sorted(s.removeprefix(SUBJECT_PREFIX) for s in subjects)
-        if not keys:
-            return
         c = commitments_table.c
         t = trust_tracks_table.c
         p = trust_pairs_table.c
-        versions: list[dict[str, Any]] = []
+        versions: Versions = {}
         pairs: set[tuple[int, int]] = set()
         for chunk in _chunks(keys):
-            open_keys = set()
             rows = self.session.execute(
                 select(t.key, *(t[name] for name in TRACK_COLUMNS)).where(t.key.in_(chunk))
             )
             for row in rows:
-                open_keys.add(row.key)
-                versions.append(
-                    {"key": row.key, "since": at, "until": None}
-                    | {name: getattr(row, name) for name in TRACK_COLUMNS}
-                )
-            finished = [key for key in chunk if key not in open_keys]
+                versions[row.key] = {name: getattr(row, name) for name in TRACK_COLUMNS}
+            finished = [key for key in chunk if key not in versions]
+            versions.update(dict.fromkeys(finished))
             if finished:
                 pairs.update(
                     (int(r), int(q))
@@ -342,83 +417,132 @@ class SnapshotStore:
                         select(c.requester_id, c.performer_id).where(c.key.in_(finished))
                     )
                 )
-            self.session.execute(
-                update(trust_snapshot_tracks_table)
-                .where(ST.key.in_(chunk), ST.until.is_(None))
-                .values(until=at)
-            )
-        if versions:
-            self.session.execute(insert(trust_snapshot_tracks_table), versions)
-        rows_out = []
+        found = []
+        query = select(p.requester_id, p.performer_id, *(p[n] for n in EVIDENCE_COLUMNS))
         for chunk in _chunks(sorted(pairs)):
-            query = select(p.requester_id, p.performer_id, *(p[n] for n in EVIDENCE_COLUMNS))
             for row in self.session.execute(
                 query.where(tuple_(p.requester_id, p.performer_id).in_(chunk))
             ):
-                rows_out.append(
-                    {
-                        "requester_id": int(row[0]),
-                        "performer_id": int(row[1]),
-                        "at": at,
-                        **_evidence_row(float(v) * factor for v in row[2:]),
-                    }
-                )
-        if rows_out:
-            self.session.execute(insert(trust_snapshot_pairs_table), rows_out)
+                found.append((int(row[0]), int(row[1]), [float(v) for v in row[2:]]))
+        return sorted(found), versions
+
+    def _every(self) -> tuple[Pairs, Versions]:
+        """Every open commitment's stored track and every pair's stored sums."""
+        t = trust_tracks_table.c
+        p = trust_pairs_table.c
+        versions: Versions = {
+            row.key: {name: getattr(row, name) for name in TRACK_COLUMNS}
+            for row in self.session.execute(select(t.key, *(t[n] for n in TRACK_COLUMNS)))
+        }
+        query = select(p.requester_id, p.performer_id, *(p[n] for n in EVIDENCE_COLUMNS))
+        pairs = sorted(
+            (int(row[0]), int(row[1]), [float(v) for v in row[2:]])
+            for row in self.session.execute(query)
+        )
+        return pairs, versions
 
     # -- reads ---------------------------------------------------------------------------
+
+    def full_before(self, at: datetime) -> datetime | None:
+        """The newest full copy at or before `at`."""
+        found: datetime | None = self.session.scalar(
+            select(func.max(SN.at)).where(SN.at <= at, SN.full.is_(True))
+        )
+        return found
 
     def nearest(self, moment: datetime, half_life_days: float) -> Snapshot | None:
         """The newest snapshot at or before `moment`, if it was made with this half-life."""
         row = self.session.execute(
-            select(trust_snapshots_table).where(SN.at <= moment).order_by(SN.at.desc()).limit(1)
+            select(SN.at, SN.half_life_days, *(SN[n] for n in EVIDENCE_COLUMNS))
+            .where(SN.at <= moment)
+            .order_by(SN.at.desc())
+            .limit(1)
         ).first()
         if row is None or float(row.half_life_days) != half_life_days:
             return None
         return Snapshot(row.at, Evidence(*(float(getattr(row, n)) for n in EVIDENCE_COLUMNS)))
 
-    def pairs_at(self, at: datetime) -> Iterator[tuple[int, int, datetime, Evidence]]:
-        """Every pair's finished evidence at its latest row at or before `at`, in one pass over
-        the rows in key order: SQLite takes a row's other columns from the one where max()
-        is found, PostgreSQL keeps the first of each pair with DISTINCT ON."""
-        values = [SP[name] for name in EVIDENCE_COLUMNS]
-        if self.session.get_bind().dialect.name == "sqlite":
-            query = (
-                select(SP.requester_id, SP.performer_id, func.max(SP.at), *values)
-                .where(SP.at <= at)
-                .group_by(SP.requester_id, SP.performer_id)
-            )
-        else:
-            query = (
-                select(SP.requester_id, SP.performer_id, SP.at, *values)
-                .ext(distinct_on(SP.requester_id, SP.performer_id))
-                .where(SP.at <= at)
-                .order_by(SP.requester_id, SP.performer_id, SP.at.desc())
-            )
-        for row in self.session.execute(query).all():  # one fetch: rows one by one cost more
-            yield int(row[0]), int(row[1]), row[2], Evidence(*(float(v) for v in row[3:]))
+    def columns_at(
+        self, at: datetime, start: datetime | None, moved: Iterable[str] = ()
+    ) -> tuple[PairRows, OpenRows, list[Track]]:
+        """At snapshot `at`, from the snapshots at or after `start` (the full copy before it,
+        which holds everything) in one query: every pair's finished evidence, the commitments
+        open but those `moved`, and the tracks of the `moved` ones open."""
+        where = [SN.at <= at]
+        if start is not None:
+            where.append(SN.at >= start)
+        rows = self.session.execute(
+            select(_raw(SN.at), SN.pairs, SN.tracks).where(*where).order_by(SN.at)
+        ).all()
+        return self._pairs(rows), *self._open(rows, moved)
+
+    @staticmethod
+    def _pairs(rows: Sequence[Any]) -> PairRows:
+        found = [(time, np.frombuffer(value, dtype=PAIR)) for time, value, _ in rows if value]
+        if not found:
+            empty = np.zeros(0, dtype=np.int64)
+            return PairRows(empty, empty, empty, np.zeros((0, 6)))
+        times = np.repeat(_micros([time for time, _ in found]), [len(p) for _, p in found])
+        pairs = np.concatenate([part for _, part in found])
+        # the latest of each pair: the first of the pairs in reverse time order
+        order = np.argsort(-times, kind="stable")
+        keys = (pairs["requester"][order] << 32) | pairs["performer"][order]
+        _, first = np.unique(keys, return_index=True)
+        chosen = order[first]
+        return PairRows(
+            requester=pairs["requester"][chosen],
+            performer=pairs["performer"][chosen],
+            at=times[chosen],
+            sums=pairs["sums"][chosen],
+        )
+
+    @staticmethod
+    def _open(rows: Sequence[Any], moved: Iterable[str]) -> tuple[OpenRows, list[Track]]:
+        latest: dict[str, int] = {}  # each commitment's latest entry, in time order
+        parts = []
+        size = 0
+        for _, _, value in rows:
+            if value:
+                keys, columns = tracks_of(value)
+                latest.update(zip(keys, range(size, size + len(keys)), strict=True))
+                parts.append(columns)
+                size += len(keys)
+        every = np.concatenate(parts) if parts else np.zeros(0, dtype=OPEN_TRACK)
+        tracks = []
+        for key in moved:
+            index = latest.pop(key, None)
+            if index is not None and every[index]["open"]:
+                entry = every[index]
+                due = _time(int(entry["due"]))
+                assert due is not None
+                tracks.append(
+                    Track(
+                        key=key,
+                        requester=int(entry["requester"]),
+                        performer=int(entry["performer"]),
+                        state=entry["state"].decode(),
+                        due=due,
+                        reliance=entry["reliance"].decode(),
+                        notice=bool(entry["notice"]),
+                        delivered_at=_time(int(entry["delivered"])),
+                        promised_at=_time(int(entry["promised"])),
+                    )
+                )
+        found = every[np.fromiter(latest.values(), dtype=np.int64, count=len(latest))]
+        found = found[found["open"]]
+        still = OpenRows(
+            requester=found["requester"],
+            performer=found["performer"],
+            due=found["due"],
+            committed=found["committed"],
+            notice=found["notice"],
+            given=found["given"],
+        )
+        return still, tracks
 
     def team_slugs(self) -> dict[int, str]:
         t = teams_table.c
         return {int(i): str(slug) for i, slug in self.session.execute(select(t.id, t.slug))}
-
-    def open_at(self, at: datetime) -> Iterator[Track]:
-        """The track of every commitment open at snapshot `at`."""
-        query = select(trust_snapshot_tracks_table).where(
-            ST.since <= at, or_(ST.until.is_(None), ST.until > at)
-        )
-        for row in self.session.execute(query).all():
-            yield Track(
-                key=row.key,
-                requester=int(row.requester_id),
-                performer=int(row.performer_id),
-                state=row.state,
-                due=row.due,
-                reliance=row.reliance,
-                notice=bool(row.notice),
-                delivered_at=row.delivered_at,
-                promised_at=row.promised_at,
-            )
 
     def events_between(self, start: datetime, end: datetime) -> list[Event]:
         """The commitment events with `start <= at <= end`, in log order."""
@@ -432,12 +556,20 @@ class SnapshotStore:
             )
             .order_by(e.id)
         )
-        return [(row.at, row.subject, row.payload) for row in self.session.execute(query)]
+        return [
+            (at, subject, payload) for at, subject, payload in self.session.execute(query).all()
+        ]
 
     def first_event_at(self) -> datetime | None:
         """The time of the earliest commitment event."""
         e = events_table.c
+        # `subject || ''` keeps SQLite from reading every commitment event by subject: the events
+        # in time order reach the first one at once
+        subject = e.subject.concat("")
         found: datetime | None = self.session.scalar(
-            select(func.min(e.at)).where(e.subject >= SUBJECT_PREFIX, e.subject < "commitment;")
+            select(e.at)
+            .where(subject >= SUBJECT_PREFIX, subject < "commitment;")
+            .order_by(e.at)
+            .limit(1)
         )
         return found

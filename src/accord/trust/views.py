@@ -13,19 +13,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from accord.config import Settings
 from accord.org.domain import Team
-from accord.trust.domain import RELIANCE_WEIGHT, Ledger, Track, fold, ledger
+from accord.trust.domain import (
+    RELIANCE_WEIGHT,
+    Ledger,
+    TeamRef,
+    Track,
+    commitment_key,
+    fold,
+    ledger,
+)
 from accord.trust.model import (
+    SECONDS_PER_DAY,
     Evidence,
     Trust,
     Weights,
+    days_between,
+    decay_weight,
     eigentrust,
     pair_trust,
     scale_to,
     team_trust,
 )
-from accord.trust.snapshots import ledger_from
+from accord.trust.snapshots import micros
 
 if TYPE_CHECKING:
     from accord.trust.repository import StoredState
@@ -243,6 +256,101 @@ class ReplayView:
         return network_values(sorted(self.teams.values()), local)
 
 
+@dataclass
+class SnapshotView:
+    """A past instant, from a snapshot: each pair's evidence as columns (team indexes into
+    `names`, the six sums decayed to the instant), the organization's, and the trust given."""
+
+    moment: datetime
+    names: list[str]
+    ids: dict[str, int]  # the organization's teams by slug
+    requesters: np.ndarray
+    performers: np.ndarray
+    sums: np.ndarray
+    total: Evidence
+    # the open commitments' reliance: (requester, performer) indexes into `names`, and weight
+    relied: tuple[np.ndarray, np.ndarray, np.ndarray]
+    _pairs: dict[tuple[str, str], int] | None = None
+    _index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index = {slug: i for i, slug in enumerate(self.names)}
+
+    def read_ahead(
+        self, requester: Team | None, performer: Team | None, *, by_requester: bool = False
+    ) -> None:
+        """Nothing to read: the view holds everything."""
+
+    def _sum(self, rows: np.ndarray) -> Evidence:
+        return Evidence(*self.sums[rows].sum(axis=0).tolist())
+
+    def org(self) -> Evidence:
+        return self.total
+
+    def team(self, team: Team) -> Evidence:
+        return self._sum(self.performers == self._index.get(team.slug, -1))
+
+    def pair(self, requester: Team, performer: Team) -> Evidence:
+        if self._pairs is None:
+            self._pairs = {
+                (self.names[r], self.names[p]): i
+                for i, (r, p) in enumerate(
+                    zip(self.requesters.tolist(), self.performers.tolist(), strict=True)
+                )
+            }
+        found = self._pairs.get((requester.slug, performer.slug))
+        return Evidence() if found is None else Evidence(*self.sums[found].tolist())
+
+    def requester(self, requester: Team) -> Evidence:
+        """What `requester`'s commitments say of their performers, all together."""
+        return self._sum(self.requesters == self._index.get(requester.slug, -1))
+
+    def given(self, requester: Team, performer: Team) -> float:
+        r, p = self._index.get(requester.slug, -1), self._index.get(performer.slug, -1)
+        requesters, performers, weights = self.relied
+        found = weights[(requesters == r) & (performers == p)]
+        return float(found.max()) if len(found) else 0.0
+
+    def network(self) -> dict[int, float]:
+        team_ids = sorted(self.ids.values())
+        place = np.full(len(self.names), -1, dtype=np.int64)
+        order = {team_id: i for i, team_id in enumerate(team_ids)}
+        for i, name in enumerate(self.names):
+            if name in self.ids:
+                place[i] = order[self.ids[name]]
+        rows, cols = place[self.requesters], place[self.performers]
+        known = (rows >= 0) & (cols >= 0)
+        s = self.sums[known]
+        local = s[:, 0] + s[:, 2] - s[:, 1] - s[:, 3]
+        result = eigentrust(len(team_ids), rows[known], cols[known], local)
+        return {team_id: float(result[i]) for team_id, i in order.items()}
+
+    @property
+    def ledger(self) -> Ledger:
+        """The same evidence as a `Ledger` keyed by slugs."""
+        return Ledger(
+            self.moment,
+            org=self.total,
+            pairs={
+                (self.names[r], self.names[p]): Evidence(*sums)
+                for r, p, sums in zip(
+                    self.requesters.tolist(),
+                    self.performers.tolist(),
+                    self.sums.tolist(),
+                    strict=True,
+                )
+            },
+            given=self._given(),
+        )
+
+    def _given(self) -> dict[tuple[TeamRef, TeamRef], float]:
+        found: dict[tuple[TeamRef, TeamRef], float] = {}
+        for r, p, weight in zip(*(column.tolist() for column in self.relied), strict=True):
+            pair = (self.names[r], self.names[p])
+            found[pair] = max(found.get(pair, 0.0), weight)
+        return found
+
+
 def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     state = uow.trust.state()
     current = state.latest_at is None or moment >= state.latest_at
@@ -259,7 +367,7 @@ def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
 
 def snapshot_view(
     uow: UnitOfWork, settings: Settings, moment: datetime, *, built: bool | None = None
-) -> ReplayView | None:
+) -> SnapshotView | None:
     """The view at `moment` from the nearest snapshot at or before it and the events since, the
     same ledger as a replay of the whole log; None when there is no such snapshot made with the
     setting's half-life, or the stored sums (which keep the snapshots) are not built."""
@@ -269,20 +377,96 @@ def snapshot_view(
     snapshot = store.nearest(moment, settings.half_life_days) if built else None
     if snapshot is None:
         return None
-    slugs = store.team_slugs()
-    teams = {slug: team_id for team_id, slug in slugs.items()}
+    H = settings.half_life_days
+    slug_of = store.team_slugs()
+    names = list(slug_of.values())
+    index = {slug: i for i, slug in enumerate(names)}
+    places = np.full(max(slug_of, default=0) + 2, -1, dtype=np.int64)
+    places[list(slug_of)] = np.arange(len(names))
+
+    def by_id(ids: np.ndarray) -> np.ndarray:
+        # a team's place in `names`; -1 for a team no longer there
+        return np.asarray(places[np.minimum(ids, len(places) - 1)])
+
+    start = store.full_before(snapshot.at)  # the rows from the full copy before it on
+    events = store.events_between(snapshot.at, moment)
+    # the commitments the events after the snapshot move are folded one by one; the others
+    # stay as the snapshot has them, and count (overdue, reliance) in columns
+    moved = {key for key in (commitment_key(event[1]) for event in events) if key is not None}
+    pairs, still, moving = store.columns_at(snapshot.at, start, moved)
     tracks: dict[str, Track] = {}
-    for track in store.open_at(snapshot.at):
-        track.requester, track.performer = slugs[int(track.requester)], slugs[int(track.performer)]
+    for track in moving:
+        if int(track.requester) not in slug_of or int(track.performer) not in slug_of:
+            continue  # a team no longer there takes its commitments with it
+        track.requester, track.performer = (
+            slug_of[int(track.requester)],
+            slug_of[int(track.performer)],
+        )
         tracks[track.key] = track
-    fold(store.events_between(snapshot.at, moment), into=tracks)
-    pairs = (
-        (slugs[r], slugs[p], at, evidence) for r, p, at, evidence in store.pairs_at(snapshot.at)
+    fold(events, into=tracks)
+    now = micros(moment)
+
+    def decay(at: np.ndarray) -> np.ndarray:
+        # as decay_weight(days_between(at, moment), H), column by column
+        return np.asarray(0.5 ** (((now - at) / 1e6 / SECONDS_PER_DAY) / H))
+
+    kept = (by_id(pairs.requester) >= 0) & (by_id(pairs.performer) >= 0)  # as above
+    known = (by_id(still.requester) >= 0) & (by_id(still.performer) >= 0)
+    due = known & still.committed & (still.due < now)  # overdue: counted at its due date
+    weight = decay(still.due[due])
+    notice = still.notice[due]
+    overdue = np.zeros((len(weight), 6))
+    overdue[:, 1] = weight
+    overdue[:, 2] = np.where(notice, weight, 0.0)
+    overdue[:, 3] = np.where(notice, 0.0, weight)
+    relied = known & (still.given > 0)
+    requesters = [by_id(pairs.requester[kept]), by_id(still.requester[due])]
+    performers = [by_id(pairs.performer[kept]), by_id(still.performer[due])]
+    sums = [pairs.sums[kept] * decay(pairs.at[kept])[:, None], overdue]
+    given_r = [by_id(still.requester[relied])]
+    given_p = [by_id(still.performer[relied])]
+    given_w = [still.given[relied]]
+    moved_r, moved_p, moved_sums = [], [], []
+    for track in tracks.values():
+        for slug in (track.requester, track.performer):
+            if slug not in index:  # a team no longer there, as its events name it
+                index[str(slug)] = len(names)
+                names.append(str(slug))
+        outcome = track.outcome() or track.overdue(moment)
+        if outcome is not None:
+            moved_r.append(index[str(track.requester)])
+            moved_p.append(index[str(track.performer)])
+            moved_sums.append(
+                outcome.evidence(decay_weight(days_between(outcome.at, moment), H)).as_tuple()
+            )
+        if track.given > 0:
+            given_r.append(np.array([index[str(track.requester)]]))
+            given_p.append(np.array([index[str(track.performer)]]))
+            given_w.append(np.array([track.given]))
+    requesters.append(np.array(moved_r, dtype=np.int64))
+    performers.append(np.array(moved_p, dtype=np.int64))
+    sums.append(np.array(moved_sums, dtype=float).reshape(len(moved_sums), 6))
+    org = snapshot.org.scaled(decay_weight(days_between(snapshot.at, moment), H))
+    added = np.concatenate(sums[1:]).sum(axis=0)  # the evidence of the open commitments
+    size = len(names)
+    keys, inverse = np.unique(
+        np.concatenate(requesters) * size + np.concatenate(performers), return_inverse=True
     )
-    return ReplayView(
+    evidence = np.zeros((len(keys), 6))
+    np.add.at(evidence, inverse, np.concatenate(sums))
+    return SnapshotView(
         moment,
-        ledger_from(snapshot, pairs, tracks.values(), moment, settings.half_life_days),
-        teams,
+        names=names,
+        ids={slug: team_id for team_id, slug in slug_of.items()},
+        requesters=keys // size,
+        performers=keys % size,
+        sums=evidence,
+        total=org + Evidence(*added.tolist()),
+        relied=(
+            np.concatenate(given_r).astype(np.int64),
+            np.concatenate(given_p).astype(np.int64),
+            np.concatenate(given_w),
+        ),
     )
 
 

@@ -7,24 +7,22 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from test_trust_service import random_history
 
 from accord.interchange.exporter import export_document
 from accord.interchange.importer import import_document, import_parts
 from accord.trust import service as trust
+from accord.trust import snapshots
 from accord.trust.domain import Ledger, fold, ledger
-from accord.trust.orm import (
-    trust_snapshot_pairs_table,
-    trust_snapshot_tracks_table,
-    trust_snapshots_table,
-)
+from accord.trust.orm import trust_snapshots_table
 from accord.trust.repository import TrustStore
 from accord.trust.service import report_at
-from accord.trust.snapshots import SnapshotStore, day_after, midnight
+from accord.trust.snapshots import PAIR, SnapshotStore, day_after, midnight, tracks_of
 from accord.trust.views import ReplayView, snapshot_view
 from accord.uow import UnitOfWork
 from factories import OPERATOR, SETTINGS, make_partners
@@ -85,6 +83,20 @@ def count(engine, table) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+def pair_rows(engine) -> int:
+    """How many pairs the snapshots hold, all together."""
+    with engine.connect() as connection:
+        values = connection.execute(select(trust_snapshots_table.c.pairs)).scalars()
+        return sum(len(value) // PAIR.itemsize for value in values if value is not None)
+
+
+def track_rows(engine) -> int:
+    """How many commitments' tracks the snapshots hold, all together."""
+    with engine.connect() as connection:
+        values = connection.execute(select(trust_snapshots_table.c.tracks)).scalars()
+        return sum(len(tracks_of(value)[0]) for value in values if value is not None)
+
+
 def no_full_replay(monkeypatch) -> list[Any]:
     """Count the reads of the whole log from here on."""
     read_log = TrustStore.commitment_events
@@ -114,8 +126,8 @@ def test_as_of_reads_from_snapshots_equal_replays_of_the_log(
 ) -> None:
     random_history(uow, clock, org, seed, steps=150)
     assert count(engine, trust_snapshots_table) > 20, "the upkeep wrote no snapshots"
-    assert count(engine, trust_snapshot_tracks_table) > 0
-    assert count(engine, trust_snapshot_pairs_table) > 0
+    assert track_rows(engine) > 0
+    assert pair_rows(engine) > 0
     assert_reads_equal_replays(uow, random.Random(seed), monkeypatch)
     # a rebuild makes them again from the log, and they read the same
     trust.rebuild(uow, SETTINGS, OPERATOR)
@@ -249,13 +261,16 @@ def test_an_import_of_past_history_leaves_the_snapshots_whole(
         state = other.trust.state()
         assert state.built
         assert state.snapshot_gap is None
-    tables = (trust_snapshots_table, trust_snapshot_pairs_table, trust_snapshot_tracks_table)
-    imported = [count(other.engine, table) for table in tables]
+
+    def stored(engine) -> list[int]:
+        return [count(engine, trust_snapshots_table), pair_rows(engine), track_rows(engine)]
+
+    imported = stored(other.engine)
     assert imported[0] > 20, "the import left the snapshots of its history unmade"
     assert_reads_equal_replays(other, random.Random(31), monkeypatch)
     # every snapshot a rebuild makes from the log was there already
     trust.rebuild(other, SETTINGS, OPERATOR)
-    assert [count(other.engine, table) for table in tables] == imported
+    assert stored(other.engine) == imported
 
 
 def test_a_streamed_import_leaves_the_snapshots_to_the_next_start(
@@ -278,3 +293,27 @@ def test_a_streamed_import_leaves_the_snapshots_to_the_next_start(
     for days in (3, 10, 30):
         moment = clock.now - timedelta(days=days)
         assert_same(from_snapshot(other, moment), replayed(other, moment))
+
+
+@pytest.mark.parametrize("made_by", ["upkeep", "rebuild"])
+def test_a_read_needs_only_the_snapshots_since_the_full_copy_before_it(
+    engine, uow, clock, org, made_by, monkeypatch
+) -> None:
+    """A full copy every few days holds every pair and the track of every open commitment: with
+    everything before the newest one gone, reads after it still equal replays of the log."""
+    monkeypatch.setattr(snapshots, "FULL_EVERY", timedelta(days=5))
+    random_history(uow, clock, org, 61, steps=120)
+    if made_by == "rebuild":
+        trust.rebuild(uow, SETTINGS, OPERATOR)
+    sn = trust_snapshots_table.c
+    with uow:
+        full = uow.session.scalars(select(sn.at).where(sn.full.is_(True)).order_by(sn.at)).all()
+        assert len(full) > 5, "no full copies"
+        assert all(later - earlier >= timedelta(days=5) for earlier, later in pairwise(full))
+        newest = full[-2]  # with full copies after it too
+        uow.session.execute(delete(trust_snapshots_table).where(sn.at < newest))
+        uow.commit()
+    moments = [m for m in instants(uow, random.Random(61), 15) if m >= newest]
+    assert len(moments) > 5
+    for moment in moments:
+        assert_same(from_snapshot(uow, moment), replayed(uow, moment))
