@@ -17,7 +17,10 @@ scenario with wrk in turn over keep-alive connections (64 by default, from 2 wrk
   a member of the other once its request is answered (about half the requests are each move).
 
 Each scenario is warmed up unmeasured first. Reported: requests/s, p50 and p99 (wrk's own
-histogram), errors answers and socket errors, and each as a ratio to the one-row floor.
+histogram), errors answers and socket errors, each as a ratio to the one-row floor, and the
+server's processor time per request (its processes' user and system time over the run, from
+/proc: steadier than requests/s on a machine shared with other work, where the server's share
+of the cores varies).
 Targets: a team's trust at >= 50% of the floor's throughput with p99 <= 3x the floor's; a move
 at >= 25% of its throughput.
 """
@@ -220,10 +223,33 @@ def serve(url: str, workers: int, log_level: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, base, workers, output)
+        SERVERS[base] = process.pid
         yield base
     finally:
         _stop(process)
         output.close()
+
+
+# The process id of each server `serve` runs, by its base URL.
+SERVERS: dict[str, int] = {}
+
+
+def server_cpu(pid: int) -> float | None:
+    """Seconds of processor time used so far by process `pid` and its children (a server's
+    supervisor and its workers), from /proc; None where there is no /proc (not Linux)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        pids = [pid]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(child) for child in (task / "children").read_text().split()]
+        total = 0
+        for each in pids:
+            # after the command's closing parenthesis: state, ppid, ..., utime (12th), stime
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _wait_ready(process: subprocess.Popen[bytes], base: str, workers: int, out: IO[bytes]) -> None:
@@ -449,8 +475,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for name in wanted:
             log(f"{name}: {args.warmup:g} s warm-up, then {args.seconds:g} s")
             wrk(base, script(name, "w"), args.warmup, args.connections, args.threads)
+            before = server_cpu(SERVERS[base])
             results[name] = wrk(
                 base, script(name, "m"), args.seconds, args.connections, args.threads
+            )
+            after = server_cpu(SERVERS[base])
+            served = results[name]["requests"]
+            results[name]["server_cpu_ms"] = (
+                (after - before) * 1000 / served
+                if before is not None and after is not None and served
+                else None
             )
             log(f"  {_line(name, results[name], None)}")
     floor = results.get("row")
@@ -500,7 +534,7 @@ def _line(name: str, result: dict[str, Any], width: int | None = 12) -> str:
         f"{_number(result['p50_ms'], 2):>8} {_number(result['p99_ms'], 2):>8} "
         f"{_number(result.get('throughput_vs_row'), 2):>9} "
         f"{_number(result.get('p99_vs_row'), 2):>8} {result['http_errors']:>7} "
-        f"{result['socket_errors']:>7}"
+        f"{result['socket_errors']:>7} {_number(result.get('server_cpu_ms'), 2):>8}"
     )
 
 
@@ -512,7 +546,7 @@ def show(report: dict[str, Any]) -> None:
     )
     print(
         f"{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x row':>9} "
-        f"{'p99 x':>8} {'errors':>7} {'sockerr':>7}"
+        f"{'p99 x':>8} {'errors':>7} {'sockerr':>7} {'CPU ms':>8}"
     )
     for name, result in report["scenarios"].items():
         print(_line(name, result))

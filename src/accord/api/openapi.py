@@ -3,10 +3,12 @@ themselves (problem+json errors, bearer security, the Idempotency-Key header, an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 from accord.api.errors import as_problem_json, with_error_headers
 
@@ -134,14 +136,15 @@ def document_api(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document of `app`'s routes."""
+def openapi_document(app: FastAPI, routes: Sequence[BaseRoute] | None = None) -> dict[str, Any]:
+    """The OpenAPI document of `app`'s routes, listed in the order of `routes` (default: the
+    order they are matched in)."""
     schema = get_openapi(
         title=app.title,
         version=app.version,
         summary=app.summary,
         description=API_DESCRIPTION,
-        routes=app.routes,
+        routes=app.routes if routes is None else routes,
         tags=TAGS,
     )
     return document_api(schema)

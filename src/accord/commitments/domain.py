@@ -9,6 +9,9 @@ are one rule set, read best on one page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from accord.errors import Conflict, Forbidden, Invalid, RuleBroken
 from accord.events.catalog import CommitmentAccepted
+from accord.events.domain import iso, spoken
 from accord.org.domain import Actor, Team, may_write
 from accord.partnerships.domain import PartnershipStatus
 
@@ -181,18 +185,6 @@ def takes_requests(partnership: Partnership) -> bool:
     return partnership.status in (PartnershipStatus.FORMING, PartnershipStatus.ACTIVE)
 
 
-def iso(moment: datetime) -> str:
-    from accord.events.domain import iso as event_iso
-
-    return event_iso(moment)
-
-
-def spoken(moment: datetime) -> str:
-    from accord.events.domain import spoken as said
-
-    return said(moment)
-
-
 def normalize_args(move: Move, args: dict[str, Any], *, imported: bool = False) -> dict[str, Any]:
     """The move's arguments checked and in canonical form (the event payload of the move).
 
@@ -337,7 +329,7 @@ class Commitment:
             )
         terms = normalize_args(Move.REQUEST, args)
         _check_due_ahead(terms["due"], at, Move.REQUEST, replay)
-        commitment = cls(
+        commitment = (PlainCommitment if _PLAIN.get() else cls)(
             key=key,
             partnership=partnership,
             requester=requester,
@@ -530,6 +522,34 @@ class Commitment:
             return "a member of the requester or the performer team"
         other = "requester" if self.pending_by == Side.PERFORMER else "performer"
         return f"the side that did not propose the change (a member of the {other} team)"
+
+
+def _plain_twin(mapped: type[Commitment]) -> type[Commitment]:
+    """A class of the same fields and the very same methods as `mapped`, made before the ORM
+    maps it (orm.py): its objects are plain, without the bookkeeping a mapped object does on
+    every attribute it sets."""
+    namespace = {k: v for k, v in vars(mapped).items() if k not in ("__dict__", "__weakref__")}
+    twin = type("PlainCommitment", mapped.__bases__, namespace)
+    twin.__qualname__ = "PlainCommitment"
+    return twin
+
+
+# `Commitment` as it is before the ORM maps it: what an import replays a history on, many
+# thousands a second, to write them all at once after (`plain_commitments`). Its rules are
+# `Commitment`'s own, the same functions.
+PlainCommitment = _plain_twin(Commitment)
+_PLAIN: ContextVar[bool] = ContextVar("plain_commitments", default=False)
+
+
+@contextmanager
+def plain_commitments() -> Iterator[None]:
+    """Within: `Commitment.request` makes a `PlainCommitment`, which no session knows (an
+    import's histories, which are written in bulk)."""
+    token = _PLAIN.set(True)
+    try:
+        yield
+    finally:
+        _PLAIN.reset(token)
 
 
 _AGREED = {

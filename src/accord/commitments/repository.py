@@ -165,12 +165,17 @@ class CommitmentRepository:
         # even when there is none, and an import asks about thousands of new keys.
         if self.session.scalar(select(c.id).where(c.key == key)) is None:
             return None
+        return self._eager(key)
+
+    def _eager(self, key: str) -> Commitment | None:
         return self.session.scalars(
             select(Commitment).where(c.key == key).options(*_alone())
         ).first()
 
     def get(self, key: str) -> Commitment:
-        commitment = self.find(key)
+        """The commitment, in one query: `find` first asks whether the key exists at all, worth
+        it for keys that mostly do not (an import's), not for one about to be moved."""
+        commitment = self._by_key.find(key, lambda: self._eager(key))
         if commitment is None:
             raise NotFound(f"no commitment {key!r}", rule="commitment.not_found")
         return commitment

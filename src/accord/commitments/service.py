@@ -75,6 +75,46 @@ def request(
 
     `replay`: the request starts a history an admin imports (see `Replay`).
     """
+    return _request(
+        uow,
+        actor,
+        partnership=partnership,
+        requester=requester,
+        performer=performer,
+        title=title,
+        due=due,
+        conditions_of_satisfaction=conditions_of_satisfaction,
+        reliance=reliance,
+        measure=measure,
+        key=key,
+        at=at,
+        replay=replay,
+    )[0]
+
+
+def request_viewed(uow: UnitOfWork, actor: Actor, **terms: Any) -> CommitmentView:
+    """`request`, answered with the new commitment as `actor` reads it now (`get_commitment`),
+    made from the objects the request used rather than read again in another transaction."""
+    commitment, person = _request(uow, actor, **terms)
+    return _view(commitment, person, uow.now())
+
+
+def _request(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    partnership: str,
+    requester: str,
+    performer: str,
+    title: str,
+    due: datetime,
+    conditions_of_satisfaction: str = "",
+    reliance: str | None = None,
+    measure: str | None = None,
+    key: str | None = None,
+    at: datetime | None = None,
+    replay: Replay | None = None,
+) -> tuple[Commitment, Person]:
     with uow:
         _ensure_importer(replay)
         actor = uow.bind(actor)
@@ -133,7 +173,7 @@ def request(
         uow.commitments.add(commitment)
         uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
-        return commitment
+        return commitment, person
 
 
 def move(
@@ -151,6 +191,29 @@ def move(
 
     `replay`: the move belongs to a history an admin imports (see `Replay`).
     """
+    return _move(uow, actor, key, move, version=version, at=at, replay=replay, **args)[0]
+
+
+def move_viewed(
+    uow: UnitOfWork, actor: Actor, key: str, move: Move | str, *, version: int | None, **args: Any
+) -> CommitmentView:
+    """`move`, answered with the commitment as `actor` reads it now (`get_commitment`), made
+    from the objects the move used rather than read again in another transaction."""
+    commitment, person = _move(uow, actor, key, move, version=version, **args)
+    return _view(commitment, person, uow.now())
+
+
+def _move(
+    uow: UnitOfWork,
+    actor: Actor,
+    key: str,
+    move: Move | str,
+    *,
+    version: int | None,
+    at: datetime | None = None,
+    replay: Replay | None = None,
+    **args: Any,
+) -> tuple[Commitment, Person]:
     with uow:
         _ensure_importer(replay)
         actor = uow.bind(actor)
@@ -176,7 +239,7 @@ def move(
         )
         uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
-        return commitment
+        return commitment, person
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Each history is checked in memory by the same use cases a live move runs (`commitments.request`
 and `commitments.move`, with their rules, their refusals and the adjustments a replay notes),
-inside a unit of work that holds only that commitment (`OneCommitment`). What passes is kept
+inside a unit of work that holds only that commitment (`OneCommitment`), on a plain twin of a
+commitment that no session tracks (`plain_commitments`: the same rules). What passes is kept
 for a batch: the batch's commitments are then written in one statement, and their events
 appended to the log in one go, in the document's order, so that the events, their hash chain
 and the trust upkeep are those the move-by-move replay writes.
@@ -10,7 +11,10 @@ and the trust upkeep are those the move-by-move replay writes.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -19,10 +23,15 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from pydantic import ValidationError
 
 from accord.commitments import service as commitments
-from accord.commitments.domain import Commitment, Move, Replay
+from accord.commitments.domain import Commitment, Move, Replay, plain_commitments
 from accord.errors import AccordError, NotFound
 from accord.events.catalog import DomainEvent
-from accord.interchange.reading import read_dates, shape_problems, team_problems
+from accord.interchange.reading import (
+    has_date_alone,
+    read_dates,
+    shape_problems,
+    team_problems,
+)
 from accord.interchange.replay import ImportReplay
 from accord.interchange.report import Adjustment, Problem, item_of
 from accord.interchange.rows import history_problem, missing_terms
@@ -39,7 +48,6 @@ if TYPE_CHECKING:
 # of long texts is written sooner, at about BATCH_TEXT characters.
 BATCH = 10_000
 BATCH_TEXT = 8_000_000
-_TEXTS = ("title", "conditions_of_satisfaction", "note", "reason")
 COMMITMENTS = next(section for section in TABLE if section.name == "commitments")
 
 
@@ -121,6 +129,30 @@ class OneCommitment:
         return None
 
 
+@contextmanager
+def _collected_by_batch() -> Iterator[None]:
+    """Python's collector of reference cycles held off while the histories are read: a batch
+    makes hundreds of thousands of objects that live until it is written, nearly none in a
+    cycle, and the collector would go over them again and again (a tenth of the import's time).
+    What was there before (the modules, the organization) is set aside from it (`gc.freeze`);
+    the import collects once every BATCH items instead, so that memory stays bounded.
+
+    The collector is the process's: an import on another thread than the main one (a request
+    of a server, beside others) leaves it as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 @dataclass
 class _Batch:
     commitments: list[Commitment] = field(default_factory=list)
@@ -154,8 +186,12 @@ class BulkCommitments:
     _org: _Organization | None = None
 
     def add_all(self, items: Iterator[tuple[int, Any]]) -> None:
-        for index, data in items:
-            self.add(index, data)
+        # written in bulk: no session needs to know them
+        with plain_commitments(), _collected_by_batch():
+            for index, data in items:
+                self.add(index, data)
+                if self.read % BATCH == 0:
+                    gc.collect()
         self.finish()
 
     def add(self, index: int, data: Any) -> None:
@@ -171,7 +207,8 @@ class BulkCommitments:
                 )
         dated: list[Adjustment] = []
         try:
-            doc = CommitmentDoc.model_validate(read_dates(data, dated, path))
+            read = read_dates(data, dated, path) if has_date_alone(data) else data
+            doc = CommitmentDoc.model_validate(read)
         except ValidationError as error:
             self.shape.extend(shape_problems(error, ("commitments", index)))
             return
@@ -270,7 +307,13 @@ class BulkCommitments:
         batch = self._batch
         batch.commitments.append(unit.commitments.commitment)
         batch.events.extend(unit.events)
-        batch.text += sum(len(getattr(step, name) or "") for step in doc.history for name in _TEXTS)
+        batch.text += sum(
+            len(step.title or "")
+            + len(step.conditions_of_satisfaction or "")
+            + len(step.note or "")
+            + len(step.reason or "")
+            for step in doc.history
+        )
         if len(batch.commitments) >= BATCH or batch.text >= BATCH_TEXT:
             self._write()
 

@@ -75,6 +75,22 @@ def read_dates(
     return out
 
 
+def has_date_alone(data: Any) -> bool:
+    """Whether `read_dates` would read anything in `data`: an instant given as a date alone
+    somewhere in it (most items have none, and are then used as they are, not copied)."""
+    if isinstance(data, list):
+        return any(has_date_alone(item) for item in data)
+    if not isinstance(data, dict):
+        return False
+    for name, value in data.items():
+        if isinstance(value, str):
+            if name in INSTANT_FIELDS and len(value) == 10 and DATE_ONLY.fullmatch(value):
+                return True
+        elif isinstance(value, dict | list) and has_date_alone(value):
+            return True
+    return False
+
+
 def _date_alone(move: Any) -> bool:
     """Whether a move gives its time as a date alone."""
     at = move.get("at") if isinstance(move, dict) else None

@@ -20,6 +20,7 @@ from accord.org.orm import (
     sign_in_failures_table,
     teams_table,
 )
+from accord.text import CONTROL
 
 failures = sign_in_failures_table.c
 
@@ -73,6 +74,15 @@ def _team_query(members: bool) -> Any:
     return query if members else query.options(*_team_alone())
 
 
+@functools.cache
+def _bare_team_query() -> Any:
+    """A team's own row alone: its parents and members load only when asked for (a read that
+    needs its id and slug, and compares it with the reader's teams by identity, needs no more;
+    building three joined parents costs more than the query)."""
+    options = (lazyload(Team.memberships), lazyload(Team.parent))  # type: ignore[arg-type]
+    return select(Team).where(teams_table.c.slug == bindparam("slug")).options(*options)
+
+
 class OrgRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -92,6 +102,17 @@ class OrgRepository:
         if team is None:
             raise NotFound(f"no team {slug!r}", rule="team.not_found")
         return team
+
+    def bare_team(self, slug: str) -> Team:
+        """The team with neither its parents nor its members loaded: they load when asked for,
+        in this session only (a use case that hands the team on past its session uses `team`).
+        Not remembered for the session's later `team` look-ups, which load the parents."""
+        known = None if CONTROL.search(slug) else self._teams.find(slug, lambda: None)
+        if known is None and not CONTROL.search(slug):
+            known = self.session.scalars(_bare_team_query(), {"slug": slug}).first()
+        if known is None:
+            raise NotFound(f"no team {slug!r}", rule="team.not_found")
+        return known
 
     def teams(
         self,

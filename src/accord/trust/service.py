@@ -206,8 +206,8 @@ def trust_of(
     """A team's earned trust, or the pair's as `of` sees it, as of an instant (default now)."""
     with uow:
         actor = uow.bind(actor)
-        performer = uow.org.team(team, members=False)
-        requester = uow.org.team(of, members=False) if of is not None else None
+        performer = uow.org.bare_team(team)
+        requester = uow.org.bare_team(of) if of is not None else None
         if requester is performer:
             raise Invalid(
                 "a team does not rate itself: `of` must be another team", rule="trust.same_team"
@@ -233,7 +233,7 @@ def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) ->
     """Every team `team` relies on or could: the pair trust it holds in each partner."""
     with uow:
         actor = uow.bind(actor)
-        requester = uow.org.team(team)
+        requester = uow.org.bare_team(team)
         partners: dict[int | None, Team] = {}
         for partnership in uow.partnerships.list(team=requester):
             for party in partnership.parties:

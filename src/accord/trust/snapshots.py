@@ -1,17 +1,19 @@
-"""Trust snapshots: the fold of the commitment events kept at UTC midnights, so that a read as
-of a past instant starts from the nearest midnight at or before it and folds only the events
-after it (DESIGN §2 "as of"), with the figures of a replay of the whole log.
+"""Trust snapshots: the fold of the commitment events kept at regular boundaries (every
+`EVERY` from UTC midnight), so that a read as of a past instant starts from the nearest boundary
+at or before it and folds only the events after it, at most `EVERY` of the log (DESIGN §2 "as
+of"), with the figures of a replay of the whole log.
 
-A snapshot at midnight S holds what the fold of every event with `at < S` leaves: the
+A snapshot at boundary S holds what the fold of every event with `at < S` leaves: the
 organization's finished evidence decayed to S, and, each in one value read into columns at
-once, the pairs whose finished evidence changed the day before (`pairs`) and the commitments
-that moved the day before (`tracks`: each one's track, or that it finished). Keeping changes
-only keeps the snapshots proportional to the moves; a full copy of every pair and open
-commitment once every `FULL_EVERY` (a snapshot marked `full`) bounds what a read looks at: the
-snapshots from the full copy before its own on, the latest of each pair and commitment in them.
+once, the pairs whose finished evidence changed in the period before (`pairs`) and the
+commitments that moved in it (`tracks`: each one's track by commitment id, or that it
+finished). Keeping changes only keeps the snapshots proportional to the moves; a full copy of
+every pair and open commitment once every `FULL_EVERY` (a snapshot marked `full`) bounds what a
+read looks at: the snapshots from the full copy before its own on, the latest of each pair and
+commitment in them, found with array operations (pairs and commitments are integers).
 
-The upkeep writes the snapshot of a midnight when the first move of a later day arrives (the
-stored sums are then exactly the fold before that midnight); a move told about the past
+The upkeep writes the snapshot of a boundary when the first move of a later period arrives (the
+stored sums are then exactly the fold before that boundary); a move told about the past
 drops the snapshots after it, which the next rebuild makes again. Never commits.
 """
 
@@ -64,19 +66,23 @@ from accord.trust.orm import (
 
 Event = tuple[datetime, str, Mapping[str, Any]]
 Pairs = list[tuple[int, int, list[float]]]
-Versions = dict[str, dict[str, Any] | None]
+Versions = dict[int, dict[str, Any] | None]
 SN = trust_snapshots_table.c
 CHUNK = 500
 BATCH = 5000
+# How often a snapshot is taken (a divisor of a day): a read folds at most this much of the log
+# after its snapshot; more often stores a few more changes (a commitment moving in two periods).
+EVERY = timedelta(hours=2)
 # How often a snapshot is a full copy: more often reads fewer changes, and stores more.
-FULL_EVERY = timedelta(days=30)
+FULL_EVERY = timedelta(days=7)
 # A snapshot's pairs in one value: the teams' ids and the six sums decayed to the snapshot.
 PAIR = np.dtype([("requester", "<i8"), ("performer", "<i8"), ("sums", "<f8", (6,))])
-# Its commitments in one value: each one's track (times in microseconds since the epoch, NONE
-# for none; whether it is promised and the reliance weight it puts, as a read counts them), or
-# `open` false for one that finished; the keys alongside (text holds no NUL, so NUL parts them).
+# Its commitments in one value: each one's id (`commitments.id`) and track (times in
+# microseconds since the epoch, NONE for none; whether it is promised and the reliance weight it
+# puts, as a read counts them), or `open` false for one that finished.
 OPEN_TRACK = np.dtype(
     [
+        ("id", "<i8"),
         ("requester", "<i8"),
         ("performer", "<i8"),
         ("due", "<i8"),
@@ -104,14 +110,20 @@ TRACK_COLUMNS = (
 )
 
 
-def midnight(at: datetime) -> datetime:
-    """The UTC midnight that starts `at`'s day."""
-    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+def boundary_before(at: datetime) -> datetime:
+    """The snapshot boundary that starts `at`'s period (every `EVERY` from UTC midnight)."""
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + (at - day) // EVERY * EVERY
 
 
-def day_after(at: datetime) -> datetime:
-    """The UTC midnight that ends `at`'s day: the snapshot that first holds `at`'s events."""
-    return midnight(at) + timedelta(days=1)
+def boundary_after(at: datetime) -> datetime:
+    """The boundary that ends `at`'s period: the snapshot that first holds `at`'s events."""
+    return boundary_before(at) + EVERY
+
+
+# the names the upkeep and the tests knew them by when the period was a day
+midnight = boundary_before
+day_after = boundary_after
 
 
 def micros(moment: datetime) -> int:
@@ -140,23 +152,22 @@ def _evidence_row(values: Iterable[float]) -> dict[str, float]:
     return dict(zip(EVIDENCE_COLUMNS, values, strict=True))
 
 
-def tracks_value(versions: Mapping[str, Mapping[str, Any] | None]) -> bytes | None:
-    """The `tracks` of a snapshot: by commitment key, its track (`TRACK_COLUMNS`), or None for
-    one no longer open; None for none. `OPEN_TRACK` columns, their count before them and the
-    keys after them."""
+def tracks_value(versions: Mapping[int, Mapping[str, Any] | None]) -> bytes | None:
+    """The `tracks` of a snapshot: by commitment id, its track (`TRACK_COLUMNS`), or None for
+    one no longer open; None for none. `OPEN_TRACK` columns."""
     if not versions:
         return None
-    keys = sorted(versions)
     rows = []
-    for key in keys:
-        version = versions[key]
+    for number in sorted(versions):
+        version = versions[number]
         if version is None:
-            rows.append((0, 0, 0, NONE, NONE, b"", b"", False, False, 0.0, False))
+            rows.append((number, 0, 0, 0, NONE, NONE, b"", b"", False, False, 0.0, False))
             continue
         state, reliance = version["state"], version["reliance"]
         delivered, promised = version["delivered_at"], version["promised_at"]
         rows.append(
             (
+                number,
                 int(version["requester_id"]),
                 int(version["performer_id"]),
                 micros(version["due"]),
@@ -170,16 +181,13 @@ def tracks_value(versions: Mapping[str, Mapping[str, Any] | None]) -> bytes | No
                 True,
             )
         )
-    columns = np.array(rows, dtype=OPEN_TRACK).tobytes()
-    return np.int64(len(keys)).tobytes() + columns + "\0".join(keys).encode()
+    return np.array(rows, dtype=OPEN_TRACK).tobytes()
 
 
-def tracks_of(value: bytes) -> tuple[list[str], np.ndarray]:
-    """The keys and `OPEN_TRACK` columns of a snapshot's `tracks`."""
-    raw = bytes(value)
-    count = int(np.frombuffer(raw[:8], dtype="<i8")[0])
-    end = 8 + count * OPEN_TRACK.itemsize
-    return raw[end:].decode().split("\0"), np.frombuffer(raw[8:end], dtype=OPEN_TRACK)
+def tracks_of(value: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The commitment ids and `OPEN_TRACK` columns of a snapshot's `tracks`."""
+    columns = np.frombuffer(value, dtype=OPEN_TRACK)
+    return columns["id"], columns
 
 
 def pairs_value(pairs: Iterable[tuple[int, int, Iterable[float]]]) -> bytes | None:
@@ -192,20 +200,21 @@ def snapshot_rows(
     events: Iterable[Event], teams: Mapping[str, TeamRef], half_life_days: float
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Every snapshot of the log, as ("snapshots", rows) batches: the fold in time order
-    (stable: one commitment's events keep their log order), a snapshot at each midnight that
-    ends a day with events, the last day's left to the upkeep."""
+    (stable: one commitment's events keep their log order), a snapshot at each boundary that
+    ends a period with events, the last period's left to the upkeep. A row's `tracks` is by
+    commitment key here: `SnapshotStore.replace` writes it by commitment id."""
     ordered = sorted(events, key=itemgetter(0))
     if not ordered:
         return
     H = half_life_days
     fold = Accumulator(ordered[0][0], H, [0.0] * 6, {})
-    origin = last_full = midnight(ordered[0][0])
+    origin = last_full = boundary_before(ordered[0][0])
     empty = {"pairs": None, "tracks": None, **_evidence_row([0.0] * 6)}
     yield "snapshots", [{"at": origin, "half_life_days": H, "full": True, **empty}]
     pending: dict[str, dict[str, Any]] = {}  # the track of each open commitment
     touched: set[str] = set()
     changed: set[tuple[TeamRef, TeamRef]] = set()
-    boundary = day_after(ordered[0][0])
+    boundary = boundary_after(ordered[0][0])
     for at, subject, payload in ordered:
         if at >= boundary:
             factor = scale_to(boundary, fold.reference, H)
@@ -233,13 +242,13 @@ def snapshot_rows(
                         "half_life_days": H,
                         "full": full,
                         "pairs": pairs,
-                        "tracks": tracks_value(versions),
+                        "tracks": versions or None,
                         **_evidence_row(v * factor for v in fold.org),
                     }
                 ],
             )
             touched, changed = set(), set()
-            boundary = day_after(at)
+            boundary = boundary_after(at)
         key = commitment_key(subject)
         if key is None or "move" not in payload:
             continue
@@ -330,8 +339,18 @@ class SnapshotStore:
         self.session.execute(update(trust_state_table).values(snapshot_gap=None))
         count = 0
         waiting: list[dict[str, Any]] = []
+        ids: dict[str, int] | None = None
         for _, rows in batches:
             count += len(rows)
+            for row in rows:
+                if row["tracks"]:
+                    if ids is None:
+                        c = commitments_table.c
+                        ids = {k: int(i) for k, i in self.session.execute(select(c.key, c.id))}
+                    # every commitment moved has its row (a log without one is not this database's)
+                    row["tracks"] = tracks_value(
+                        {ids[key]: version for key, version in row["tracks"].items() if key in ids}
+                    )
             waiting.extend(rows)
             if len(waiting) >= 100:  # many small statements cost more than the rows
                 self.session.execute(insert(trust_snapshots_table), waiting)
@@ -403,13 +422,16 @@ class SnapshotStore:
         versions: Versions = {}
         pairs: set[tuple[int, int]] = set()
         for chunk in _chunks(keys):
+            ids = self.ids_of(chunk)
             rows = self.session.execute(
                 select(t.key, *(t[name] for name in TRACK_COLUMNS)).where(t.key.in_(chunk))
             )
+            opened = set()
             for row in rows:
-                versions[row.key] = {name: getattr(row, name) for name in TRACK_COLUMNS}
-            finished = [key for key in chunk if key not in versions]
-            versions.update(dict.fromkeys(finished))
+                opened.add(row.key)
+                versions[ids[row.key]] = {name: getattr(row, name) for name in TRACK_COLUMNS}
+            finished = [key for key in chunk if key not in opened]
+            versions.update(dict.fromkeys(ids[key] for key in finished))
             if finished:
                 pairs.update(
                     (int(r), int(q))
@@ -430,9 +452,14 @@ class SnapshotStore:
         """Every open commitment's stored track and every pair's stored sums."""
         t = trust_tracks_table.c
         p = trust_pairs_table.c
+        c = commitments_table.c
         versions: Versions = {
-            row.key: {name: getattr(row, name) for name in TRACK_COLUMNS}
-            for row in self.session.execute(select(t.key, *(t[n] for n in TRACK_COLUMNS)))
+            int(row.id): {name: getattr(row, name) for name in TRACK_COLUMNS}
+            for row in self.session.execute(
+                select(c.id, *(t[n] for n in TRACK_COLUMNS)).join_from(
+                    trust_tracks_table, commitments_table, c.key == t.key
+                )
+            )
         }
         query = select(p.requester_id, p.performer_id, *(p[n] for n in EVIDENCE_COLUMNS))
         pairs = sorted(
@@ -442,6 +469,17 @@ class SnapshotStore:
         return pairs, versions
 
     # -- reads ---------------------------------------------------------------------------
+
+    def ids_of(self, keys: Iterable[str]) -> dict[str, int]:
+        """The ids of the commitments with these keys (those that exist)."""
+        c = commitments_table.c
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            found.update(
+                (key, int(number))
+                for key, number in self.session.execute(select(c.key, c.id).where(c.key.in_(chunk)))
+            )
+        return found
 
     def full_before(self, at: datetime) -> datetime | None:
         """The newest full copy at or before `at`."""
@@ -474,18 +512,22 @@ class SnapshotStore:
         rows = self.session.execute(
             select(_raw(SN.at), SN.pairs, SN.tracks).where(*where).order_by(SN.at)
         ).all()
-        return self._pairs(rows), *self._open(rows, moved)
+        moved = list(moved)
+        ids = self.ids_of(moved) if moved else {}
+        return self._pairs(rows), *self._open(rows, {number: key for key, number in ids.items()})
 
     @staticmethod
     def _pairs(rows: Sequence[Any]) -> PairRows:
-        found = [(time, np.frombuffer(value, dtype=PAIR)) for time, value, _ in rows if value]
+        found = [(time, value) for time, value, _ in rows if value]
         if not found:
             empty = np.zeros(0, dtype=np.int64)
             return PairRows(empty, empty, empty, np.zeros((0, 6)))
-        times = np.repeat(_micros([time for time, _ in found]), [len(p) for _, p in found])
-        pairs = np.concatenate([part for _, part in found])
-        # the latest of each pair: the first of the pairs in reverse time order
-        order = np.argsort(-times, kind="stable")
+        sizes = [len(value) // PAIR.itemsize for _, value in found]
+        times = np.repeat(_micros([time for time, _ in found]), sizes)
+        pairs = np.frombuffer(b"".join(value for _, value in found), dtype=PAIR)
+        # the latest of each pair: the first of the pairs in reverse time order (the rows come in
+        # time order)
+        order = np.arange(len(pairs) - 1, -1, -1)
         keys = (pairs["requester"][order] << 32) | pairs["performer"][order]
         _, first = np.unique(keys, return_index=True)
         chosen = order[first]
@@ -497,22 +539,21 @@ class SnapshotStore:
         )
 
     @staticmethod
-    def _open(rows: Sequence[Any], moved: Iterable[str]) -> tuple[OpenRows, list[Track]]:
-        latest: dict[str, int] = {}  # each commitment's latest entry, in time order
-        parts = []
-        size = 0
-        for _, _, value in rows:
-            if value:
-                keys, columns = tracks_of(value)
-                latest.update(zip(keys, range(size, size + len(keys)), strict=True))
-                parts.append(columns)
-                size += len(keys)
-        every = np.concatenate(parts) if parts else np.zeros(0, dtype=OPEN_TRACK)
+    def _open(rows: Sequence[Any], moved: Mapping[int, str]) -> tuple[OpenRows, list[Track]]:
+        """The latest entry of each commitment in `rows` (in time order): the open ones but the
+        `moved` (by id, their keys), and the tracks of the `moved` ones open."""
+        # joined as bytes: numpy concatenates records with text in them one by one
+        every = np.frombuffer(b"".join(value for _, _, value in rows if value), dtype=OPEN_TRACK)
+        # the latest of each commitment: the first of its entries in reverse order (columns taken
+        # one by one: whole records cost more to gather than the few columns a read needs)
+        _, first = np.unique(every["id"][::-1], return_index=True)
+        latest = len(every) - 1 - first
+        ids = every["id"][latest]
+        taken = np.isin(ids, np.fromiter(moved, dtype=np.int64, count=len(moved)))
         tracks = []
-        for key in moved:
-            index = latest.pop(key, None)
-            if index is not None and every[index]["open"]:
-                entry = every[index]
+        for entry in every[latest[taken]]:
+            if entry["open"]:
+                key = moved[int(entry["id"])]
                 due = _time(int(entry["due"]))
                 assert due is not None
                 tracks.append(
@@ -528,21 +569,21 @@ class SnapshotStore:
                         promised_at=_time(int(entry["promised"])),
                     )
                 )
-        found = every[np.fromiter(latest.values(), dtype=np.int64, count=len(latest))]
-        found = found[found["open"]]
+        found = latest[~taken & every["open"][latest]]
         still = OpenRows(
-            requester=found["requester"],
-            performer=found["performer"],
-            due=found["due"],
-            committed=found["committed"],
-            notice=found["notice"],
-            given=found["given"],
+            requester=every["requester"][found],
+            performer=every["performer"][found],
+            due=every["due"][found],
+            committed=every["committed"][found],
+            notice=every["notice"][found],
+            given=every["given"][found],
         )
         return still, tracks
 
     def team_slugs(self) -> dict[int, str]:
         t = teams_table.c
-        return {int(i): str(slug) for i, slug in self.session.execute(select(t.id, t.slug))}
+        rows = self.session.execute(select(t.id, t.slug)).all()
+        return {int(i): str(slug) for i, slug in rows}
 
     def events_between(self, start: datetime, end: datetime) -> list[Event]:
         """The commitment events with `start <= at <= end`, in log order."""

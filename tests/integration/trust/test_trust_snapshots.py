@@ -317,3 +317,94 @@ def test_a_read_needs_only_the_snapshots_since_the_full_copy_before_it(
     assert len(moments) > 5
     for moment in moments:
         assert_same(from_snapshot(uow, moment), replayed(uow, moment))
+
+
+@pytest.mark.parametrize("made_by", ["upkeep", "rebuild"])
+def test_a_read_folds_at_most_one_period_of_the_log(uow, clock, org, made_by, monkeypatch) -> None:
+    """A snapshot at every boundary (`EVERY`, two hours) that ends a period with moves: the
+    events a read folds after its snapshot all lie in one period, not in a whole day."""
+    random_history(uow, clock, org, 71, steps=150)
+    if made_by == "rebuild":
+        trust.rebuild(uow, SETTINGS, OPERATOR)
+    with uow:
+        times = uow.session.scalars(select(trust_snapshots_table.c.at)).all()
+    assert all(snapshots.boundary_before(at) == at for at in times)
+    folded: list[list[datetime]] = []
+    read = SnapshotStore.events_between
+
+    def recorded(store: SnapshotStore, start: datetime, end: datetime) -> Any:
+        found = read(store, start, end)
+        folded.append([at for at, _, _ in found])
+        return found
+
+    moments = instants(uow, random.Random(71), 30)
+    plain = [replayed(uow, moment) for moment in moments]
+    monkeypatch.setattr(SnapshotStore, "events_between", recorded)
+    for moment, expected in zip(moments, plain, strict=True):
+        assert_same(from_snapshot(uow, moment), expected)
+    assert sum(len(found) for found in folded) > 10
+    assert all(found[-1] - found[0] < timedelta(hours=2) for found in folded if found)
+
+
+def test_the_migration_to_periods_drops_the_snapshots_and_a_start_makes_them(
+    engine, uow, clock, org, monkeypatch
+) -> None:
+    """0017 drops the snapshots of the form before (commitments by key) and marks them due: reads
+    replay the log until the next start makes them again, then read them."""
+    from alembic import command
+
+    from accord.db import alembic_config
+
+    random_history(uow, clock, org, 81, steps=80)
+    assert count(engine, trust_snapshots_table) > 20
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    for target, step in (("0016", command.downgrade), ("head", command.upgrade)):
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, target)
+    assert count(engine, trust_snapshots_table) == 0
+    with uow:
+        assert uow.trust.state().snapshot_gap is not None
+    moment = clock.now - timedelta(days=5)
+    with uow:
+        assert snapshot_view(uow, SETTINGS, moment) is None  # the log is replayed meanwhile
+    assert trust.ensure_built(uow, SETTINGS) is False
+    assert count(engine, trust_snapshots_table) > 20
+    assert_reads_equal_replays(uow, random.Random(81), monkeypatch)
+
+
+def test_a_read_of_the_past_after_the_last_move_reads_the_snapshots(
+    uow, clock, org, monkeypatch
+) -> None:
+    """An instant after the last move but before now is the past: read from its snapshot (a
+    bounded read), not from the stored sums, whose network for an instant of its own reads
+    every pair and open commitment; with the figures of a replay, and the present still read
+    from the stored sums."""
+    from accord.trust.views import StoredView
+
+    random_history(uow, clock, org, 91, steps=80)
+    clock.advance(days=12)
+    moments = [clock.now - timedelta(days=days) for days in (11, 6, 1)]
+    with uow:
+        teams = {t.slug: t for t in uow.org.teams()}
+        ids = {slug: team.id for slug, team in teams.items() if team.id is not None}
+        assert all(moment > uow.trust.state().latest_at for moment in moments)
+    expected = {}
+    for moment in moments:
+        view = ReplayView(moment, replayed(uow, moment), ids)
+        for team, of in (("p", None), ("p", "r")):
+            report = report_at(view, SETTINGS, teams[team], teams[of] if of else None)
+            expected[(moment, team, of)] = report.document()
+    present = trust.trust_of(uow, SETTINGS, OPERATOR, "p").document()
+
+    def refused(view: StoredView) -> dict[int, float]:
+        raise AssertionError(f"the stored sums' network read for {view.moment}")
+
+    monkeypatch.setattr(StoredView, "network", refused)
+    reads = no_full_replay(monkeypatch)
+    for (moment, team, of), document in expected.items():
+        report = trust.trust_of(uow, SETTINGS, OPERATOR, team, of=of, as_of=moment)
+        _close(report.document(), document)
+    assert reads == []
+    monkeypatch.undo()
+    assert trust.trust_of(uow, SETTINGS, OPERATOR, "p").document() == present

@@ -99,9 +99,8 @@ def request(
     body: CommitmentCreate, person: CurrentPerson, uow: UowDep, response: Response
 ) -> CommitmentRead:
     """Request something of a partner team (the `request` move, by a member of the requester)."""
-    commitment = commitments.request(uow, person, **body.model_dump())
-    view = commitments.get_commitment(uow, commitment.key, person)
-    response.headers["Location"] = f"/api/v1/commitments/{commitment.key}"
+    view = commitments.request_viewed(uow, person, **body.model_dump())
+    response.headers["Location"] = f"/api/v1/commitments/{view.commitment.key}"
     response.headers["ETag"] = f'"{view.commitment.version}"'
     return CommitmentRead.of(view)
 
@@ -130,10 +129,9 @@ def make_move(
     if_match: Annotated[str | None, Header(max_length=100)] = None,
 ) -> CommitmentRead:
     """Make a move (promise, counter, report_done, accept...); a stale version is 409."""
-    commitments.move(
+    view = commitments.move_viewed(
         uow, person, key, body.move, version=_version(body.version, if_match), **body.args()
     )
-    view = commitments.get_commitment(uow, key, person)
     response.headers["ETag"] = f'"{view.commitment.version}"'
     return CommitmentRead.of(view)
 

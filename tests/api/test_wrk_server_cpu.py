@@ -1,0 +1,57 @@
+"""bench/wrk.py's processor time of a server: its own and its workers' (children's)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+WRK = Path(__file__).resolve().parents[2] / "bench" / "wrk.py"
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+def _wrk() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_wrk", WRK)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+BUSY_CHILD = """
+import time
+end = time.process_time() + 0.4
+while time.process_time() < end:
+    pass
+time.sleep(30)
+"""
+
+
+def test_a_server_s_processor_time_counts_its_workers() -> None:
+    wrk = _wrk()
+    child = subprocess.Popen([sys.executable, "-c", BUSY_CHILD])
+    try:
+        own = time.process_time()
+        deadline = time.monotonic() + 20
+        total = wrk.server_cpu(os.getpid())
+        while total is not None and total - own < 0.35 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            total = wrk.server_cpu(os.getpid())
+        assert total is not None
+        assert total - time.process_time() >= 0.35  # the child's 0.4 s, besides our own
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_no_such_process_gives_none() -> None:
+    assert _wrk().server_cpu(2**22 + 12345) is None
