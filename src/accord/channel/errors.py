@@ -260,13 +260,16 @@ def install(app: FastAPI, pages: Pages) -> None:
             return database_unavailable(request, error, pages)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         if wants_html(request):
-            page = pages.error_page(
+            response: Response = pages.error_page(
                 request, 500, "Something went wrong on our side; it has been logged."
             )
-            page.headers.update(SECURITY_HEADERS)
-            return page
-        response = problem(500, "something went wrong on our side; it has been logged")
+        else:
+            response = problem(500, "something went wrong on our side; it has been logged")
         response.headers.update(SECURITY_HEADERS)  # this answer bypasses the header middleware
+        # The error goes on to the server, which logs it and closes the connection after this
+        # answer: said here, a client opens a new one for its retry instead of sending it on a
+        # connection about to be closed (and being reset).
+        response.headers["Connection"] = "close"
         return response
 
     async def sign_in_needed(request: Request, error: Exception) -> Response:

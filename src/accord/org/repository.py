@@ -56,9 +56,13 @@ def _team_alone() -> tuple[Any, ...]:
 def _token_query(teams: bool) -> Any:
     person = defaultload(ApiToken.person)  # type: ignore[misc, arg-type]
     if teams:
+        # Four entities (token, person, membership, team), not seven: the teams' parents, which
+        # no check reads, load only when asked for (ORM row handlers are built on every run).
         memberships = person.joinedload(Person.memberships)  # type: ignore[arg-type]
+        team = memberships.joinedload(Membership.team)  # type: ignore[misc, arg-type]
         options = [
-            memberships.joinedload(Membership.team).lazyload(Team.memberships),  # type: ignore[misc, arg-type]
+            team.lazyload(Team.memberships),  # type: ignore[arg-type]
+            team.lazyload(Team.parent),  # type: ignore[arg-type]
             memberships.lazyload(Membership.person),  # type: ignore[misc, arg-type]
         ]
     else:

@@ -75,10 +75,58 @@ _NETWORK_LOCK = threading.Lock()
 
 
 def forget_networks() -> None:
-    """Drop the cached network reputations: for a database emptied and filled again under the
-    same URL while this process runs, where the versions start over."""
+    """Drop the cached network reputations (and teams' slugs): for a database emptied and
+    filled again under the same URL while this process runs, where the versions start over."""
     with _NETWORK_LOCK:
         _NETWORK_CACHE.clear()
+        _TEAMS_CACHE.clear()
+
+
+@dataclass(frozen=True)
+class Teams:
+    """The organization's teams as a snapshot view places them (read-only: kept per process)."""
+
+    slug_of: dict[int, str]  # the slugs by id, in the order read
+    names: tuple[str, ...]  # the slugs in that order: a team's place
+    index: dict[str, int]  # the place of each slug
+    places: np.ndarray  # by team id (and one past the greatest), its place; -1 for none
+    ids: dict[str, int]  # the ids by slug
+    rank: np.ndarray  # by place, the team's position among the ids in increasing order
+
+    @classmethod
+    def of(cls, slug_of: dict[int, str]) -> Teams:
+        names = tuple(slug_of.values())
+        places = np.full(max(slug_of, default=0) + 2, -1, dtype=np.int64)
+        places[list(slug_of)] = np.arange(len(names))
+        order = {team_id: i for i, team_id in enumerate(sorted(slug_of))}
+        return cls(
+            slug_of=slug_of,
+            names=names,
+            index={slug: i for i, slug in enumerate(names)},
+            places=places,
+            ids={slug: team_id for team_id, slug in slug_of.items()},
+            rank=np.array([order[team_id] for team_id in slug_of], dtype=np.int64),
+        )
+
+
+# the teams, per database and `SnapshotStore.teams_mark`: reading 2,000 teams costs more than
+# the cheap query that says they did not change
+_TEAMS_CACHE: OrderedDict[tuple[Any, ...], Teams] = OrderedDict()
+
+
+def teams_of(uow: UnitOfWork) -> Teams:
+    """The teams (`SnapshotStore.team_slugs`), kept per process while their mark stays the
+    same."""
+    store = uow.trust.snapshots
+    key = (uow.engine.url, *store.teams_mark())  # an URL is hashable, and cheaper than its text
+    found = _TEAMS_CACHE.get(key)
+    if found is None:
+        found = Teams.of(store.team_slugs())
+        with _NETWORK_LOCK:
+            _TEAMS_CACHE[key] = found
+            while len(_TEAMS_CACHE) > 4:
+                _TEAMS_CACHE.popitem(last=False)
+    return found
 
 
 def _cached_network(
@@ -270,11 +318,25 @@ class SnapshotView:
     total: Evidence
     # the open commitments' reliance: (requester, performer) indexes into `names`, and weight
     relied: tuple[np.ndarray, np.ndarray, np.ndarray]
+    # the place of each name, and of each of the organization's teams (the first names) its
+    # position among `ids`' values in increasing order: made from `names` and `ids` when not given
+    _index: dict[str, int] | None = None
+    _rank: np.ndarray | None = None
     _pairs: dict[tuple[str, str], int] | None = None
-    _index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._index = {slug: i for i, slug in enumerate(self.names)}
+        if self._index is None:
+            self._index = {slug: i for i, slug in enumerate(self.names)}
+        if self._rank is None:
+            order = {team_id: i for i, team_id in enumerate(sorted(self.ids.values()))}
+            self._rank = np.array(
+                [order[self.ids[name]] for name in self.names if name in self.ids], dtype=np.int64
+            )
+
+    @property
+    def index(self) -> dict[str, int]:
+        assert self._index is not None
+        return self._index
 
     def read_ahead(
         self, requester: Team | None, performer: Team | None, *, by_requester: bool = False
@@ -288,7 +350,7 @@ class SnapshotView:
         return self.total
 
     def team(self, team: Team) -> Evidence:
-        return self._sum(self.performers == self._index.get(team.slug, -1))
+        return self._sum(self.performers == self.index.get(team.slug, -1))
 
     def pair(self, requester: Team, performer: Team) -> Evidence:
         if self._pairs is None:
@@ -303,27 +365,26 @@ class SnapshotView:
 
     def requester(self, requester: Team) -> Evidence:
         """What `requester`'s commitments say of their performers, all together."""
-        return self._sum(self.requesters == self._index.get(requester.slug, -1))
+        return self._sum(self.requesters == self.index.get(requester.slug, -1))
 
     def given(self, requester: Team, performer: Team) -> float:
-        r, p = self._index.get(requester.slug, -1), self._index.get(performer.slug, -1)
+        r, p = self.index.get(requester.slug, -1), self.index.get(performer.slug, -1)
         requesters, performers, weights = self.relied
         found = weights[(requesters == r) & (performers == p)]
         return float(found.max()) if len(found) else 0.0
 
     def network(self) -> dict[int, float]:
         team_ids = sorted(self.ids.values())
+        assert self._rank is not None
+        # the organization's teams come first in `names`; a name after them has no team
         place = np.full(len(self.names), -1, dtype=np.int64)
-        order = {team_id: i for i, team_id in enumerate(team_ids)}
-        for i, name in enumerate(self.names):
-            if name in self.ids:
-                place[i] = order[self.ids[name]]
+        place[: len(self._rank)] = self._rank
         rows, cols = place[self.requesters], place[self.performers]
         known = (rows >= 0) & (cols >= 0)
         s = self.sums[known]
         local = s[:, 0] + s[:, 2] - s[:, 1] - s[:, 3]
         result = eigentrust(len(team_ids), rows[known], cols[known], local)
-        return {team_id: float(result[i]) for team_id, i in order.items()}
+        return dict(zip(team_ids, result.tolist(), strict=True))
 
     @property
     def ledger(self) -> Ledger:
@@ -382,12 +443,12 @@ def snapshot_view(
     moment: datetime,
     *,
     built: bool | None = None,
-    slugs: dict[int, str] | None = None,
+    teams: Teams | None = None,
 ) -> SnapshotView | None:
     """The view at `moment` from the nearest snapshot at or before it and the events since, the
     same ledger as a replay of the whole log; None when there is no such snapshot made with the
-    setting's half-life, or the stored sums (which keep the snapshots) are not built. `slugs`:
-    the teams' slugs by id, when the caller read them already (`SnapshotStore.team_slugs`)."""
+    setting's half-life, or the stored sums (which keep the snapshots) are not built. `teams`:
+    when the caller read them already (`teams_of`)."""
     if built is None:
         built = uow.trust.state().built
     store = uow.trust.snapshots
@@ -395,11 +456,10 @@ def snapshot_view(
     if snapshot is None:
         return None
     H = settings.half_life_days
-    slug_of = store.team_slugs() if slugs is None else slugs
-    names = list(slug_of.values())
-    index = {slug: i for i, slug in enumerate(names)}
-    places = np.full(max(slug_of, default=0) + 2, -1, dtype=np.int64)
-    places[list(slug_of)] = np.arange(len(names))
+    found = teams_of(uow) if teams is None else teams
+    slug_of, places = found.slug_of, found.places
+    names = list(found.names)  # with the teams no longer there the events name, if any
+    index = found.index
 
     def by_id(ids: np.ndarray) -> np.ndarray:
         # a team's place in `names`; -1 for a team no longer there
@@ -447,6 +507,8 @@ def snapshot_view(
     for track in tracks.values():
         for slug in (track.requester, track.performer):
             if slug not in index:  # a team no longer there, as its events name it
+                if index is found.index:
+                    index = dict(index)  # the kept one stays as it is
                 index[str(slug)] = len(names)
                 names.append(str(slug))
         outcome = track.outcome() or track.overdue(moment)
@@ -477,7 +539,7 @@ def snapshot_view(
     return SnapshotView(
         moment,
         names=names,
-        ids={slug: team_id for team_id, slug in slug_of.items()},
+        ids=found.ids,
         requesters=keys // size,
         performers=keys % size,
         sums=evidence,
@@ -487,6 +549,8 @@ def snapshot_view(
             np.concatenate(given_p).astype(np.int64),
             np.concatenate(given_w),
         ),
+        _index=index,
+        _rank=found.rank,
     )
 
 
@@ -496,8 +560,8 @@ def past_views(uow: UnitOfWork, settings: Settings, moments: Sequence[datetime])
     time, so folding the events up to each instant in turn leaves the same tracks as folding
     the whole log up to it."""
     built = uow.trust.state().built
-    slugs = uow.trust.snapshots.team_slugs()  # read once for every instant
-    found = [snapshot_view(uow, settings, moment, built=built, slugs=slugs) for moment in moments]
+    known = teams_of(uow)  # read once for every instant
+    found = [snapshot_view(uow, settings, moment, built=built, teams=known) for moment in moments]
     if all(view is not None for view in found):
         return [view for view in found if view is not None]
     events = sorted(uow.trust.commitment_events(), key=lambda event: event[0])
