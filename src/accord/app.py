@@ -174,7 +174,7 @@ DOCUMENTED = (
 # tries each route in turn until one matches, and FastAPI's check of a route costs several
 # microseconds, so a team's trust read behind the 40 routes of five routers spent about a tenth
 # of its processor time finding its route. No path of one router is matched by a route of
-# another (tests/api/test_api_route_order.py), so the order changes nothing but the cost.
+# another (tests/api/test_api_read_cost.py), so the order changes nothing but the cost.
 MATCHED = (
     trust,
     partnerships,

@@ -138,23 +138,23 @@ trust_models_table = Table(
     Column("parameters", JSONType, nullable=False),
 )
 
-# Snapshots of the fold at UTC midnights (DESIGN §2 "as of"): a row per midnight that follows a
-# day with commitment events, holding the organization's finished evidence decayed to it, and
-# what changed the day before: the pairs whose finished evidence changed and the commitments
-# that moved, each in one value (a pair's sums at the latest snapshot at or before an instant
-# that has it are its sums then; so is a commitment's track). Changes only, so the snapshots
-# grow with the moves, not with days times pairs; and about once a month in full, so that a
-# read of the past starts from the full copy before it.
+# Snapshots of the fold every two hours (UTC; DESIGN §2 "as of"): a row at the end of each
+# period with commitment events, holding the organization's finished evidence decayed to it,
+# and what changed in the period before: the pairs whose finished evidence changed and the
+# commitments that moved (by id), each in one value (a pair's sums at the latest snapshot at or
+# before an instant that has it are its sums then; so is a commitment's track). Changes only,
+# so the snapshots grow with the moves, not with periods times pairs; and about once a week in
+# full, so that a read of the past starts from the full copy before it.
 trust_snapshots_table = Table(
     "trust_snapshots",
     metadata,
     Column("at", UTCDateTime(), primary_key=True),
     Column("half_life_days", Float, nullable=False),
     *_evidence_columns(),
-    # the pairs whose sums changed the day before (`snapshots.PAIR`: their ids and sums
+    # the pairs whose sums changed in the period before (`snapshots.PAIR`: their ids and sums
     # decayed to `at`), every pair in a full copy
     Column("pairs", LargeBinary, nullable=True),
-    # the commitments that moved the day before (`snapshots.OPEN_TRACK`: the track of each
+    # the commitments that moved in the period before (`snapshots.OPEN_TRACK`: the track of each
     # still open, or that it finished), every open one in a full copy
     Column("tracks", LargeBinary, nullable=True),
     # a full copy: `pairs` and `tracks` hold every pair and open commitment, so that a read
