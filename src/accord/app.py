@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import accord
 import accord.models
+from accord.api.answers import TrustAnswersMiddleware
 from accord.api.idempotency import IdempotencyMiddleware
 from accord.api.limits import BodyLimit
 from accord.api.openapi import SECRET_ANSWERS, openapi_document
@@ -47,7 +48,7 @@ from accord.channel.errors import SECURITY_HEADERS, DatabaseDown, Pages
 from accord.channel.session import Signer
 from accord.config import Settings
 from accord.db import database_reachable, make_engine, utcnow
-from accord.trust.read_cache import ExpensiveReads
+from accord.trust.read_cache import ExpensiveReads, TrustAnswers
 from accord.trust.service import ensure_built
 from accord.uow import UnitOfWork
 from accord.web.common import error_page, sign_in_redirect, templates
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.clock = clock
     # shared by the API and the pages: one cache and one ration of the expensive reads
     app.state.expensive_reads = ExpensiveReads.of(settings, clock)
+    # the present's team and pair trust answers, given again at the same trust version
+    app.state.trust_answers = TrustAnswers(TRUST_ANSWERS, settings.trust_answer_seconds)
     secret = settings.secret_key
     if not secret:
         log.warning("ACCORD_SECRET_KEY is not set: sessions end when the server restarts")
@@ -139,6 +142,13 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     )
     # 503 for an unreachable database, from anywhere below
     app.add_middleware(DatabaseDown, pages=PAGES)
+    app.add_middleware(  # a kept trust answer skips everything below
+        TrustAnswersMiddleware,
+        answers=app.state.trust_answers,
+        engine=engine,
+        settings=settings,
+        clock=clock,
+    )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     if settings.bench_floors:  # the load benchmark's floors, in front of everything
         from accord.channel.floors import Floors
@@ -170,26 +180,14 @@ DOCUMENTED = (
     notifications,
     webhooks,
 )
-# ...and in the order a request's path is matched against them: the most asked first. Starlette
-# tries each route in turn until one matches, and FastAPI's check of a route costs several
-# microseconds, so a team's trust read behind the 40 routes of five routers spent about a tenth
-# of its processor time finding its route. No path of one router is matched by a route of
-# another (tests/api/test_api_read_cost.py), so the order changes nothing but the cost.
-MATCHED = (
-    trust,
-    partnerships,
-    commitments,
-    org,
-    auth,
-    purposes,
-    health,
-    stories,
-    search,
-    events,
-    interchange,
-    notifications,
-    webhooks,
-)
+# ...and in the order a request's path is matched against them: the most asked (`HOT`) first,
+# then the rest in the documented order. Starlette tries each route in turn until one matches,
+# and FastAPI's check of a route costs several microseconds, so a team's trust read behind the
+# 40 routes of five routers spent about a tenth of its processor time finding its route. No path
+# of one router is matched by a route of another (tests/api/test_api_read_cost.py), so the
+# order changes nothing but the cost.
+HOT = (trust, partnerships, commitments, org)
+MATCHED = HOT + tuple(module for module in DOCUMENTED if module not in HOT)
 
 
 def _documented(routes: list[Any]) -> list[Any]:
@@ -228,5 +226,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Trust answers kept (`TrustAnswers`): a team's and each pair's asked lately.
+TRUST_ANSWERS = 4096
 # Bodies that are anonymous answers: the Idempotency-Key store keeps no hash of them.
 ANONYMOUS_BODIES = re.compile(r"/api/v1/health-checks/[^/]+/answers")

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="Longest an expensive read's answer is reused while no evidence changes "
         "(the present moves with the clock).",
     )
+    trust_answer_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="Longest a team's or pair's present trust answer (GET /api/v1/teams/{slug}/"
+        "trust) is given again while no evidence changes, as of the instant it states; 0: never.",
+    )
     token_days: int = Field(
         90,
         ge=1,

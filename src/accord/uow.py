@@ -27,7 +27,7 @@ from accord.events.catalog import CommitmentMoved, DomainEvent, Logged, TeamCrea
 from accord.events.repository import EventStore
 from accord.health.repository import HealthRepository
 from accord.notify.repository import NotifyRepository
-from accord.notify.rules import notify
+from accord.notify.rules import prepare_notices
 from accord.org.repository import OrgRepository
 from accord.partnerships.repository import PartnershipRepository
 from accord.purposes.repository import PurposeRepository
@@ -244,14 +244,18 @@ class UnitOfWork:
     def log_pending(self) -> None:
         """Append the events noted so far to the log, then hand them to their subscribers
         (`SUBSCRIBERS`), in this transaction: a use case that reads the log or trust before the
-        commit sees them."""
+        commit sees them.
+
+        Appending locks the log's head until the commit, so commits that log events go one at
+        a time from there: the subscribers read what they can before (`Subscribers.prepare`),
+        and only what must follow the append runs after it."""
         with self._translate_errors():
             self.session.flush()
             if self._pending:
                 pending, self._pending = self._pending, []
+                finish = SUBSCRIBERS.prepare(self, pending)
                 written = self.events.append(pending)
-                logged = [Logged(i, event) for i, event in zip(written, pending, strict=True)]
-                SUBSCRIBERS.dispatch(self, logged)
+                finish([Logged(i, event) for i, event in zip(written, pending, strict=True)])
 
     def _release(self) -> None:
         """End a held transaction (what is not committed rolls back)."""
@@ -298,6 +302,11 @@ class UnitOfWork:
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[UnitOfWork, Sequence[Logged[Any]]], None]
+# The part of a handler that needs the events' ids: run once the events are in the log.
+Step = Callable[[Sequence[Logged[Any]]], None]
+# A handler in two parts: given the events before they are logged, it reads what it needs and
+# returns what is left to do with them once logged (None: nothing).
+Preparer = Callable[[UnitOfWork, Sequence[Any]], Step | None]
 
 
 class Subscribers:
@@ -307,31 +316,70 @@ class Subscribers:
     `CommitmentMoved` is every move). Once per commit it gets all the events of the classes it
     subscribed to, in log order, as one batch: an import that replays thousands of moves in
     one transaction calls it once. Handlers run in the order they first subscribed.
+
+    A handler subscribed with `subscribe_prepared` runs in two parts: its reads before the
+    events are appended to the log (the head is not locked yet, so other commits go on), and
+    its writes after, with the events' ids (`prepare`, then the step it returns).
     """
 
     def __init__(self) -> None:
-        self._kinds: dict[Handler, tuple[type[DomainEvent], ...]] = {}
+        self._kinds: dict[Preparer, tuple[type[DomainEvent], ...]] = {}
+        self._plain: dict[Handler, Preparer] = {}
 
     def subscribe(
         self, kind: type[E], handler: Callable[[UnitOfWork, Sequence[Logged[E]]], None]
     ) -> None:
-        self._kinds[handler] = (*self._kinds.get(handler, ()), kind)
+        """`handler` runs whole once the events are logged."""
+        if handler not in self._plain:
+
+            def prepare(uow: UnitOfWork, _events: Sequence[Any]) -> Step:
+                return lambda logged: handler(uow, logged)
+
+            self._plain[handler] = prepare
+        self.subscribe_prepared(kind, self._plain[handler])
+
+    def subscribe_prepared(
+        self,
+        kind: type[E],
+        prepare: Callable[[UnitOfWork, Sequence[E]], Callable[[Sequence[Logged[E]]], None] | None],
+    ) -> None:
+        """`prepare` gets the events before they are logged and returns the step that gets them
+        logged (see the class)."""
+        self._kinds[prepare] = (*self._kinds.get(prepare, ()), kind)
+
+    def prepare(self, uow: UnitOfWork, pending: Sequence[DomainEvent]) -> Step:
+        """Run each handler's first part on the events about to be logged; returns the rest of
+        them, to run on the events as logged (the same events, in the same order)."""
+        steps: list[tuple[Step, list[int]]] = []
+        for prepare, kinds in self._kinds.items():
+            mine = [i for i, event in enumerate(pending) if isinstance(event, kinds)]
+            if mine:
+                step = prepare(uow, [pending[i] for i in mine])
+                if step is not None:
+                    steps.append((step, mine))
+
+        def finish(logged: Sequence[Logged[Any]]) -> None:
+            for step, mine in steps:
+                step([logged[i] for i in mine])
+
+        return finish
 
     def dispatch(self, uow: UnitOfWork, logged: Sequence[Logged[DomainEvent]]) -> None:
-        for handler, kinds in self._kinds.items():
-            mine = [item for item in logged if isinstance(item.event, kinds)]
-            if mine:
-                handler(uow, mine)
+        """Both parts of every handler, on events logged already."""
+        self.prepare(uow, [item.event for item in logged])(logged)
 
 
-def keep_trust(uow: UnitOfWork, events: Sequence[Logged[TeamCreated | CommitmentMoved]]) -> None:
+def keep_trust(uow: UnitOfWork, events: Sequence[TeamCreated | CommitmentMoved]) -> Step | None:
     """Trust upkeep: fold the commit's moves into the stored sums, and note a new team (it
-    changes everyone's network reputation)."""
-    uow.trust.project([item.event for item in events], uow.now())
+    changes everyone's network reputation). What never changes (the ids of requested
+    commitments and their teams) is read before the log is locked; the sums after, since every
+    commit changes them."""
+    known = uow.trust.look_up(events, uow.commitments.held)
+    return lambda logged: uow.trust.project([item.event for item in logged], uow.now(), known)
 
 
 # Who reacts to the events of every commit, one line each.
 SUBSCRIBERS = Subscribers()
-SUBSCRIBERS.subscribe(TeamCreated, keep_trust)
-SUBSCRIBERS.subscribe(CommitmentMoved, keep_trust)
-SUBSCRIBERS.subscribe(DomainEvent, notify)
+SUBSCRIBERS.subscribe_prepared(TeamCreated, keep_trust)
+SUBSCRIBERS.subscribe_prepared(CommitmentMoved, keep_trust)
+SUBSCRIBERS.subscribe_prepared(DomainEvent, prepare_notices)

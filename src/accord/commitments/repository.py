@@ -160,6 +160,11 @@ class CommitmentRepository:
     def find(self, key: str) -> Commitment | None:
         return self._by_key.find(key, lambda: self._load(key))
 
+    def held(self, key: str) -> Commitment | None:
+        """The commitment if this unit of work holds it already (added or loaded), else None:
+        never asks the database."""
+        return self._by_key.find(key, lambda: None)
+
     def _load(self, key: str) -> Commitment | None:
         # A plain look-up first: loading a commitment with its eager graph costs milliseconds
         # even when there is none, and an import asks about thousands of new keys.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from accord.commitments import repository
 from accord.commitments.domain import (
@@ -55,66 +55,53 @@ def _ensure_importer(replay: Replay | None) -> None:
         ensure_admin(replay.importer, "replay an imported history")
 
 
-def request(
-    uow: UnitOfWork,
-    actor: Actor,
-    *,
-    partnership: str,
-    requester: str,
-    performer: str,
-    title: str,
-    due: datetime,
-    conditions_of_satisfaction: str = "",
-    reliance: str | None = None,
-    measure: str | None = None,
-    key: str | None = None,
-    at: datetime | None = None,
-    replay: Replay | None = None,
-) -> Commitment:
-    """Ask a partner team for something (a member of the requester team).
+class RequestTerms(TypedDict, total=False):
+    """What a request says: in which partnership, which team asks which, for what, by when,
+    and optionally on what conditions, relied on for what, measured how, under which key;
+    `at` and `replay` for a history an admin imports (see `Replay`)."""
+
+    partnership: Required[str]
+    requester: Required[str]
+    performer: Required[str]
+    title: Required[str]
+    due: Required[datetime]
+    conditions_of_satisfaction: str
+    reliance: str | None
+    measure: str | None
+    key: str | None
+    at: datetime | None
+    replay: Replay | None
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a request or a move made: the commitment as it now stands, and who made it (as
+    loaded in the use case's unit of work)."""
+
+    commitment: Commitment
+    person: Person
+
+
+def request(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> Commitment:
+    """Ask a partner team for something (a member of the requester team); see `requested`."""
+    return requested(uow, actor, **terms).commitment
+
+
+def request_viewed(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> CommitmentView:
+    """`request`, answered with the new commitment as `actor` reads it now (`get_commitment`),
+    made from the objects the request used rather than read again in another transaction."""
+    made = requested(uow, actor, **terms)
+    return _view(made.commitment, made.person, uow.now())
+
+
+def requested(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> Made:
+    """The request move (a member of the requester team asks a partner team for something):
+    the new commitment and the person who asked.
 
     `replay`: the request starts a history an admin imports (see `Replay`).
     """
-    return _request(
-        uow,
-        actor,
-        partnership=partnership,
-        requester=requester,
-        performer=performer,
-        title=title,
-        due=due,
-        conditions_of_satisfaction=conditions_of_satisfaction,
-        reliance=reliance,
-        measure=measure,
-        key=key,
-        at=at,
-        replay=replay,
-    )[0]
-
-
-def request_viewed(uow: UnitOfWork, actor: Actor, **terms: Any) -> CommitmentView:
-    """`request`, answered with the new commitment as `actor` reads it now (`get_commitment`),
-    made from the objects the request used rather than read again in another transaction."""
-    commitment, person = _request(uow, actor, **terms)
-    return _view(commitment, person, uow.now())
-
-
-def _request(
-    uow: UnitOfWork,
-    actor: Actor,
-    *,
-    partnership: str,
-    requester: str,
-    performer: str,
-    title: str,
-    due: datetime,
-    conditions_of_satisfaction: str = "",
-    reliance: str | None = None,
-    measure: str | None = None,
-    key: str | None = None,
-    at: datetime | None = None,
-    replay: Replay | None = None,
-) -> tuple[Commitment, Person]:
+    partnership, requester, performer = terms["partnership"], terms["requester"], terms["performer"]
+    measure, replay = terms.get("measure"), terms.get("replay")
     with uow:
         _ensure_importer(replay)
         actor = uow.bind(actor)
@@ -146,12 +133,13 @@ def _request(
             )
         with about("measure"):
             the_measure = the_partnership.purpose.measure(measure) if measure else None
-        key = choose_key(key, title, "commitment", uow.commitments.keys_like)
+        title = terms["title"]
+        key = choose_key(terms.get("key"), title, "commitment", uow.commitments.keys_like)
         if uow.commitments.find(key) is not None:
             raise Conflict(
                 f"commitment {key!r} already exists", rule="commitment.exists", field="key"
             )
-        when = at or uow.now()
+        when = terms.get("at") or uow.now()
         commitment, payload = Commitment.request(
             key=key,
             partnership=the_partnership,
@@ -163,9 +151,9 @@ def _request(
             replay=replay,
             args={
                 "title": title,
-                "due": due,
-                "conditions_of_satisfaction": conditions_of_satisfaction,
-                "reliance": reliance,
+                "due": terms["due"],
+                "conditions_of_satisfaction": terms.get("conditions_of_satisfaction", ""),
+                "reliance": terms.get("reliance"),
                 "measure": measure,
             },
         )
@@ -173,7 +161,7 @@ def _request(
         uow.commitments.add(commitment)
         uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
-        return commitment, person
+        return Made(commitment, person)
 
 
 def move(
@@ -191,7 +179,7 @@ def move(
 
     `replay`: the move belongs to a history an admin imports (see `Replay`).
     """
-    return _move(uow, actor, key, move, version=version, at=at, replay=replay, **args)[0]
+    return _move(uow, actor, key, move, version=version, at=at, replay=replay, **args).commitment
 
 
 def move_viewed(
@@ -199,8 +187,8 @@ def move_viewed(
 ) -> CommitmentView:
     """`move`, answered with the commitment as `actor` reads it now (`get_commitment`), made
     from the objects the move used rather than read again in another transaction."""
-    commitment, person = _move(uow, actor, key, move, version=version, **args)
-    return _view(commitment, person, uow.now())
+    made = _move(uow, actor, key, move, version=version, **args)
+    return _view(made.commitment, made.person, uow.now())
 
 
 def _move(
@@ -213,7 +201,7 @@ def _move(
     at: datetime | None = None,
     replay: Replay | None = None,
     **args: Any,
-) -> tuple[Commitment, Person]:
+) -> Made:
     with uow:
         _ensure_importer(replay)
         actor = uow.bind(actor)
@@ -239,7 +227,7 @@ def _move(
         )
         uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
-        return commitment, person
+        return Made(commitment, person)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from accord.config import Settings
+from accord.errors import NotFound
 from accord.health import service as health
 from accord.interchange.bulk import BulkCommitments
 from accord.interchange.reading import known_teams, parse, read_dates, unknown_teams
@@ -31,9 +32,12 @@ from accord.interchange.report import (
 )
 from accord.interchange.schemas import Document
 from accord.interchange.sections import TABLE
-from accord.org.domain import Actor, ensure_admin
+from accord.org.domain import Actor, Person, Team, ensure_admin
 from accord.trust import service as trust
 from accord.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from accord.partnerships.domain import Partnership
 
 
 def import_document(
@@ -91,7 +95,7 @@ def import_parts(
             shape = refused.problems
         run = ImportReplay(uow, actor, settings)
         if document is not None:
-            _replay(run, document, upto="commitments")
+            run = _sections(run, document, stored)
             uow.log_pending()  # their events come first in the log, then the commitments'
         bulk = BulkCommitments(
             run,
@@ -159,6 +163,192 @@ def replay_document(
         key=lambda a: path_order(a.path),
     )
     return run.report
+
+
+class _New:
+    """The teams, people and partnerships a quick pass creates, and the keys of those it will
+    create (those the document lists that are not stored): a look-up of one of those keys is
+    answered without a query (a query would first write what the session holds, one statement
+    per row), by what the pass made of it or by nothing yet. Other keys are looked up as
+    always."""
+
+    def __init__(self, org: Any, partnerships: Any, absent: dict[str, set[str]]) -> None:
+        self.org, self.partnerships = org, partnerships
+        self.absent = absent
+        self.made: dict[str, dict[str, Any]] = {"teams": {}, "people": {}, "partnerships": {}}
+
+    def find(self, kind: str, key: str, look: Callable[[], Any]) -> Any:
+        made = self.made[kind].get(key)
+        if made is not None:
+            return made
+        return None if key in self.absent[kind] else look()
+
+
+class _NewOrg:
+    """The organization's repository on a quick pass (see `_New`)."""
+
+    def __init__(self, new: _New) -> None:
+        self.new = new
+        self.real = new.org
+
+    def add(self, item: Team | Person | Any) -> None:
+        self.real.add(item)
+        if isinstance(item, Team):
+            self.new.made["teams"][item.slug] = item
+            self.real.session.flush()  # alone, as a purpose is (`_NewPurposes`)
+        elif isinstance(item, Person):
+            self.new.made["people"][item.email] = item
+
+    def find_team(self, slug: str, *, members: bool = True) -> Team | None:
+        found: Team | None = self.new.find(
+            "teams", slug, lambda: self.real.find_team(slug, members=members)
+        )
+        return found
+
+    def team(self, slug: str, *, members: bool = True) -> Team:
+        team = self.find_team(slug, members=members)
+        if team is None:
+            raise NotFound(f"no team {slug!r}", rule="team.not_found")
+        return team
+
+    def bare_team(self, slug: str) -> Team:
+        made: Team | None = self.new.made["teams"].get(slug)
+        return made if made is not None else self.real.bare_team(slug)
+
+    def find_person(self, email: str) -> Person | None:
+        email = email.strip().lower()
+        found: Person | None = self.new.find("people", email, lambda: self.real.find_person(email))
+        return found
+
+    def person(self, email: str) -> Person:
+        person = self.find_person(email)
+        if person is None:
+            raise NotFound(f"no person {email!r}", rule="person.not_found")
+        return person
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _NewPurposes:
+    """The purposes' repository on a quick pass: a purpose is written as it is added, alone,
+    as teams are (`_NewOrg.add`): the session, writing several rows of a table that refers to
+    itself, would order them parents first, and their ids would not be those of the use cases
+    one by one."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def add(self, purpose: Any) -> None:
+        self.real.add(purpose)
+        self.real.session.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _NewPartnerships:
+    """The partnerships' repository on a quick pass (see `_New`)."""
+
+    def __init__(self, new: _New) -> None:
+        self.new = new
+        self.real = new.partnerships
+
+    def add(self, partnership: Partnership) -> None:
+        self.real.add(partnership)
+        self.new.made["partnerships"][partnership.key] = partnership
+
+    def find(self, key: str) -> Partnership | None:
+        found: Partnership | None = self.new.find("partnerships", key, lambda: self.real.find(key))
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _Unsaved:
+    """The import's unit of work as the use cases of the sections see it on a first, quick
+    pass: a use case entered inside it takes no savepoint and its commit writes nothing; the
+    session writes what they made when it next queries (or at the end of the pass), many rows
+    a statement rather than a flush per use case; the teams, people and partnerships the
+    document creates are looked up without a query (`_New`). A use case that fails or rolls
+    back marks the pass `spoiled` (nothing of it could be undone alone)."""
+
+    def __init__(self, real: UnitOfWork, new: _New) -> None:
+        self.real = real
+        self.org = _NewOrg(new)
+        self.partnerships = _NewPartnerships(new)
+        self.purposes = _NewPurposes(real.purposes)
+        self.spoiled = False
+
+    @property
+    def active(self) -> bool:
+        return True
+
+    @property
+    def nested(self) -> bool:
+        return True
+
+    def __enter__(self) -> _Unsaved:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:
+            self.spoiled = True
+
+    def commit(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        self.spoiled = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _absent(uow: UnitOfWork, document: Document, teams: set[str]) -> dict[str, set[str]]:
+    """The keys of the teams, people and partnerships of the document that are not stored
+    (`teams`: the slugs of the stored teams), read before anything is written."""
+    emails = {doc.email.strip().lower() for doc in document.people}
+    return {
+        "teams": {doc.slug for doc in document.teams} - teams,
+        "people": {email for email in emails if uow.org.find_person(email) is None},
+        "partnerships": {doc.key for doc in document.partnerships} - uow.partnerships.keys_like(""),
+    }
+
+
+def _sections(run: ImportReplay, document: Document, teams: set[str]) -> ImportReplay:
+    """The sections before the commitments (teams, people, purposes, partnerships), applied
+    by their use cases: first on one pass with no savepoint or flush of their own
+    (`_Unsaved`), in a savepoint of the import; if that pass finds any problem or fails, it is
+    undone and the sections are applied again use case by use case, each in its savepoint,
+    which finds and reports every problem as it always did. Returns the replay that holds
+    them. A document with no problem there (nearly every one) is applied once. `teams`: the
+    slugs of the stored teams."""
+    uow = run.uow
+    new = _New(uow.org, uow.partnerships, _absent(uow, document, teams))
+    unsaved = _Unsaved(uow, new)
+    quick = ImportReplay(cast("UnitOfWork", unsaved), run.actor, run.settings)
+    before = set(uow.session.identity_map.keys())
+    with uow:  # a savepoint: all of the quick pass, or none of it
+        try:
+            _replay(quick, document, upto="commitments")
+            if not quick.problems and not unsaved.spoiled:
+                uow.flush()
+                uow.commit()
+                quick.uow = uow
+                return quick
+        except Exception:  # the pass below meets it again, and reports it as it always did
+            pass
+    # what the quick pass loaded or made is let go of: the rollback of a savepoint can leave in
+    # the session a row it inserted and then changed (a purpose whose status was set)
+    session = uow.session
+    for key in set(session.identity_map.keys()) - before:
+        stale = session.identity_map.get(key)
+        if stale is not None:
+            session.expunge(stale)
+    _replay(run, document, upto="commitments")
+    return run
 
 
 @contextmanager

@@ -19,7 +19,7 @@ work only by what it uses (`Unit`), not by import.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,7 +41,7 @@ from accord.events.catalog import (
 )
 from accord.health.repository import HealthRepository
 from accord.notify.domain import Channel, Kind, Notice, Outlet
-from accord.notify.repository import Member, NotifyRepository
+from accord.notify.repository import Member, NotifyRepository, Webhook
 from accord.org.domain import Team
 from accord.org.repository import OrgRepository
 from accord.partnerships.domain import Partnership, PartnershipStatus
@@ -144,8 +144,9 @@ def _heard(
     teams: list[Team],
 ) -> Heard:
     event = logged.event
+    key = _event_key(logged.id)
     notices = notices_for(
-        people, event.actor, kind, event.subject, title, text, link, f"e{logged.id}", logged.id
+        people, event.actor, kind, event.subject, title, text, link, key, logged.id
     )
     body = {
         "type": event.type,
@@ -245,13 +246,24 @@ def reply_heard(logged: Logged[StoryReplied], unit: Unit) -> Heard:
 
 
 def notify(unit: Unit, events: Sequence[Logged[DomainEvent]]) -> None:
-    """The subscriber: the notifications of a commit's events, in its transaction."""
+    """The notifications of events logged already, in the unit of work's transaction."""
+    step = prepare_notices(unit, [logged.event for logged in events])
+    if step is not None:
+        step(events)
+
+
+def prepare_notices(
+    unit: Unit, events: Sequence[DomainEvent]
+) -> Callable[[Sequence[Logged[DomainEvent]]], None] | None:
+    """The subscriber, in two parts: given a commit's events before they are logged, it reads
+    who hears of them (the subjects, their teams' people, their channels, the webhooks) and
+    returns the step that writes the notifications once the events have their ids (None:
+    nobody hears of them)."""
     if unit.silent:
-        return
-    found: list[tuple[Logged[Any], Any, Team | None]] = []
+        return None
+    found: list[tuple[DomainEvent, Any, Team | None]] = []
     teams: set[Team] = set()
-    for logged in events:
-        event = logged.event
+    for event in events:
         subject: Any = None
         invited = None
         if isinstance(event, CommitmentMoved):
@@ -272,28 +284,74 @@ def notify(unit: Unit, events: Sequence[Logged[DomainEvent]]) -> None:
         elif isinstance(event, StoryReplied):
             subject = event
         if subject is not None:
-            found.append((logged, subject, invited))
+            found.append((event, subject, invited))
     if not found:
-        return
+        return None
     crew = crew_of(unit, teams)
-    heard: list[Heard] = []
-    for item, subject, invited in found:
-        if isinstance(item.event, CommitmentMoved):
-            heard.append(commitment_heard(item, subject, crew))
-        elif isinstance(item.event, PartnershipEvent):
-            heard.append(partnership_heard(item, subject, crew, invited))
-        elif isinstance(item.event, HealthCheckOpened):
-            heard.append(health_heard(item, unit, crew))
-        elif isinstance(item.event, StoryReplied):
-            heard.append(reply_heard(item, unit))
-    keep(unit, heard, unit.now())
+    # each event heard as if it had id 0, numbered once logged (`_numbered`)
+    unnumbered: dict[int, Heard] = {}
+    for event, subject, invited in found:
+        item: Logged[Any] = Logged(0, event)
+        if isinstance(event, CommitmentMoved):
+            unnumbered[id(event)] = commitment_heard(item, subject, crew)
+        elif isinstance(event, PartnershipEvent):
+            unnumbered[id(event)] = partnership_heard(item, subject, crew, invited)
+        elif isinstance(event, HealthCheckOpened):
+            unnumbered[id(event)] = health_heard(item, unit, crew)
+        elif isinstance(event, StoryReplied):
+            unnumbered[id(event)] = reply_heard(item, unit)
+    readers = audience(unit, list(unnumbered.values()))
+
+    def write(logged: Sequence[Logged[DomainEvent]]) -> None:
+        heard = [
+            _numbered(unnumbered[id(item.event)], item.id)
+            for item in logged
+            if id(item.event) in unnumbered
+        ]
+        write_notices(unit, heard, readers, unit.now())
+
+    return write
+
+
+def _numbered(heard: Heard, event_id: int) -> Heard:
+    """`heard` (made with event id 0) for the event logged with id `event_id`: its notices keyed
+    and linked as `_heard` keys them."""
+    notices = [
+        replace(n, key=f"{_event_key(event_id)}:p{n.person_id}", event_id=event_id)
+        for n in heard.notices
+    ]
+    return Heard(event_id, notices, heard.teams, heard.body)
+
+
+def _event_key(event_id: int) -> str:
+    return f"e{event_id}"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What writing notices reads first: each person's channel per kind, the active webhooks."""
+
+    channels: dict[int, dict[Kind, Channel]]
+    hooks: list[Webhook]
+
+
+def audience(unit: Unit, heard: Sequence[Heard]) -> Audience:
+    """The channels of the people who hear and the active webhooks of the teams concerned."""
+    people = {notice.person_id for h in heard for notice in h.notices}
+    team_ids = {team.id for h in heard for team in h.teams if team.id is not None}
+    hooks = unit.notify.webhooks_of(team_ids, active_only=True) if team_ids else []
+    return Audience(unit.notify.preferences(people), hooks)
 
 
 def keep(unit: Unit, heard: Sequence[Heard], now: datetime) -> None:
     """Write the notices (with new keys), their e-mails and the webhooks' deliveries, in one
     statement each."""
-    people = {notice.person_id for h in heard for notice in h.notices}
-    channels = unit.notify.preferences(people)
+    write_notices(unit, heard, audience(unit, heard), now)
+
+
+def write_notices(unit: Unit, heard: Sequence[Heard], readers: Audience, now: datetime) -> None:
+    """`keep`, with its reads done (`audience`)."""
+    channels = readers.channels
     kept: list[tuple[Notice, bool]] = []
     for h in heard:
         for notice in h.notices:
@@ -311,8 +369,6 @@ def keep(unit: Unit, heard: Sequence[Heard], now: datetime) -> None:
         for notice, _ in kept
         if channels[notice.person_id][notice.kind] == Channel.EMAIL
     ]
-    team_ids = {team.id for h in heard for team in h.teams if team.id is not None}
-    hooks = unit.notify.webhooks_of(team_ids, active_only=True) if team_ids else []
     for h in heard:
         if h.body is None:
             continue
@@ -324,7 +380,7 @@ def keep(unit: Unit, heard: Sequence[Heard], now: datetime) -> None:
                 "webhook_id": hook.id,
                 "body": h.body,
             }
-            for hook in hooks
+            for hook in readers.hooks
             if hook.team_id in concerned
         ]
     unit.notify.enqueue_new(deliveries, now)

@@ -5,22 +5,26 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from accord.db import KeyCache
 from accord.errors import NotFound
-from accord.org.domain import ApiToken, Membership, Person, Team
+from accord.org.domain import ApiToken, GlobalRole, MemberRole, Membership, Person, Team
 from accord.org.orm import (
     api_tokens_table,
+    memberships_table,
     people_table,
     sign_in_failures_table,
     teams_table,
 )
+from accord.partnerships.orm import parties_table
 from accord.text import CONTROL
+from accord.trust.orm import trust_state_table
 
 failures = sign_in_failures_table.c
 
@@ -69,6 +73,94 @@ def _token_query(teams: bool) -> Any:
         options = [person.raiseload(Person.memberships)]  # type: ignore[arg-type]
     return (
         select(ApiToken).where(api_tokens_table.c.token_hash == bindparam("hash")).options(*options)
+    )
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a request made with an API token may see, read in one query without mapped objects:
+    the token's validity, its owner's role and current teams (by slug), and the stored trust
+    sums' version (`TrustAnswers` serves a kept answer only at the version it was made at)."""
+
+    person_id: int
+    role: GlobalRole
+    active: bool
+    expires_at: datetime
+    revoked_at: datetime | None
+    teams: frozenset[str]
+    trust_version: int
+    trust_built: bool
+    # whether the owner leads a team in a partnership with the team asked about
+    leads_a_partner: bool = False
+
+    def live(self, at: datetime) -> bool:
+        """As `ApiToken.live`: not revoked, not expired, its owner active."""
+        return self.revoked_at is None and at < self.expires_at and self.active
+
+
+@functools.cache
+def _grant_query() -> Any:
+    t, p, m = api_tokens_table.c, people_table.c, memberships_table.c
+    team, state = teams_table.c, trust_state_table.c
+    # as `trust.visibility`: a party of the team's partnerships (any) whose team the owner leads
+    asked, other, led = parties_table.alias(), parties_table.alias(), memberships_table.alias()
+    asked_team = teams_table.alias()
+    leads_a_partner = (
+        select(literal(1))
+        .select_from(
+            asked.join(asked_team, asked_team.c.id == asked.c.team_id)
+            .join(other, other.c.partnership_id == asked.c.partnership_id)
+            .join(led, led.c.team_id == other.c.team_id)
+        )
+        .where(
+            asked_team.c.slug == bindparam("team"),
+            led.c.person_id == p.id,
+            led.c.left_at.is_(None),
+            led.c.role == MemberRole.LEAD,
+        )
+        .exists()
+    )
+    joined = (
+        api_tokens_table.join(people_table, p.id == t.person_id)
+        .join(trust_state_table, state.id == 1)
+        .outerjoin(memberships_table, and_(m.person_id == p.id, m.left_at.is_(None)))
+        .outerjoin(teams_table, team.id == m.team_id)
+    )
+    return (
+        select(
+            t.expires_at,
+            t.revoked_at,
+            p.id,
+            p.role,
+            p.active,
+            state.version,
+            state.built,
+            team.slug,
+            leads_a_partner.label("leads_a_partner"),
+        )
+        .select_from(joined)
+        .where(t.token_hash == bindparam("hash"))
+    )
+
+
+def token_grant(connection: Connection | Session, token_hash: str, team: str) -> TokenGrant | None:
+    """The token of this hash as a `TokenGrant` for a read of `team` (one row per current team
+    of its owner), or None for no such token. One statement, so it needs no transaction of its
+    own: a connection will do (`TrustAnswers` asks it without a unit of work)."""
+    rows = connection.execute(_grant_query(), {"hash": token_hash, "team": team}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return TokenGrant(
+        person_id=first.id,
+        role=first.role,
+        active=bool(first.active),
+        expires_at=first.expires_at,
+        revoked_at=first.revoked_at,
+        teams=frozenset(row.slug for row in rows if row.slug is not None),
+        trust_version=int(first.version),
+        trust_built=bool(first.built),
+        leads_a_partner=bool(first.leads_a_partner),
     )
 
 

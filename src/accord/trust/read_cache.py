@@ -29,9 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import Engine
+
 from accord.config import Settings
 from accord.errors import Busy, TooManyRequests
-from accord.org.domain import Actor, Person
+from accord.org.domain import Actor, GlobalRole, Person
+from accord.org.repository import TokenGrant, token_grant
+from accord.org.service import token_hash
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.trust.service import TrustMap, TrustReport
@@ -333,3 +337,86 @@ class ExpensiveReads:
             (team, points),
             lambda: trust.trust_history(uow, settings, actor, team, points=points),
         )
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """A present trust answer as the route sent it: its status line's headers and body."""
+
+    version: int  # the stored sums' version it was read at
+    at: float  # the instant it is as of (seconds)
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+class TrustAnswers:
+    """The present's team and pair trust answers (`GET /api/v1/teams/{slug}/trust[?of=]`), kept
+    as the bytes the route sent, by (team, of), each with the trust version it was read at.
+
+    A kept answer is given again, without computing or serializing anything, only while:
+    - the stored sums' version read in the request's own query is the one it was read at (every
+      move and every new team changes it, on whichever process commits it);
+    - it is as of at most `max_age` seconds ago by the app's clock (its `as_of` says the instant:
+      the present moves with the clock, decay and commitments falling due, without any event);
+    - the token is live and its owner may see it, decided again from the same query (see
+      `may_see`). Every refusal goes the route's way, which says why.
+    """
+
+    def __init__(self, entries: int, max_age: float) -> None:
+        self.entries = entries
+        self.max_age = max_age
+        self.served = 0  # answers given from here
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[tuple[str, str | None], KeptAnswer] = OrderedDict()
+
+    def kept(self, team: str, of: str | None, now: float) -> KeptAnswer | None:
+        """The answer kept for (`team`, `of`) if it is recent enough, whatever its version."""
+        found = self._answers.get((team, of))
+        if found is None or now - found.at > self.max_age:
+            return None
+        return found
+
+    def keep(self, team: str, of: str | None, answer: KeptAnswer) -> None:
+        if self.entries <= 0 or self.max_age <= 0:
+            return
+        with self._lock:
+            self._answers[(team, of)] = answer
+            self._answers.move_to_end((team, of))
+            while len(self._answers) > self.entries:
+                self._answers.popitem(last=False)
+
+    def answer(
+        self,
+        engine: Engine,
+        now: datetime,
+        settings: Settings,
+        token: str,
+        team: str,
+        of: str | None,
+    ) -> KeptAnswer | None:
+        """The kept answer for a request of `team` (`of`) made at `now` with API token `token`,
+        if it may be given as the class says; None: the route must answer. `engine` reads
+        without a write lock (on SQLite, a deferred BEGIN): one statement, no unit of work."""
+        found = self.kept(team, of, now.timestamp())
+        if found is None:
+            return None
+        with engine.connect() as connection:
+            grant = token_grant(connection, token_hash(token), team)
+        if grant is None or not grant.live(now) or not grant.trust_built:
+            return None
+        if grant.trust_version != found.version or not may_see(grant, settings, team, of):
+            return None
+        self.served += 1
+        return found
+
+
+def may_see(grant: TokenGrant, settings: Settings, team: str, of: str | None) -> bool:
+    """Whether the grant's owner may see the trust of `team` (as `of` sees it), by the rules of
+    `accord.trust.visibility`: an admin; a team's trust, its members, the leads of its partner
+    teams, and anyone when trust is visible to the organization; a pair's, the members of
+    either team."""
+    if grant.role == GlobalRole.ADMIN:
+        return True
+    if of is None:
+        return settings.trust_visibility == "org" or team in grant.teams or grant.leads_a_partner
+    return team in grant.teams or of in grant.teams

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -60,10 +60,12 @@ from accord.trust.orm import (
     trust_state_table,
     trust_tracks_table,
 )
-from accord.trust.snapshots import SnapshotStore, day_after, midnight
+from accord.trust.snapshots import SnapshotStore, boundary_after, boundary_before
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import ColumnElement, Select
+
+    from accord.commitments.domain import Commitment
 
 log = logging.getLogger("accord.trust")
 Pair = tuple[int, int]
@@ -74,6 +76,14 @@ T = trust_tracks_table.c
 M = trust_models_table.c
 C = commitments_table.c
 NEW_SUMS = tuple(f"new_{name}" for name in EVIDENCE_COLUMNS)
+
+
+class Fixed(NamedTuple):
+    """Ids the upkeep of a commit's moves needs that no later commit changes (`look_up`):
+    those of the commitments requested, by key, and of their teams, by slug."""
+
+    commitment_ids: dict[str, int]
+    team_ids: dict[str, int]
 
 
 @dataclass
@@ -93,6 +103,16 @@ class StoredState:
     overdue: tuple[int, float, float] = (0, 0.0, 0.0)
     # snapshots after this instant were dropped and are not made again yet
     snapshot_gap: datetime | None = None
+
+
+def _ids_of(commitment: Commitment | None) -> tuple[int, int, int] | None:
+    """A commitment's id and its requester's and performer's, if it has them all."""
+    if commitment is None:
+        return None
+    key, requester, performer = commitment.id, commitment.requester.id, commitment.performer.id
+    if key is None or requester is None or performer is None:
+        return None
+    return key, requester, performer
 
 
 def _evidence(values: Iterable[Any]) -> Evidence:
@@ -160,9 +180,40 @@ class TrustStore:
             snapshot_gap=row.snapshot_gap,
         )
 
-    def project(self, events: Sequence[TeamCreated | CommitmentMoved], now: datetime) -> None:
+    def look_up(
+        self,
+        events: Sequence[TeamCreated | CommitmentMoved],
+        held: Callable[[str], Commitment | None] | None = None,
+    ) -> Fixed:
+        """The ids of the commitments these events request and of their teams, which `project`
+        needs and no later commit changes: read before the log's head is locked, taken from the
+        commitments the unit of work holds (`held`, by key) where it can."""
+        fixed = Fixed({}, {})
+        missing = []
+        for e in events:
+            if not isinstance(e, CommitmentRequested):
+                continue
+            ids = _ids_of(held(e.commitment) if held is not None else None)
+            if ids is None:
+                missing.append(e)
+                continue
+            fixed.commitment_ids[e.commitment] = ids[0]
+            fixed.team_ids[e.requester], fixed.team_ids[e.performer] = ids[1], ids[2]
+        if missing:
+            slugs = {slug for e in missing for slug in (e.requester, e.performer)}
+            fixed.commitment_ids.update(self.commitment_ids_of({e.commitment for e in missing}))
+            fixed.team_ids.update(self._team_ids(slugs))
+        return fixed
+
+    def project(
+        self,
+        events: Sequence[TeamCreated | CommitmentMoved],
+        now: datetime,
+        fixed: Fixed | None = None,
+    ) -> None:
         """Fold the moves of one commit into the stored sums (same transaction), in log order,
-        and count the open commitments that fell due before `now`."""
+        and count the open commitments that fell due before `now`. `fixed`: what `look_up`
+        read of these events (read here when not given)."""
         if any(isinstance(e, TeamCreated) for e in events):
             # a new team changes everyone's network reputation: readers key it on the version
             self.session.execute(
@@ -182,9 +233,7 @@ class TrustStore:
         tracks, before = self._tracks(keys)
         known = set(tracks)
         requests = [e for e in moves if isinstance(e, CommitmentRequested)]
-        ids = self.commitment_ids_of({e.commitment for e in requests}) if requests else {}
-        slugs = {slug for e in requests for slug in (e.requester, e.performer)}
-        team_ids = self._team_ids(slugs) if slugs else {}
+        ids, team_ids = fixed or self.look_up(requests)
         touched = {(t.requester, t.performer) for t in tracks.values()} | {
             (team_ids[e.requester], team_ids[e.performer])
             for e in requests
@@ -247,7 +296,7 @@ class TrustStore:
         first = self.snapshots.first_event_at()
         if first is None:
             return
-        origin = midnight(first)
+        origin = boundary_before(first)
         self.snapshots.forget_after(origin)
         if self.snapshots.newest() is None:
             self.snapshots.write_origin(origin, self.state().half_life_days)
@@ -255,8 +304,9 @@ class TrustStore:
 
     def _snapshot(self, state: StoredState, earliest: datetime) -> None:
         """Keep the snapshots before this commit's moves (at `earliest` and after): drop those
-        after a move told about the past, and write the midnight that ends the last day with
-        moves once a later day's first move arrives (the sums hold exactly the days before)."""
+        after a move told about the past, and write the boundary that ends the last period with
+        moves once a later period's first move arrives (the sums hold exactly the periods
+        before)."""
         newest = self.snapshots.newest()
         if newest is not None and earliest < newest:
             self.snapshots.forget_after(earliest)
@@ -267,9 +317,9 @@ class TrustStore:
             )
         if state.latest_at is None:
             if newest is None:
-                self.snapshots.write_origin(midnight(earliest), state.half_life_days)
+                self.snapshots.write_origin(boundary_before(earliest), state.half_life_days)
             return
-        boundary = day_after(state.latest_at)
+        boundary = boundary_after(state.latest_at)
         if newest is not None and newest < boundary <= earliest:
             self.snapshots.write(boundary, newest, state.reference, state.half_life_days, state.org)
 

@@ -38,6 +38,7 @@ from accord.trust.model import (
 )
 from accord.trust.snapshots import snapshot_rows
 from accord.trust.views import (
+    StoredView,
     View,
     pair_level,
     past_views,
@@ -74,6 +75,9 @@ class TrustReport:
     flags: list[str] | None = None
     flag_causes: list[FlagCause] | None = None
     figures: dict[str, Figure] = field(default_factory=dict)
+    # the stored sums' version a report of the present was read at (None for the past): what a
+    # kept answer of it is valid for (`read_cache.TrustAnswers`); not part of the document
+    version: int | None = field(default=None, compare=False, repr=False)
 
     def figure(self, name: str) -> Figure:
         """'ability', 'integrity', 'value' or 'overall' in words."""
@@ -134,10 +138,17 @@ def report_at(view: View, settings: Settings, team: Team, of: Team | None) -> Tr
     """The report of `team` (or of the pair, as `of` sees it) from one view of the evidence."""
     view.read_ahead(of, team)
     network = view.network().get(team.id or -1, 0.0)
+    version = view.state.version if isinstance(view, StoredView) else None
     if of is None:
         level = team_level(view, settings, team)
         return TrustReport(
-            team.slug, None, view.moment, level, network, figures=figures_of(level, settings)
+            team.slug,
+            None,
+            view.moment,
+            level,
+            network,
+            figures=figures_of(level, settings),
+            version=version,
         )
     pair = pair_level(view, settings, of, team)
     given = view.given(of, team)
@@ -152,6 +163,7 @@ def report_at(view: View, settings: Settings, team: Team, of: Team | None) -> Tr
         flags=pair_flags(given, pair.ability),
         flag_causes=flag_causes(given, pair.ability),
         figures=figures_of(pair, settings),
+        version=version,
     )
 
 

@@ -121,18 +121,13 @@ def boundary_after(at: datetime) -> datetime:
     return boundary_before(at) + EVERY
 
 
-# the names the upkeep and the tests knew them by when the period was a day
-midnight = boundary_before
-day_after = boundary_after
-
-
 def micros(moment: datetime) -> int:
     """Microseconds since the epoch of an aware time, as the snapshots keep times."""
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def _time(value: int) -> datetime | None:
-    return None if value == NONE else EPOCH + timedelta(microseconds=int(value))
+    return None if value == NONE else EPOCH + timedelta(microseconds=value)
 
 
 def _version(track: Track) -> dict[str, Any]:
@@ -191,8 +186,9 @@ def tracks_of(value: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pairs_value(pairs: Iterable[tuple[int, int, Iterable[float]]]) -> bytes | None:
-    """The `pairs` of a snapshot: (requester id, performer id, six sums) each; None for none."""
-    rows = [(int(r), int(p), tuple(sums)) for r, p, sums in pairs]
+    """The `pairs` of a snapshot: (requester id, performer id, six sums) each, in increasing
+    order of the two ids (a read's sort of them then finds them in order); None for none."""
+    rows = sorted((int(r), int(p), tuple(sums)) for r, p, sums in pairs)
     return np.array(rows, dtype=PAIR).tobytes() if rows else None
 
 
@@ -231,8 +227,7 @@ def snapshot_rows(
                     pending[moved] = _version(track)
             versions = dict(pending) if full else {key: pending.get(key) for key in touched}
             pairs = pairs_value(
-                (int(r), int(p), (v * factor for v in fold.pairs[(r, p)]))
-                for r, p in sorted(changed, key=str)
+                (int(r), int(p), (v * factor for v in fold.pairs[(r, p)])) for r, p in changed
             )
             yield (
                 "snapshots",
@@ -274,7 +269,7 @@ def _rebase(fold: Accumulator, reference: datetime) -> None:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The nearest snapshot at or before an instant: its midnight and the organization's
+    """The nearest snapshot at or before an instant: its boundary and the organization's
     finished evidence decayed to it."""
 
     at: datetime
@@ -383,7 +378,7 @@ class SnapshotStore:
         half_life_days: float,
         org: Sequence[float],
     ) -> None:
-        """The snapshot at midnight `at` from the stored sums, which hold exactly the events
+        """The snapshot at boundary `at` from the stored sums, which hold exactly the events
         before it: the organization, and the pairs and tracks of the commitments that moved
         since the previous snapshot (at `since`); or every pair and open commitment, when the
         full copy before it is `FULL_EVERY` old."""
@@ -526,7 +521,8 @@ class SnapshotStore:
         times = np.repeat(_micros([time for time, _ in found]), sizes)
         pairs = np.frombuffer(b"".join(value for _, value in found), dtype=PAIR)
         # the latest of each pair: the first of the pairs in reverse time order (the rows come in
-        # time order)
+        # time order); in order of (requester, performer). (A sort that keeps order: quick when
+        # each snapshot's pairs are in order, as `pairs_value` keeps them.)
         order = np.arange(len(pairs) - 1, -1, -1)
         keys = (pairs["requester"][order] << 32) | pairs["performer"][order]
         _, first = np.unique(keys, return_index=True)
@@ -550,28 +546,55 @@ class SnapshotStore:
         numbers = every["id"]
         places = np.full(int(numbers.max()) + 1 if len(numbers) else 0, -1, dtype=np.int64)
         np.maximum.at(places, numbers, np.arange(len(numbers), dtype=np.int64))
-        latest = places[places >= 0]
-        ids = numbers[latest]
-        taken = np.isin(ids, np.fromiter(moved, dtype=np.int64, count=len(moved)))
-        tracks = []
-        for entry in every[latest[taken]]:
-            if entry["open"]:
-                key = moved[int(entry["id"])]
-                due = _time(int(entry["due"]))
-                assert due is not None
-                tracks.append(
-                    Track(
-                        key=key,
-                        requester=int(entry["requester"]),
-                        performer=int(entry["performer"]),
-                        state=entry["state"].decode(),
-                        due=due,
-                        reliance=entry["reliance"].decode(),
-                        notice=bool(entry["notice"]),
-                        delivered_at=_time(int(entry["delivered"])),
-                        promised_at=_time(int(entry["promised"])),
-                    )
-                )
+        held = places >= 0
+        # the moved ones, marked by id as well (a search of each among them costs more)
+        marked = np.zeros(len(places), dtype=bool)
+        wanted = np.fromiter(moved, dtype=np.int64, count=len(moved))
+        marked[wanted[wanted < len(places)]] = True
+        latest = places[held]
+        taken = marked[held]
+        # the moved ones open, each column as Python values at once (a record's fields one by
+        # one cost a microsecond each)
+        entries = every[latest[taken]]
+        entries = entries[entries["open"]]
+        columns = [
+            entries[name].tolist()
+            for name in (
+                "id",
+                "requester",
+                "performer",
+                "state",
+                "due",
+                "reliance",
+                "notice",
+                "delivered",
+                "promised",
+            )
+        ]
+        tracks = [
+            Track(
+                key=moved[number],
+                requester=requester,
+                performer=performer,
+                state=state.decode(),
+                due=EPOCH + timedelta(microseconds=due),
+                reliance=reliance.decode(),
+                notice=notice,
+                delivered_at=_time(delivered),
+                promised_at=_time(promised),
+            )
+            for (
+                number,
+                requester,
+                performer,
+                state,
+                due,
+                reliance,
+                notice,
+                delivered,
+                promised,
+            ) in zip(*columns, strict=True)
+        ]
         found = latest[~taken & every["open"][latest]]
         still = OpenRows(
             requester=every["requester"][found],
@@ -599,8 +622,10 @@ class SnapshotStore:
         return tuple(row)
 
     def team_slugs(self) -> dict[int, str]:
+        """The teams' slugs by id, in increasing order of id (the places `views.Teams` gives
+        them then follow their ids, which keeps pairs read in order of ids in order)."""
         t = teams_table.c
-        rows = self.session.execute(select(t.id, t.slug)).all()
+        rows = self.session.execute(select(t.id, t.slug).order_by(t.id)).all()
         return {int(i): str(slug) for i, slug in rows}
 
     def events_between(self, start: datetime, end: datetime) -> list[Event]:

@@ -528,8 +528,9 @@ def snapshot_view(
     org = snapshot.org.scaled(decay_weight(days_between(snapshot.at, moment), H))
     added = np.concatenate(sums[1:]).sum(axis=0)  # the evidence of the open commitments
     size = len(names)
-    keys, inverse = np.unique(
-        np.concatenate(requesters) * size + np.concatenate(performers), return_inverse=True
+    keys, inverse = _group(
+        requesters[0] * size + performers[0],
+        np.concatenate(requesters[1:]) * size + np.concatenate(performers[1:]),
     )
     every = np.concatenate(sums)
     evidence = np.stack(  # summed by pair, column by column (np.add.at costs ten times more)
@@ -552,6 +553,26 @@ def snapshot_view(
         _index=index,
         _rank=found.rank,
     )
+
+
+def _group(distinct: np.ndarray, more: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(np.concatenate([distinct, more]), return_inverse=True)` for keys `distinct`
+    that are distinct already and `more`: the keys in increasing order and the place of each
+    among them. When `distinct` is in increasing order (the snapshots' pairs, as read), only
+    `more` (the commitments overdue or moved: a few thousand) is sorted."""
+    if len(distinct) > 1 and not np.all(distinct[1:] > distinct[:-1]):
+        keys, inverse = np.unique(np.concatenate([distinct, more]), return_inverse=True)
+        return keys, inverse.reshape(-1)
+    place = np.searchsorted(distinct, more)
+    found = place < len(distinct)
+    found[found] = distinct[place[found]] == more[found]
+    new = np.unique(more[~found])
+    where = np.searchsorted(distinct, new)
+    keys = np.insert(distinct, where, new)
+    # each of `distinct` moves up by the new keys before it (one pass, not a search each)
+    before = np.cumsum(np.bincount(where, minlength=len(distinct) + 1))[: len(distinct)]
+    inverse = np.concatenate([np.arange(len(distinct)) + before, np.searchsorted(keys, more)])
+    return keys, inverse
 
 
 def past_views(uow: UnitOfWork, settings: Settings, moments: Sequence[datetime]) -> list[View]:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, func, select
 from test_trust_service import random_history
@@ -22,7 +23,13 @@ from accord.trust.domain import Ledger, fold, ledger
 from accord.trust.orm import trust_snapshots_table
 from accord.trust.repository import TrustStore
 from accord.trust.service import report_at
-from accord.trust.snapshots import PAIR, SnapshotStore, day_after, midnight, tracks_of
+from accord.trust.snapshots import (
+    PAIR,
+    SnapshotStore,
+    boundary_after,
+    boundary_before,
+    tracks_of,
+)
 from accord.trust.views import ReplayView, snapshot_view
 from accord.uow import UnitOfWork
 from factories import OPERATOR, SETTINGS, make_partners
@@ -65,7 +72,7 @@ def assert_same(fast: Ledger, plain: Ledger) -> None:
 
 
 def instants(uow, rng: random.Random, count: int) -> list[datetime]:
-    """Instants over the whole history: random ones, event times, midnights and next to them."""
+    """Instants over the whole history: random ones, event times, boundaries and next to them."""
     with uow:
         events = list(uow.trust.commitment_events())
     first, last = events[0][0], events[-1][0] + timedelta(days=20)
@@ -74,7 +81,11 @@ def instants(uow, rng: random.Random, count: int) -> list[datetime]:
     for at, _, _ in rng.sample(events, min(count, len(events))):
         found += [at, at - EPSILON]
     for moment in found[:count]:
-        found += [midnight(moment), midnight(moment) - EPSILON, day_after(moment)]
+        found += [
+            boundary_before(moment),
+            boundary_before(moment) - EPSILON,
+            boundary_after(moment),
+        ]
     return sorted(found)
 
 
@@ -346,11 +357,13 @@ def test_a_read_folds_at_most_one_period_of_the_log(uow, clock, org, made_by, mo
     assert all(found[-1] - found[0] < timedelta(hours=2) for found in folded if found)
 
 
+@pytest.mark.parametrize("before", ["0016", "0017"])
 def test_the_migration_to_periods_drops_the_snapshots_and_a_start_makes_them(
-    engine, uow, clock, org, monkeypatch
+    engine, uow, clock, org, before, monkeypatch
 ) -> None:
-    """0017 drops the snapshots of the form before (commitments by key) and marks them due: reads
-    replay the log until the next start makes them again, then read them."""
+    """0017 drops the snapshots of the form before (commitments by key), and 0018 those whose
+    pairs may be in another order, and mark them due: reads replay the log until the next start
+    makes them again (each snapshot's pairs in order of the teams' ids), then read them."""
     from alembic import command
 
     from accord.db import alembic_config
@@ -358,7 +371,7 @@ def test_the_migration_to_periods_drops_the_snapshots_and_a_start_makes_them(
     random_history(uow, clock, org, 81, steps=80)
     assert count(engine, trust_snapshots_table) > 20
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    for target, step in (("0016", command.downgrade), ("head", command.upgrade)):
+    for target, step in ((before, command.downgrade), ("head", command.upgrade)):
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             step(config, target)
@@ -370,6 +383,11 @@ def test_the_migration_to_periods_drops_the_snapshots_and_a_start_makes_them(
         assert snapshot_view(uow, SETTINGS, moment) is None  # the log is replayed meanwhile
     assert trust.ensure_built(uow, SETTINGS) is False
     assert count(engine, trust_snapshots_table) > 20
+    with engine.connect() as connection:
+        for value in connection.execute(select(trust_snapshots_table.c.pairs)).scalars():
+            pairs = np.frombuffer(value or b"", dtype=PAIR)
+            ids = list(zip(pairs["requester"].tolist(), pairs["performer"].tolist(), strict=True))
+            assert ids == sorted(ids)
     assert_reads_equal_replays(uow, random.Random(81), monkeypatch)
 
 

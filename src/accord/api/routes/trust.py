@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
+from accord.api.answers import TRUST_VERSION
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
 from accord.api.routes import make_router
@@ -41,6 +42,7 @@ def team_trust(
     person: CurrentPerson,
     uow: ReadUowDep,
     settings: SettingsDep,
+    request: Request,
     of: Annotated[
         str | None, Query(description="A requester team: the pair's trust as it sees this team.")
     ] = None,
@@ -57,6 +59,8 @@ def team_trust(
         of=of,
         as_of=parse_instant(as_of, "as_of") if as_of else None,
     )
+    if as_of is None and report.version is not None:  # the present: its answer may be kept
+        request.scope[TRUST_VERSION] = (report.version, report.as_of.timestamp())
     return TrustRead.model_validate(report.document())
 
 
