@@ -68,6 +68,13 @@ def states(uow: UnitOfWork) -> Counter[DeliveryState]:
         return Counter(r.state for r in rows if r.channel == Outlet.WEBHOOK)
 
 
+def claimers(uow: UnitOfWork) -> set[str]:
+    """The workers that have claimed webhook deliveries."""
+    with uow:
+        rows = uow.notify.deliveries(None, limit=10_000)
+        return {r.worker for r in rows if r.channel == Outlet.WEBHOOK and r.worker}
+
+
 def wait_for(condition: object, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -119,8 +126,14 @@ def test_two_workers_on_postgresql_never_deliver_one_row_twice(
     uow: UnitOfWork, box: Receiver, engine: Engine
 ) -> None:
     keys = requests_with_a_webhook(uow, box, 40)
+    # What is sent stays in flight until both workers have claimed rows: a batch is 32, so the
+    # first to start takes 32 and the other the rest, however far apart the two start.
+    box.hold.set()
     workers = [worker(engine), worker(engine)]
     try:
+        wait_for(lambda: len(claimers(uow)) == 2, seconds=120)
+        box.hold.clear()
+        box.released.set()
         wait_for(lambda: states(uow)[DeliveryState.SENT] == len(keys), seconds=120)
     finally:
         outs = [stop(process) for process in workers]
