@@ -31,8 +31,9 @@ failed=()
 .venv/bin/lint-imports --no-cache --no-logo || failed+=(lint-imports)
 .venv/bin/mypy || failed+=(mypy)
 # One worker a core, each with its own PostgreSQL database; a file's tests stay on one worker,
-# so the servers and organizations a module shares are made once.
-.venv/bin/pytest -n "${ACCORD_TEST_WORKERS:-auto}" --dist loadfile "$@"
+# so the servers and organizations a module shares are made once. The 25 slowest steps are
+# listed at the end: where the run's time goes.
+.venv/bin/pytest -n "${ACCORD_TEST_WORKERS:-auto}" --dist loadfile --durations=25 "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
     say "pytest collected no tests"
