@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from accord.config import Settings
 from accord.org import service as org
 from accord.org.repository import TokenGrant
-from accord.trust.read_cache import TrustAnswers, may_see
+from accord.trust.read_cache import TrustAnswers
+from accord.trust.visibility import may_see_with as may_see
 from accord.uow import UnitOfWork
 from factories import make_partnership
 from live_server import serve

@@ -33,13 +33,13 @@ from sqlalchemy import Engine
 
 from accord.config import Settings
 from accord.errors import Busy, TooManyRequests
-from accord.org.domain import Actor, GlobalRole, Person
-from accord.org.repository import TokenGrant, token_grant
+from accord.org.domain import Actor, Person
+from accord.org.repository import token_grant
 from accord.org.service import token_hash
 from accord.trust import backtest as backtesting
 from accord.trust import service as trust
 from accord.trust.service import TrustMap, TrustReport
-from accord.trust.visibility import ensure_may_see_team
+from accord.trust.visibility import ensure_may_see_team, may_see_with
 from accord.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -359,7 +359,7 @@ class TrustAnswers:
     - it is as of at most `max_age` seconds ago by the app's clock (its `as_of` says the instant:
       the present moves with the clock, decay and commitments falling due, without any event);
     - the token is live and its owner may see it, decided again from the same query (see
-      `may_see`). Every refusal goes the route's way, which says why.
+      `visibility.may_see_with`). Every refusal goes the route's way, which says why.
     """
 
     def __init__(self, entries: int, max_age: float) -> None:
@@ -404,19 +404,7 @@ class TrustAnswers:
             grant = token_grant(connection, token_hash(token), team)
         if grant is None or not grant.live(now) or not grant.trust_built:
             return None
-        if grant.trust_version != found.version or not may_see(grant, settings, team, of):
+        if grant.trust_version != found.version or not may_see_with(grant, settings, team, of):
             return None
         self.served += 1
         return found
-
-
-def may_see(grant: TokenGrant, settings: Settings, team: str, of: str | None) -> bool:
-    """Whether the grant's owner may see the trust of `team` (as `of` sees it), by the rules of
-    `accord.trust.visibility`: an admin; a team's trust, its members, the leads of its partner
-    teams, and anyone when trust is visible to the organization; a pair's, the members of
-    either team."""
-    if grant.role == GlobalRole.ADMIN:
-        return True
-    if of is None:
-        return settings.trust_visibility == "org" or team in grant.teams or grant.leads_a_partner
-    return team in grant.teams or of in grant.teams

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from accord.config import Settings
 from accord.errors import Forbidden
-from accord.org.domain import Actor, Operator, Person, Team
+from accord.org.domain import Actor, GlobalRole, Operator, Person, Team
 
 if TYPE_CHECKING:
+    from accord.org.repository import TokenGrant
     from accord.uow import UnitOfWork
 
 
@@ -35,6 +36,18 @@ def may_see_pair(actor: Actor, requester: Team, performer: Team) -> bool:
     if isinstance(actor, Operator) or actor.is_admin:
         return True
     return actor.is_member(requester) or actor.is_member(performer)
+
+
+def may_see_with(grant: TokenGrant, settings: Settings, team: str, of: str | None) -> bool:
+    """`may_see_team` (`of` None) and `may_see_pair` as read from an API token's `TokenGrant`
+    (its owner's role, current teams by slug, and whether they lead a partner team of `team`),
+    for a kept answer given without loading the person (`read_cache.TrustAnswers`). The same
+    rules: change one, change both."""
+    if grant.role == GlobalRole.ADMIN:
+        return True
+    if of is None:
+        return settings.trust_visibility == "org" or team in grant.teams or grant.leads_a_partner
+    return team in grant.teams or of in grant.teams
 
 
 def may_see_evidence(actor: Actor, requester: Team, performer: Team) -> bool:
