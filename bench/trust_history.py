@@ -7,7 +7,8 @@
 `--build` simulates an organization (bench/simulate.py, plain profile) into a fresh database
 (an SQLite file, or a PostgreSQL URL whose database is emptied) through the import a user runs,
 then rebuilds trust, which makes the snapshots. Without it, the database is used as it is (its
-snapshots are made first when they are missing: `accord trust rebuild`).
+snapshots are made first when they are missing, as the next start makes them after an import;
+that time is not in the figures).
 
 Times, for the team with the most commitments as performer: the service call of its one-year
 chart (`trust_history`, 12 points; target < 200 ms) and of its trust as of random past instants

@@ -207,8 +207,11 @@ def _bind_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
 def sqlite_utc(value: datetime) -> str:
     """An aware datetime as SQLite stores a `UTCDateTime`: its UTC time, naive, as SQLAlchemy
     writes a DATETIME ('YYYY-MM-DD HH:MM:SS.ffffff')."""
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("naive datetime given to the database; times are aware UTC")
+    if not offset:  # UTC already (nearly every time): its text without the "+00:00"
+        return value.isoformat(" ", "microseconds")[:-6]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 

@@ -134,26 +134,20 @@ class UnitOfWork:
         self._held = False  # a committed change waits in the open transaction (HeldCommit)
         # History told again (an import) notifies no one: it happened elsewhere, long ago.
         self.silent = False
+        # a session opened before the use case (`carry`) that the next use case goes on in
+        self._carried = False
+        self._signing_in = False
 
     def __enter__(self) -> Self:
         if self._depth == 0 and self._held:
             # a use case after the held one: on its transaction, in a savepoint of its own
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))
-        elif self._depth == 0:
-            bind = self._read_engine() if self.read_only else self.engine
-            self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
-            self.org = OrgRepository(self.session)
-            self.purposes = PurposeRepository(self.session)
-            self.partnerships = PartnershipRepository(self.session)
-            self.commitments = CommitmentRepository(self.session)
-            self.events = EventStore(self.session)
-            self.trust = TrustStore(self.session)
-            self.models = ModelStore(self.session)
-            self.health = HealthRepository(self.session)
-            self.stories = StoryRepository(self.session)
-            self.search = SearchRepository(self.session)
-            self.notify = NotifyRepository(self.session)
+        elif self._depth == 0 and self._carried:
+            # the session `carry` opened: the use case after the sign-in takes it over
+            self._carried = self._signing_in
             self._pending = []
+        elif self._depth == 0:
+            self._open()
         elif not self.read_only:  # a reader writes nothing, so it needs no savepoint
             self._savepoints.append((self.session.begin_nested(), len(self._pending)))
         self._depth += 1
@@ -173,6 +167,8 @@ class UnitOfWork:
                     savepoint.rollback()
                 del self._pending[mark:]
             return  # the held transaction stays open until settled or abandoned
+        if self._depth == 0 and self._signing_in:
+            return  # the sign-in's reads: the session stays open for the use case (`carry`)
         if self._depth == 0:
             # close() rolls back what was not committed, and leaves loaded objects readable
             self.session.close()
@@ -184,6 +180,43 @@ class UnitOfWork:
         if savepoint.is_active:
             savepoint.rollback()
             del self._pending[mark:]
+
+    def _open(self) -> None:
+        bind = self._read_engine() if self.read_only else self.engine
+        self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+        self.org = OrgRepository(self.session)
+        self.purposes = PurposeRepository(self.session)
+        self.partnerships = PartnershipRepository(self.session)
+        self.commitments = CommitmentRepository(self.session)
+        self.events = EventStore(self.session)
+        self.trust = TrustStore(self.session)
+        self.models = ModelStore(self.session)
+        self.health = HealthRepository(self.session)
+        self.stories = StoryRepository(self.session)
+        self.search = SearchRepository(self.session)
+        self.notify = NotifyRepository(self.session)
+        self._pending = []
+
+    @contextmanager
+    def carry(self) -> Iterator[Self]:
+        """Within, the unit of work's use cases (an API change's sign-in) read in a session
+        that stays open, and the next use case to enter it afterwards goes on in that session
+        and its transaction, then ends it as usual: a change signs in where it is made, one
+        transaction and one person loaded. `drop_carried` ends a session no use case took."""
+        if self._depth != 0 or self._held or self._carried:
+            raise RuntimeError("only a unit of work not yet begun carries a session")
+        self._open()
+        self._carried = self._signing_in = True
+        try:
+            yield self
+        finally:
+            self._signing_in = False
+
+    def drop_carried(self) -> None:
+        """Close the session `carry` opened if no use case took it over (rolls it back)."""
+        if self._carried:
+            self._carried = False
+            self.session.close()
 
     def _read_engine(self) -> Engine:
         # A reader sees one snapshot throughout (an export, an audit), and on SQLite takes no

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -83,17 +84,32 @@ class Accord:
     def export(self) -> Any:
         return json.loads(self.ok("export").stdout)
 
+    def copy_to(self, directory: Path) -> Accord:
+        """The command bound to a copy of this database file in `directory` (after a command
+        has ended its file holds everything: SQLite folds its log in at the last close)."""
+        assert not self.db.with_name(self.db.name + "-wal").exists()
+        copy = Accord(directory, self.db.name)
+        shutil.copyfile(self.db, copy.db)
+        return copy
+
     def event_count(self) -> int:
         with closing(sqlite3.connect(self.db)) as connection:
             return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
-@pytest.fixture
-def accord(tmp_path: Path) -> Accord:
-    """An initialized database file."""
-    command = Accord(tmp_path)
+@pytest.fixture(scope="session")
+def initialized(tmp_path_factory: pytest.TempPathFactory) -> Accord:
+    """A database file `accord init` made, once per session."""
+    command = Accord(tmp_path_factory.mktemp("cli-init"))
     command.ok("init")
     return command
+
+
+@pytest.fixture
+def accord(initialized: Accord, tmp_path: Path) -> Accord:
+    """An initialized database file: a copy of the one `accord init` made for the session
+    (`test_init_makes_the_database_and_may_run_again` runs the command on its own file)."""
+    return initialized.copy_to(tmp_path)
 
 
 def test_init_makes_the_database_and_may_run_again(tmp_path):

@@ -113,12 +113,19 @@ def worked_example() -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def accord(tmp_path: Path) -> Accord:
-    command = Accord(tmp_path)
+@pytest.fixture(scope="session")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Accord:
+    """A database file `accord init` made and the worked example imported, once per session."""
+    command = Accord(tmp_path_factory.mktemp("cli-example"))
     command.ok("init")
     command.ok("import", str(command.write("example.json", worked_example())))
     return command
+
+
+@pytest.fixture
+def accord(imported: Accord, tmp_path: Path) -> Accord:
+    """The worked example's database: each test works on a copy of it."""
+    return imported.copy_to(tmp_path)
 
 
 def test_trust_show_json_gives_the_worked_example(accord: Accord) -> None:

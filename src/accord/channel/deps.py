@@ -170,8 +170,9 @@ def signed_in(arguments: dict[str, Any]) -> Iterator[None]:
 
     A route that reads has its unit of work held open throughout, so the check and the route
     read in one transaction and the person loaded for the check is the one the route's use cases
-    bind. A route that changes something has the check made in a reader of its own: its unit of
-    work begins and commits its change by itself.
+    bind. A route that changes something signs in within its unit of work's transaction, which
+    its first use case then takes over and commits (`UnitOfWork.carry`): one transaction, and
+    the person it binds is the one signed in. A refused sign-in rolls that transaction back.
     """
     names = [name for name, value in arguments.items() if isinstance(value, Credentials)]
     if not names:
@@ -180,12 +181,19 @@ def signed_in(arguments: dict[str, Any]) -> Iterator[None]:
     credentials: Credentials = arguments[names[0]]
     units = [value for value in arguments.values() if isinstance(value, UnitOfWork)]
     reader = next((u for u in units if u.read_only and not u.active), None)
-    if any(not u.read_only for u in units):
+    writers = [u for u in units if not u.read_only]
+    if writers:
         reader = None  # a read transaction held open beside a change would only be in its way
+    writer = writers[0] if len(writers) == 1 and not writers[0].active else None
     with ExitStack() as stack:
         if reader is not None:
             stack.enter_context(reader)
             person = credentials.person(reader, teams=True)
+        elif writer is not None:
+            # the change's own transaction signs in: its use case goes on in it (`carry`)
+            stack.callback(writer.drop_carried)
+            with writer.carry():
+                person = credentials.person(writer, teams=True)
         else:
             person = credentials.person(
                 UnitOfWork(credentials.engine, credentials.clock, read_only=True)

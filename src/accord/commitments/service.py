@@ -110,9 +110,9 @@ def requested(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> M
             the_partnership = uow.partnerships.get(partnership)
         # the teams' members are not needed: the person's own memberships say what they may do
         with about("requester"):
-            requester_team = uow.org.team(requester, members=False)
+            requester_team = _team(uow, the_partnership, requester)
         with about("performer"):
-            performer_team = uow.org.team(performer, members=False)
+            performer_team = _team(uow, the_partnership, performer)
         for team, role in ((requester_team, "requester"), (performer_team, "performer")):
             if not the_partnership.has_party(team):
                 raise RuleBroken(
@@ -162,6 +162,13 @@ def requested(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> M
         uow.record(commitment_moved(key, person.email, when, payload))
         uow.commit()
         return Made(commitment, person)
+
+
+def _team(uow: UnitOfWork, partnership: Partnership, slug: str) -> Team:
+    """The team `slug`: a party of the partnership as the partnership loaded it (not loaded a
+    second time), else looked up (not found, or not a party, as the request then says)."""
+    party = next((p.team for p in partnership.parties if p.team.slug == slug), None)
+    return party if party is not None else uow.org.team(slug, members=False)
 
 
 def move(

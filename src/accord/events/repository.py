@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from accord.db import insert_rows
@@ -39,6 +40,23 @@ def _chain_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The statements of every append, built once: building one costs about what running it does.
+@functools.cache
+def _head_locked() -> Any:
+    head = event_head_table.c
+    return select(head.last_id, head.last_hash).where(head.id == 1).with_for_update()
+
+
+@functools.cache
+def _head_update() -> Any:
+    head = event_head_table.c
+    return (
+        update(event_head_table)
+        .where(head.id == 1)
+        .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+    )
+
+
 class EventStore:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -47,11 +65,7 @@ class EventStore:
         """Chain and insert events, in order, and return their ids; the head row is locked so
         appends never fork the chain. Each payload is made JSON once, for its hash and its row;
         the rows go in in one go (`insert_rows`)."""
-        head = self.session.execute(
-            select(event_head_table.c.last_id, event_head_table.c.last_hash)
-            .where(event_head_table.c.id == 1)
-            .with_for_update()
-        ).one()
+        head = self.session.execute(_head_locked()).one()
         last_id, last_hash = int(head.last_id), str(head.last_hash)
         rows: list[tuple[Any, ...]] = []
         for item in pending:
@@ -65,11 +79,7 @@ class EventStore:
             )
             last_id, last_hash = event_id, digest
         insert_rows(self.session, events_table, COLUMNS, rows, ready=("payload",))
-        self.session.execute(
-            update(event_head_table)
-            .where(event_head_table.c.id == 1)
-            .values(last_id=last_id, last_hash=last_hash)
-        )
+        self.session.execute(_head_update(), {"new_id": last_id, "new_hash": last_hash})
         return [row[0] for row in rows]
 
     def count_after(self, event_id: int) -> int:

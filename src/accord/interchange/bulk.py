@@ -153,6 +153,20 @@ def _collected_by_batch() -> Iterator[None]:
             gc.enable()
 
 
+def _validated(data: Any, dated: list[Adjustment], path: str) -> CommitmentDoc:
+    """The item as a `CommitmentDoc`, its instants given as a date alone read as times first
+    (`read_dates`, each noted in `dated`). An instant given as a date alone never passes as it
+    is (a commitment's instants are aware times, and no other field of it may be named so), so
+    an item is first checked as it is, and looked over for dates alone only when it does not
+    pass: most pass, and looking over every one cost as much as checking it."""
+    try:
+        return CommitmentDoc.model_validate(data)
+    except ValidationError:
+        if not has_date_alone(data):
+            raise
+    return CommitmentDoc.model_validate(read_dates(data, dated, path))
+
+
 @dataclass
 class _Batch:
     commitments: list[Commitment] = field(default_factory=list)
@@ -207,8 +221,7 @@ class BulkCommitments:
                 )
         dated: list[Adjustment] = []
         try:
-            read = read_dates(data, dated, path) if has_date_alone(data) else data
-            doc = CommitmentDoc.model_validate(read)
+            doc = _validated(data, dated, path)
         except ValidationError as error:
             self.shape.extend(shape_problems(error, ("commitments", index)))
             return
@@ -323,9 +336,11 @@ class BulkCommitments:
         return bool(self._problems or self.shape or self.unknown or self.run.problems)
 
     def _person(self, email: str) -> Person | None:
-        if email not in self._people:
-            self._people[email] = self.run.uow.org.find_person(email)
-        return self._people[email]
+        people = self._people
+        if email not in people:
+            made = self.run.people.get(email)
+            people[email] = made if made is not None else self.run.uow.org.find_person(email)
+        return people[email]
 
     def _problem(self, index: int, problem: Problem) -> None:
         self._problems.setdefault(index, []).append(problem)

@@ -337,6 +337,7 @@ def _sections(run: ImportReplay, document: Document, teams: set[str]) -> ImportR
                 uow.flush()
                 uow.commit()
                 quick.uow = uow
+                quick.people = dict(new.made["people"])
                 return quick
         except Exception:  # the pass below meets it again, and reports it as it always did
             pass

@@ -112,6 +112,9 @@ class ImportReplay:
         # (person, *teams) -> when the last of those memberships ended, None if one goes on
         self._gone: dict[tuple[str, ...], datetime | None] = {}
         self._commitment_keys: set[str] | None = None
+        # the people the import made, by e-mail, as its session holds them (the commitments'
+        # moves name them over and over; one query each otherwise)
+        self.people: dict[str, Person] = {}
 
     @contextmanager
     def at(self, path: str) -> Iterator[None]:

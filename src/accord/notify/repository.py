@@ -307,6 +307,32 @@ class NotifyRepository:
             found[team_id].append(Member(person_id, email, role == MemberRole.LEAD))
         return found
 
+    def members_heard(
+        self, team_ids: Collection[int]
+    ) -> tuple[dict[int, list[Member]], dict[int, dict[Kind, Channel]]]:
+        """`members`, and the `preferences` of every one of them, in one query."""
+        m, p = memberships_table.c, people_table.c
+        found: dict[int, list[Member]] = {team_id: [] for team_id in team_ids}
+        chosen: dict[int, dict[Kind, Channel]] = {}
+        if not team_ids:
+            return found, chosen
+        rows = self.session.execute(
+            select(m.team_id, p.id, p.email, m.role, pref.kind, pref.channel)
+            .join(people_table, p.id == m.person_id)
+            .outerjoin(notification_preferences_table, pref.person_id == p.id)
+            .where(m.team_id.in_(sorted(team_ids)), m.left_at.is_(None), p.active.is_(True))
+            .order_by(m.team_id, p.id)
+        )
+        last: tuple[int, int] | None = None
+        for team_id, person_id, email, role, kind, channel in rows:
+            if (team_id, person_id) != last:  # a member's first row (one per preference)
+                last = (team_id, person_id)
+                found[team_id].append(Member(person_id, email, role == MemberRole.LEAD))
+            channels = chosen.setdefault(person_id, dict.fromkeys(Kind, DEFAULT_CHANNEL))
+            if kind in Kind._value2member_map_ and channel in Channel._value2member_map_:
+                channels[Kind(kind)] = Channel(channel)
+        return found, chosen
+
     # Preferences.
 
     def preferences(self, person_ids: Collection[int]) -> dict[int, dict[Kind, Channel]]:

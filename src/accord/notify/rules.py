@@ -92,8 +92,10 @@ Crew = Callable[..., list[Member]]
 
 def crew_of(unit: Unit, teams: Iterable[Team]) -> Crew:
     """The people of these teams, read in one query."""
-    found = unit.notify.members({team.id for team in teams if team.id is not None})
+    return _crew(unit.notify.members({team.id for team in teams if team.id is not None}))
 
+
+def _crew(found: dict[int, list[Member]]) -> Crew:
     def crew(team: Team, *, leads_only: bool = False) -> list[Member]:
         people = found.get(team.id, []) if team.id is not None else []
         return [m for m in people if m.lead or not leads_only]
@@ -287,7 +289,9 @@ def prepare_notices(
             found.append((event, subject, invited))
     if not found:
         return None
-    crew = crew_of(unit, teams)
+    # the people of the teams concerned, and how each of them wants to hear, in one query
+    members, channels = unit.notify.members_heard({t.id for t in teams if t.id is not None})
+    crew = _crew(members)
     # each event heard as if it had id 0, numbered once logged (`_numbered`)
     unnumbered: dict[int, Heard] = {}
     for event, subject, invited in found:
@@ -300,7 +304,7 @@ def prepare_notices(
             unnumbered[id(event)] = health_heard(item, unit, crew)
         elif isinstance(event, StoryReplied):
             unnumbered[id(event)] = reply_heard(item, unit)
-    readers = audience(unit, list(unnumbered.values()))
+    readers = audience(unit, list(unnumbered.values()), channels)
 
     def write(logged: Sequence[Logged[DomainEvent]]) -> None:
         heard = [
@@ -335,12 +339,19 @@ class Audience:
     hooks: list[Webhook]
 
 
-def audience(unit: Unit, heard: Sequence[Heard]) -> Audience:
-    """The channels of the people who hear and the active webhooks of the teams concerned."""
+def audience(
+    unit: Unit, heard: Sequence[Heard], known: dict[int, dict[Kind, Channel]] | None = None
+) -> Audience:
+    """The channels of the people who hear and the active webhooks of the teams concerned;
+    `known`: the channels of some people read already (the others' are read here)."""
     people = {notice.person_id for h in heard for notice in h.notices}
     team_ids = {team.id for h in heard for team in h.teams if team.id is not None}
     hooks = unit.notify.webhooks_of(team_ids, active_only=True) if team_ids else []
-    return Audience(unit.notify.preferences(people), hooks)
+    known = known or {}
+    channels = {person: known[person] for person in people if person in known}
+    if missing := people - channels.keys():
+        channels.update(unit.notify.preferences(missing))
+    return Audience(channels, hooks)
 
 
 def keep(unit: Unit, heard: Sequence[Heard], now: datetime) -> None:

@@ -229,8 +229,13 @@ class TrustStore:
         top = max(e.at for e in moves)
         if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
             self._rebase(state, top)
-        keys = {e.commitment for e in moves}
-        tracks, before = self._tracks(keys)
+        # a commitment whose first move here is its request is new (keys are never reused, and a
+        # commitment is never deleted): it has no track yet, so none is read for it
+        first: dict[str, CommitmentMoved] = {}
+        for e in moves:
+            first.setdefault(e.commitment, e)
+        keys = {k for k, e in first.items() if not isinstance(e, CommitmentRequested)}
+        tracks, before = self._tracks(keys) if keys else ({}, {})
         known = set(tracks)
         requests = [e for e in moves if isinstance(e, CommitmentRequested)]
         ids, team_ids = fixed or self.look_up(requests)
@@ -276,17 +281,16 @@ class TrustStore:
         count, notice, silent = count + swept[0], notice + swept[1], silent + swept[2]
         self._write_pairs(fold.pairs, fold.stored_pairs)
         self.session.execute(
-            update(trust_state_table)
-            .where(S.id == 1)
-            .values(
-                version=state.version + 1,
-                latest_at=fold.latest,
-                overdue_through=through,
-                overdue_count=count,
-                overdue_notice=notice,
-                overdue_silent=silent,
-                **dict(zip(EVIDENCE_COLUMNS, state.org, strict=True)),
-            )
+            _state_update(),
+            {
+                "new_version": state.version + 1,
+                "new_latest_at": fold.latest,
+                "new_overdue_through": through,
+                "new_overdue_count": count,
+                "new_overdue_notice": notice,
+                "new_overdue_silent": silent,
+                **dict(zip(NEW_SUMS, state.org, strict=True)),
+            },
         )
 
     def snapshots_due(self) -> None:
@@ -329,8 +333,9 @@ class TrustStore:
         if since is not None:
             where.append(T.due >= since)
         count, notice, silent = 0, 0.0, 0.0
-        query = select(T.notice, func.count(), func.sum(T.due_weight)).where(*where)
-        for has_notice, number, weight in self.session.execute(query.group_by(T.notice)):
+        bounds = {"through": through} if since is None else {"through": through, "since": since}
+        found = self.session.execute(_sweep_query(since is not None), bounds)
+        for has_notice, number, weight in found:
             count += int(number)
             if has_notice:
                 notice += float(weight or 0.0)
@@ -767,6 +772,37 @@ def _org_since(
 @functools.cache
 def _state_query() -> Select[Any]:
     return select(trust_state_table).where(S.id == 1)
+
+
+# What the upkeep writes of the state row after each commit, as parameters "new_<column>".
+_STATE_WRITTEN = (
+    "version",
+    "latest_at",
+    "overdue_through",
+    "overdue_count",
+    "overdue_notice",
+    "overdue_silent",
+    *EVIDENCE_COLUMNS,
+)
+
+
+@functools.cache
+def _sweep_query(bounded: bool) -> Select[Any]:
+    """`_sweep`'s count and weights, with parameters `through` and (`bounded`) `since`."""
+    where = [one_of(T.state, COMMITTED), T.due < bindparam("through"), T.counted.isnot(True)]
+    if bounded:
+        where.append(T.due >= bindparam("since"))
+    query = select(T.notice, func.count(), func.sum(T.due_weight)).where(*where)
+    return query.group_by(T.notice)
+
+
+@functools.cache
+def _state_update() -> Any:
+    return (
+        update(trust_state_table)
+        .where(S.id == 1)
+        .values({name: bindparam(f"new_{name}") for name in _STATE_WRITTEN})
+    )
 
 
 @functools.cache

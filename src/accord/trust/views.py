@@ -381,9 +381,11 @@ class SnapshotView:
         place[: len(self._rank)] = self._rank
         rows, cols = place[self.requesters], place[self.performers]
         known = (rows >= 0) & (cols >= 0)
-        s = self.sums[known]
+        s = self.sums
+        if not known.all():  # a team no longer there: its pairs left out
+            s, rows, cols = s[known], rows[known], cols[known]
         local = s[:, 0] + s[:, 2] - s[:, 1] - s[:, 3]
-        result = eigentrust(len(team_ids), rows[known], cols[known], local)
+        result = eigentrust(len(team_ids), rows, cols, local)
         return dict(zip(team_ids, result.tolist(), strict=True))
 
     @property
@@ -465,7 +467,7 @@ def snapshot_view(
         # a team's place in `names`; -1 for a team no longer there
         return np.asarray(places[np.minimum(ids, len(places) - 1)])
 
-    start = store.full_before(snapshot.at)  # the rows from the full copy before it on
+    start = snapshot.full  # the rows from the full copy before it on
     events = store.events_between(snapshot.at, moment)
     # the commitments the events after the snapshot move are folded one by one; the others
     # stay as the snapshot has them, and count (overdue, reliance) in columns
@@ -487,7 +489,13 @@ def snapshot_view(
         # as decay_weight(days_between(at, moment), H), column by column
         return np.asarray(0.5 ** (((now - at) / 1e6 / SECONDS_PER_DAY) / H))
 
-    kept = (by_id(pairs.requester) >= 0) & (by_id(pairs.performer) >= 0)  # as above
+    # the pairs of teams still there (as above): all of them, but in an organization that
+    # removed a team
+    pair_r, pair_p = by_id(pairs.requester), by_id(pairs.performer)
+    kept = (pair_r >= 0) & (pair_p >= 0)
+    if not kept.all():
+        pair_r, pair_p = pair_r[kept], pair_p[kept]
+        pairs.sums, pairs.source = pairs.sums[kept], pairs.source[kept]
     known = (by_id(still.requester) >= 0) & (by_id(still.performer) >= 0)
     due = known & still.committed & (still.due < now)  # overdue: counted at its due date
     weight = decay(still.due[due])
@@ -497,9 +505,10 @@ def snapshot_view(
     overdue[:, 2] = np.where(notice, weight, 0.0)
     overdue[:, 3] = np.where(notice, 0.0, weight)
     relied = known & (still.given > 0)
-    requesters = [by_id(pairs.requester[kept]), by_id(still.requester[due])]
-    performers = [by_id(pairs.performer[kept]), by_id(still.performer[due])]
-    sums = [pairs.sums[kept] * decay(pairs.at[kept])[:, None], overdue]
+    requesters = [pair_r, by_id(still.requester[due])]
+    performers = [pair_p, by_id(still.performer[due])]
+    # each snapshot's decay computed once (the same value for each of its pairs)
+    sums = [pairs.sums * decay(pairs.stamps)[pairs.source][:, None], overdue]
     given_r = [by_id(still.requester[relied])]
     given_p = [by_id(still.performer[relied])]
     given_w = [still.given[relied]]
@@ -532,11 +541,12 @@ def snapshot_view(
         requesters[0] * size + performers[0],
         np.concatenate(requesters[1:]) * size + np.concatenate(performers[1:]),
     )
-    every = np.concatenate(sums)
-    evidence = np.stack(  # summed by pair, column by column (np.add.at costs ten times more)
-        [np.bincount(inverse, weights=every[:, i], minlength=len(keys)) for i in range(6)],
-        axis=1,
-    ).reshape(len(keys), 6)
+    # summed by pair in the order of the rows, as a sum from zero of each pair's rows: the
+    # snapshots' pairs (one row each) put in place, then the overdue and moved commitments
+    # (a few thousand) added one by one in order
+    evidence = np.zeros((len(keys), 6))
+    evidence[inverse[: len(sums[0])]] = sums[0] + 0.0  # 0.0 + x: x, and -0.0 becomes 0.0
+    np.add.at(evidence, inverse[len(sums[0]) :], np.concatenate(sums[1:]))
     return SnapshotView(
         moment,
         names=names,

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scipy.special import betaincinv
-
 from accord.trust.model import Opinion, Trust
 
 # r + s below this is too little evidence to judge: no figure, only its interval.
@@ -33,6 +31,8 @@ DIMENSION_NAMES = ("ability", "integrity", "value")
 
 def credible_interval(opinion: Opinion) -> tuple[float, float]:
     """The 80% credible interval of Beta(alpha, beta): its 10th and 90th percentiles."""
+    from scipy.special import betaincinv  # imported when first needed, as in `model`
+
     alpha, beta = max(opinion.alpha, 1e-12), max(opinion.beta, 1e-12)
     low = float(betaincinv(alpha, beta, LOWER_QUANTILE))
     high = float(betaincinv(alpha, beta, UPPER_QUANTILE))

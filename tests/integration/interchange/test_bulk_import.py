@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from accord.commitments.domain import MOVE_FIELDS, TERMS_REQUIRED, TRANSITIONS, Move, State, Who
 from accord.commitments.orm import commitments_table
@@ -225,3 +225,33 @@ def test_the_demo_is_written_as_the_replay_writes_it(engine, make_fresh_engine, 
     created, _, _ = assert_same(engine, make_fresh_engine, clock, build_demo(seed=3))
 
     assert created["commitments"] > 100
+
+
+def people_looked_up(engine: Engine, clock: Any, document: dict[str, Any]) -> int:
+    """How many queries importing `document` into `engine` makes for a person by e-mail."""
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM people" in statement and "people.email =" in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        import_document(UnitOfWork(engine, clock=clock), OPERATOR, document)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return len(statements)
+
+
+def test_the_people_an_import_made_are_not_looked_up_again_for_its_moves(
+    engine, make_fresh_engine, clock
+):
+    """The commitments' moves name the people the import made: they are taken as it made them,
+    not asked for again (one query each before), with the same outcome (tests above)."""
+    with_history = random_document(9, 20)
+    without = {**with_history, "commitments": []}
+
+    alone = people_looked_up(engine, clock, without)
+    moved = people_looked_up(make_fresh_engine(), clock, with_history)
+
+    assert moved == alone

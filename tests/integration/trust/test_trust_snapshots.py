@@ -426,3 +426,41 @@ def test_a_read_of_the_past_after_the_last_move_reads_the_snapshots(
     assert reads == []
     monkeypatch.undo()
     assert trust.trust_of(uow, SETTINGS, OPERATOR, "p").document() == present
+
+
+def test_a_read_of_the_past_maps_the_sqlite_file(engine, uow, clock, org) -> None:
+    """On SQLite a read of the past turns on memory-mapped reads for its connection (its packed
+    values are then copied from the page cache, not read a page per system call), once per
+    pooled connection, with the figures of a replay; PostgreSQL has nothing to turn on."""
+    random_history(uow, clock, org, 5, steps=60)
+    moments = instants(uow, random.Random(5), 4)
+    for moment in moments:
+        with uow:
+            view = snapshot_view(uow, SETTINGS, moment)
+            assert view is not None
+            if engine.dialect.name == "sqlite":
+                mapped = uow.session.connection().exec_driver_sql("PRAGMA mmap_size").scalar()
+                assert mapped > 0
+                assert uow.session.connection().info["mmap"] is True
+            else:
+                assert "mmap" not in uow.session.connection().info
+        assert_same(view.ledger, replayed(uow, moment))
+
+
+def test_the_nearest_snapshot_names_the_full_copy_before_it(uow, clock, org, monkeypatch) -> None:
+    """The query of the nearest snapshot also finds the full copy a read starts from (one query
+    instead of two): the newest full copy at or before the snapshot."""
+    monkeypatch.setattr(snapshots, "FULL_EVERY", timedelta(days=3))
+    random_history(uow, clock, org, 8, steps=80)
+    with uow:
+        store = uow.trust.snapshots
+        fulls = 0
+        for moment in instants(uow, random.Random(8), 10):
+            found = store.nearest(moment, H)
+            if found is None:
+                continue
+            assert found.full == store.full_before(found.at)
+            assert found.full is not None
+            assert found.full <= found.at
+            fulls += found.full != found.at
+        assert fulls > 0, "every instant read its own full copy"

@@ -57,3 +57,24 @@ def test_a_naive_time_is_refused_as_the_type_refuses_it() -> None:
         two_steps(datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="naive"):
         sqlite_utc(datetime(2026, 1, 1))
+
+
+def test_times_in_utc_by_any_zone_object_write_what_the_type_writes() -> None:
+    """UTC by pydantic's own zone (an imported document's times), by a zone of zero offset
+    that is not `UTC`, and zones a few seconds off UTC: the quick way for UTC gives the same
+    text, the others are converted."""
+    from pydantic import AwareDatetime, TypeAdapter
+
+    read = TypeAdapter(AwareDatetime).validate_python
+    times = [
+        read("2026-03-01T10:11:12.123456Z"),
+        read("0999-03-01T10:11:12Z"),
+        read("2026-03-01T10:11:12+00:00"),
+        read("2026-03-01T10:11:12-03:30"),
+        datetime(2026, 3, 1, 10, 11, 12, tzinfo=timezone(timedelta(0), "Zulu")),
+        datetime(2026, 3, 1, 10, 11, 12, tzinfo=timezone(timedelta(seconds=30))),
+        datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=timezone(timedelta(microseconds=-1))),
+    ]
+
+    assert [sqlite_utc(t) for t in times] == [two_steps(t) for t in times]
+    assert sqlite_utc(times[0]) == "2026-03-01 10:11:12.123456"
