@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from accord.commitments.domain import Commitment
 
 log = logging.getLogger("accord.trust")
+COMMITMENT = "commitment:"  # the start of a commitment event's subject
 Pair = tuple[int, int]
 CHUNK = 500
 S = trust_state_table.c
@@ -716,6 +717,24 @@ class TrustStore:
             for row in rows:
                 yield row.at, row.subject, row.payload
             after = rows[-1].id
+
+    def commitment_events_by_time(
+        self, *, batch: int = 20_000
+    ) -> Iterator[tuple[datetime, str, dict[str, Any]]]:
+        """Every commitment event (at, subject, payload) in time order, the events of one
+        instant in log order (as a stable sort of the log by time orders them), streamed from
+        one query `batch` rows at a time: memory holds a batch whatever the log's length (an
+        imported history is in the log commitment by commitment, not in time order). The
+        subject is tested as text, not as a range of its index, so that SQLite walks the index
+        of times instead of sorting every commitment event."""
+        e = events_table.c
+        query = (
+            select(e.at, e.subject, e.payload)
+            .where(func.substr(e.subject, 1, len(COMMITMENT)) == COMMITMENT)
+            .order_by(e.at, e.id)
+        )
+        for row in self.session.execute(query, execution_options={"yield_per": batch}):
+            yield row.at, row.subject, row.payload
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

@@ -567,7 +567,10 @@ def refresh_snapshots(
             return False
         log.info("trust: making the snapshots of the past again from the event log")
         teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
-        events = _counted(uow.trust.commitment_events(), progress)
-        uow.trust.snapshots.replace(snapshot_rows(events, teams, state.half_life_days))
+        # read in time order from the database, not sorted here: memory holds a batch of the
+        # log, not all of it (6.4 GiB at 4 million events)
+        events = _counted(uow.trust.commitment_events_by_time(), progress)
+        made = snapshot_rows(events, teams, state.half_life_days, in_time_order=True)
+        uow.trust.snapshots.replace(made)
         uow.commit()
         return True

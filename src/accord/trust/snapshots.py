@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -193,25 +194,32 @@ def pairs_value(pairs: Iterable[tuple[int, int, Iterable[float]]]) -> bytes | No
 
 
 def snapshot_rows(
-    events: Iterable[Event], teams: Mapping[str, TeamRef], half_life_days: float
+    events: Iterable[Event],
+    teams: Mapping[str, TeamRef],
+    half_life_days: float,
+    *,
+    in_time_order: bool = False,
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Every snapshot of the log, as ("snapshots", rows) batches: the fold in time order
     (stable: one commitment's events keep their log order), a snapshot at each boundary that
     ends a period with events, the last period's left to the upkeep. A row's `tracks` is by
-    commitment key here: `SnapshotStore.replace` writes it by commitment id."""
-    ordered = sorted(events, key=itemgetter(0))
-    if not ordered:
+    commitment key here: `SnapshotStore.replace` writes it by commitment id. Events
+    `in_time_order` already (`TrustStore.commitment_events_by_time`) are read as they come;
+    others are sorted first, which holds them all in memory."""
+    ordered = iter(events) if in_time_order else iter(sorted(events, key=itemgetter(0)))
+    first = next(ordered, None)
+    if first is None:
         return
     H = half_life_days
-    fold = Accumulator(ordered[0][0], H, [0.0] * 6, {})
-    origin = last_full = boundary_before(ordered[0][0])
+    fold = Accumulator(first[0], H, [0.0] * 6, {})
+    origin = last_full = boundary_before(first[0])
     empty = {"pairs": None, "tracks": None, **_evidence_row([0.0] * 6)}
     yield "snapshots", [{"at": origin, "half_life_days": H, "full": True, **empty}]
     pending: dict[str, dict[str, Any]] = {}  # the track of each open commitment
     touched: set[str] = set()
     changed: set[tuple[TeamRef, TeamRef]] = set()
-    boundary = boundary_after(ordered[0][0])
-    for at, subject, payload in ordered:
+    boundary = boundary_after(first[0])
+    for at, subject, payload in chain([first], ordered):
         if at >= boundary:
             factor = scale_to(boundary, fold.reference, H)
             full = boundary - last_full >= FULL_EVERY

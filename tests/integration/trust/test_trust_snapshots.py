@@ -32,7 +32,7 @@ from accord.trust.snapshots import (
 )
 from accord.trust.views import ReplayView, snapshot_view
 from accord.uow import UnitOfWork
-from factories import OPERATOR, SETTINGS, make_partners
+from factories import OPERATOR, SETTINGS, make_commitment, make_partners
 
 H = SETTINGS.half_life_days
 EPSILON = timedelta(microseconds=1)
@@ -464,3 +464,53 @@ def test_the_nearest_snapshot_names_the_full_copy_before_it(uow, clock, org, mon
             assert found.full <= found.at
             fulls += found.full != found.at
         assert fulls > 0, "every instant read its own full copy"
+
+
+def snapshot_table(engine) -> list[tuple[Any, ...]]:
+    """Every stored snapshot, whole, in time order."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(trust_snapshots_table).order_by(trust_snapshots_table.c.at)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_the_log_read_by_time_is_the_log_sorted_by_time(uow, clock, org, make_fresh_engine) -> None:
+    """Read in batches along the events' times, an imported log (written commitment by
+    commitment) comes as a stable sort of it by time gives it: events of one instant in log
+    order, across batches too."""
+    random_history(uow, clock, org, 33, steps=40)
+    for n in range(5):  # requests at one instant
+        make_commitment(
+            uow, "rp", org["r"], "r", "p", key=f"tie-{n}", due=clock.now + timedelta(days=9)
+        )
+    random_history(uow, clock, org, 34, steps=20)
+    document = export_document(uow)
+    other = UnitOfWork(make_fresh_engine(), clock=clock)
+    import_document(other, OPERATOR, document)
+    with other:
+        log = list(other.trust.commitment_events())
+        by_time = list(other.trust.commitment_events_by_time(batch=3))
+    expected = sorted(log, key=lambda event: event[0])
+    assert log != expected, "the imported log is in time order already: nothing to sort"
+    assert len({at for at, _, _ in log}) <= len(log) - 4, "no events at one instant"
+    assert by_time == expected
+
+
+def test_the_snapshots_a_start_makes_after_an_import_are_a_rebuilds(
+    uow, clock, org, make_fresh_engine, monkeypatch
+) -> None:
+    """The next start after `accord import` makes the snapshots from the log read in time order
+    (memory holds a batch of it, here 5 events, read between the snapshots' writes); a rebuild
+    sorts the whole log in memory: the same snapshots."""
+    monkeypatch.setattr(TrustStore.commitment_events_by_time, "__kwdefaults__", {"batch": 5})
+    random_history(uow, clock, org, 35, steps=80)
+    document = export_document(uow)
+    other = UnitOfWork(make_fresh_engine(), clock=clock)
+    head = {name: value for name, value in document.items() if name != "commitments"}
+    import_parts(other, OPERATOR, head, iter(enumerate(document["commitments"])), snapshots=False)
+    assert trust.ensure_built(other, SETTINGS) is False
+    made = snapshot_table(other.engine)
+    assert len(made) > 20
+    trust.rebuild(other, SETTINGS, OPERATOR)
+    assert snapshot_table(other.engine) == made
