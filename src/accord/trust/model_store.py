@@ -216,7 +216,7 @@ class ModelStore:
 
 
 @functools.cache
-def _commitment_query() -> Select[Commitment]:
+def _commitment_query() -> Select[tuple[Commitment]]:
     sides = ("requester", "performer")
     teams = (joinedload(getattr(Commitment, side)).lazyload("*") for side in sides)
     return select(Commitment).where(C.key == bindparam("key")).options(lazyload("*"), *teams)
