@@ -10,6 +10,9 @@ scenario with wrk in turn over keep-alive connections (64 by default, from 2 wrk
 
 - `constant`: the floor that answers a constant (`/bench/constant`, async, no database);
 - `row`: the floor that reads one team by its indexed slug through SQLAlchemy (`/bench/row`);
+- `write`: the floor of a change: one row inserted into a scratch table and committed, on the
+  same engine, pool and durability settings as the app's changes (`/bench/write`; the table,
+  `bench_writes`, is made before the server starts and dropped after the run);
 - `healthz`; `trust`: a team's trust (`/api/v1/teams/{slug}/trust`); `partnership`: a
   partnership's data; `list`: a page of a team's commitments (50), each cycling over every team
   or partnership, signed in as an admin with an API token;
@@ -17,10 +20,10 @@ scenario with wrk in turn over keep-alive connections (64 by default, from 2 wrk
   a member of the other once its request is answered (about half the requests are each move).
 
 Each scenario is warmed up unmeasured first. Reported: requests/s, p50 and p99 (wrk's own
-histogram), errors answers and socket errors, each as a ratio to the one-row floor, and the
-server's processor time per request (its processes' user and system time over the run, from
-/proc: steadier than requests/s on a machine shared with other work, where the server's share
-of the cores varies).
+histogram), errors answers and socket errors, each as a ratio to the one-row floor (and its
+throughput as a ratio to the write floor's), and the server's processor time per request (its
+processes' user and system time over the run, from /proc: steadier than requests/s on a
+machine shared with other work, where the server's share of the cores varies).
 Targets: a team's trust at >= 50% of the floor's throughput with p99 <= 3x the floor's; a move
 at >= 25% of its throughput.
 """
@@ -49,7 +52,7 @@ from typing import IO, Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("constant", "row", "healthz", "trust", "partnership", "list", "move")
+SCENARIOS = ("constant", "row", "write", "healthz", "trust", "partnership", "list", "move")
 ADMIN_EMAIL = "wrk-admin@bench.example"
 TOKEN_NAME = "wrk benchmark"
 LIST_LIMIT = 50
@@ -182,6 +185,26 @@ def _mover_seed(session: Any) -> tuple[str, str, str, str, str] | None:
     return None
 
 
+@contextmanager
+def scratch(url: str, wanted: bool) -> Iterator[None]:
+    """The write floor's scratch table for the block (when `wanted`), dropped after it."""
+    if not wanted:
+        yield
+        return
+    from accord.channel.floors import drop_scratch, make_scratch
+    from accord.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        make_scratch(engine)
+        try:
+            yield
+        finally:
+            drop_scratch(engine)
+    finally:
+        engine.dispose()
+
+
 def _shown(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -309,6 +332,13 @@ setup = function(thread)
   thread:set("id", made)
 end
 """
+
+
+WRITE_SCRIPT = f"""{THREADS}
+request = function()
+  return wrk.format("POST", "/bench/write")
+end
+{DONE}"""
 
 
 def read_script(paths: list[str], token: str | None) -> str:
@@ -449,7 +479,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         url = f"sqlite:///{path}"
     fixture = prepare(url, set(wanted))
     results: dict[str, dict[str, Any]] = {}
-    with serve(url, args.workers, args.log_level) as base:
+    with scratch(url, "write" in wanted), serve(url, args.workers, args.log_level) as base:
         due = (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
         version = first_version(base, fixture.mover, due) if fixture.mover else 1
         run_id = datetime.now(UTC).strftime("%m%d%H%M%S")
@@ -459,6 +489,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if name == "move":
                 assert fixture.mover is not None
                 return move_script(fixture.mover, f"wrk{run_id}{phase}", due, version)
+            if name == "write":
+                return WRITE_SCRIPT
             paths = {
                 "constant": (["/bench/constant"], None),
                 "row": ([f"/bench/row?slug={t}" for t in teams], None),
@@ -487,10 +519,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 else None
             )
             log(f"  {_line(name, results[name], None)}")
-    floor = results.get("row")
+    floor, written = results.get("row"), results.get("write")
     for result in results.values():
         result["throughput_vs_row"] = (
             result["requests_per_s"] / floor["requests_per_s"] if floor else None
+        )
+        result["throughput_vs_write"] = (
+            result["requests_per_s"] / written["requests_per_s"] if written else None
         )
         result["p99_vs_row"] = result["p99_ms"] / floor["p99_ms"] if floor else None
     return {
@@ -533,7 +568,8 @@ def _line(name: str, result: dict[str, Any], width: int | None = 12) -> str:
         f"{name:<{width or len(name)}} {result['requests_per_s']:>9.0f} "
         f"{_number(result['p50_ms'], 2):>8} {_number(result['p99_ms'], 2):>8} "
         f"{_number(result.get('throughput_vs_row'), 2):>9} "
-        f"{_number(result.get('p99_vs_row'), 2):>8} {result['http_errors']:>7} "
+        f"{_number(result.get('p99_vs_row'), 2):>8} "
+        f"{_number(result.get('throughput_vs_write'), 2):>9} {result['http_errors']:>7} "
         f"{result['socket_errors']:>7} {_number(result.get('server_cpu_ms'), 2):>8}"
     )
 
@@ -546,7 +582,7 @@ def show(report: dict[str, Any]) -> None:
     )
     print(
         f"{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x row':>9} "
-        f"{'p99 x':>8} {'errors':>7} {'sockerr':>7} {'CPU ms':>8}"
+        f"{'p99 x':>8} {'x write':>9} {'errors':>7} {'sockerr':>7} {'CPU ms':>8}"
     )
     for name, result in report["scenarios"].items():
         print(_line(name, result))

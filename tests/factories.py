@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment
@@ -234,3 +236,36 @@ def last_event_id(uow: UnitOfWork) -> int:
 def chain_ok(uow: UnitOfWork) -> bool:
     """Whether the whole event log verifies."""
     return events.verify(uow).ok
+
+
+def odd_instants(seed: int = 11, count: int = 2_000) -> list[datetime]:
+    """Instants a conversion to text may get wrong: years below 1000, no microseconds or the
+    last one, offsets of zero that are not `UTC`, odd offsets (seconds, half hours), and
+    `count` random ones in any year and offset."""
+    rng = random.Random(seed)
+    times = [
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(999, 3, 4, 5, 6, 7, 8, tzinfo=UTC),
+        datetime(1, 1, 1, 12, tzinfo=UTC),
+        datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("Europe/London")),  # offset zero, not `UTC`
+        datetime(2026, 7, 5, 9, tzinfo=ZoneInfo("Europe/London")),
+        datetime(2026, 6, 1, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 6, 1, 1, tzinfo=timezone(timedelta(seconds=-7))),
+    ]
+    for _ in range(count):
+        zone = rng.choice([UTC, timezone(timedelta(minutes=rng.randint(-900, 900)))])
+        micro = rng.choice([0, rng.randint(0, 999_999)])
+        times.append(
+            datetime(
+                rng.randint(2, 9998),
+                rng.randint(1, 12),
+                rng.randint(1, 28),
+                rng.randint(0, 23),
+                rng.randint(0, 59),
+                rng.randint(0, 59),
+                micro,
+                tzinfo=zone,
+            )
+        )
+    return times

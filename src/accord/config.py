@@ -158,8 +158,8 @@ class Settings(BaseSettings):
     )
     bench_floors: bool = Field(
         False,
-        description="Serve the benchmark's floors, /bench/constant and /bench/row, beside the "
-        "app (bench/wrk.py; never in production).",
+        description="Serve the benchmark's floors, /bench/constant, /bench/row and "
+        "/bench/write, beside the app (bench/wrk.py; never in production).",
     )
 
     @model_validator(mode="after")

@@ -98,6 +98,14 @@ def holding_commit(engine: Engine) -> Iterator[HeldCommit]:
         held.abandon()
 
 
+def read_engine(engine: Engine) -> Engine:
+    """`engine` as a reader's unit of work uses it: one snapshot throughout (an export, an
+    audit) on PostgreSQL, and on SQLite a deferred BEGIN that takes no write lock."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(accord_read_only=True, isolation_level="REPEATABLE READ")
+    return engine.execution_options(accord_read_only=True)
+
+
 class UnitOfWork:
     """One use case, one transaction: repositories, events and the single commit.
 
@@ -182,7 +190,7 @@ class UnitOfWork:
             del self._pending[mark:]
 
     def _open(self) -> None:
-        bind = self._read_engine() if self.read_only else self.engine
+        bind = read_engine(self.engine) if self.read_only else self.engine
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=True)
         self.org = OrgRepository(self.session)
         self.purposes = PurposeRepository(self.session)
@@ -217,15 +225,6 @@ class UnitOfWork:
         if self._carried:
             self._carried = False
             self.session.close()
-
-    def _read_engine(self) -> Engine:
-        # A reader sees one snapshot throughout (an export, an audit), and on SQLite takes no
-        # write lock.
-        if self.engine.dialect.name == "postgresql":
-            return self.engine.execution_options(
-                accord_read_only=True, isolation_level="REPEATABLE READ"
-            )
-        return self.engine.execution_options(accord_read_only=True)
 
     @property
     def nested(self) -> bool:

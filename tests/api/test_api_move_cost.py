@@ -1,7 +1,8 @@
 """What a move through the API costs the database (issue 18): a change signs in within its own
-transaction, a request takes its teams from the partnership it loaded, the trust upkeep reads no
-track for a commitment just requested, and who hears of a move is read with how they hear it.
-On SQLite and on PostgreSQL; the behaviour of each is the same as before."""
+transaction, a request takes its teams from the partnership it loaded (in one statement), the
+trust upkeep reads no track for a commitment just requested, and who hears of a move is read
+with how they hear it. On SQLite and on PostgreSQL; the behaviour of each is the same as
+before."""
 
 from __future__ import annotations
 
@@ -99,8 +100,11 @@ def test_a_request_and_a_promise_cost_what_they_need(api_on: Org) -> None:
     # (the one read of the tracks left is the count of those that fell due since the last move)
     assert [s for s in reading(asked, "trust_tracks") if "count(*)" not in s] == []
     assert len(reading(sent, "trust_tracks")) == 2, sent
-    assert len(asked) <= 17, "\n".join(asked)
-    assert len(sent) <= 17, "\n".join(sent)
+    # a request's partnership comes with its parties, their teams and signers in one statement
+    assert len(reading(asked, "partnerships")) == 1, asked
+    assert not reading(asked, "parties"), asked
+    assert len(asked) <= 16, "\n".join(asked)
+    assert len(sent) <= 16, "\n".join(sent)
 
 
 def test_a_move_that_fails_after_its_sign_in_leaves_the_database_free(api_on: Org) -> None:

@@ -102,7 +102,11 @@ def test_times_are_shown_and_typed_in_the_readers_time_zone(
         sign_in(page, email)
         assert zone_of(organization, email) == "America/New_York"
         # the page reloads itself once the zone is kept, to show times on the reader's clock
-        page.wait_for_function("performance.getEntriesByType('navigation')[0].type === 'reload'")
+        # (a function, not an expression: polling an expression evaluates a string, which the
+        # page's Content-Security-Policy refuses when the first check is not yet true)
+        page.wait_for_function(
+            "() => performance.getEntriesByType('navigation')[0].type === 'reload'"
+        )
 
         page.goto("/profile")
         page.get_by_label("Show and enter times in").select_option("Europe/Paris")

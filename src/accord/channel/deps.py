@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from accord.channel.errors import CREDENTIALS_CHECK
 from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, Signer, csrf_ok
@@ -19,12 +19,13 @@ from accord.errors import Forbidden, NotSignedIn
 from accord.org import service as org
 from accord.org.domain import Person
 from accord.trust.read_cache import ExpensiveReads
-from accord.uow import UnitOfWork
+from accord.uow import UnitOfWork, read_engine
 
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and
 # the hop costs more than they do.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
+T = TypeVar("T")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -157,6 +158,46 @@ async def api_credentials(request: Request) -> Credentials:
     )
     request.scope[CREDENTIALS_CHECK] = credentials.check
     return credentials
+
+
+@dataclass(frozen=True)
+class ApiReader:
+    """The API's credentials handed to a read route as they are: `signed_in` leaves them alone,
+    and the route signs in itself through `read`, which may answer from the token without
+    loading its owner. A route that takes this must call `read` (it checks nothing else)."""
+
+    credentials: Credentials
+    reader: Engine  # the app's engine as a reader's unit of work uses it (`read_engine`)
+
+    def read(
+        self,
+        uow: UnitOfWork,
+        by_token: Callable[[Connection, datetime, str], T | None],
+        as_person: Callable[[Person], T],
+    ) -> T:
+        """For a bearer token, `by_token(connection, now, the token's hash)`, in one read-only
+        transaction of its own (on `reader`); else, or when it gives None,
+        `as_person(whoever the credentials name)` in one transaction of `uow`, signed in and
+        refused as `CurrentPerson` is."""
+        if self.credentials.token is not None:
+            with self.reader.connect() as connection, connection.begin():
+                found = by_token(connection, uow.now(), org.token_hash(self.credentials.token))
+            if found is not None:
+                return found
+        with uow:
+            return as_person(self.credentials.person(uow, teams=True))
+
+
+async def api_reader(request: Request) -> ApiReader:
+    """`api_credentials`, for a read route that signs in itself (`ApiReader.read`)."""
+    state = request.app.state
+    reader: Engine | None = getattr(state, "read_only_engine", None)
+    if reader is None:  # made once per app: making it costs about a tenth of a read
+        reader = state.read_only_engine = read_engine(state.engine)
+    return ApiReader(await api_credentials(request), reader)
+
+
+ApiReaderDep = Annotated[ApiReader, Depends(api_reader)]
 
 
 # The API route class (`accord.api.routes.DocRoute`) runs each route inside `signed_in`, which

@@ -16,7 +16,9 @@ from accord.commitments.orm import commitments_table
 from accord.db import KeyCache, insert_rows
 from accord.errors import NotFound
 from accord.org.domain import Team
-from accord.partnerships.domain import Partnership
+from accord.partnerships.domain import Partnership, Party
+from accord.partnerships.orm import partnerships_table
+from accord.text import CONTROL
 
 c = commitments_table.c
 # The columns `insert_many` writes, in the order it gives them.
@@ -116,10 +118,43 @@ def _alone() -> tuple[Any, ...]:
     )
 
 
+@functools.cache
+def _charter_joined() -> tuple[Any, ...]:
+    """Load a partnership with what the partnerships' own look-up loads with it (its purpose,
+    parties, their teams and signers, none of theirs), all joined in its one statement."""
+    return (
+        joinedload(Partnership.purpose).lazyload("*"),  # type: ignore[misc, arg-type]
+        joinedload(Partnership.parties)  # type: ignore[arg-type]
+        .joinedload(Party.team)  # type: ignore[misc, arg-type]
+        .lazyload("*"),
+        joinedload(Partnership.parties)  # type: ignore[arg-type]
+        .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
+        .lazyload("*"),
+    )
+
+
 class CommitmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._by_key = KeyCache[Commitment](session)
+        self._partnerships = KeyCache[Partnership](session)
+
+    def partnership(self, key: str) -> Partnership:
+        """The partnership a request is made in, loaded as `PartnershipRepository.get` loads it
+        but in one statement rather than two (its parties joined, not selected after it); kept
+        for the session, as an import asks for the same ones again and again."""
+        found = self._partnerships.find(key, lambda: self._load_partnership(key))
+        if found is None:
+            raise NotFound(f"no partnership {key!r}", rule="partnership.not_found")
+        return found
+
+    def _load_partnership(self, key: str) -> Partnership | None:
+        if CONTROL.search(key):  # no key holds one, and PostgreSQL refuses a NUL in a query
+            return None
+        query = select(Partnership).where(partnerships_table.c.key == key)
+        # all its rows: a partnership comes as one row per party, which `unique` puts together
+        found = self.session.scalars(query.options(*_charter_joined())).unique().all()
+        return found[0] if found else None
 
     def add(self, commitment: Commitment) -> None:
         self.session.add(commitment)

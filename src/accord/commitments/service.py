@@ -107,7 +107,7 @@ def requested(uow: UnitOfWork, actor: Actor, **terms: Unpack[RequestTerms]) -> M
         actor = uow.bind(actor)
         person = ensure_can_write(actor)
         with about("partnership"):
-            the_partnership = uow.partnerships.get(partnership)
+            the_partnership = uow.commitments.partnership(partnership)
         # the teams' members are not needed: the person's own memberships say what they may do
         with about("requester"):
             requester_team = _team(uow, the_partnership, requester)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from accord.db import insert_rows
+from accord.db import insert_rows, sqlite_utc
 from accord.events.catalog import stored_types
 from accord.events.domain import Event, canonical_json, iso
 from accord.events.orm import event_head_table, events_table
@@ -27,17 +27,31 @@ COLUMNS = ("id", "at", "actor", "type", "subject", "payload", "prev_hash", "hash
 
 
 def _chain_hash(
-    id: int, at: datetime, actor: str | None, type: str, subject: str, payload: str, prev: str
+    id: int, at: str, actor: str | None, type: str, subject: str, payload: str, prev: str
 ) -> str:
-    """`chain_hash` of an event whose payload is given as its canonical JSON: the canonical
-    JSON of the event is put together around it (the keys in their sorted order) rather than
-    made again."""
+    """`chain_hash` of an event whose instant and payload are given as their canonical texts
+    (`iso`, `canonical_json`): the canonical JSON of the event is put together around them
+    (the keys in their sorted order) rather than made again."""
     who = "null" if actor is None else _quoted(actor)
     text = (
-        f'{{"actor":{who},"at":"{iso(at)}","id":{id},"payload":{payload},'
+        f'{{"actor":{who},"at":"{at}","id":{id},"payload":{payload},'
         f'"prev_hash":{_quoted(prev)},"subject":{_quoted(subject)},"type":{_quoted(type)}}}'
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def instant_texts(moment: datetime) -> tuple[str, str]:
+    """The instant as the hash chain writes it (`iso`) and as SQLite stores a `UTCDateTime`
+    (`db.sqlite_utc`): for an instant in UTC (nearly every one) both from one conversion to
+    text."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to the database; times are aware UTC")
+    if not offset and moment.year >= 1000:
+        text = moment.isoformat(" ", "microseconds")  # 'YYYY-MM-DD HH:MM:SS.ffffff+00:00'
+        hashed = f"{text[:10]}T{text[11:26] if moment.microsecond else text[11:19]}Z"
+        return hashed, text[:-6]
+    return iso(moment), sqlite_utc(moment)
 
 
 # The statements of every append, built once: building one costs about what running it does.
@@ -67,18 +81,31 @@ class EventStore:
         the rows go in in one go (`insert_rows`)."""
         head = self.session.execute(_head_locked()).one()
         last_id, last_hash = int(head.last_id), str(head.last_hash)
+        # on SQLite the instant goes in as the text it is stored as, made with the hash's
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
         rows: list[tuple[Any, ...]] = []
         for item in pending:
             event_id, payload = last_id + 1, canonical_json(item.payload())
-            subject = item.subject
+            subject, at = item.subject, item.at
+            hashed, stored = instant_texts(at)
             digest = _chain_hash(
-                event_id, item.at, item.actor, item.type, subject, payload, last_hash
+                event_id, hashed, item.actor, item.type, subject, payload, last_hash
             )
             rows.append(
-                (event_id, item.at, item.actor, item.type, subject, payload, last_hash, digest)
+                (
+                    event_id,
+                    stored if sqlite else at,
+                    item.actor,
+                    item.type,
+                    subject,
+                    payload,
+                    last_hash,
+                    digest,
+                )
             )
             last_id, last_hash = event_id, digest
-        insert_rows(self.session, events_table, COLUMNS, rows, ready=("payload",))
+        ready = ("at", "payload") if sqlite else ("payload",)
+        insert_rows(self.session, events_table, COLUMNS, rows, ready=ready)
         self.session.execute(_head_update(), {"new_id": last_id, "new_hash": last_hash})
         return [row[0] for row in rows]
 

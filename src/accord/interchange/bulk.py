@@ -41,6 +41,8 @@ from accord.org.domain import Actor, Person, Team
 from accord.search.domain import Kind
 
 if TYPE_CHECKING:
+    from accord.commitments.repository import CommitmentRepository
+    from accord.partnerships.domain import Partnership
     from accord.uow import UnitOfWork
 
 # Commitments written at once: large enough that a batch's statements cost little each, small
@@ -52,10 +54,15 @@ COMMITMENTS = next(section for section in TABLE if section.name == "commitments"
 
 
 class _Held:
-    """The commitments a history's unit of work knows: the one it replays."""
+    """The commitments a history's unit of work knows: the one it replays; the partnership a
+    request is made in is looked up as the import's transaction holds it."""
 
-    def __init__(self) -> None:
+    def __init__(self, real: CommitmentRepository) -> None:
+        self.real = real  # the commitments' repository of the import's transaction
         self.commitment: Commitment | None = None
+
+    def partnership(self, key: str) -> Partnership:
+        return self.real.partnership(key)
 
     def add(self, commitment: Commitment) -> None:
         self.commitment = commitment
@@ -102,7 +109,7 @@ class OneCommitment:
         self.real = uow
         self.org = org
         self.partnerships = uow.partnerships
-        self.commitments = _Held()
+        self.commitments = _Held(uow.commitments)
         self.events: list[DomainEvent] = []
 
     def __enter__(self) -> Self:

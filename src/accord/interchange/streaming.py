@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
+from ijson.common import ObjectBuilder
 
 from accord.errors import Invalid
 
 BOM = b"\xef\xbb\xbf"
-# The events that open an item of a list (a value, an object, a list), besides those that end
-# or name a key of one.
-_OPENING = frozenset({"start_map", "start_array", "string", "number", "boolean", "null"})
+_STARTS = frozenset({"start_map", "start_array"})
+_ENDS = frozenset({"end_map", "end_array"})
 _ITEMS = "commitments.item"
 
 
@@ -47,32 +47,61 @@ def read_head(path: Path, name: str | None = None) -> Streamed:
     many commitments follow; a file that cannot be read, is not UTF-8 or not JSON is refused
     with its name (`name`, the path if none is given)."""
     shown = name or str(path)
-    counted = [0]
-
-    def head_events(events: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, str, Any]]:
-        listed = False  # `commitments` is a list (an object may have a key "item")
-        for event in events:
-            prefix = event[0]
-            if prefix == "commitments":
-                listed = event[1] in ("start_array", "end_array")
-            elif listed and prefix.startswith(_ITEMS):
-                if prefix == _ITEMS and event[1] in _OPENING:
-                    counted[0] += 1
-                continue
-            yield event
-
     try:
         with _open(path) as source:
             size = os.fstat(source.fileno()).st_size
-            events = ijson.parse(source, use_float=True)
-            head = next(ijson.items(head_events(events), ""), None)
+            head, counted = _head(ijson.basic_parse(source, use_float=True))
     except OSError as error:
         raise Invalid(f"cannot read {shown}: {error.strerror}", rule="import.unreadable") from None
     except ijson.JSONError as error:
         raise Invalid(_not_json(shown, error), rule="import.not_json") from None
     if head is None:
         raise Invalid(f"{shown} is not JSON: it is empty", rule="import.not_json")
-    return Streamed(path, head, counted[0], size)
+    return Streamed(path, head, counted, size)
+
+
+def _head(events: Iterator[tuple[str, Any]]) -> tuple[Any, int]:
+    """The first value the parser's events make, the items of its list `commitments` left out
+    (the list kept, empty), and how many items that list has. The items' events are only
+    counted, as they come: nothing is built of them, and no name of where they stand (a
+    parser's prefix) is made for each, which took as long as the parsing itself."""
+    builder = ObjectBuilder()
+    depth, counted, started = 0, 0, False
+    key: str | None = None  # the last key of the document's own object
+    for event, value in events:
+        started = True
+        if depth == 1 and key == "commitments" and event == "start_array":
+            builder.event(event, value)
+            counted += _skip_items(events)
+            builder.event("end_array", None)
+            continue
+        if event in _STARTS:
+            depth += 1
+        elif event in _ENDS:
+            depth -= 1
+        elif depth == 1 and event == "map_key":
+            key = value
+        builder.event(event, value)
+        if depth == 0:
+            break  # the document's value is whole: what may follow it is not read
+    return (builder.value if started else None), counted
+
+
+def _skip_items(events: Iterator[tuple[str, Any]]) -> int:
+    """Read the events of a list's items up to the end of the list; returns how many."""
+    counted, depth = 0, 0
+    for event, _ in events:
+        if event in _STARTS:
+            if depth == 0:
+                counted += 1
+            depth += 1
+        elif event in _ENDS:
+            if depth == 0:
+                return counted
+            depth -= 1
+        elif depth == 0:
+            counted += 1  # a number, a text, true, false or null
+    return counted  # cut short: the parser has refused it already
 
 
 def _open(path: Path) -> IO[bytes]:

@@ -7,12 +7,13 @@ webhook), each with a handful of plain statements.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from accord.notify.domain import DEFAULT_CHANNEL, Channel, DeliveryState, Kind, Notice, Outlet
@@ -311,18 +312,11 @@ class NotifyRepository:
         self, team_ids: Collection[int]
     ) -> tuple[dict[int, list[Member]], dict[int, dict[Kind, Channel]]]:
         """`members`, and the `preferences` of every one of them, in one query."""
-        m, p = memberships_table.c, people_table.c
         found: dict[int, list[Member]] = {team_id: [] for team_id in team_ids}
         chosen: dict[int, dict[Kind, Channel]] = {}
         if not team_ids:
             return found, chosen
-        rows = self.session.execute(
-            select(m.team_id, p.id, p.email, m.role, pref.kind, pref.channel)
-            .join(people_table, p.id == m.person_id)
-            .outerjoin(notification_preferences_table, pref.person_id == p.id)
-            .where(m.team_id.in_(sorted(team_ids)), m.left_at.is_(None), p.active.is_(True))
-            .order_by(m.team_id, p.id)
-        )
+        rows = self.session.execute(_members_heard(), {"team_ids": sorted(team_ids)})
         last: tuple[int, int] | None = None
         for team_id, person_id, email, role, kind, channel in rows:
             if (team_id, person_id) != last:  # a member's first row (one per preference)
@@ -514,10 +508,9 @@ class NotifyRepository:
     def webhooks_of(self, team_ids: Collection[int], *, active_only: bool = False) -> list[Webhook]:
         if not team_ids:
             return []
-        query = select(webhooks_table).where(w.team_id.in_(sorted(team_ids)))
-        if active_only:
-            query = query.where(w.active.is_(True))
-        return [_webhook(row) for row in self.session.execute(query.order_by(w.id))]
+        query = _webhooks_of(active_only)
+        rows = self.session.execute(query, {"team_ids": sorted(team_ids)})
+        return [_webhook(row) for row in rows]
 
     def webhook(self, webhook_id: int) -> Webhook | None:
         row = self.session.execute(select(webhooks_table).where(w.id == webhook_id)).first()
@@ -580,3 +573,29 @@ class NotifyRepository:
 
     def drop_feed_token(self, person_id: int) -> None:
         self.session.execute(delete(feed_tokens_table).where(feed.person_id == person_id))
+
+
+# The statements every move runs, built once with parameters (building one, and its cache key,
+# costs about what running it does).
+@functools.cache
+def _members_heard() -> Any:
+    m, p = memberships_table.c, people_table.c
+    return (
+        select(m.team_id, p.id, p.email, m.role, pref.kind, pref.channel)
+        .join(people_table, p.id == m.person_id)
+        .outerjoin(notification_preferences_table, pref.person_id == p.id)
+        .where(
+            m.team_id.in_(bindparam("team_ids", expanding=True)),
+            m.left_at.is_(None),
+            p.active.is_(True),
+        )
+        .order_by(m.team_id, p.id)
+    )
+
+
+@functools.cache
+def _webhooks_of(active_only: bool) -> Any:
+    query = select(webhooks_table).where(w.team_id.in_(bindparam("team_ids", expanding=True)))
+    if active_only:
+        query = query.where(w.active.is_(True))
+    return query.order_by(w.id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
 from accord.db import KeyCache
@@ -148,8 +148,11 @@ def token_grant(connection: Connection | Session, token_hash: str, team: str) ->
     of its owner), or None for no such token. One statement, so it needs no transaction of its
     own: a connection will do (`TrustAnswers` asks it without a unit of work)."""
     rows = connection.execute(_grant_query(), {"hash": token_hash, "team": team}).all()
-    if not rows:
-        return None
+    return _grant(rows) if rows else None
+
+
+def _grant(rows: Sequence[Row[Any]]) -> TokenGrant:
+    """The `TokenGrant` of a grant query's rows (one per current team of the token's owner)."""
     first = rows[0]
     return TokenGrant(
         person_id=first.id,
@@ -162,6 +165,46 @@ def token_grant(connection: Connection | Session, token_hash: str, team: str) ->
         trust_built=bool(first.built),
         leads_a_partner=bool(first.leads_a_partner),
     )
+
+
+@dataclass(frozen=True)
+class ReadGrant:
+    """`token_grant` for a read of `team` (as `of` sees it), with the ids of the two teams (None
+    for no such team) and the stored trust sums' bookkeeping row: all a read of a team's present
+    trust asks before its sums, in one statement (`trust.service.present_trust`)."""
+
+    grant: TokenGrant
+    team_id: int | None
+    of_id: int | None
+    state: Any  # the row of `trust_state`, its columns as they are named there
+
+
+@functools.cache
+def _read_grant_query() -> Any:
+    ids = [
+        select(team.c.id)
+        .where(team.c.slug == bindparam(name))
+        .scalar_subquery()
+        .label(f"{name}_id")
+        for name, team in (("team", teams_table.alias()), ("of", teams_table.alias()))
+    ]
+    state = [column.label(f"state_{column.name}") for column in trust_state_table.c]
+    return _grant_query().add_columns(*ids, *state)
+
+
+def read_grant(
+    connection: Connection | Session, token_hash: str, team: str, of: str | None
+) -> ReadGrant | None:
+    """The token of this hash for a read of `team` (as `of` sees it), as `ReadGrant` says; None
+    for no such token. One statement."""
+    rows = connection.execute(
+        _read_grant_query(), {"hash": token_hash, "team": team, "of": of}
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    state = {name[6:]: value for name, value in first._mapping.items() if name[:6] == "state_"}
+    return ReadGrant(_grant(rows), first.team_id, first.of_id, state)
 
 
 @functools.cache

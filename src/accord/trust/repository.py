@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -157,14 +157,33 @@ def track_row(
     }
 
 
+def stored_state(row: Mapping[str, Any]) -> StoredState:
+    """The bookkeeping row of the stored sums, read elsewhere (`org.repository.read_grant`), as
+    `TrustStore.state` reads it."""
+    return StoredState(
+        reference=row["reference"],
+        half_life_days=float(row["half_life_days"]),
+        built=bool(row["built"]),
+        version=int(row["version"]),
+        latest_at=row["latest_at"],
+        org=[float(row[name]) for name in EVIDENCE_COLUMNS],
+        overdue_through=row["overdue_through"],
+        overdue=(
+            int(row["overdue_count"] or 0),
+            float(row["overdue_notice"] or 0.0),
+            float(row["overdue_silent"] or 0.0),
+        ),
+        snapshot_gap=row["snapshot_gap"],
+    )
+
+
 class TrustStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.snapshots = SnapshotStore(session)
 
     def state(self, *, for_update: bool = False) -> StoredState:
-        query = _state_query().with_for_update() if for_update else _state_query()
-        row = self.session.execute(query).one()
+        row = self.session.execute(_state_query(for_update)).one()
         return StoredState(
             reference=row.reference,
             half_life_days=float(row.half_life_days),
@@ -330,9 +349,6 @@ class TrustStore:
 
     def _sweep(self, since: datetime | None, through: datetime) -> tuple[int, float, float]:
         """Count the untouched open commitments that fell due in [since, through)."""
-        where = [T.state.in_(sorted(COMMITTED)), T.due < through, T.counted.isnot(True)]
-        if since is not None:
-            where.append(T.due >= since)
         count, notice, silent = 0, 0.0, 0.0
         bounds = {"through": through} if since is None else {"through": through, "since": since}
         found = self.session.execute(_sweep_query(since is not None), bounds)
@@ -342,7 +358,10 @@ class TrustStore:
                 notice += float(weight or 0.0)
             else:
                 silent += float(weight or 0.0)
-        if count:
+        if count:  # (the statement is built only then: most commits have none to mark)
+            where = [T.state.in_(sorted(COMMITTED)), T.due < through, T.counted.isnot(True)]
+            if since is not None:
+                where.append(T.due >= since)
             self.session.execute(update(trust_tracks_table).where(*where).values(counted=True))
         return count, notice, silent
 
@@ -789,8 +808,9 @@ def _org_since(
 
 # Statements are built once, with parameters: building one costs more than running it.
 @functools.cache
-def _state_query() -> Select[Any]:
-    return select(trust_state_table).where(S.id == 1)
+def _state_query(for_update: bool = False) -> Select[Any]:
+    query = select(trust_state_table).where(S.id == 1)
+    return query.with_for_update() if for_update else query
 
 
 # What the upkeep writes of the state row after each commit, as parameters "new_<column>".

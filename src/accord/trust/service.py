@@ -16,11 +16,16 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.errors import Forbidden, Invalid
 from accord.org.domain import Actor, Operator, Team
+from accord.org.repository import read_grant
+from accord.text import CONTROL
 from accord.trust.domain import (
     FINAL,
     Accumulator,
@@ -36,6 +41,7 @@ from accord.trust.model import (
     pair_flags,
     trust_gap,
 )
+from accord.trust.repository import TrustStore, stored_state
 from accord.trust.snapshots import snapshot_rows
 from accord.trust.views import (
     StoredView,
@@ -46,7 +52,12 @@ from accord.trust.views import (
     view_at,
     weights_of,
 )
-from accord.trust.visibility import ensure_may_see_team, may_see_pair, may_see_team
+from accord.trust.visibility import (
+    ensure_may_see_team,
+    may_see_pair,
+    may_see_team,
+    may_see_with,
+)
 from accord.trust.words import (
     Figure,
     FlagCause,
@@ -241,6 +252,54 @@ def trust_of(
         return report_at(view_at(uow, settings, moment), settings, performer, requester)
 
 
+def present_trust(
+    connection: Connection,
+    settings: Settings,
+    now: datetime,
+    token_hash: str,
+    team: str,
+    *,
+    of: str | None = None,
+) -> TrustReport | None:
+    """`trust_of` at the present `now` for the owner of an API token, when it is theirs to see,
+    read on `connection` (in one transaction of it, as a read-only unit of work reads) without
+    a session or a mapped object: one statement reads the token, its owner's role and teams,
+    the two teams' ids and the stored sums' state (`read_grant`), a second the sums. None
+    whenever `trust_of` could answer anything else (a refusal, a view of the past): the caller
+    asks it then, and it says why. The same rules as `trust_of` (`may_see_with`)."""
+    if CONTROL.search(team) or (of is not None and CONTROL.search(of)):
+        return None  # not a team (`OrgRepository.bare_team`): `trust_of` refuses it
+    found = read_grant(connection, token_hash, team, of)
+    if found is None or not found.grant.live(now) or found.team_id is None:
+        return None
+    if of is not None and (found.of_id is None or found.of_id == found.team_id):
+        return None
+    if not may_see_with(found.grant, settings, team, of):
+        return None
+    state = stored_state(found.state)
+    if not state.built or (state.latest_at is not None and now < state.latest_at):
+        return None  # not the stored sums' present (`view_at`)
+    # a report of the stored sums asks a team its slug and id alone, and the view asks the
+    # store its sums (the store's queries run on a connection as they do on a session)
+    performer = cast(Team, _Named(team, found.team_id))
+    requester = cast(Team, _Named(of, found.of_id)) if of is not None else None
+    reads = _Reads(TrustStore(cast(Session, connection)), connection.engine)
+    view = StoredView(cast(UnitOfWork, reads), now, state)
+    return report_at(view, settings, performer, requester)
+
+
+class _Named(NamedTuple):
+    slug: str
+    id: int | None
+
+
+class _Reads(NamedTuple):
+    """What `StoredView` asks of its unit of work."""
+
+    trust: TrustStore
+    engine: Engine
+
+
 def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) -> list[TrustReport]:
     """Every team `team` relies on or could: the pair trust it holds in each partner."""
     with uow:
@@ -274,12 +333,15 @@ def trust_history(
             instants = [now]
         else:
             instants = [start + (now - start) * i / (points - 1) for i in range(points)]
+        # the last point is the present, read as trust_of reads it: first, while `now` is still
+        # the present (after the past points, which take seconds in a large organization, it
+        # would be the past, read from its snapshot and the log since)
+        present = report_at(view_at(uow, settings, now), settings, performer, None)
         reports = [
             report_at(view, settings, performer, None)
             for view in past_views(uow, settings, instants[:-1])
         ]
-        # the last point is the present, read as trust_of reads it
-        reports.append(report_at(view_at(uow, settings, now), settings, performer, None))
+        reports.append(present)
         return reports
 
 

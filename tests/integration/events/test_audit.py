@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text, update
 
 from accord.commitments import service as commitments
 from accord.events import service as events
+from accord.events.catalog import TeamCreated
 from accord.events.domain import event_hash
 from accord.events.orm import events_table
 from accord.purposes import service as purposes
@@ -211,6 +213,31 @@ def test_odd_times_texts_and_numbers_verify_after_the_round_trip_through_the_dat
     [first, *_] = events_after(uow)
     assert first.at.microsecond == 123_457
     assert events_after(uow)[-1].payload["baseline"] == 0.1 + 0.2
+
+
+def test_instants_in_any_offset_go_in_as_the_same_instants_and_verify(uow):
+    """An appended event's instant is stored as its UTC time whatever its offset, and the
+    chain made from it verifies after the round trip (the hash's text and the row's are made
+    together)."""
+    instants = [
+        datetime(2026, 1, 5, 9, tzinfo=UTC),
+        datetime(2026, 1, 5, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 7, 5, 9, 30, 15, 250_000, tzinfo=ZoneInfo("Europe/London")),
+        datetime(2026, 6, 1, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 6, 1, 1, tzinfo=timezone(timedelta(hours=-7))),
+    ]
+    made = [
+        TeamCreated(team=f"t{n}", actor=None, at=at, name="T", kind="team", mission="", parent=None)
+        for n, at in enumerate(instants)
+    ]
+    with uow:
+        uow.events.append(made)
+        uow.commit()
+
+    assert [event.at for event in events_after(uow)] == instants
+    assert all(event.at.utcoffset() == timedelta(0) for event in events_after(uow))
+    report = events.verify(uow)
+    assert (report.ok, report.checked) == (True, len(instants))
 
 
 def test_an_event_added_by_hand_after_the_head_is_detected(engine, uow, log):

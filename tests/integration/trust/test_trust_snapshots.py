@@ -20,7 +20,7 @@ from accord.interchange.importer import import_document, import_parts
 from accord.trust import service as trust
 from accord.trust import snapshots
 from accord.trust.domain import Ledger, fold, ledger
-from accord.trust.orm import trust_snapshots_table
+from accord.trust.orm import EVIDENCE_COLUMNS, trust_snapshots_table
 from accord.trust.repository import TrustStore
 from accord.trust.service import report_at
 from accord.trust.snapshots import (
@@ -514,3 +514,142 @@ def test_the_snapshots_a_start_makes_after_an_import_are_a_rebuilds(
     assert len(made) > 20
     trust.rebuild(other, SETTINGS, OPERATOR)
     assert snapshot_table(other.engine) == made
+
+
+def stored_forms(engine) -> tuple[set[str], int]:
+    """PostgreSQL: the storage of the snapshots' packed columns, and how many of their values
+    are kept compressed."""
+    with engine.connect() as connection:
+        storage = set(
+            connection.exec_driver_sql(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'trust_snapshots'::regclass "
+                "AND attname IN ('pairs', 'tracks')"
+            ).scalars()
+        )
+        compressed = connection.exec_driver_sql(
+            "SELECT count(pg_column_compression(pairs)) + count(pg_column_compression(tracks)) "
+            "FROM trust_snapshots"
+        ).scalar_one()
+    return storage, int(compressed)
+
+
+def test_the_migration_to_uncompressed_snapshots_keeps_them(
+    engine, uow, clock, org, monkeypatch
+) -> None:
+    """0019 keeps every snapshot as it is, to the byte, with nothing to make again at the next
+    start; on PostgreSQL the packed values, which 0018 let the server compress (and decompress on
+    every read of the past), are stored uncompressed from then on, those written before too."""
+    from alembic import command
+
+    from accord.db import alembic_config
+
+    random_history(uow, clock, org, 19, steps=160)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+
+    def to(step: Any, target: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, target)
+
+    to(command.downgrade, "0018")
+    postgres = engine.dialect.name == "postgresql"
+    # a snapshot as large as an organization's (this one's are too small for the server to
+    # compress them), before the first, where no read looks
+    sn = trust_snapshots_table.c
+    with engine.begin() as connection:
+        first = connection.execute(select(func.min(sn.at))).scalar_one()
+        connection.execute(
+            trust_snapshots_table.insert().values(
+                at=first - timedelta(days=30),
+                half_life_days=H,
+                full=False,
+                pairs=np.zeros(2000, dtype=PAIR).tobytes(),
+                tracks=None,
+                **dict.fromkeys(EVIDENCE_COLUMNS, 0.0),
+            )
+        )
+        if postgres:  # the others written again as 0018 wrote them: compressed where it pays
+            connection.exec_driver_sql(
+                "UPDATE trust_snapshots "
+                "SET pairs = pairs || ''::bytea, tracks = tracks || ''::bytea"
+            )
+    if postgres:
+        storage, compressed = stored_forms(engine)
+        assert storage == {"x"}
+        assert compressed > 0, "no value compressed before the migration: nothing to show"
+    before = snapshot_table(engine)
+    assert len(before) > 20
+    to(command.upgrade, "head")
+    assert snapshot_table(engine) == before
+    if postgres:
+        assert stored_forms(engine) == ({"e"}, 0)
+    with engine.begin() as connection:
+        connection.execute(delete(trust_snapshots_table).where(sn.at < first))
+    with uow:
+        assert uow.trust.state().snapshot_gap is None  # nothing to make again
+    assert_reads_equal_replays(uow, random.Random(19), monkeypatch)
+    # and what the upkeep writes from then on is stored the same way
+    random_history(uow, clock, org, 20, steps=40)
+    if postgres:
+        assert stored_forms(engine) == ({"e"}, 0)
+    assert_reads_equal_replays(uow, random.Random(20), monkeypatch)
+
+
+def test_a_read_of_the_past_takes_the_packed_values_in_binary_on_postgresql(
+    engine, uow, clock, org, monkeypatch
+) -> None:
+    """On PostgreSQL the snapshots' packed values come in the binary format (in text each byte
+    is sent as two hex digits, for the server to write and the driver to parse), with the
+    figures of a replay."""
+    random_history(uow, clock, org, 6, steps=60)
+    cursors: list[bool] = []
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        opened = psycopg.Connection.cursor
+
+        def cursor(self: Any, *args: Any, **options: Any) -> Any:
+            cursors.append(bool(options.get("binary")))
+            return opened(self, *args, **options)
+
+        monkeypatch.setattr(psycopg.Connection, "cursor", cursor)
+    for moment in instants(uow, random.Random(6), 4):
+        with uow:
+            view = snapshot_view(uow, SETTINGS, moment)
+        assert view is not None
+        assert_same(view.ledger, replayed(uow, moment))
+    if engine.dialect.name == "postgresql":
+        assert cursors.count(True) >= 4, "the snapshots were read in text"
+
+
+def test_the_charts_last_point_is_the_present_however_long_the_past_points_take(
+    uow, clock, org, monkeypatch
+) -> None:
+    """The chart's last point is the present, read from the stored sums as `trust_of` reads it,
+    even when its past points take longer than what still counts as the present (seconds in a
+    large organization): not the past, from its snapshot and the log since."""
+    from accord.trust import service, views
+
+    random_history(uow, clock, org, 44, steps=60)
+    clock.advance(days=2)
+    now = clock.now
+    present = trust.trust_of(uow, SETTINGS, OPERATOR, "p").document()
+    sweep = service.past_views
+
+    def slow(*args: Any, **options: Any) -> Any:
+        clock.advance(seconds=5)
+        return sweep(*args, **options)
+
+    monkeypatch.setattr(service, "past_views", slow)
+    read = views.snapshot_view
+    moments: list[datetime] = []
+
+    def recorded(uow: Any, settings: Any, moment: datetime, **options: Any) -> Any:
+        moments.append(moment)
+        return read(uow, settings, moment, **options)
+
+    monkeypatch.setattr(views, "snapshot_view", recorded)
+    history = trust.trust_history(uow, SETTINGS, OPERATOR, "p")
+    assert len(moments) == 11
+    assert now not in moments, "the present was read from its snapshot"
+    assert history[-1].document() == present

@@ -3,13 +3,13 @@ type's own two steps write, whatever the zone, year or microseconds."""
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.dialects import sqlite
 
 from accord.db import UTCDateTime, sqlite_utc
+from factories import odd_instants
 
 
 def two_steps(value: datetime) -> object:
@@ -19,34 +19,8 @@ def two_steps(value: datetime) -> object:
     return processor(value)
 
 
-def some_times() -> list[datetime]:
-    rng = random.Random(7)
-    times = [
-        datetime(2026, 1, 1, tzinfo=UTC),
-        datetime(999, 3, 4, 5, 6, 7, 8, tzinfo=UTC),
-        datetime(2026, 6, 1, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-        datetime(1, 1, 1, 12, tzinfo=UTC),
-    ]
-    for _ in range(2_000):
-        zone = timezone(timedelta(minutes=rng.randint(-900, 900)))
-        micro = rng.choice([0, rng.randint(0, 999_999)])
-        times.append(
-            datetime(
-                rng.randint(2, 9998),
-                rng.randint(1, 12),
-                rng.randint(1, 28),
-                rng.randint(0, 23),
-                rng.randint(0, 59),
-                rng.randint(0, 59),
-                micro,
-                tzinfo=zone,
-            )
-        )
-    return times
-
-
 def test_one_step_writes_what_the_type_writes() -> None:
-    times = some_times()
+    times = odd_instants()
 
     assert [sqlite_utc(t) for t in times] == [two_steps(t) for t in times]
     assert sqlite_utc(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01 00:00:00.000000"

@@ -57,3 +57,37 @@ def test_a_file_that_is_not_json_is_refused_before_anything_is_read(
         read_head(path)
 
     assert expected in refused.value.message
+
+
+def test_the_items_are_counted_whatever_they_are_and_only_the_documents_own(tmp_path: Path):
+    path = tmp_path / "doc.json"
+    document = {
+        "format": "accord/1",
+        "teams": [{"commitments": [1, 2, 3]}],
+        "commitments": [{"history": [[], {}], "commitments": [1]}, [1, [2]], 3, "x", None, True],
+        "people": [],
+    }
+    path.write_text(json.dumps(document))
+
+    streamed = read_head(path)
+
+    assert streamed.commitments == 6
+    assert streamed.head == {**document, "commitments": []}
+    assert [item for _, item in streamed.items()] == document["commitments"]
+
+
+def test_the_head_is_read_without_naming_where_each_event_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """What makes the first pass quick: the parser's bare events, not those with a prefix
+    (`ijson.parse` builds one for each event of every commitment, to be thrown away)."""
+    import ijson
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("ijson.parse was used")
+
+    monkeypatch.setattr(ijson, "parse", refused)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(example()))
+
+    assert read_head(path).commitments == len(example()["commitments"])

@@ -11,7 +11,13 @@ from accord.api.answers import TRUST_VERSION
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
 from accord.api.routes import make_router
-from accord.channel.deps import CurrentPerson, ExpensiveReadsDep, ReadUowDep, SettingsDep
+from accord.channel.deps import (
+    ApiReaderDep,
+    CurrentPerson,
+    ExpensiveReadsDep,
+    ReadUowDep,
+    SettingsDep,
+)
 from accord.events.domain import parse_instant
 from accord.trust import forecast as forecasts
 from accord.trust import pairs
@@ -39,7 +45,7 @@ router = make_router("trust")
 )
 def team_trust(
     slug: str,
-    person: CurrentPerson,
+    reader: ApiReaderDep,
     uow: ReadUowDep,
     settings: SettingsDep,
     request: Request,
@@ -51,13 +57,20 @@ def team_trust(
     ] = None,
 ) -> TrustRead:
     """A team's earned trust, or with `of` the pair's, as of an instant (section 6)."""
-    report = trust.trust_of(
+    report = reader.read(
         uow,
-        settings,
-        person,
-        slug,
-        of=of,
-        as_of=parse_instant(as_of, "as_of") if as_of else None,
+        # the present, for a token that may see it: without loading its owner
+        lambda reads, now, token: (
+            None if as_of else trust.present_trust(reads, settings, now, token, slug, of=of)
+        ),
+        lambda person: trust.trust_of(
+            uow,
+            settings,
+            person,
+            slug,
+            of=of,
+            as_of=parse_instant(as_of, "as_of") if as_of else None,
+        ),
     )
     if as_of is None and report.version is not None:  # the present: its answer may be kept
         request.scope[TRUST_VERSION] = (report.version, report.as_of.timestamp())
