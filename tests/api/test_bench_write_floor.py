@@ -3,8 +3,6 @@ server in bench mode only; bench/wrk.py makes the table before its run and drops
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,19 +14,12 @@ from sqlalchemy import Engine, func, inspect, select
 from accord.channel.floors import bench_writes_table, drop_scratch, make_scratch
 from accord.config import Settings
 from accord.db import make_engine, migrate
+from bench_scripts import load
 from live_server import serve
-
-WRK = Path(__file__).resolve().parents[2] / "bench" / "wrk.py"
 
 
 def _wrk() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_wrk_write", WRK)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("wrk.py", "bench_wrk_write")
 
 
 def _written(engine: Engine) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,19 +11,13 @@ from types import ModuleType
 
 import pytest
 
-WRK = Path(__file__).resolve().parents[2] / "bench" / "wrk.py"
+from bench_scripts import load
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
 def _wrk() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_wrk", WRK)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("wrk.py", "bench_wrk")
 
 
 BUSY_CHILD = """
