@@ -157,9 +157,9 @@ def track_row(
     }
 
 
-def stored_state(row: Mapping[str, Any]) -> StoredState:
-    """The bookkeeping row of the stored sums, read elsewhere (`org.repository.read_grant`), as
-    `TrustStore.state` reads it."""
+def stored_state(row: Mapping[Any, Any]) -> StoredState:
+    """The bookkeeping row of the stored sums (its columns by name), as `TrustStore.state` reads
+    it and `org.repository.read_grant` reads it beside a token."""
     return StoredState(
         reference=row["reference"],
         half_life_days=float(row["half_life_days"]),
@@ -184,21 +184,7 @@ class TrustStore:
 
     def state(self, *, for_update: bool = False) -> StoredState:
         row = self.session.execute(_state_query(for_update)).one()
-        return StoredState(
-            reference=row.reference,
-            half_life_days=float(row.half_life_days),
-            built=bool(row.built),
-            version=int(row.version),
-            latest_at=row.latest_at,
-            org=[float(getattr(row, name)) for name in EVIDENCE_COLUMNS],
-            overdue_through=row.overdue_through,
-            overdue=(
-                int(row.overdue_count or 0),
-                float(row.overdue_notice or 0.0),
-                float(row.overdue_silent or 0.0),
-            ),
-            snapshot_gap=row.snapshot_gap,
-        )
+        return stored_state(row._mapping)
 
     def look_up(
         self,
@@ -358,11 +344,8 @@ class TrustStore:
                 notice += float(weight or 0.0)
             else:
                 silent += float(weight or 0.0)
-        if count:  # (the statement is built only then: most commits have none to mark)
-            where = [T.state.in_(sorted(COMMITTED)), T.due < through, T.counted.isnot(True)]
-            if since is not None:
-                where.append(T.due >= since)
-            self.session.execute(update(trust_tracks_table).where(*where).values(counted=True))
+        if count:  # the same commitments marked counted
+            self.session.execute(_sweep_update(since is not None), bounds)
         return count, notice, silent
 
     def _write_tracks(
@@ -825,14 +808,24 @@ _STATE_WRITTEN = (
 )
 
 
-@functools.cache
-def _sweep_query(bounded: bool) -> Select[Any]:
-    """`_sweep`'s count and weights, with parameters `through` and (`bounded`) `since`."""
+def _swept(bounded: bool) -> list[ColumnElement[bool]]:
+    """The open commitments not yet counted that fell due before parameter `through` (and, if
+    `bounded`, at or after parameter `since`): what `_sweep` counts and then marks."""
     where = [one_of(T.state, COMMITTED), T.due < bindparam("through"), T.counted.isnot(True)]
     if bounded:
         where.append(T.due >= bindparam("since"))
-    query = select(T.notice, func.count(), func.sum(T.due_weight)).where(*where)
+    return where
+
+
+@functools.cache
+def _sweep_query(bounded: bool) -> Select[Any]:
+    query = select(T.notice, func.count(), func.sum(T.due_weight)).where(*_swept(bounded))
     return query.group_by(T.notice)
+
+
+@functools.cache
+def _sweep_update(bounded: bool) -> Any:
+    return update(trust_tracks_table).where(*_swept(bounded)).values(counted=True)
 
 
 @functools.cache

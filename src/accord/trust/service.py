@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
@@ -279,25 +279,18 @@ def present_trust(
     state = stored_state(found.state)
     if not state.built or (state.latest_at is not None and now < state.latest_at):
         return None  # not the stored sums' present (`view_at`)
-    # a report of the stored sums asks a team its slug and id alone, and the view asks the
-    # store its sums (the store's queries run on a connection as they do on a session)
+    # a report of the stored sums asks a team its slug and id alone
     performer = cast(Team, _Named(team, found.team_id))
     requester = cast(Team, _Named(of, found.of_id)) if of is not None else None
-    reads = _Reads(TrustStore(cast(Session, connection)), connection.engine)
-    view = StoredView(cast(UnitOfWork, reads), now, state)
+    # (the store's queries of the present run on a connection as they do on a session)
+    store = TrustStore(cast(Session, connection))
+    view = StoredView(store, str(connection.engine.url), now, state)
     return report_at(view, settings, performer, requester)
 
 
 class _Named(NamedTuple):
     slug: str
     id: int | None
-
-
-class _Reads(NamedTuple):
-    """What `StoredView` asks of its unit of work."""
-
-    trust: TrustStore
-    engine: Engine
 
 
 def partners_of(uow: UnitOfWork, settings: Settings, actor: Actor, team: str) -> list[TrustReport]:

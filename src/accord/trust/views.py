@@ -41,7 +41,7 @@ from accord.trust.model import (
 from accord.trust.snapshots import micros
 
 if TYPE_CHECKING:
-    from accord.trust.repository import StoredState
+    from accord.trust.repository import StoredState, TrustStore
     from accord.uow import UnitOfWork
 
 
@@ -164,9 +164,11 @@ def network_values(
 @dataclass
 class StoredView:
     """The present, from the stored sums: O(the team's pairs) per read, and one query for
-    everything one read asks (`read_ahead`)."""
+    everything one read asks (`read_ahead`). `database` names the database the store reads (the
+    network figure is kept per database)."""
 
-    uow: UnitOfWork
+    store: TrustStore
+    database: str
     moment: datetime
     state: StoredState
     factor: float = 0.0
@@ -193,7 +195,7 @@ class StoredView:
             parts.append("requester")
         if not parts and self._org is not None:
             return
-        sums = self.uow.trust.sums(
+        sums = self.store.sums(
             self.moment,
             self.state,
             requester=r,
@@ -245,15 +247,15 @@ class StoredView:
     def given(self, requester: Team, performer: Team) -> float:
         assert requester.id is not None
         assert performer.id is not None
-        levels = self.uow.trust.given(requester.id, performer.id)
+        levels = self.store.given(requester.id, performer.id)
         return max((RELIANCE_WEIGHT.get(level, 0.0) for level in levels), default=0.0)
 
     def network(self) -> dict[int, float]:
         # Decay scales every local trust value alike and row normalization cancels it, so the
         # network changes only with the stored sums and the teams (both move the version) and
         # with the set of overdue commitments.
-        store = self.uow.trust
-        key = (str(self.uow.engine.url), self.state.version, self._org_overdue()[1])
+        store = self.store
+        key = (self.database, self.state.version, self._org_overdue()[1])
         return _cached_network(
             key, lambda: network_values(store.team_ids(), store.local_trust(self.moment))
         )
@@ -424,13 +426,17 @@ def view_at(uow: UnitOfWork, settings: Settings, moment: datetime) -> View:
     current = state.latest_at is None or moment >= state.latest_at
     if state.built and current and moment >= uow.now() - PRESENT:
         # built with the half-life they name: a start rebuilds them when the setting differs
-        return StoredView(uow, moment, state)
+        return StoredView(uow.trust, str(uow.engine.url), moment, state)
     if state.built and current:
         # a past instant after the last move: from its snapshot, whose cost is bounded (the
         # stored sums' network for an instant of its own would read every pair and open
         # commitment)
         found = snapshot_view(uow, settings, moment, built=True)
-        return found if found is not None else StoredView(uow, moment, state)
+        return (
+            found
+            if found is not None
+            else StoredView(uow.trust, str(uow.engine.url), moment, state)
+        )
     found = snapshot_view(uow, settings, moment, built=state.built)
     if found is not None:
         return found
