@@ -146,15 +146,16 @@ class Settings(BaseSettings):
         8, ge=0, le=23, description="Hour of the daily digest e-mail, in each reader's time zone."
     )
     db_pool_size: int = Field(
-        10,
+        40,
         ge=1,
-        description="Connections each server process keeps open to PostgreSQL (SQLite: 40).",
+        description="Connections each server process may keep open to PostgreSQL, opened as "
+        "requests need them: one for each of its 40 request threads (SQLite: 40).",
     )
     db_max_overflow: int = Field(
-        30,
+        0,
         ge=0,
         description="Connections a PostgreSQL server process may open beyond the pool at busy "
-        "times, each closed after use.",
+        "times, each closed after one use (opening one costs more than the read it serves).",
     )
     bench_floors: bool = Field(
         False,

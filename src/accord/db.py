@@ -79,10 +79,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # Enough pooled connections for every request thread (anyio's default pool has 40): a
-    # connection opened past the pool is closed after one use, and a new SQLite connection
+    # connection opened past the pool is closed after one use (a new PostgreSQL connection is
+    # a new server process, and loses its prepared statements), and a new SQLite connection
     # parses the whole schema before its first statement.
     if not url.startswith("sqlite"):
-        kwargs = {"pool_size": 10, "max_overflow": 30, **kwargs}
+        kwargs = {"pool_size": 40, "max_overflow": 0, **kwargs}
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if not _is_memory(url):
         kwargs = {"pool_size": 40, "max_overflow": 10, **kwargs}
