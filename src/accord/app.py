@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         engine=engine,
         settings=settings,
         clock=clock,
+        render=trust.present_answer,
     )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     if settings.bench_floors:  # the load benchmark's floors, in front of everything

@@ -24,6 +24,9 @@ from accord.uow import UnitOfWork, read_engine
 # The cheap dependencies are `async def`: FastAPI runs a plain `def` in a worker thread, and
 # the hop costs more than they do.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The scope key set when the ASGI layer (`api.answers`) read a request's answer from its token
+# and that read declined it: `ApiReader` does not ask it again.
+BY_TOKEN_DECLINED = "accord.by_token_declined"
 CSRF_HEADER = "X-CSRF-Token"
 T = TypeVar("T")
 
@@ -168,6 +171,7 @@ class ApiReader:
 
     credentials: Credentials
     reader: Engine  # the app's engine as a reader's unit of work uses it (`read_engine`)
+    declined: bool = False  # the read by token declined this request already (ASGI layer)
 
     def read(
         self,
@@ -176,10 +180,10 @@ class ApiReader:
         as_person: Callable[[Person], T],
     ) -> T:
         """For a bearer token, `by_token(connection, now, the token's hash)`, in one read-only
-        transaction of its own (on `reader`); else, or when it gives None,
-        `as_person(whoever the credentials name)` in one transaction of `uow`, signed in and
-        refused as `CurrentPerson` is."""
-        if self.credentials.token is not None:
+        transaction of its own (on `reader`), unless that read declined this request already
+        (`declined`); else, or when it gives None, `as_person(whoever the credentials name)`
+        in one transaction of `uow`, signed in and refused as `CurrentPerson` is."""
+        if self.credentials.token is not None and not self.declined:
             with self.reader.connect() as connection, connection.begin():
                 found = by_token(connection, uow.now(), org.token_hash(self.credentials.token))
             if found is not None:
@@ -194,7 +198,8 @@ async def api_reader(request: Request) -> ApiReader:
     reader: Engine | None = getattr(state, "read_only_engine", None)
     if reader is None:  # made once per app: making it costs about a tenth of a read
         reader = state.read_only_engine = read_engine(state.engine)
-    return ApiReader(await api_credentials(request), reader)
+    declined = bool(request.scope.get(BY_TOKEN_DECLINED))
+    return ApiReader(await api_credentials(request), reader, declined)
 
 
 ApiReaderDep = Annotated[ApiReader, Depends(api_reader)]

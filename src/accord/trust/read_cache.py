@@ -366,6 +366,7 @@ class TrustAnswers:
         self.entries = entries
         self.max_age = max_age
         self.served = 0  # answers given from here
+        self.read = 0  # answers read from a token before the app (`api.answers`), then kept
         self._lock = threading.Lock()
         self._answers: OrderedDict[tuple[str, str | None], KeptAnswer] = OrderedDict()
 

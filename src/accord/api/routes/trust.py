@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 
 from accord.api.answers import TRUST_VERSION
 from accord.api.errors import problems
 from accord.api.pagination import DEFAULT_LIMIT, Cursor, Limit, decode, encode
-from accord.api.routes import make_router
+from accord.api.routes import DocRoute, make_router
 from accord.channel.deps import (
     ApiReaderDep,
     CurrentPerson,
@@ -75,6 +76,23 @@ def team_trust(
     if as_of is None and report.version is not None:  # the present: its answer may be kept
         request.scope[TRUST_VERSION] = (report.version, report.as_of.timestamp())
     return TrustRead.model_validate(report.document())
+
+
+def present_answer(report: trust.TrustReport) -> tuple[tuple[tuple[bytes, bytes], ...], bytes]:
+    """The headers and body `team_trust` answers `report` (a present read) with, made by the
+    route's own serialization (`DocRoute`, with FastAPI's fresh `Response`): the ASGI layer
+    that answers such reads before FastAPI (`api.answers`) sends the route's very bytes."""
+    response = Response()
+    del response.headers["content-length"]
+    response.status_code = None  # type: ignore[assignment]  # as FastAPI makes it for a route
+    answer = _team_trust_route()._answer(TrustRead.model_validate(report.document()), response)
+    return tuple(answer.raw_headers), bytes(answer.body)
+
+
+@functools.cache
+def _team_trust_route() -> DocRoute:
+    path = router.prefix + "/teams/{slug}/trust"
+    return next(r for r in router.routes if isinstance(r, DocRoute) and r.path == path)
 
 
 @router.get(
