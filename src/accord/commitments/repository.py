@@ -21,6 +21,8 @@ from accord.partnerships.orm import partnerships_table
 from accord.text import CONTROL
 
 c = commitments_table.c
+# Partnerships `load_partnerships` reads a statement (the keys are its parameters).
+_KEYS_A_QUERY = 5_000
 # The columns `insert_many` writes, in the order it gives them.
 _COLUMNS = (
     "key",
@@ -119,7 +121,7 @@ def _alone() -> tuple[Any, ...]:
 
 
 @functools.cache
-def _charter_joined() -> tuple[Any, ...]:
+def charter_joined() -> tuple[Any, ...]:
     """Load a partnership with what the partnerships' own look-up loads with it (its purpose,
     parties, their teams and signers, none of theirs), all joined in its one statement."""
     return (
@@ -148,12 +150,23 @@ class CommitmentRepository:
             raise NotFound(f"no partnership {key!r}", rule="partnership.not_found")
         return found
 
+    def load_partnerships(self, keys: Collection[str]) -> None:
+        """Load these partnerships as `partnership` loads each, together (a few thousand keys a
+        statement), so that asking for them afterwards reads nothing: an import asks for the
+        partnerships its document lists. An unknown key is left to `partnership`."""
+        wanted = sorted({key for key in keys if not CONTROL.search(key)})
+        for start in range(0, len(wanted), _KEYS_A_QUERY):
+            keys_now = wanted[start : start + _KEYS_A_QUERY]
+            query = select(Partnership).where(partnerships_table.c.key.in_(keys_now))
+            for found in self.session.scalars(query.options(*charter_joined())).unique():
+                self._partnerships.remember(found.key, found)
+
     def _load_partnership(self, key: str) -> Partnership | None:
         if CONTROL.search(key):  # no key holds one, and PostgreSQL refuses a NUL in a query
             return None
         query = select(Partnership).where(partnerships_table.c.key == key)
         # all its rows: a partnership comes as one row per party, which `unique` puts together
-        found = self.session.scalars(query.options(*_charter_joined())).unique().all()
+        found = self.session.scalars(query.options(*charter_joined())).unique().all()
         return found[0] if found else None
 
     def add(self, commitment: Commitment) -> None:

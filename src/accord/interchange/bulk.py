@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +26,7 @@ from accord.commitments import service as commitments
 from accord.commitments.domain import Commitment, Move, Replay, plain_commitments
 from accord.errors import AccordError, NotFound
 from accord.events.catalog import DomainEvent
+from accord.interchange.indexes import DeferredIndexes
 from accord.interchange.reading import (
     has_date_alone,
     read_dates,
@@ -187,7 +188,9 @@ class BulkCommitments:
 
     `replaying` is False once the rest of the document is refused for its shape: the items are
     then only read for their own shape and teams, every problem of a document being listed.
-    `progress` is told of every item read.
+    `progress` is told of every item read. `partnership_keys`: those the document lists,
+    loaded together when the first history is replayed (one statement each cost a twentieth
+    of the import's time on PostgreSQL).
     """
 
     run: ImportReplay
@@ -195,6 +198,7 @@ class BulkCommitments:
     dated: list[Adjustment]
     replaying: bool = True
     progress: Callable[[int], None] | None = None
+    partnership_keys: Collection[str] = ()
     shape: list[Problem] = field(default_factory=list)
     unknown: list[Problem] = field(default_factory=list)
     read: int = 0
@@ -205,6 +209,7 @@ class BulkCommitments:
     _batch: _Batch = field(default_factory=_Batch)
     _people: dict[str, Person | None] = field(default_factory=dict)
     _org: _Organization | None = None
+    _indexes: DeferredIndexes | None = None
 
     def add_all(self, items: Iterator[tuple[int, Any]]) -> None:
         # written in bulk: no session needs to know them
@@ -273,6 +278,7 @@ class BulkCommitments:
             return
         if self._org is None:
             self._org = _Organization(run.uow)
+            run.uow.commitments.load_partnerships(self.partnership_keys)
         unit = OneCommitment(run.uow, self._org)
         uow = cast("UnitOfWork", unit)
         notes: list[Adjustment] = []
@@ -335,7 +341,7 @@ class BulkCommitments:
             for step in doc.history
         )
         if len(batch.commitments) >= BATCH or batch.text >= BATCH_TEXT:
-            self._write()
+            self._write(full=True)
 
     @property
     def refused(self) -> bool:
@@ -359,13 +365,19 @@ class BulkCommitments:
             self._problem(index, problem)
         del run.problems[before:]
 
-    def _write(self) -> None:
+    def _write(self, *, full: bool = False) -> None:
         """The batch's commitments in one statement, then their events appended to the log
-        (and handed to the trust upkeep), in the document's order."""
+        (and handed to the trust upkeep), in the document's order. When the first batch is a
+        `full` one (a large import), the tables' secondary indexes are set aside on PostgreSQL
+        if the organization has no commitment yet, and made again by `finish` (`indexes`)."""
         batch, self._batch = self._batch, _Batch()
         if not batch.commitments:
             return
         uow = self.run.uow
+        if self._indexes is None:
+            self._indexes = DeferredIndexes(uow.session)
+            if full:
+                self._indexes.set_aside()
         with uow.search.indexed_after(Kind.COMMITMENT):
             uow.commitments.insert_many(batch.commitments)
         for event in batch.events:
@@ -377,6 +389,8 @@ class BulkCommitments:
         item given again under its key left out (the item is skipped, as its duplicates)."""
         if not self.refused:
             self._write()
+        if self._indexes is not None:
+            self._indexes.restore()  # also before a refusal's rollback, which would restore them
         self._batch = _Batch()
         run = self.run
         for index in sorted(self._problems):

@@ -103,6 +103,7 @@ def import_parts(
             dated,
             replaying=document is not None,
             progress=progress,
+            partnership_keys=[doc.key for doc in document.partnerships] if document else (),
         )
         bulk.add_all(commitments)
         shape += bulk.shape
@@ -312,7 +313,7 @@ def _absent(uow: UnitOfWork, document: Document, teams: set[str]) -> dict[str, s
     emails = {doc.email.strip().lower() for doc in document.people}
     return {
         "teams": {doc.slug for doc in document.teams} - teams,
-        "people": {email for email in emails if uow.org.find_person(email) is None},
+        "people": emails - uow.org.stored_emails(emails),
         "partnerships": {doc.key for doc in document.partnerships} - uow.partnerships.keys_like(""),
     }
 

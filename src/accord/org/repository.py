@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,9 @@ from accord.org.orm import (
 from accord.partnerships.orm import parties_table
 from accord.text import CONTROL
 from accord.trust.orm import trust_state_table
+
+# E-mails `stored_emails` reads a statement (they are its parameters).
+_EMAILS_A_QUERY = 5_000
 
 failures = sign_in_failures_table.c
 
@@ -295,6 +298,20 @@ class OrgRepository:
                 select(Person).where(people_table.c.email == email)
             ).first(),
         )
+
+    def stored_emails(self, emails: Iterable[str]) -> set[str]:
+        """Those of `emails` (lower case, as stored) a person is stored under, read together (a
+        few thousand a statement); one holding a control character is none (`find_person`)."""
+        asked = sorted({email for email in emails if not CONTROL.search(email)})
+        stored: set[str] = set()
+        for start in range(0, len(asked), _EMAILS_A_QUERY):
+            some = asked[start : start + _EMAILS_A_QUERY]
+            stored.update(
+                self.session.scalars(
+                    select(people_table.c.email).where(people_table.c.email.in_(some))
+                )
+            )
+        return stored
 
     def person(self, email: str) -> Person:
         person = self.find_person(email)

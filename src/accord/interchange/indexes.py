@@ -1,0 +1,70 @@
+"""The secondary indexes of the tables a large import fills, built once after its rows on
+PostgreSQL rather than kept row by row while they go in.
+
+Kept row by row, the commitments' indexes (eight B-trees and the full-text GIN index) and the
+log's (its instants, its subjects) cost the server about twice what the rows themselves cost,
+on the same two cores as the import; built once from the loaded table, about half. It is done
+only into an organization with no commitment yet (the indexes are then built from the import's
+rows and the few events before them), with the two tables locked first: DDL is transactional on
+PostgreSQL, so the indexes are dropped and made again inside the import's transaction, and a
+rollback (a refused document, a failure) brings them back as they were. The indexes that hold a
+constraint (primary keys, the commitments' unique keys) are kept: they are what the rows are
+checked against.
+
+A reader of either table waits for the import's commit instead of reading the empty
+organization; one already reading (or writing) when the import would lock them leaves the
+indexes in place (`NOWAIT`: the import never waits on it, and never deadlocks with it).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+TABLES = ("commitments", "events")
+
+# the secondary indexes of TABLES (those no constraint uses), each with the statement that makes it
+_SECONDARY = text(
+    "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+    "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+    "ORDER BY i.indexrelid"
+)
+
+
+class DeferredIndexes:
+    """The secondary indexes of the commitments and the log, set aside for a bulk load inside
+    one transaction (`set_aside`) and made again from their own definitions (`restore`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.held: list[str] = []  # the statements that make the indexes set aside
+
+    def set_aside(self) -> bool:
+        """Drop the secondary indexes when nothing is in the way (PostgreSQL, no commitment
+        stored, both tables locked at once without waiting); say whether they were."""
+        session = self.session
+        if self.held or session.get_bind().dialect.name != "postgresql":
+            return False
+        savepoint = session.begin_nested()
+        try:
+            session.execute(text(f"LOCK TABLE {', '.join(TABLES)} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+        except DBAPIError:  # someone reads or writes them: the rows go in with the indexes
+            savepoint.rollback()
+            return False
+        if session.scalar(text("SELECT EXISTS (SELECT 1 FROM commitments)")):
+            savepoint.rollback()  # the lock goes with it
+            return False
+        found = session.execute(_SECONDARY, {"tables": list(TABLES)}).all()
+        for name, _ in found:
+            session.execute(text(f"DROP INDEX {name}"))
+        savepoint.commit()
+        self.held = [str(made) for _, made in found]
+        return bool(self.held)
+
+    def restore(self) -> None:
+        """Make the indexes set aside again, from the rows now in their tables."""
+        held, self.held = self.held, []
+        for made in held:
+            self.session.execute(text(made))
