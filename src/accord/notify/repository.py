@@ -172,7 +172,7 @@ class NotifyRepository:
         if not notices:
             return {}
         rows = self.session.execute(
-            insert(notifications_table).returning(n.id, n.key),
+            _notices_insert(),
             [
                 {
                     "person_id": notice.person_id,
@@ -198,23 +198,11 @@ class NotifyRepository:
         (an Outlet), `key` and any of `person_id`, `webhook_id`, `notification_id`, `body`."""
         if not deliveries:
             return
-        blank = {"person_id": None, "webhook_id": None, "notification_id": None, "body": None}
+        fresh = {**_FRESH, "next_at": at, "created_at": at}
         self.session.execute(
-            insert(outbox_table),
+            _outbox_insert(),
             [
-                {
-                    **blank,
-                    **delivery,
-                    "channel": Outlet(delivery["channel"]).value,
-                    "state": DeliveryState.PENDING.value,
-                    "attempts": 0,
-                    "next_at": at,
-                    "created_at": at,
-                    "lease_until": None,
-                    "worker": None,
-                    "last_error": None,
-                    "sent_at": None,
-                }
+                {**fresh, **delivery, "channel": Outlet(delivery["channel"]).value}
                 for delivery in deliveries
             ],
         )
@@ -591,6 +579,31 @@ def _members_heard() -> Any:
         )
         .order_by(m.team_id, p.id)
     )
+
+
+@functools.cache
+def _notices_insert() -> Any:
+    return insert(notifications_table).returning(n.id, n.key)
+
+
+@functools.cache
+def _outbox_insert() -> Any:
+    return insert(outbox_table)
+
+
+# A new delivery's columns but its channel, key, what it delivers and when (`enqueue_new`).
+_FRESH: dict[str, Any] = {
+    "person_id": None,
+    "webhook_id": None,
+    "notification_id": None,
+    "body": None,
+    "state": DeliveryState.PENDING.value,
+    "attempts": 0,
+    "lease_until": None,
+    "worker": None,
+    "last_error": None,
+    "sent_at": None,
+}
 
 
 @functools.cache

@@ -57,6 +57,7 @@ from accord.trust.orm import (
     EVIDENCE_COLUMNS,
     trust_models_table,
     trust_pairs_table,
+    trust_snapshots_table,
     trust_state_table,
     trust_tracks_table,
 )
@@ -228,10 +229,10 @@ class TrustStore:
         moves = [e for e in events if isinstance(e, CommitmentMoved)]
         if not moves:
             return
-        state = self.state(for_update=True)
+        state, newest = self._locked_state()
         if not state.built:
             return
-        self._snapshot(state, min(e.at for e in moves))
+        self._snapshot(state, min(e.at for e in moves), newest)
         top = max(e.at for e in moves)
         if days_between(state.reference, top) / state.half_life_days > MAX_EXPONENT:
             self._rebase(state, top)
@@ -312,12 +313,24 @@ class TrustStore:
             self.snapshots.write_origin(origin, self.state().half_life_days)
         self.session.execute(update(trust_state_table).where(S.id == 1).values(snapshot_gap=origin))
 
-    def _snapshot(self, state: StoredState, earliest: datetime) -> None:
+    def _locked_state(self) -> tuple[StoredState, datetime | None]:
+        """The state row, locked until the commit, and the newest snapshot's instant.
+
+        On SQLite a change holds the write lock from its BEGIN, so nothing changes between
+        the two and one statement reads both. On PostgreSQL the lock may be waited for: in
+        READ COMMITTED a statement that waited sees the locked row as committed meanwhile but
+        reads the other tables as they were when it began, so the snapshots (which a rebuild
+        or the start's remaking of them writes under this lock) are read after it."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            row = self.session.execute(_moving_state_query()).one()
+            return stored_state(row._mapping), row.newest_snapshot
+        return self.state(for_update=True), self.snapshots.newest()
+
+    def _snapshot(self, state: StoredState, earliest: datetime, newest: datetime | None) -> None:
         """Keep the snapshots before this commit's moves (at `earliest` and after): drop those
         after a move told about the past, and write the boundary that ends the last period with
         moves once a later period's first move arrives (the sums hold exactly the periods
-        before)."""
-        newest = self.snapshots.newest()
+        before). `newest`: the newest snapshot's instant, read with the state."""
         if newest is not None and earliest < newest:
             self.snapshots.forget_after(earliest)
             newest = self.snapshots.newest()
@@ -365,7 +378,7 @@ class TrustStore:
             if key not in known and track.state not in FINAL
         ]
         if rows:
-            self.session.execute(insert(trust_tracks_table), rows)
+            self.session.execute(_tracks_insert(), rows)
         changed = [
             track_row(track, 0, state.reference, state.half_life_days, key in counted)
             for key, track in tracks.items()
@@ -376,9 +389,7 @@ class TrustStore:
                 row["k"] = row.pop("key")
                 del row["commitment_id"], row["requester_id"], row["performer_id"]
             self.session.execute(
-                update(trust_tracks_table).where(T.key == bindparam("k")),
-                changed,
-                execution_options={"synchronize_session": False},
+                _track_update(), changed, execution_options={"synchronize_session": False}
             )
 
     def _tracks(
@@ -389,7 +400,7 @@ class TrustStore:
         found: dict[str, Track] = {}
         before: dict[str, tuple[bool, bool, float]] = {}
         for chunk in _chunks(sorted(keys)):
-            for row in self.session.execute(select(trust_tracks_table).where(T.key.in_(chunk))):
+            for row in self.session.execute(_tracks_query(), {"keys": chunk}):
                 found[row.key] = _track(row)
                 before[row.key] = (bool(row.counted), bool(row.notice), float(row.due_weight))
         return found, before
@@ -634,6 +645,14 @@ class TrustStore:
             or 0
         )
 
+    def latest_commitment_event_at(self) -> datetime | None:
+        """The instant of the latest commitment event, None when there is none."""
+        e = events_table.c
+        latest: datetime | None = self.session.scalar(
+            select(func.max(e.at)).where(e.subject >= "commitment:", e.subject < "commitment;")
+        )
+        return latest
+
     def pair_commitments(self, requester: int, performer: int) -> dict[str, str]:
         """{key: title} of every commitment with this requester and performer."""
         c = commitments_table.c
@@ -794,6 +813,31 @@ def _org_since(
 def _state_query(for_update: bool = False) -> Select[Any]:
     query = select(trust_state_table).where(S.id == 1)
     return query.with_for_update() if for_update else query
+
+
+@functools.cache
+def _tracks_query() -> Select[Any]:
+    """The tracks of the keys in parameter `keys`."""
+    return select(trust_tracks_table).where(T.key.in_(bindparam("keys", expanding=True)))
+
+
+@functools.cache
+def _tracks_insert() -> Any:
+    return insert(trust_tracks_table)
+
+
+@functools.cache
+def _track_update() -> Any:
+    """A track's changed columns, by its key in parameter `k`."""
+    return update(trust_tracks_table).where(T.key == bindparam("k"))
+
+
+@functools.cache
+def _moving_state_query() -> Select[Any]:
+    """The state row with the newest snapshot's instant (`newest_snapshot`, None when there is
+    none): one statement, for SQLite (`TrustStore._locked_state`)."""
+    newest = select(func.max(trust_snapshots_table.c.at)).scalar_subquery()
+    return select(trust_state_table, newest.label("newest_snapshot")).where(S.id == 1)
 
 
 # What the upkeep writes of the state row after each commit, as parameters "new_<column>".

@@ -541,13 +541,15 @@ def rebuild(
         H = settings.half_life_days
         reference = state.reference
         teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
-        events = list(_counted(uow.trust.commitment_events(), progress))
-        if events:
-            top = max(at for at, _, _ in events)
-            if days_between(reference, top) / H > MAX_EXPONENT:
-                reference = top
+        top = uow.trust.latest_commitment_event_at()
+        if top is not None and days_between(reference, top) / H > MAX_EXPONENT:
+            reference = top
+        # the log is read twice, a batch at a time: in log order for the sums (the upkeep's
+        # order, so the sums are the upkeep's to the bit), in time order for the snapshots
         fold = Accumulator(reference, H, [0.0] * 6, {})
-        for at, subject, payload in events:
+        events = 0
+        for at, subject, payload in _counted(uow.trust.commitment_events(), progress):
+            events += 1
             key = commitment_key(subject)
             if key is not None and "move" in payload:
                 fold.apply(at, key, payload, teams)
@@ -561,9 +563,9 @@ def rebuild(
             latest_at=fold.latest,
             overdue_through=uow.now(),
         )
-        uow.trust.snapshots.replace(snapshot_rows(events, teams, H))
+        _make_snapshots(uow, teams, H)
         uow.commit()
-        return RebuildReport(len(events), len(fold.tracks), len(fold.pairs), len(open_tracks))
+        return RebuildReport(events, len(fold.tracks), len(fold.pairs), len(open_tracks))
 
 
 def _counted(
@@ -622,10 +624,18 @@ def refresh_snapshots(
             return False
         log.info("trust: making the snapshots of the past again from the event log")
         teams = {team.slug: team.id for team in uow.org.teams() if team.id is not None}
-        # read in time order from the database, not sorted here: memory holds a batch of the
-        # log, not all of it (6.4 GiB at 4 million events)
-        events = _counted(uow.trust.commitment_events_by_time(), progress)
-        made = snapshot_rows(events, teams, state.half_life_days, in_time_order=True)
-        uow.trust.snapshots.replace(made)
+        _make_snapshots(uow, teams, state.half_life_days, progress)
         uow.commit()
         return True
+
+
+def _make_snapshots(
+    uow: UnitOfWork,
+    teams: dict[str, int],
+    half_life_days: float,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Every snapshot again from the log, read in time order from the database, not sorted
+    here: memory holds a batch of the log, not all of it (6.4 GiB at 4 million events)."""
+    events = _counted(uow.trust.commitment_events_by_time(), progress)
+    uow.trust.snapshots.replace(snapshot_rows(events, teams, half_life_days))

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -198,16 +197,14 @@ def snapshot_rows(
     events: Iterable[Event],
     teams: Mapping[str, TeamRef],
     half_life_days: float,
-    *,
-    in_time_order: bool = False,
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every snapshot of the log, as ("snapshots", rows) batches: the fold in time order
-    (stable: one commitment's events keep their log order), a snapshot at each boundary that
-    ends a period with events, the last period's left to the upkeep. A row's `tracks` is by
-    commitment key here: `SnapshotStore.replace` writes it by commitment id. Events
-    `in_time_order` already (`TrustStore.commitment_events_by_time`) are read as they come;
-    others are sorted first, which holds them all in memory."""
-    ordered = iter(events) if in_time_order else iter(sorted(events, key=itemgetter(0)))
+    """Every snapshot of the log, as ("snapshots", rows) batches: the fold of `events` in time
+    order (a stable sort of the log by time, as `TrustStore.commitment_events_by_time` reads
+    it: one commitment's events keep their log order), a snapshot at each boundary that ends a
+    period with events, the last period's left to the upkeep. A row's `tracks` is by
+    commitment key here: `SnapshotStore.replace` writes it by commitment id. The events are
+    read as they come: memory holds the fold, not the log."""
+    ordered = iter(events)
     first = next(ordered, None)
     if first is None:
         return
