@@ -211,7 +211,9 @@ def fresh_sqlite(template: Path, directory: Path) -> Engine:
 
 
 def fresh_postgres(template: PostgresTemplate) -> Engine:
-    """Empties every table, then puts back what the migrations wrote (event_head's first row)."""
+    """Empties every table and starts its sequences over, then puts back what the migrations
+    wrote (event_head's first row). DELETE rather than TRUNCATE: on tables this small it is
+    several times faster, and the rows and sequences left are the same."""
     from accord.db import make_engine
     from accord.trust.fitting import forget_models
     from accord.trust.views import forget_networks
@@ -225,10 +227,18 @@ def fresh_postgres(template: PostgresTemplate) -> Engine:
     quote = engine.dialect.identifier_preparer.format_table
     try:
         with engine.begin() as connection:
-            # A connection an earlier test left open would otherwise make TRUNCATE wait forever.
+            # A connection an earlier test left open, holding locks, would make this wait forever.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
-            names = ", ".join(quote(table) for table in tables)
-            connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+            # children before parents, in one round trip
+            connection.exec_driver_sql(
+                "; ".join(f"DELETE FROM {quote(table)}" for table in reversed(tables))
+            )
+            connection.execute(
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+                    "FROM pg_sequences WHERE schemaname = current_schema()"
+                )
+            )
             for table in tables:
                 rows = template.seeds.get(table.name)
                 if rows:

@@ -68,6 +68,14 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
         raise AssertionError(f"could not sign in as {email}: {why}")
 
 
+def scripts_ran(page: Page) -> None:
+    """Returns once the page's load event has fired: its scripts (htmx, accord.js) have run and
+    listen, so that an action only they answer (a change htmx sends, a confirm) is not made
+    before. Call it once the page a click led to is shown (a check of its heading, say): right
+    after the click the page before it may still be the one loaded."""
+    page.wait_for_load_state("load")
+
+
 @dataclass
 class PageWatch:
     """Console errors and uncaught errors of every page in a test; each must be expected.

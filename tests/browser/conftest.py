@@ -35,6 +35,7 @@ from accord.org import service as org
 from accord.org.domain import Operator
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import SETTINGS, make_partnership, make_person, make_purpose, make_team
 from live_server import serve
 
@@ -136,12 +137,20 @@ def browser() -> Browser:
 
 
 @pytest.fixture
-def organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> Organization:
+def organization(
+    request: pytest.FixtureRequest, sqlite_engine: Engine, clock: Callable[[], datetime]
+) -> Organization:
     """Teams data and care in an active partnership; care requested a commitment of data.
 
     Ana leads data, whose name holds a <script>; Bo leads care, Cy is a member of care, Root
-    is an admin. Everyone's password is PASSWORD.
+    is an admin. Everyone's password is PASSWORD. Built once per module, then copied.
     """
+    keys = built_once(request, sqlite_engine, lambda: build_organization(sqlite_engine, clock))
+    return Organization(sqlite_engine, clock, **keys)
+
+
+def build_organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> dict[str, str]:
+    """The `organization` fixture's records; returns the keys of those that have one."""
     o = Organization
     uow = UnitOfWork(sqlite_engine, clock=clock)
     make_team(uow, o.data, name=o.data_name, mission="Signals from the numbers")
@@ -199,13 +208,7 @@ def organization(sqlite_engine: Engine, clock: Callable[[], datetime]) -> Organi
     health.open_round(
         uow, SETTINGS, ana, partnership.key, uow.now() + timedelta(days=14), key=o.health_check
     )
-    return Organization(
-        sqlite_engine,
-        clock,
-        purpose=purpose.key,
-        partnership=partnership.key,
-        commitment=commitment.key,
-    )
+    return {"purpose": purpose.key, "partnership": partnership.key, "commitment": commitment.key}
 
 
 @pytest.fixture

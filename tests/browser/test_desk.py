@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from browsing import PASSWORD, PHONE, NewPage, Organization, Shot
+from browsing import PASSWORD, PHONE, NewPage, Organization, Shot, scripts_ran
 from playwright.sync_api import Locator, Page, expect
 
 from accord.commitments import service as commitments
@@ -124,7 +124,7 @@ def test_ask_a_partner_from_the_desk_and_from_a_team_page(
     expect(ask.locator("option")).to_have_text(partners)
     # The narrowing is htmx's, which starts after the document is parsed: a change made before
     # the page's scripts ran would only reach the server with the form.
-    cy.wait_for_load_state("load")
+    scripts_ran(cy)
     partnership.select_option("rota")  # narrows the teams
     expect(ask.locator("option")).to_have_text(["Choose a partner", "Operations"])
     partnership.select_option(organization.partnership)

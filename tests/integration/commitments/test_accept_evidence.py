@@ -12,6 +12,7 @@ from accord.config import Settings
 from accord.org import service as org_service
 from accord.trust import pairs
 from accord.trust.visibility import may_see_chain, may_see_evidence, may_see_team
+from built_once import built_once
 from factories import (
     OPERATOR,
     SETTINGS,
@@ -39,9 +40,13 @@ SEES = {
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """Payments (R) asked Platform (P), which delivered; Payments accepted, rated 5 with a note.
     Marketing partners with Platform elsewhere; Sales is no partner of anyone."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     for slug in ("payments", "platform", "marketing", "sales"):
         make_team(uow, slug)
     people = {

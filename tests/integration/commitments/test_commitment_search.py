@@ -9,15 +9,20 @@ import pytest
 
 from accord.commitments import service as commitments
 from accord.errors import AccordError, Invalid, NotFound
+from built_once import built_once
 from factories import make_commitment, make_partnership, make_person, make_purpose, make_team
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(uow, clock):
+def world(request, engine, uow, clock):
     """data and care work in `signals` (purpose churn), care and ops in `rota` (purpose uptime);
     seven commitments, due one day apart from 10 June, in several states; Olga is in no team."""
+    return built_once(request, engine, lambda: build_world(uow, clock))
+
+
+def build_world(uow, clock):
     for slug in ("data", "care", "ops"):
         make_team(uow, slug)
     ana = make_person(uow, "ana@example.org", teams={"data": "lead"})

@@ -12,6 +12,7 @@ from accord.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
 from accord.events.domain import iso
 from accord.org import service as org_service
 from accord.partnerships import service as partnerships
+from built_once import built_once
 from factories import (
     OPERATOR,
     chain_ok,
@@ -29,8 +30,12 @@ LATER = DUE + timedelta(days=14)
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """Payments (R) asks Platform (P) in partnership `checkout`; Marketing is no party."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     for slug in ("payments", "platform", "marketing"):
         make_team(uow, slug)
     people = {

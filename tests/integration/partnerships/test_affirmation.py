@@ -9,6 +9,7 @@ import pytest
 from accord.errors import Forbidden, RuleBroken
 from accord.partnerships import service as partnerships
 from accord.partnerships.domain import may_start_partnership
+from built_once import built_once
 from factories import (
     events_after,
     last_event_id,
@@ -22,8 +23,12 @@ PARTIES = [("data-platform", "Customer health data"), ("customer-success", "")]
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """Two teams with a lead each, a member of one, and an active purpose."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     for slug in ("data-platform", "customer-success"):
         make_team(uow, slug)
     people = {

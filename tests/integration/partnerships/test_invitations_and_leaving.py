@@ -8,6 +8,7 @@ import pytest
 from accord.commitments import service as commitments
 from accord.errors import Forbidden, NotFound, RuleBroken
 from accord.partnerships import service as partnerships
+from built_once import built_once
 from factories import (
     OPERATOR,
     events_after,
@@ -23,9 +24,13 @@ PARTIES = [("data", "Customer health data"), ("care", "Save playbooks")]
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """data (ana lead, dan member) and care (bo lead) in the active partnership `signals`;
     marketing (mo lead, meg member) outside it; a viewer who leads data, an admin, a sponsor."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     for slug in ("data", "care", "marketing", "sales"):
         make_team(uow, slug)
     people = {

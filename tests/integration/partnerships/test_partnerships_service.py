@@ -7,6 +7,7 @@ import pytest
 from accord.errors import Forbidden, NotFound, RuleBroken
 from accord.partnerships import service as partnerships
 from accord.purposes import service as purposes
+from built_once import built_once
 from factories import (
     OPERATOR,
     chain_ok,
@@ -22,8 +23,12 @@ PARTIES = [("data-platform", "Customer health data"), ("customer-success", "Save
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """Three teams with a lead and a member each, a viewer, an admin, and an active purpose."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     for slug in ("data-platform", "customer-success", "marketing"):
         make_team(uow, slug)
     people = {

@@ -6,15 +6,20 @@ from __future__ import annotations
 import pytest
 
 from accord.partnerships import service as partnerships
+from built_once import built_once
 from factories import make_partnership, make_person, make_purpose, make_team
 
 PARTIES = [("data", "Customer health data"), ("care", "Save playbooks")]
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """Data (ana lead, dan member) and Care (bo lead) in the active partnership `signals`;
     Marketing (mo lead) outside it."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     make_team(uow, "data", name="Data Platform")
     make_team(uow, "care", name="Customer Care")
     make_team(uow, "marketing")

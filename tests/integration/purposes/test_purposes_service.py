@@ -8,6 +8,7 @@ import pytest
 
 from accord.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
 from accord.purposes import service as purposes
+from built_once import built_once
 from factories import (
     OPERATOR,
     chain_ok,
@@ -23,8 +24,12 @@ CHURN = {"name": "Monthly churn", "unit": "%", "baseline": 4.0, "target": 2.0}
 
 
 @pytest.fixture
-def people(uow):
+def people(request, engine, uow):
     """A sponsor, a second member, a viewer and an admin; teams payments and platform."""
+    return built_once(request, engine, lambda: build_people(uow))
+
+
+def build_people(uow):
     make_team(uow, "payments")
     make_team(uow, "platform")
     make_team(uow, "marketing")

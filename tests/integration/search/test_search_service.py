@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from accord.org import service as org
 from accord.org.domain import Person
@@ -13,6 +14,7 @@ from accord.search import service as search
 from accord.search.domain import Kind, SearchHit
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import OPERATOR, make_commitment, make_partners, make_person
 
 HOSTILE = [
@@ -47,7 +49,11 @@ HOSTILE = [
 
 
 @pytest.fixture
-def org_chart(uow: UnitOfWork) -> dict[str, Any]:
+def org_chart(request: pytest.FixtureRequest, engine: Engine, uow: UnitOfWork) -> dict[str, Any]:
+    return built_once(request, engine, lambda: build_org_chart(uow))
+
+
+def build_org_chart(uow: UnitOfWork) -> dict[str, Any]:
     partners = make_partners(
         uow,
         {"data": ("ana", "The billing warehouse"), "care": ("bo", "Playbooks")},

@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from accord.errors import Conflict, Forbidden, Invalid, NotFound
 from accord.org.domain import Person
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import OPERATOR, data_and_care, events_after, last_event_id, make_person
 
 
@@ -25,7 +27,11 @@ class World:
 
 
 @pytest.fixture
-def world(uow: UnitOfWork) -> World:
+def world(request: pytest.FixtureRequest, engine: Engine, uow: UnitOfWork) -> World:
+    return built_once(request, engine, lambda: build_world(uow))
+
+
+def build_world(uow: UnitOfWork) -> World:
     partners = data_and_care(uow, sponsor=None, affirmed=False)
     return World(
         ana=partners["ana"],

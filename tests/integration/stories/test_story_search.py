@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from accord.org.domain import Person
 from accord.stories import service as stories
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import make_person, make_team
 
 HOSTILE = [
@@ -39,7 +41,11 @@ HOSTILE = [
 
 
 @pytest.fixture
-def people(uow: UnitOfWork) -> dict[str, Person]:
+def people(request: pytest.FixtureRequest, engine: Engine, uow: UnitOfWork) -> dict[str, Person]:
+    return built_once(request, engine, lambda: build_people(uow))
+
+
+def build_people(uow: UnitOfWork) -> dict[str, Person]:
     make_team(uow, "data")
     return {
         "ana": make_person(uow, "ana@example.org", teams={"data": "lead"}),
@@ -50,7 +56,13 @@ def people(uow: UnitOfWork) -> dict[str, Person]:
 
 
 @pytest.fixture
-def shelf(uow: UnitOfWork, people: dict[str, Person]) -> None:
+def shelf(
+    request: pytest.FixtureRequest, engine: Engine, uow: UnitOfWork, people: dict[str, Person]
+) -> None:
+    built_once(request, engine, lambda: build_shelf(uow, people))
+
+
+def build_shelf(uow: UnitOfWork, people: dict[str, Person]) -> None:
     def story(key: str, title: str, body: str, **more: Any) -> None:
         stories.create_story(uow, people["ana"], key=key, title=title, body=body, **more)
 

@@ -27,6 +27,7 @@ from accord.trust.orm import trust_models_table
 from accord.trust.replay import replay
 from accord.trust.views import view_at
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import OPERATOR, SETTINGS
 from forecast_histories import ADMIN, LEADS, MEMBER, forecast_document
 from interchange_documents import example
@@ -45,8 +46,14 @@ def _forget_models() -> Any:
 
 
 @pytest.fixture
-def people(uow: UnitOfWork, clock: Any) -> dict[str, Person]:
+def people(
+    request: pytest.FixtureRequest, engine: Engine, uow: UnitOfWork, clock: Any
+) -> dict[str, Person]:
     """forecast_document's history, imported: 30 finished commitments, then open ones."""
+    return built_once(request, engine, lambda: build_people(uow, clock))
+
+
+def build_people(uow: UnitOfWork, clock: Any) -> dict[str, Person]:
     import_document(uow, OPERATOR, forecast_document(clock.now, FINISHED))
     emails = {**LEADS, "member": MEMBER, "admin": ADMIN}
     return {name: org.get_person(uow, email) for name, email in emails.items()}

@@ -12,12 +12,17 @@ from accord.errors import Forbidden, Invalid, NotFound
 from accord.trust import pairs
 from accord.trust import service as trust
 from accord.trust.model import DIMENSIONS, decay_weight
+from built_once import built_once
 from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person, make_team
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """R asks P in `rp`; O is a third team of the organization, in no partnership with them."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     rp = make_partners(uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers")}, key="rp")
     make_team(uow, "o")
     return {

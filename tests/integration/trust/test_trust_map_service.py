@@ -10,6 +10,7 @@ from accord.commitments import service as commitments
 from accord.errors import Forbidden, Invalid, NotFound
 from accord.trust import service as trust
 from accord.trust import visibility
+from built_once import built_once
 from factories import (
     OPERATOR,
     SETTINGS,
@@ -23,8 +24,12 @@ from factories import (
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """R and P work together in `rp`; O and X in `ox`; nobody links the two partnerships."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     rp = make_partners(uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers")}, key="rp")
     ox = make_partners(
         uow, {"o": ("olga", "Asks"), "x": ("xena", "Delivers")}, key="ox", name="Other work"
@@ -206,8 +211,12 @@ def test_a_node_shows_team_trust_exactly_where_may_see_team_allows(uow, org, who
 
 
 @pytest.fixture
-def chain(uow):
+def chain(request, engine, uow):
     """a and b work together for one purpose; b and c, and c and d, for another."""
+    return built_once(request, engine, lambda: build_chain(uow))
+
+
+def build_chain(uow):
     for slug in "abcd":
         make_team(uow, slug)
     leads = {s: make_person(uow, f"lead-{s}@example.org", teams={s: "lead"}) for s in "abcd"}

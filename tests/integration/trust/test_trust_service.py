@@ -20,6 +20,7 @@ from accord.trust.domain import fold, ledger
 from accord.trust.model import Opinion, organization_rate
 from accord.trust.orm import trust_pairs_table, trust_state_table, trust_tracks_table
 from accord.trust.repository import TrustStore
+from built_once import built_once
 from factories import OPERATOR, SETTINGS, make_commitment, make_partners, make_person, make_team
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -27,8 +28,12 @@ EPSILON = timedelta(microseconds=1)
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """R (requester) and P (performer) in partnership `rp`; O is a third team, X an outsider."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     parties = {"r": ("rita", "Asks"), "p": ("paul", "Delivers"), "o": ("olga", "Advises")}
     rp = make_partners(uow, parties, key="rp")
     make_team(uow, "x")
@@ -195,13 +200,20 @@ def random_history(uow, clock, people, seed: int, steps: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_upkeep_equals_a_rebuild_from_the_log(engine, uow, clock, org, seed) -> None:
+def test_the_upkeep_equals_a_rebuild_from_the_log(
+    engine, uow, clock, org, seed, monkeypatch
+) -> None:
     random_history(uow, clock, org, seed, steps=160)
     kept = stored(engine)
     assert kept["pairs"], "the history finished no commitment"
     assert kept["tracks"], "the history left nothing open"
+    # the rebuild reads the log a batch at a time (here 7 events), never all of it at once
+    monkeypatch.setattr(TrustStore.commitment_events, "__kwdefaults__", {"upto": None, "batch": 7})
+    monkeypatch.setattr(TrustStore.commitment_events_by_time, "__kwdefaults__", {"batch": 7})
     report = trust.rebuild(uow, SETTINGS, OPERATOR)
     assert report.commitments > 20
+    with uow:
+        assert report.events == uow.trust.count_commitment_events() > 7
     assert stored(engine) == kept  # bit for bit: the same fold in the same order
 
 

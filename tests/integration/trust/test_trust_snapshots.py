@@ -32,6 +32,7 @@ from accord.trust.snapshots import (
 )
 from accord.trust.views import ReplayView, snapshot_view
 from accord.uow import UnitOfWork
+from built_once import built_once
 from factories import OPERATOR, SETTINGS, make_commitment, make_partners
 
 H = SETTINGS.half_life_days
@@ -40,8 +41,12 @@ CLOSE = {"rel": 1e-9, "abs": 1e-12}
 
 
 @pytest.fixture
-def org(uow):
+def org(request, engine, uow):
     """R, P and O in partnership `rp` (their leads by team slug)."""
+    return built_once(request, engine, lambda: build_org(uow))
+
+
+def build_org(uow):
     people = make_partners(
         uow, {"r": ("rita", "Asks"), "p": ("paul", "Delivers"), "o": ("olga", "Advises")}, key="rp"
     )
@@ -501,8 +506,8 @@ def test_the_snapshots_a_start_makes_after_an_import_are_a_rebuilds(
     uow, clock, org, make_fresh_engine, monkeypatch
 ) -> None:
     """The next start after `accord import` makes the snapshots from the log read in time order
-    (memory holds a batch of it, here 5 events, read between the snapshots' writes); a rebuild
-    sorts the whole log in memory: the same snapshots."""
+    (memory holds a batch of it, here 5 events, read between the snapshots' writes): a
+    rebuild's, to the byte."""
     monkeypatch.setattr(TrustStore.commitment_events_by_time, "__kwdefaults__", {"batch": 5})
     random_history(uow, clock, org, 35, steps=80)
     document = export_document(uow)
