@@ -129,6 +129,19 @@ def example() -> dict[str, Any]:
     return copy.deepcopy(_EXAMPLE)
 
 
+def with_commitments(count: int, prefix: str = "bulk") -> dict[str, Any]:
+    """The example with `count` more commitments like its first, `prefix`-0 … each titled by
+    its number."""
+    document = example()
+    first = document["commitments"][0]
+    for number in range(count):
+        item = copy.deepcopy(first)
+        item["key"] = f"{prefix}-{number}"
+        item["history"][0]["title"] = f"Quarterly zebra report {number}"
+        document["commitments"].append(item)
+    return document
+
+
 def unrelated() -> dict[str, Any]:
     """A small document that shares nothing with the example: what a database held before."""
     return {

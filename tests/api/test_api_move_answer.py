@@ -3,28 +3,8 @@ transaction: the same answer a read of it gives right after, without reading it 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 from api_org import Org
-from sqlalchemy import Engine, event
-
-
-@contextmanager
-def transactions() -> Iterator[list[int]]:
-    """The transactions begun within, on any engine of this process (the test server's too)."""
-    begun: list[int] = []
-
-    def note(_connection: Any) -> None:
-        begun.append(threading.get_ident())
-
-    event.listen(Engine, "begin", note)
-    try:
-        yield begun
-    finally:
-        event.remove(Engine, "begin", note)
+from trust_workers import transactions
 
 
 def test_a_request_and_its_moves_answer_as_a_read_does_in_one_transaction(api: Org) -> None:

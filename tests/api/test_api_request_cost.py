@@ -3,34 +3,13 @@ the credentials are still checked first, before a malformed request is refused."
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from api_org import Org
-from sqlalchemy import Engine, event
+from trust_workers import transactions
 
 from accord.api.routes import make_router
 from accord.channel.deps import CurrentPerson
 from accord.org import service as org
-
-
-@contextmanager
-def transactions() -> Iterator[list[int]]:
-    """The threads of the transactions begun within, on any engine of this process (the test
-    server's included)."""
-    begun: list[int] = []
-
-    def note(_connection: Any) -> None:
-        begun.append(threading.get_ident())
-
-    event.listen(Engine, "begin", note)
-    try:
-        yield begun
-    finally:
-        event.remove(Engine, "begin", note)
 
 
 @pytest.mark.parametrize(

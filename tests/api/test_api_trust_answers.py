@@ -10,49 +10,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from api_org import OPERATOR, build_org
-from fastapi import FastAPI
 from sqlalchemy import Engine
+from trust_workers import TRUST, Worker, finish_a_commitment, same
 
 from accord.config import Settings
 from accord.org import service as org
 from accord.org.repository import TokenGrant
-from accord.trust.read_cache import TrustAnswers
 from accord.trust.visibility import may_see_with as may_see
 from accord.uow import UnitOfWork
 from factories import make_partnership
-from live_server import serve
-
-TRUST = "/api/v1/teams/data/trust"
-
-
-class Worker:
-    """One app served over HTTP, as one process of `accord serve --workers N` serves it (with
-    answers of its own)."""
-
-    def __init__(self, engine: Engine, clock: Any, tokens: dict[str, str], **settings: Any):
-        url = engine.url.render_as_string(hide_password=False)
-        made: list[FastAPI] = []
-        self._server = serve(
-            Settings(database_url=url, secret_key="test-secret", **settings), clock, made.append
-        )
-        self.client = httpx.Client(base_url=next(self._server), timeout=30)
-        self.app = made[0]
-        self.tokens = tokens
-
-    def close(self) -> None:
-        self.client.close()
-        self._server.close()
-
-    @property
-    def served(self) -> int:
-        answers: TrustAnswers = self.app.state.trust_answers
-        return answers.served
-
-    def get(self, role: str, path: str = TRUST) -> httpx.Response:
-        return self.client.get(path, headers={"Authorization": f"Bearer {self.tokens[role]}"})
 
 
 @pytest.fixture
@@ -69,15 +37,6 @@ def workers(engine: Engine, clock: Any) -> Iterator[tuple[Worker, Worker, Worker
     finally:
         for worker in made:
             worker.close()
-
-
-def same(a: httpx.Response, b: httpx.Response) -> bool:
-    """The same status, body and headers (but the server's date, which is the wall clock's)."""
-
-    def headers(answer: httpx.Response) -> list[tuple[str, str]]:
-        return [(k, v) for k, v in answer.headers.multi_items() if k != "date"]
-
-    return (a.status_code, a.content, headers(a)) == (b.status_code, b.content, headers(b))
 
 
 def test_a_kept_answer_is_the_route_s_answer(workers: tuple[Worker, Worker, Worker]) -> None:
@@ -99,40 +58,13 @@ def test_a_kept_answer_is_the_route_s_answer(workers: tuple[Worker, Worker, Work
     assert route.served == 0
 
 
-def finish_a_commitment(worker: Worker) -> None:
-    """Through `worker`'s API: a commitment of `data` to `care` requested, promised, done and
-    accepted, so that data's trust and the pair's change."""
-
-    def post(role: str, path: str, body: dict[str, Any]) -> None:
-        headers = {"Authorization": f"Bearer {worker.tokens[role]}"}
-        answer = worker.client.post(path, json=body, headers=headers)
-        assert answer.status_code in (200, 201), answer.text
-
-    post(
-        "requester_lead",
-        "/api/v1/commitments",
-        {
-            "key": "kept-answers-1",
-            "partnership": "signals",
-            "requester": "care",
-            "performer": "data",
-            "title": "Weekly churn report",
-            "due": "2026-06-20T00:00:00Z",
-        },
-    )
-    moves = "/api/v1/commitments/kept-answers-1/moves"
-    post("lead", moves, {"move": "promise", "version": 1})
-    post("lead", moves, {"move": "report_done", "version": 2})
-    post("requester_lead", moves, {"move": "accept", "version": 3, "value": 5})
-
-
 def test_a_move_on_another_worker_is_seen_at_once(workers: tuple[Worker, Worker, Worker]) -> None:
     one, other, route = workers
     for path in (TRUST, TRUST + "?of=care"):
         kept = one.get("admin", path)
         assert same(kept, one.get("admin", path))
     served = one.served
-    finish_a_commitment(other)  # only the database tells the first worker
+    finish_a_commitment(other, "kept-answers-1")  # only the database tells the first worker
     for path in (TRUST, TRUST + "?of=care"):
         now = one.get("admin", path)
         assert now.json()["ability"]["r"] > 0.5, now.text  # the accept is in it

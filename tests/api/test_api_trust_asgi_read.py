@@ -5,27 +5,18 @@ refusal and every other read is still the route's, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import httpx
 import pytest
 from api_org import OPERATOR, PEOPLE, build_org
-from fastapi import FastAPI
-from sqlalchemy import Engine, event
-from starlette.types import Receive, Scope, Send
+from sqlalchemy import Engine
+from trust_workers import TRUST, Worker, finish_a_commitment, same, transactions
 
-from accord.api.answers import TrustAnswersMiddleware
-from accord.config import Settings
 from accord.org import service as org
-from accord.trust.read_cache import TrustAnswers
 from accord.uow import UnitOfWork
 from factories import make_commitment
-from live_server import serve
 
-TRUST = "/api/v1/teams/data/trust"
 READS = (
     ("admin", TRUST),
     ("member", TRUST),
@@ -34,48 +25,6 @@ READS = (
     ("requester_member", TRUST + "?of=care"),
     ("admin", "/api/v1/teams/ops/trust?of=data"),
 )
-
-
-class Worker:
-    """One app served over HTTP, counting the requests that reach FastAPI's routing."""
-
-    def __init__(self, engine: Engine, clock: Any, tokens: dict[str, str], **settings: Any):
-        url = engine.url.render_as_string(hide_password=False)
-        made: list[FastAPI] = []
-        self._server = serve(
-            Settings(database_url=url, secret_key="test-secret", **settings), clock, made.append
-        )
-        self.client = httpx.Client(base_url=next(self._server), timeout=30)
-        self.app = made[0]
-        self.tokens = tokens
-        self.routed: list[str] = []
-        router = self.app.router
-        inner = router.middleware_stack
-
-        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                self.routed.append(scope["path"])
-            await inner(scope, receive, send)
-
-        router.middleware_stack = counted
-
-    def close(self) -> None:
-        self.client.close()
-        self._server.close()
-
-    @property
-    def answers(self) -> TrustAnswers:
-        answers: TrustAnswers = self.app.state.trust_answers
-        return answers
-
-    def asgi_layer(self) -> TrustAnswersMiddleware:
-        layer: Any = self.app.middleware_stack
-        while not isinstance(layer, TrustAnswersMiddleware):
-            layer = layer.app
-        return layer
-
-    def get(self, role: str, path: str = TRUST) -> httpx.Response:
-        return self.client.get(path, headers={"Authorization": f"Bearer {self.tokens[role]}"})
 
 
 @pytest.fixture
@@ -97,15 +46,6 @@ def workers(engine: Engine, clock: Any) -> Iterator[tuple[Worker, Worker, Worker
     finally:
         for worker in made:
             worker.close()
-
-
-def same(a: httpx.Response, b: httpx.Response) -> bool:
-    """The same status, body and every header, in order (but the server's date)."""
-
-    def headers(answer: httpx.Response) -> list[tuple[str, str]]:
-        return [(k, v) for k, v in answer.headers.multi_items() if k != "date"]
-
-    return (a.status_code, a.content, headers(a)) == (b.status_code, b.content, headers(b))
 
 
 def test_an_uncached_read_is_answered_before_fastapi_with_the_route_s_bytes(
@@ -131,33 +71,6 @@ def test_an_uncached_read_is_answered_before_fastapi_with_the_route_s_bytes(
     assert route.answers.read == routes_read
 
 
-def finish_a_commitment(worker: Worker) -> None:
-    """Through `worker`'s API: a commitment of `data` to `care` requested, promised, done and
-    accepted, so that data's trust and the pair's change."""
-
-    def post(role: str, path: str, body: dict[str, Any]) -> None:
-        headers = {"Authorization": f"Bearer {worker.tokens[role]}"}
-        answer = worker.client.post(path, json=body, headers=headers)
-        assert answer.status_code in (200, 201), answer.text
-
-    post(
-        "requester_lead",
-        "/api/v1/commitments",
-        {
-            "key": "asgi-read-1",
-            "partnership": "signals",
-            "requester": "care",
-            "performer": "data",
-            "title": "Weekly churn report",
-            "due": "2026-06-20T00:00:00Z",
-        },
-    )
-    moves = "/api/v1/commitments/asgi-read-1/moves"
-    post("lead", moves, {"move": "promise", "version": 1})
-    post("lead", moves, {"move": "report_done", "version": 2})
-    post("requester_lead", moves, {"move": "accept", "version": 3, "value": 5})
-
-
 def test_a_move_between_two_reads_is_seen_at_once(workers: tuple[Worker, Worker, Worker]) -> None:
     fresh, keeping, route = workers
     paths = (TRUST, TRUST + "?of=care")
@@ -165,7 +78,9 @@ def test_a_move_between_two_reads_is_seen_at_once(workers: tuple[Worker, Worker,
     for path in paths:
         assert same(keeping.get("admin", path), before[path])
         assert same(keeping.get("admin", path), before[path])  # kept
-    finish_a_commitment(route)  # on another worker: only the database tells these two
+    finish_a_commitment(
+        route, "asgi-read-1"
+    )  # on another worker: only the database tells these two
     for path in paths:
         for worker in (fresh, keeping):
             now = worker.get("admin", path)
@@ -204,21 +119,6 @@ def test_refusals_and_other_reads_are_the_route_s(
     org.remove_membership(UnitOfWork(engine, clock), OPERATOR, "data", PEOPLE["member"])
     assert fresh.get("member").status_code == 403
     assert fresh.answers.read == 1  # the member's
-
-
-@contextmanager
-def transactions() -> Iterator[list[int]]:
-    """The threads that began a transaction within, on any engine of this process."""
-    begun: list[int] = []
-
-    def note(_connection: Any) -> None:
-        begun.append(threading.get_ident())
-
-    event.listen(Engine, "begin", note)
-    try:
-        yield begun
-    finally:
-        event.remove(Engine, "begin", note)
 
 
 def test_a_refusal_is_read_from_the_token_once(workers: tuple[Worker, Worker, Worker]) -> None:

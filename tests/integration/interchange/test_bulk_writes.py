@@ -4,9 +4,7 @@ whatever the payloads say."""
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,19 +20,7 @@ from accord.org.domain import Person
 from accord.search import service as search
 from accord.uow import UnitOfWork
 from factories import OPERATOR
-from interchange_documents import example
-
-
-def with_commitments(count: int) -> dict[str, Any]:
-    """The example with `count` more commitments like its first, each titled by its number."""
-    document = example()
-    first = document["commitments"][0]
-    for number in range(count):
-        item = copy.deepcopy(first)
-        item["key"] = f"bulk-{number}"
-        item["history"][0]["title"] = f"Quarterly zebra report {number}"
-        document["commitments"].append(item)
-    return document
+from interchange_documents import example, with_commitments
 
 
 def test_search_finds_what_an_import_wrote_and_what_was_made_after(uow: UnitOfWork) -> None:

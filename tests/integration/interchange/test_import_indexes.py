@@ -6,7 +6,6 @@ reading the tables. The partnerships the histories are requested in are loaded t
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +17,10 @@ from accord.demo import build_demo
 from accord.interchange import bulk
 from accord.interchange.exporter import export_document
 from accord.interchange.importer import import_document
-from accord.interchange.report import ImportRefused
+from accord.interchange.report import ImportRefused, ImportReport
 from accord.uow import UnitOfWork
 from factories import OPERATOR
-from interchange_documents import example
+from interchange_documents import example, with_commitments
 
 SECONDARY = text(
     "SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('commitments', 'events') "
@@ -54,18 +53,6 @@ def seen_at_writes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     monkeypatch.setattr(CommitmentRepository, "insert_many", noted)
     monkeypatch.setattr(bulk, "BATCH", 4)
     return seen
-
-
-def with_commitments(count: int, prefix: str = "bulk") -> dict[str, Any]:
-    """The example with `count` more commitments like its first."""
-    document = example()
-    first = document["commitments"][0]
-    for number in range(count):
-        item = copy.deepcopy(first)
-        item["key"] = f"{prefix}-{number}"
-        item["history"][0]["title"] = f"Quarterly zebra report {number}"
-        document["commitments"].append(item)
-    return document
 
 
 def indexes(engine: Engine) -> list[tuple[str, str]]:
@@ -170,18 +157,7 @@ def test_the_partnerships_of_the_histories_are_loaded_in_one_statement(
     document = build_demo(seed=3)
     used = {item["partnership"] for item in document["commitments"]}
     assert len(used) > 3
-    statements: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM partnerships" in statement:
-            statements.append(statement.replace('"', ""))  # SQLite quotes the column "key"
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        report = import_document(UnitOfWork(engine, clock=clock), OPERATOR, document)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
+    report, statements = imported_reading(engine, clock, document, "partnerships")
     assert report.created["commitments"] == len(document["commitments"])
     one_each = [s for s in statements if "partnerships.key =" in s]
     together = [s for s in statements if "partnerships.key IN" in s]
@@ -192,10 +168,21 @@ def test_the_people_of_a_document_are_looked_up_together(engine: Engine, clock: 
     """Which of the document's people are stored is read in one statement, not one each; the
     people it makes are then taken as made (none is looked up by its e-mail)."""
     document = example()
+    report, statements = imported_reading(engine, clock, document, "people")
+    assert report.created["people"] == len(document["people"])
+    assert [s for s in statements if "people.email IN" in s] != []
+    assert [s for s in statements if "people.email =" in s] == []
+
+
+def imported_reading(
+    engine: Engine, clock: Any, document: dict[str, Any], table: str
+) -> tuple[ImportReport, list[str]]:
+    """`document` imported, and the statements it sent that read `table` (unquoted: SQLite
+    quotes the column "key")."""
     statements: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM people" in statement:
+        if f"FROM {table}" in statement:
             statements.append(statement.replace('"', ""))
 
     event.listen(engine, "before_cursor_execute", note)
@@ -203,7 +190,4 @@ def test_the_people_of_a_document_are_looked_up_together(engine: Engine, clock: 
         report = import_document(UnitOfWork(engine, clock=clock), OPERATOR, document)
     finally:
         event.remove(engine, "before_cursor_execute", note)
-
-    assert report.created["people"] == len(document["people"])
-    assert [s for s in statements if "people.email IN" in s] != []
-    assert [s for s in statements if "people.email =" in s] == []
+    return report, statements
