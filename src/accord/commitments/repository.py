@@ -16,8 +16,9 @@ from accord.commitments.orm import commitments_table
 from accord.db import KeyCache, insert_rows
 from accord.errors import NotFound
 from accord.org.domain import Team
-from accord.partnerships.domain import Partnership, Party
+from accord.partnerships.domain import Partnership
 from accord.partnerships.orm import partnerships_table
+from accord.partnerships.repository import charter_options
 from accord.text import CONTROL
 
 c = commitments_table.c
@@ -120,21 +121,6 @@ def _alone() -> tuple[Any, ...]:
     )
 
 
-@functools.cache
-def charter_joined() -> tuple[Any, ...]:
-    """Load a partnership with what the partnerships' own look-up loads with it (its purpose,
-    parties, their teams and signers, none of theirs), all joined in its one statement."""
-    return (
-        joinedload(Partnership.purpose).lazyload("*"),  # type: ignore[misc, arg-type]
-        joinedload(Partnership.parties)  # type: ignore[arg-type]
-        .joinedload(Party.team)  # type: ignore[misc, arg-type]
-        .lazyload("*"),
-        joinedload(Partnership.parties)  # type: ignore[arg-type]
-        .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
-        .lazyload("*"),
-    )
-
-
 class CommitmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -158,7 +144,8 @@ class CommitmentRepository:
         for start in range(0, len(wanted), _KEYS_A_QUERY):
             keys_now = wanted[start : start + _KEYS_A_QUERY]
             query = select(Partnership).where(partnerships_table.c.key.in_(keys_now))
-            for found in self.session.scalars(query.options(*charter_joined())).unique():
+            joined = query.options(*charter_options(parties_joined=True))
+            for found in self.session.scalars(joined).unique():
                 self._partnerships.remember(found.key, found)
 
     def _load_partnership(self, key: str) -> Partnership | None:
@@ -166,7 +153,8 @@ class CommitmentRepository:
             return None
         query = select(Partnership).where(partnerships_table.c.key == key)
         # all its rows: a partnership comes as one row per party, which `unique` puts together
-        found = self.session.scalars(query.options(*charter_joined())).unique().all()
+        joined = query.options(*charter_options(parties_joined=True))
+        found = self.session.scalars(joined).unique().all()
         return found[0] if found else None
 
     def add(self, commitment: Commitment) -> None:

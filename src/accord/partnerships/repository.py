@@ -24,16 +24,19 @@ from accord.purposes.domain import Purpose
 
 
 @functools.cache
-def _charter() -> tuple[Any, ...]:
+def charter_options(parties_joined: bool = False) -> tuple[Any, ...]:
     """Load a partnership with its purpose, parties, their teams and signers, but none of
     theirs (members, measures): those load only when a use case asks (built once: options
-    are immutable, and building them costs more than the query)."""
+    are immutable, and building them costs more than the query). The parties are selected
+    after the partnerships, or joined into their one statement (`parties_joined`: what a
+    request's look-up of its partnership, or an import's of those it lists, wants)."""
+    parties = joinedload if parties_joined else selectinload
     return (
         joinedload(Partnership.purpose).lazyload("*"),  # type: ignore[misc, arg-type]
-        selectinload(Partnership.parties)  # type: ignore[arg-type]
+        parties(Partnership.parties)  # type: ignore[arg-type]
         .joinedload(Party.team)  # type: ignore[misc, arg-type]
         .lazyload("*"),
-        selectinload(Partnership.parties)  # type: ignore[arg-type]
+        parties(Partnership.parties)  # type: ignore[arg-type]
         .joinedload(Party.affirmed_by)  # type: ignore[arg-type]
         .lazyload("*"),
     )
@@ -83,7 +86,9 @@ class PartnershipRepository:
         return self._by_key.find(
             key,
             lambda: self.session.scalars(
-                select(Partnership).where(partnerships_table.c.key == key).options(*_charter())
+                select(Partnership)
+                .where(partnerships_table.c.key == key)
+                .options(*charter_options())
             ).first(),
         )
 
@@ -94,7 +99,7 @@ class PartnershipRepository:
             partnership = self.session.scalars(
                 select(Partnership)
                 .where(partnerships_table.c.key == key)
-                .options(*_charter())
+                .options(*charter_options())
                 .with_for_update(of=partnerships_table)
                 .execution_options(populate_existing=True)
             ).first()
@@ -114,7 +119,10 @@ class PartnershipRepository:
         limit: int | None = None,
     ) -> Sequence[Partnership]:
         query = (
-            select(Partnership).order_by(partnerships_table.c.key).limit(limit).options(*_charter())
+            select(Partnership)
+            .order_by(partnerships_table.c.key)
+            .limit(limit)
+            .options(*charter_options())
         )
         if status is not None:
             query = query.where(partnerships_table.c.status == status)
