@@ -24,6 +24,8 @@ from hypothesis import settings
 from sqlalchemy import Engine, MetaData, Table, make_url, text
 from sqlalchemy.exc import OperationalError
 
+from shared_dialects import sharing
+
 if TYPE_CHECKING:
     from accord.uow import UnitOfWork
 
@@ -81,6 +83,31 @@ def no_settings_from_the_environment() -> Iterator[None]:
         for name in list(os.environ):
             if name.startswith("ACCORD_") and not name.startswith(TEST_VARIABLES):
                 patch.delenv(name)
+        yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of slow tests (the OpenAPI fuzzing, the crash tests…) first, each in its own
+    order, the browser tests where they are (together, on one Chromium): the workers take files
+    in this order, and a long file taken last leaves the other worker idle while it runs."""
+    browser = Path(__file__).parent / "browser"
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("slow") and browser not in item.path.parents
+    }
+    items.sort(key=lambda item: item.path not in slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def statements_compiled_once() -> Iterator[None]:
+    """The engines of the run share their dialects and compiled statements (`shared_dialects`),
+    as one process's one engine does."""
+    import accord.db
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accord.db, "create_engine", sharing(accord.db.create_engine))
         yield
 
 
