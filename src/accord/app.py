@@ -42,6 +42,7 @@ from accord.api.routes import (
     trust,
     webhooks,
 )
+from accord.api.turns import Turns
 from accord.channel import errors
 from accord.channel.deps import principal_of
 from accord.channel.errors import SECURITY_HEADERS, DatabaseDown, Pages
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.state.clock = clock
     # shared by the API and the pages: one cache and one ration of the expensive reads
     app.state.expensive_reads = ExpensiveReads.of(settings, clock)
+    app.state.turns = Turns(settings.changes_at_once, settings.changes_wait_seconds)
     # the present's team and pair trust answers, given again at the same trust version
     app.state.trust_answers = TrustAnswers(TRUST_ANSWERS, settings.trust_answer_seconds)
     secret = settings.secret_key

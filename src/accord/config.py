@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         description="Longest a request waits for an expensive read to be computed before it is "
         "refused with Retry-After (503).",
     )
+    changes_at_once: int = Field(
+        1,
+        ge=0,
+        description="API changes (POST, PUT, PATCH, DELETE; not a sign-in or an import) one "
+        "server process makes at the same time; the others wait their turn (0: no limit).",
+    )
+    changes_wait_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest an API change waits for its turn before it is refused with "
+        "Retry-After (503).",
+    )
     read_cache_entries: int = Field(
         128, ge=0, description="Answers of expensive reads kept (the least recently used go)."
     )

@@ -6,18 +6,27 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import APIRoute
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.concurrency import run_in_threadpool
 
+from accord.api.errors import problems
+from accord.api.turns import Turns
 from accord.channel.deps import api_credentials, signed_in
 
 # The argument through which a route that takes no `Response` of its own is handed the one
 # FastAPI makes for each request (the status code and headers its dependencies set).
 ANSWER = "accord_answer"
+# The argument through which a change that takes no `Request` of its own is handed it (its app
+# holds the process's `Turns`).
+ASKED = "accord_request"
+# Changes that do not take turns (`api.turns`): a sign-in checks a password (its hashing runs
+# outside the interpreter lock) and writes nothing to the log; an import takes minutes, and
+# other changes then wait for the database, not for it to end here.
+OUT_OF_TURN = frozenset({"/api/v1/auth/token", "/api/v1/import"})
 
 
 class DocRoute(APIRoute):
@@ -39,7 +48,11 @@ class DocRoute(APIRoute):
             or inspect.isgeneratorfunction(endpoint)
             or inspect.isasyncgenfunction(endpoint)
         ):
-            endpoint = self._in_one_hop(endpoint)
+            changes = set(kwargs.get("methods") or ()) - {"GET", "HEAD", "OPTIONS"}
+            in_turn = bool(changes) and path not in OUT_OF_TURN
+            if in_turn:  # it may wait too long for its turn
+                kwargs["responses"] = {**problems(503), **(kwargs.get("responses") or {})}
+            endpoint = self._in_one_hop(endpoint, in_turn=in_turn)
         elif _signs_in(endpoint):
             raise TypeError(
                 f"{path}: a route that takes CurrentPerson must be a plain def, which this"
@@ -47,25 +60,14 @@ class DocRoute(APIRoute):
             )
         super().__init__(path, endpoint, **kwargs)
 
-    def _in_one_hop(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    def _in_one_hop(self, endpoint: Callable[..., Any], *, in_turn: bool) -> Callable[..., Any]:
         """`endpoint` as a coroutine with its signature (FastAPI reads its parameters from it)
-        that does all of its work in one worker thread."""
+        that does all of its work in one worker thread; `in_turn`: once it is the request's
+        turn among the process's changes (`api.turns`)."""
         signature = inspect.signature(endpoint, eval_str=True)
         parameters = list(signature.parameters.values())
-        answer = next(
-            (
-                p.name
-                for p in parameters
-                if inspect.isclass(p.annotation) and issubclass(p.annotation, Response)
-            ),
-            None,
-        )
-        own_answer = answer is not None
-        if answer is None:
-            answer = ANSWER
-            parameters.append(
-                inspect.Parameter(answer, inspect.Parameter.KEYWORD_ONLY, annotation=Response)
-            )
+        answer, own_answer = _taken(parameters, Response, ANSWER)
+        asked, own_request = _taken(parameters, Request, ASKED) if in_turn else (ASKED, True)
 
         def work(arguments: dict[str, Any]) -> Any:
             response: Response = arguments[answer] if own_answer else arguments.pop(answer)
@@ -74,7 +76,14 @@ class DocRoute(APIRoute):
             return self._answer(returned, response)
 
         async def run(**arguments: Any) -> Any:
-            return await run_in_threadpool(work, arguments)
+            if not in_turn:
+                return await run_in_threadpool(work, arguments)
+            request: Request = arguments[asked] if own_request else arguments.pop(asked)
+            turns: Turns | None = getattr(request.app.state, "turns", None)
+            if turns is None:
+                return await run_in_threadpool(work, arguments)
+            async with turns.turn():
+                return await run_in_threadpool(work, arguments)
 
         run.__name__ = endpoint.__name__
         run.__qualname__ = endpoint.__qualname__
@@ -112,6 +121,16 @@ class DocRoute(APIRoute):
             answer.body = b""
         answer.headers.raw.extend(response.headers.raw)
         return answer
+
+
+def _taken(parameters: list[inspect.Parameter], kind: type, name: str) -> tuple[str, bool]:
+    """The name of the parameter of `kind` a route takes, and True; else `name`, a parameter of
+    that kind added to `parameters` (FastAPI fills it in; the route is not given it), and False."""
+    for p in parameters:
+        if inspect.isclass(p.annotation) and issubclass(p.annotation, kind):
+            return p.name, True
+    parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind))
+    return name, False
 
 
 def _signs_in(endpoint: Callable[..., Any]) -> bool:
