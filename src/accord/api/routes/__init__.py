@@ -67,7 +67,7 @@ class DocRoute(APIRoute):
         signature = inspect.signature(endpoint, eval_str=True)
         parameters = list(signature.parameters.values())
         answer, own_answer = _taken(parameters, Response, ANSWER)
-        asked, own_request = _taken(parameters, Request, ASKED) if in_turn else (ASKED, True)
+        asked, own_request = _taken(parameters, Request, ASKED) if in_turn else ("", False)
 
         def work(arguments: dict[str, Any]) -> Any:
             response: Response = arguments[answer] if own_answer else arguments.pop(answer)
@@ -79,9 +79,7 @@ class DocRoute(APIRoute):
             if not in_turn:
                 return await run_in_threadpool(work, arguments)
             request: Request = arguments[asked] if own_request else arguments.pop(asked)
-            turns: Turns | None = getattr(request.app.state, "turns", None)
-            if turns is None:
-                return await run_in_threadpool(work, arguments)
+            turns: Turns = request.app.state.turns
             async with turns.turn():
                 return await run_in_threadpool(work, arguments)
 
