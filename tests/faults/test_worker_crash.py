@@ -127,9 +127,12 @@ def test_two_workers_on_postgresql_never_deliver_one_row_twice(
 ) -> None:
     keys = requests_with_a_webhook(uow, box, 40)
     # What is sent stays in flight until both workers have claimed rows: a batch is 32, so the
-    # first to start takes 32 and the other the rest, however far apart the two start.
+    # first to start takes 32 and the other the rest, however far apart the two start. Held
+    # sends must not time out meanwhile (a busy machine can start the second worker late): a
+    # webhook that timed out is tried again, by design, and would arrive twice.
     box.hold.set()
-    workers = [worker(engine), worker(engine)]
+    patient = {"ACCORD_WEBHOOK_TIMEOUT_SECONDS": "300"}
+    workers = [worker(engine, **patient), worker(engine, **patient)]
     try:
         wait_for(lambda: len(claimers(uow)) == 2, seconds=120)
         box.hold.clear()
