@@ -259,7 +259,7 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards.")
     ] = True,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on.")] = None,
 ) -> None:
     """Fill a database with a realistic demo organization, then serve it.
 
@@ -322,7 +322,9 @@ def demo(
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (ACCORD_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (ACCORD_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on (ACCORD_PORT).")
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -444,7 +446,12 @@ def _serve(
     from accord import server
     from accord.app import create_app
 
-    config = config.model_copy(update={"host": host or config.host, "port": port or config.port})
+    config = config.model_copy(
+        update={
+            "host": host if host is not None else config.host,
+            "port": port if port is not None else config.port,
+        }
+    )
     shown_host = "localhost" if config.host in ("127.0.0.1", "0.0.0.0") else config.host
     # several workers each build their own app from the environment; one serves this one
     app = create_app(config) if workers == 1 else None

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from accord import server
 from accord.cli import app
+from accord.notify.sink import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +62,30 @@ def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
     assert "--workers" in result.output
 
 
+@pytest.mark.parametrize("command", ["serve", "demo"])
+@pytest.mark.parametrize(
+    ("port", "why"),
+    [("0", "greater than or equal to 1"), ("65536", "less than or equal to 65535")],
+)
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    tmp_path: Path, command: str, port: str, why: str
+) -> None:
+    """Port 0 once fell back to ACCORD_PORT (8000) without a word."""
+    db = tmp_path / "accord.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "accord.cli", command, "--port", port],
+        env=environment(db, COLUMNS="200"),  # the message on one line
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"Invalid value for '--port': Input should be {why}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db.exists()  # refused before anything opened the database
+
+
 class Spy:
     """Stands in for uvicorn's supervisor and the notifications worker: records, serves nothing."""
 
@@ -101,9 +126,7 @@ def test_several_workers_build_their_apps_and_the_notifications_worker_runs_once
         if name.startswith("ACCORD_"):
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("ACCORD_FORECAST_REFIT_HOURS", "0")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = CliRunner().invoke(app, ["serve", "--workers", "3", "--port", str(port)])
     assert result.exit_code == 0, result.output
     assert "3 workers" in result.output
@@ -129,7 +152,7 @@ def test_without_the_serve_worker_setting_no_notifications_worker_runs(
     monkeypatch.setenv("ACCORD_SECRET_KEY", "k" * 32)
     monkeypatch.setenv("ACCORD_SERVE_WORKER", "false")
     monkeypatch.setenv("ACCORD_FORECAST_REFIT_HOURS", "0")
-    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "0"])
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", str(free_port())])
     assert result.exit_code == 0, result.output
     assert len(spy.supervised) == 1
     assert spy.workers_started == 0
@@ -184,9 +207,7 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = environment(
         db, ACCORD_SECRET_KEY="s" * 32, ACCORD_FORECAST_REFIT_HOURS="0", ACCORD_LOG_LEVEL="warning"
     )

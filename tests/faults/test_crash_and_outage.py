@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,19 +33,13 @@ from accord.db import make_engine, migrate, utcnow
 from accord.demo import build_demo
 from accord.events import service as events
 from accord.interchange.exporter import export_document
+from accord.notify.sink import free_port
 from accord.uow import UnitOfWork
 
 pytestmark = pytest.mark.slow
 
 KILLS = 10
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def url_of(engine: Engine) -> str:
