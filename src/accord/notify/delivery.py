@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accord.config import Settings
-from accord.notify.repository import Notification, OutboxRow, Webhook
+from accord.notify.repository import Notification, OutboxRow, Recipient, Webhook
 
 
 class DeliveryFailed(Exception):
@@ -21,14 +21,6 @@ class DeliveryFailed(Exception):
 
 class NotSetUp(Exception):
     """The outlet is not set up (no SMTP server): the delivery is skipped, not failed."""
-
-
-@dataclass(frozen=True)
-class Recipient:
-    id: int
-    email: str
-    name: str
-    time_zone: str | None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from email.utils import format_datetime, parseaddr
 from html import escape
 
 from accord.config import Settings
-from accord.notify.delivery import Delivery, DeliveryFailed, NotSetUp, Recipient
+from accord.notify.delivery import Delivery, DeliveryFailed, NotSetUp
+from accord.notify.repository import Recipient
 
 SUBJECT_TEXT = 70  # characters of the notification's text in a subject line
 
@@ -200,7 +201,8 @@ def send_email(delivery: Delivery, settings: Settings) -> None:
         _built(
             lambda: notification_message(
                 name=person.name, email=person.email, item=item, key=delivery.key, settings=settings
-            )
+            ),
+            settings,
         ),
         settings,
     )
@@ -227,7 +229,8 @@ def send_digest(delivery: Delivery, settings: Settings) -> None:
                 key=delivery.key,
                 settings=settings,
                 day=day,
-            )
+            ),
+            settings,
         ),
         settings,
     )
@@ -239,7 +242,16 @@ def _reader(delivery: Delivery) -> Recipient:
     return delivery.person
 
 
-def _built(build: Callable[[], EmailMessage]) -> EmailMessage:
+def set_up(settings: Settings) -> None:
+    """Raise `NotSetUp` when there is no SMTP server to send through."""
+    if not settings.smtp_host:
+        raise NotSetUp("no SMTP server is set up (ACCORD_SMTP_HOST is empty)")
+
+
+def _built(build: Callable[[], EmailMessage], settings: Settings) -> EmailMessage:
+    """The message `build` makes, once there is an SMTP server to take it (else `NotSetUp`,
+    before anything is built)."""
+    set_up(settings)
     try:
         return build()
     except ValueError as error:  # the reader's address cannot be written in an e-mail
@@ -253,10 +265,9 @@ def send(message: EmailMessage, settings: Settings) -> None:
     A refusal for good (a 5xx answer to the sender, the recipient or the message) is not
     retried; anything else (the server down, slow, busy, a 4xx answer, a failed login or TLS
     handshake, which its administrator may yet fix) is."""
+    set_up(settings)
     host, port = settings.smtp_host, settings.smtp_port
     where = f"the SMTP server {host}:{port}"
-    if not host:
-        raise NotSetUp("no SMTP server is set up (ACCORD_SMTP_HOST is empty)")
     timeout = settings.smtp_timeout_seconds
     try:
         smtp: smtplib.SMTP

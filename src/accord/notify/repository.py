@@ -49,6 +49,16 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """The person a delivery goes to, as an e-mail addresses them."""
+
+    id: int
+    email: str
+    name: str
+    time_zone: str | None
+
+
+@dataclass(frozen=True)
 class Member:
     """One of a team's people now, as notifications address them."""
 
@@ -245,6 +255,17 @@ class NotifyRepository:
         )
         return [_notification(row) for row in rows]
 
+    def recipients(self, ids: Collection[int]) -> dict[int, Recipient]:
+        """The people with these ids, as deliveries address them (one query; the missing are
+        left out)."""
+        if not ids:
+            return {}
+        p = people_table.c
+        rows = self.session.execute(
+            select(p.id, p.email, p.name, p.time_zone).where(p.id.in_(sorted(ids)))
+        )
+        return {row.id: Recipient(row.id, row.email, row.name, row.time_zone) for row in rows}
+
     def notices_count(self) -> int:
         """Every notification kept, of everyone."""
         return int(self.session.scalar(select(func.count()).select_from(notifications_table)) or 0)
@@ -421,11 +442,20 @@ class NotifyRepository:
         )
         return int(self.session.scalar(query) or 0)
 
-    def delivered(self, outbox_id: int, worker: str, now: datetime) -> None:
+    def delivered(self, worker: str, sent: Sequence[tuple[int, datetime]]) -> None:
+        """Note the deliveries `worker` made, (outbox id, when) each, in one statement."""
+        if not sent:
+            return
         self.session.execute(
             update(outbox_table)
-            .where(o.id == outbox_id, o.worker == worker)
-            .values(state=DeliveryState.SENT.value, sent_at=now, lease_until=None, last_error=None)
+            .where(o.id == bindparam("outbox_id"), o.worker == worker)
+            .values(
+                state=DeliveryState.SENT.value,
+                sent_at=bindparam("delivered_at"),
+                lease_until=None,
+                last_error=None,
+            ),
+            [{"outbox_id": outbox_id, "delivered_at": at} for outbox_id, at in sent],
         )
 
     def failed(

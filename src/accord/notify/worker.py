@@ -29,12 +29,11 @@ from sqlalchemy import Engine
 
 from accord.config import Settings
 from accord.db import utcnow
-from accord.notify.delivery import Delivery, DeliveryFailed, NotSetUp, Recipient, Sender
+from accord.notify.delivery import Delivery, DeliveryFailed, NotSetUp, Sender
 from accord.notify.domain import DeliveryState, Outlet, backoff
 from accord.notify.reminders import schedule
 from accord.notify.repository import OutboxRow
 from accord.notify.senders import default_senders
-from accord.org.domain import Person
 from accord.uow import UnitOfWork
 
 log = logging.getLogger("accord.worker")
@@ -47,6 +46,14 @@ BATCH = 32
 CONCURRENCY = 8
 # How often reminders and digests are looked for.
 SCHEDULE_EVERY = timedelta(seconds=60)
+
+
+def _notification_ids(row: OutboxRow) -> set[int]:
+    """The notifications an outbox row carries: its own, and a digest's list."""
+    ids = {row.notification_id} if row.notification_id is not None else set()
+    if row.body and isinstance(row.body.get("notifications"), list):
+        ids.update(int(i) for i in row.body["notifications"])
+    return ids
 
 
 def worker_name() -> str:
@@ -123,7 +130,7 @@ class Worker:
             uow.commit()
         if not rows:
             return 0
-        outcomes = list(self._pool().map(self._try, rows))
+        outcomes = self._deliver(rows)
         self._write(outcomes)
         return sum(1 for outcome in outcomes if outcome.delivered)
 
@@ -139,7 +146,7 @@ class Worker:
 
     def deliver(self, row: OutboxRow) -> int:
         """One try of one claimed row, written down; 1 when it was delivered."""
-        outcome = self._try(row)
+        [outcome] = self._deliver([row])
         self._write([outcome])
         return int(outcome.delivered)
 
@@ -153,10 +160,24 @@ class Worker:
             self._threads = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="accord-deliver")
         return self._threads
 
-    def _try(self, row: OutboxRow) -> Outcome:
+    def _deliver(self, rows: list[OutboxRow]) -> list[Outcome]:
+        """Try claimed rows: what their outlets need read together, then sent at the same time
+        (each waits on a network), one outcome a row in their order."""
         try:
-            delivery = self._load(row)
-            self.senders[row.channel](delivery, self.settings)
+            loaded = self._load(rows)
+        except Exception as error:  # the database is down, say: each row is tried again
+            log.exception("the deliveries of %d rows could not be read", len(rows))
+            message = f"{type(error).__name__}: {error}"
+            return [Outcome(row, message, self._retry_at(row, True), None) for row in rows]
+        if len(rows) == 1:
+            return [self._try(rows[0], loaded[0])]
+        return list(self._pool().map(self._try, rows, loaded))
+
+    def _try(self, row: OutboxRow, loaded: Delivery | DeliveryFailed) -> Outcome:
+        try:
+            if isinstance(loaded, DeliveryFailed):
+                raise loaded
+            self.senders[row.channel](loaded, self.settings)
         except NotSetUp as skipped:
             return Outcome(row, str(skipped), None, DeliveryState.SKIPPED)
         except DeliveryFailed as failed:
@@ -179,43 +200,60 @@ class Worker:
         return self.clock() + timedelta(seconds=wait)
 
     def _write(self, outcomes: list[Outcome]) -> None:
+        """Write down how a batch went, in one transaction: the deliveries made in one
+        statement, each failure in its own, each webhook's latest status once."""
+        sent: list[tuple[int, datetime]] = []
+        hooks: dict[int, tuple[str, datetime | None]] = {}
         uow = self.uow()
         with uow:
             for outcome in outcomes:
                 row = outcome.row
                 if outcome.delivered:
-                    uow.notify.delivered(row.id, self.name, outcome.at or self.clock())
-                    status, at = "delivered", outcome.at
+                    at = outcome.at or self.clock()
+                    sent.append((row.id, at))
+                    status, when = "delivered", at
                 else:
                     error = outcome.error or "failed"
                     uow.notify.failed(
                         row.id, self.name, error, outcome.retry_at, state=outcome.state
                     )
-                    status, at = error, None
+                    status, when = error, None
                 if row.webhook_id is not None:
-                    uow.notify.webhook_status(row.webhook_id, status, at)
+                    last = hooks.get(row.webhook_id)
+                    hooks[row.webhook_id] = (status, when or (last[1] if last else None))
+            uow.notify.delivered(self.name, sent)
+            for webhook_id, (status, when) in hooks.items():
+                uow.notify.webhook_status(webhook_id, status, when)
             uow.commit()
 
-    def _load(self, row: OutboxRow) -> Delivery:
+    def _load(self, rows: list[OutboxRow]) -> list[Delivery | DeliveryFailed]:
+        """What each row's outlet needs, read in one transaction with a query for all of their
+        people, one for all of their notifications, one a webhook; a row whose webhook or
+        person is gone gets the failure that says so."""
+        wanted = [_notification_ids(row) for row in rows]
         uow = self.uow(read_only=True)
         with uow:
-            person: Recipient | None = None
-            if row.person_id is not None:
-                found: Person = uow.org.person_by_id(row.person_id)
-                person = Recipient(row.person_id, found.email, found.name, found.time_zone)
-            ids: list[int] = []
-            if row.notification_id is not None:
-                ids.append(row.notification_id)
-            if row.body and isinstance(row.body.get("notifications"), list):
-                ids.extend(int(i) for i in row.body["notifications"])
-            notifications = uow.notify.notifications(ids)
-            webhook = team = None
-            if row.webhook_id is not None:
-                webhook = uow.notify.webhook(row.webhook_id)
-                if webhook is None:
-                    raise DeliveryFailed("the webhook was removed", retry=False)
-                team = uow.notify.team_slug(webhook.team_id)
-            return Delivery(row, person, notifications, webhook, team)
+            people = uow.notify.recipients({r.person_id for r in rows if r.person_id is not None})
+            found = uow.notify.notifications({i for ids in wanted for i in ids})
+            hooks = {
+                hook: uow.notify.webhook(hook)
+                for hook in {r.webhook_id for r in rows if r.webhook_id is not None}
+            }
+            teams = {h.team_id: uow.notify.team_slug(h.team_id) for h in hooks.values() if h}
+        notifications = {notification.id: notification for notification in found}
+        loaded: list[Delivery | DeliveryFailed] = []
+        for row, ids in zip(rows, wanted, strict=True):
+            person = people.get(row.person_id) if row.person_id is not None else None
+            webhook = hooks.get(row.webhook_id) if row.webhook_id is not None else None
+            team = teams.get(webhook.team_id) if webhook is not None else None
+            if row.person_id is not None and person is None:
+                loaded.append(DeliveryFailed("the person was removed", retry=False))
+            elif row.webhook_id is not None and webhook is None:
+                loaded.append(DeliveryFailed("the webhook was removed", retry=False))
+            else:
+                mine = [notifications[i] for i in sorted(ids) if i in notifications]
+                loaded.append(Delivery(row, person, mine, webhook, team))
+        return loaded
 
     # The loop.
 

@@ -11,7 +11,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from accord.notify import service as notify
 from accord.notify.delivery import DeliveryFailed
@@ -22,7 +22,7 @@ from accord.notify.sink import MailSink, Received
 from accord.notify.worker import Worker
 from accord.org import service as org
 from accord.uow import UnitOfWork
-from factories import data_and_care, make_commitment
+from factories import data_and_care, make_commitment, make_person
 from notify_smtp import (
     BASE,
     PASSWORD,
@@ -246,6 +246,51 @@ def test_the_digest_gathers_the_days_notifications_and_comes_once_a_day(
     assert "Churn list" not in tomorrow.text
     keys = [key for _, key, state, _, _ in outbox_rows(uow, "digest") if state == "sent"]
     assert keys == [f"digest:{ana.id}:2026-06-01", f"digest:{ana.id}:2026-06-02"]
+
+
+def test_a_batch_is_read_in_the_same_few_statements_whatever_its_size(
+    uow: UnitOfWork, clock, sink: MailSink
+) -> None:
+    """The worker reads what a batch of deliveries needs together (their people, their
+    notifications), not delivery by delivery: 3 and 24 e-mails to several people cost the
+    same statements, and each arrives once, to its reader, about its own request."""
+    team = data_and_care(uow)
+    for name in ("cy", "di", "ed"):
+        make_person(uow, f"{name}@example.org", teams={"data": "member"})
+    worker = Worker(uow.engine, smtp_settings(sink), clock=clock)
+    worker.drain()  # what setting up the teams sent, and the first reminders' schedule
+    readers = ["ana@example.org", "cy@example.org", "di@example.org", "ed@example.org"]
+
+    def statements_to_deliver(requests: int, title: str) -> int:
+        for number in range(requests):
+            make_commitment(
+                uow, team.partnership, team["bo"], "care", "data", title=title + str(number)
+            )
+        seen: list[str] = []
+
+        def count(_conn, _cursor, statement: str, *_args: object) -> None:
+            seen.append(statement)
+
+        event.listen(uow.engine, "before_cursor_execute", count)
+        try:
+            assert worker.drain() == requests * len(readers)
+        finally:
+            event.remove(uow.engine, "before_cursor_execute", count)
+        for reader in readers:
+            subjects = [m.subject for m in to(sink, reader) if title in m.subject]
+            assert len(subjects) == requests
+            assert all(
+                sum(
+                    f"{title}{number}," in text or text.endswith(f"{title}{number}")
+                    for text in subjects
+                )
+                == 1
+                for number in range(requests)
+            ), subjects
+        return len(seen)
+
+    # one request reaches the 4 readers of `data`; seven, 28 (one batch of the worker's 32)
+    assert statements_to_deliver(1, "Small batch ") == statements_to_deliver(7, "Large batch ")
 
 
 def test_without_an_smtp_server_the_emails_are_skipped(uow: UnitOfWork, clock) -> None:
