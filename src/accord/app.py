@@ -42,11 +42,11 @@ from accord.api.routes import (
     trust,
     webhooks,
 )
-from accord.api.turns import Turns
 from accord.channel import errors
 from accord.channel.deps import principal_of
 from accord.channel.errors import SECURITY_HEADERS, DatabaseDown, Pages
 from accord.channel.session import Signer
+from accord.channel.turns import Turns
 from accord.config import Settings
 from accord.db import database_reachable, make_engine, utcnow
 from accord.trust.read_cache import ExpensiveReads, TrustAnswers

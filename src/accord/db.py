@@ -83,7 +83,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # a new server process, and loses its prepared statements), and a new SQLite connection
     # parses the whole schema before its first statement.
     # The connection returned last is handed out first (LIFO): when few are needed at once
-    # (changes take turns, `api.turns`) the same few serve, with their prepared statements and
+    # (changes take turns, `channel.turns`) the same few serve, with their prepared statements and
     # PostgreSQL's caches warm, rather than each request taking the one idle longest.
     if not url.startswith("sqlite"):
         kwargs = {"pool_size": 40, "max_overflow": 0, "pool_use_lifo": True, **kwargs}

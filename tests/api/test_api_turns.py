@@ -1,7 +1,7 @@
-"""API changes take turns within a server process (`ACCORD_CHANGES_AT_ONCE`, `api.turns`), on
+"""Changes take turns within a server process (`ACCORD_CHANGES_AT_ONCE`, `channel.turns`), on
 SQLite and PostgreSQL: changes sent at once are all made, one at a time; reads, sign-ins and
 imports do not wait for a turn; a change that waits too long is refused with 503 and
-Retry-After and changes nothing.
+Retry-After and changes nothing. The pages' forms take the same turns as the API's changes.
 
 The server runs in this process: the tests hold a change once it has its turn and read the
 server's `Turns` (`app.state.turns`) instead of timing anything."""
@@ -11,20 +11,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
-from api_org import PASSWORD, Org
+from api_org import PASSWORD, Org, signed_in_browser
 from sqlalchemy import Engine
 from test_api_expensive_reads import Limited, limited_server
 from test_api_move_cost import REQUEST
 
 from accord.api import routes
-from accord.api.turns import Turns
+from accord.channel.session import CSRF_COOKIE
+from accord.channel.turns import Turns
 from accord.commitments.schemas import CommitmentCreate
+from accord.org import service as org
 
 
 def turns(server: Limited) -> Turns:
@@ -166,3 +168,59 @@ def test_without_a_limit_changes_run_together(
                 held.go.set()
             assert [a.result().status_code for a in answers] == [201, 201]
         assert both
+
+
+def test_a_form_waits_for_the_same_turn_and_one_that_waits_too_long_is_a_503_page(
+    one_at_once: Limited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form that changes something takes its turn among the API's changes: while an API
+    change holds the one turn, pages are read and a person signs in, but a form is answered
+    with a page saying the server is busy (503, Retry-After) and changes nothing; once the turn
+    is free the same form is made."""
+    api = one_at_once.org
+    with one_held(api, monkeypatch), closing(signed_in_browser(api)) as browser:
+        # signed in through the form above, which takes no turn
+        page = browser.get("/profile")
+        form = {"name": "Ana Busy", "csrf_token": browser.cookies[CSRF_COOKIE]}
+        busy = browser.post("/profile/name", data=form)
+        held = turns(one_at_once).running
+
+    assert page.status_code == 200
+    assert held == 1
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["content-type"].startswith("text/html")
+    assert busy.headers["Retry-After"] == "1"
+    assert "busy making other changes" in busy.text
+    assert org.get_person(api.uow(), "ana@example.org").name != "Ana Busy"
+
+    with closing(signed_in_browser(api)) as browser:
+        form = {"name": "Ana Busy", "csrf_token": browser.cookies[CSRF_COOKIE]}
+        made = browser.post("/profile/name", data=form)
+    assert made.status_code == 303, made.text
+    assert org.get_person(api.uow(), "ana@example.org").name == "Ana Busy"
+    assert turns(one_at_once).peak == 1
+    assert turns(one_at_once).running == 0
+
+
+def test_forms_sent_at_once_are_all_made_one_at_a_time(
+    engine: Engine, clock: Callable[[], datetime]
+) -> None:
+    names = [f"Ana {i}" for i in range(6)]
+    for defaults in limited_server(engine, clock):
+        with closing(signed_in_browser(defaults.org)) as browser, ThreadPoolExecutor(6) as pool:
+            csrf = browser.cookies[CSRF_COOKIE]
+            answers = list(
+                pool.map(
+                    lambda name, b=browser, token=csrf: (
+                        b.post(
+                            "/profile/name", data={"name": name, "csrf_token": token}
+                        ).status_code
+                    ),
+                    names,
+                )
+            )
+
+        assert answers == [303] * len(names)
+        assert org.get_person(defaults.org.uow(), "ana@example.org").name in names
+        assert turns(defaults).peak == 1
+        assert turns(defaults).running == 0

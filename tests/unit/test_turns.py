@@ -1,4 +1,4 @@
-"""`api.turns.Turns`: at most so many at once, in order of arrival, a bounded wait."""
+"""`channel.turns.Turns`: at most so many at once, in order of arrival, a bounded wait."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from accord.api.turns import Turns
+from accord.channel.turns import Turns
 from accord.errors import Busy
 
 

@@ -3,20 +3,30 @@ after a change, error pages (the forms' own flow is in `accord.web.forms`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from accord.channel.deps import CSRF_HEADER, ReadUowDep, SignerDep, person_of_cookie
+from accord.channel.deps import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    ReadUowDep,
+    SignerDep,
+    get_uow,
+    person_of_cookie,
+)
 from accord.channel.errors import SignInNeeded
 from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, csrf_ok, new_csrf_token
+from accord.channel.turns import dressed, taking_turns
 from accord.commitments import words
 from accord.commitments.domain import Commitment, Reliance
 from accord.errors import Forbidden, Invalid
@@ -26,6 +36,43 @@ from accord.uow import UnitOfWork
 from accord.web import charts, zones
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+# Forms that change something without taking turns (`channel.turns`), as the API's sign-in and
+# import: a sign-in checks a password and logs nothing; an import takes minutes.
+OUT_OF_TURN = frozenset({"/sign-in", "/admin/import"})
+
+
+class PageRoute(APIRoute):
+    """A page's route. A form that changes something (a POST to a route that takes a writer's
+    unit of work) waits for its turn among the process's changes, as the API's changes do,
+    before it takes a worker thread: reads go on meanwhile, and one that waits longer than
+    `ACCORD_CHANGES_WAIT_SECONDS` is answered with a 503 page and Retry-After."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        changes = set(kwargs.get("methods") or ()) - SAFE_METHODS
+        if changes and path not in OUT_OF_TURN and _writes(endpoint):
+            page = endpoint
+            parameters = list(inspect.signature(page, eval_str=True).parameters.values())
+            endpoint = dressed(
+                taking_turns(lambda kept: page(**kept), parameters), page, parameters
+            )
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _writes(endpoint: Callable[..., Any]) -> bool:
+    """Whether `endpoint` is a plain function given a writer's unit of work (`UowDep`)."""
+    if not inspect.isfunction(endpoint) or inspect.iscoroutinefunction(endpoint):
+        return False
+    return any(
+        getattr(extra, "dependency", None) is get_uow
+        for p in inspect.signature(endpoint, eval_str=True).parameters.values()
+        for extra in getattr(p.annotation, "__metadata__", ())
+    )
+
+
+def page_router() -> APIRouter:
+    """A router of pages (`PageRoute`), left out of the API's document."""
+    return APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _when(moment: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import ResponseValidationError
 from fastapi.routing import APIRoute
@@ -14,16 +14,13 @@ from fastapi.utils import is_body_allowed_for_status_code
 from starlette.concurrency import run_in_threadpool
 
 from accord.api.errors import problems
-from accord.api.turns import Turns
 from accord.channel.deps import api_credentials, signed_in
+from accord.channel.turns import dressed, parameter_of, taking_turns
 
 # The argument through which a route that takes no `Response` of its own is handed the one
 # FastAPI makes for each request (the status code and headers its dependencies set).
 ANSWER = "accord_answer"
-# The argument through which a change that takes no `Request` of its own is handed it (its app
-# holds the process's `Turns`).
-ASKED = "accord_request"
-# Changes that do not take turns (`api.turns`): a sign-in checks a password (its hashing runs
+# Changes that do not take turns (`channel.turns`): a sign-in checks a password (its hashing runs
 # outside the interpreter lock) and writes nothing to the log; an import takes minutes, and
 # other changes then wait for the database, not for it to end here.
 OUT_OF_TURN = frozenset({"/api/v1/auth/token", "/api/v1/import"})
@@ -63,11 +60,9 @@ class DocRoute(APIRoute):
     def _in_one_hop(self, endpoint: Callable[..., Any], *, in_turn: bool) -> Callable[..., Any]:
         """`endpoint` as a coroutine with its signature (FastAPI reads its parameters from it)
         that does all of its work in one worker thread; `in_turn`: once it is the request's
-        turn among the process's changes (`api.turns`)."""
-        signature = inspect.signature(endpoint, eval_str=True)
-        parameters = list(signature.parameters.values())
-        answer, own_answer = _taken(parameters, Response, ANSWER)
-        asked, own_request = _taken(parameters, Request, ASKED) if in_turn else ("", False)
+        turn among the process's changes (`channel.turns`)."""
+        parameters = list(inspect.signature(endpoint, eval_str=True).parameters.values())
+        answer, own_answer = parameter_of(parameters, Response, ANSWER)
 
         def work(arguments: dict[str, Any]) -> Any:
             response: Response = arguments[answer] if own_answer else arguments.pop(answer)
@@ -76,19 +71,9 @@ class DocRoute(APIRoute):
             return self._answer(returned, response)
 
         async def run(**arguments: Any) -> Any:
-            if not in_turn:
-                return await run_in_threadpool(work, arguments)
-            request: Request = arguments[asked] if own_request else arguments.pop(asked)
-            turns: Turns = request.app.state.turns
-            async with turns.turn():
-                return await run_in_threadpool(work, arguments)
+            return await run_in_threadpool(work, arguments)
 
-        run.__name__ = endpoint.__name__
-        run.__qualname__ = endpoint.__qualname__
-        run.__module__ = endpoint.__module__
-        run.__doc__ = endpoint.__doc__
-        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return run
+        return dressed(taking_turns(work, parameters) if in_turn else run, endpoint, parameters)
 
     def _answer(self, returned: Any, response: Response) -> Any:
         """What FastAPI answers for a route that returned `returned`, made here in the worker
@@ -119,16 +104,6 @@ class DocRoute(APIRoute):
             answer.body = b""
         answer.headers.raw.extend(response.headers.raw)
         return answer
-
-
-def _taken(parameters: list[inspect.Parameter], kind: type, name: str) -> tuple[str, bool]:
-    """The name of the parameter of `kind` a route takes, and True; else `name`, a parameter of
-    that kind added to `parameters` (FastAPI fills it in; the route is not given it), and False."""
-    for p in parameters:
-        if inspect.isclass(p.annotation) and issubclass(p.annotation, kind):
-            return p.name, True
-    parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind))
-    return name, False
 
 
 def _signs_in(endpoint: Callable[..., Any]) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -19,10 +19,10 @@ from accord.org import service as org
 from accord.org.domain import GlobalRole, MemberRole, Person, TeamKind, ensure_admin
 from accord.org.schemas import MembershipSet, PersonCreate, PersonUpdate, TeamCreate, TeamUpdate
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, UploadForm, render, text
+from accord.web.common import Form, PagePerson, UploadForm, page_router, render, text
 from accord.web.forms import FormErrors, act, data_of, perform, shown
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 100
 MAX_IMPORT_BYTES = 64 * 1024 * 1024

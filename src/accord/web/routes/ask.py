@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import UowDep
@@ -16,11 +16,11 @@ from accord.commitments.schemas import CommitmentCreate
 from accord.commitments.service import AskChoice
 from accord.org.domain import Person, Team
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, render, text
+from accord.web.common import Form, PagePerson, PageUow, page_router, render, text
 from accord.web.forms import TIME_OF, FormErrors, act, shown
 from accord.web.routes.partnerships import REQUEST_FIELDS, request_terms
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 ASK_FIELDS = ["partnership", *REQUEST_FIELDS]
 
 

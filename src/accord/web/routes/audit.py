@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ReadUowDep
@@ -17,9 +17,9 @@ from accord.events.domain import ChainReport, EventView
 from accord.events.words import Names, Piece, Ref, details, sentence
 from accord.org.domain import Person, ensure_admin
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, render, templates
+from accord.web.common import Form, PagePerson, page_router, render, templates
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE_SIZE = 50
 # The page of each kind of subject; a person's page is on the admin pages, for admins.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import SessionPerson, SignerDep, UowDep
@@ -12,9 +12,9 @@ from accord.channel.session import SESSION_COOKIE, SESSION_SECONDS, Signer
 from accord.errors import NotSignedIn, TooManyRequests
 from accord.org import service as org
 from accord.org.domain import Person
-from accord.web.common import Form, error_page, redirect, render, secure, text
+from accord.web.common import Form, error_page, page_router, redirect, render, secure, text
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def _next(value: str | None) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from accord.commitments import service as commitments
@@ -20,10 +20,10 @@ from accord.commitments.service import CommitmentView
 from accord.errors import AccordError, Invalid
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
-from accord.web.common import PagePerson, PageUow, render
+from accord.web.common import PagePerson, PageUow, page_router, render
 from accord.web.forms import FormErrors, placed
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 SIZES = (25, 50, 100, 200)
 PAGE = 50

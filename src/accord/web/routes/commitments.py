@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import SettingsDep, UowDep
@@ -25,6 +25,7 @@ from accord.web.common import (
     PageUow,
     error_page,
     is_htmx,
+    page_router,
     redirect,
     render,
     text,
@@ -32,7 +33,7 @@ from accord.web.common import (
 from accord.web.forms import FormErrors, act, data_of, require, shown
 from accord.web.routes.partnerships import partnership_context
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 MOVE_INPUTS = ["title", "conditions_of_satisfaction", "due", "reliance", "note", "reason", "value"]
 # The inputs each move's form shows (_moves.html): a message about any other goes above the form.
 TERMS = ["title", "conditions_of_satisfaction", "due", "note"]

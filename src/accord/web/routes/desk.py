@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import SettingsDep
@@ -15,9 +15,9 @@ from accord.partnerships import service as partnerships
 from accord.trust import service as trust
 from accord.trust.service import TrustReport
 from accord.uow import UnitOfWork
-from accord.web.common import PagePerson, PageUow, render
+from accord.web.common import PagePerson, PageUow, page_router, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 def relied_on(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -19,10 +19,10 @@ from accord.health.service import RoundReport
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
 from accord.web import charts
-from accord.web.common import Form, PagePerson, PageUow, render
+from accord.web.common import Form, PagePerson, PageUow, page_router, render
 from accord.web.forms import FormErrors, act, data_of, shown
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # Partnerships' latest rounds listed on one page of /health.
 ROUNDS_PAGE = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ReadUowDep, SettingsDep, UowDep
@@ -13,9 +13,18 @@ from accord.notify import calendar
 from accord.notify import service as notify
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, after_change, is_htmx, render, text
+from accord.web.common import (
+    Form,
+    PagePerson,
+    PageUow,
+    after_change,
+    is_htmx,
+    page_router,
+    render,
+    text,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE = 30
 Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.notify.sink import KEPT
-from accord.web.common import render
+from accord.web.common import page_router, render
 from accord.web.routes.admin import AdminPerson
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 @router.get("/admin/mail", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -40,13 +40,13 @@ from accord.partnerships.schemas import (
 from accord.partnerships.service import PartnershipView
 from accord.purposes import service as purposes
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, is_htmx, render, text
+from accord.web.common import Form, PagePerson, PageUow, is_htmx, page_router, render, text
 from accord.web.forms import FormErrors, act, data_of, perform, require, shown, utc
 from accord.web.routes.health import partnership_health
 from accord.web.routes.stories import story_cards
 from accord.web.timeline import partnership_timeline
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 InvitationId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 # The board's columns, in the order a commitment moves through them.

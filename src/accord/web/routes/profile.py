@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import SignerDep, UowDep
@@ -19,11 +19,11 @@ from accord.org import service as org
 from accord.org.domain import Person, time_zones
 from accord.org.schemas import PasswordChange, ProfileUpdate, TokenCreate
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, redirect, render, text
+from accord.web.common import Form, PagePerson, PageUow, page_router, redirect, render, text
 from accord.web.forms import FormErrors, act, data_of, perform, shown
 from accord.web.routes.auth import keep_session
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # What each form of the page says once its change is made (`?done=`).
 DONE = {

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ReadUowDep, SettingsDep, UowDep
@@ -20,10 +20,10 @@ from accord.purposes.schemas import MeasureCreate, MeasureUpdateCreate, PurposeC
 from accord.purposes.service import PurposeView
 from accord.trust import forecast as forecasts
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, render, text
+from accord.web.common import Form, PagePerson, page_router, render, text
 from accord.web.forms import FormErrors, act, data_of, shown
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 STATUSES = [s.value for s in PurposeStatus]
 # What the button that moves a purpose to a status says, given where it is now.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.search import service as search
 from accord.search.domain import Kind, search_words
-from accord.web.common import PagePerson, PageUow, render
+from accord.web.common import PagePerson, PageUow, page_router, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 LIMIT = 50
 # Each kind as the page names it, one and many.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -34,10 +34,10 @@ from accord.stories.markup import first_lines, render_markdown
 from accord.stories.schemas import ReplyCreate, StoryCreate, StoryUpdate
 from accord.text import CONTROL
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, redirect, render, text
+from accord.web.common import Form, PagePerson, PageUow, page_router, redirect, render, text
 from accord.web.forms import FormErrors, act, data_of, perform, shown
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PAGE = 20
 FEED_SIZE = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SettingsDep, UowDep
@@ -24,10 +24,10 @@ from accord.trust.service import TrustReport
 from accord.trust.views import weights_of
 from accord.uow import UnitOfWork
 from accord.web import charts
-from accord.web.common import Form, PagePerson, is_htmx, render
+from accord.web.common import Form, PagePerson, is_htmx, page_router, render
 from accord.web.forms import FormErrors, act, data_of, shown
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 EDIT_FIELDS = ["name", "mission"]
 PAIR_ROWS = 50  # commitments a page of the pair's record lists

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from accord.channel.deps import ExpensiveReadsDep, ReadUowDep, SessionPerson, SettingsDep
@@ -16,9 +16,9 @@ from accord.purposes import service as purposes
 from accord.trust.model import Bin
 from accord.trust.service import MAP_DEPTHS, TrustMap
 from accord.uow import UnitOfWork
-from accord.web.common import PagePerson, render
+from accord.web.common import PagePerson, page_router, render
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 
 # The layout budget: the graph is drawn in the browser only up to this many teams and

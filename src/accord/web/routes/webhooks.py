@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord.channel.deps import ReadUowDep, SettingsDep, UowDep
@@ -18,12 +18,12 @@ from accord.notify.schemas import WebhookCreate
 from accord.notify.webhook import FORMAT_WORDS
 from accord.org.domain import Person
 from accord.uow import UnitOfWork
-from accord.web.common import Form, PagePerson, PageUow, render, templates
+from accord.web.common import Form, PagePerson, PageUow, page_router, render, templates
 from accord.web.forms import FormErrors, act, data_of, perform, shown
 from accord.web.routes.admin import AdminPerson
 from accord.web.routes.teams import _team_context
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 WEBHOOK_FIELDS = ["url", "format"]
 FORMATS = [(kind.value, words) for kind, words in FORMAT_WORDS.items()]

@@ -1,4 +1,5 @@
-"""API changes take turns within a server process (`ACCORD_CHANGES_AT_ONCE`).
+"""Changes take turns within a server process (`ACCORD_CHANGES_AT_ONCE`): the API's and the
+pages' forms alike.
 
 Every change that logs an event appends to the one hash-chained log, so the database makes
 changes one after another whatever the number of requests (the log's head is locked from the
@@ -14,12 +15,21 @@ Retry-After.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 from weakref import WeakKeyDictionary
 
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
 from accord.errors import Busy
+
+# The argument through which a route that takes no `Request` of its own is handed it (its app
+# holds the process's `Turns`).
+ASKED = "accord_request"
 
 
 class Turns:
@@ -62,3 +72,45 @@ class Turns:
         finally:
             self.running -= 1
             slots.release()
+
+
+def parameter_of(parameters: list[inspect.Parameter], kind: type, name: str) -> tuple[str, bool]:
+    """The name of the parameter of `kind` a route takes, and True; else `name`, a parameter of
+    that kind added to `parameters` (FastAPI fills it in; the route is not given it), and False."""
+    for p in parameters:
+        if inspect.isclass(p.annotation) and issubclass(p.annotation, kind):
+            return p.name, True
+    parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind))
+    return name, False
+
+
+def taking_turns(
+    work: Callable[[dict[str, Any]], Any], parameters: list[inspect.Parameter]
+) -> Callable[..., Any]:
+    """A route's coroutine that runs `work(arguments)` in a worker thread once it is the
+    request's turn among the process's changes (`app.state.turns`). `parameters` are the
+    route's, to which a `Request` is added when it takes none (handed to the coroutine, not to
+    `work`)."""
+    asked, own_request = parameter_of(parameters, Request, ASKED)
+
+    async def run(**arguments: Any) -> Any:
+        request: Request = arguments[asked] if own_request else arguments.pop(asked)
+        turns: Turns = request.app.state.turns
+        async with turns.turn():
+            return await run_in_threadpool(work, arguments)
+
+    return run
+
+
+def dressed(
+    run: Callable[..., Any], endpoint: Callable[..., Any], parameters: list[inspect.Parameter]
+) -> Callable[..., Any]:
+    """`run` named and documented as `endpoint`, with its signature over `parameters` (FastAPI
+    reads a route's parameters from it)."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    run.__name__ = endpoint.__name__
+    run.__qualname__ = endpoint.__qualname__
+    run.__module__ = endpoint.__module__
+    run.__doc__ = endpoint.__doc__
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return run
