@@ -460,22 +460,32 @@ class NotifyRepository:
 
     def failed(
         self,
-        outbox_id: int,
         worker: str,
-        error: str,
-        retry_at: datetime | None,
-        *,
-        state: DeliveryState | None = None,
+        tries: Sequence[tuple[int, str, datetime | None, DeliveryState | None]],
     ) -> None:
-        """Note a failed try: tried again at `retry_at`, or set aside (dead, or `state`)."""
-        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
-        if retry_at is None:
-            values["state"] = (state or DeliveryState.DEAD).value
-        else:
-            values["next_at"] = retry_at
-        self.session.execute(
-            update(outbox_table).where(o.id == outbox_id, o.worker == worker).values(**values)
-        )
+        """Note the failed tries of `worker`, (outbox id, error, when to try again, state) each:
+        tried again at that instant, or set aside when there is none (dead, or the state
+        given); one statement for each of the two."""
+        again = [
+            {"outbox_id": outbox_id, "error": error[:2000], "retry_at": retry_at}
+            for outbox_id, error, retry_at, _ in tries
+            if retry_at is not None
+        ]
+        aside = [
+            {
+                "outbox_id": outbox_id,
+                "error": error[:2000],
+                "aside": (state or DeliveryState.DEAD).value,
+            }
+            for outbox_id, error, retry_at, state in tries
+            if retry_at is None
+        ]
+        mine = update(outbox_table).where(o.id == bindparam("outbox_id"), o.worker == worker)
+        failed: dict[str, Any] = {"last_error": bindparam("error"), "lease_until": None}
+        if again:
+            self.session.execute(mine.values(**failed, next_at=bindparam("retry_at")), again)
+        if aside:
+            self.session.execute(mine.values(**failed, state=bindparam("aside")), aside)
 
     def deliveries(
         self,

@@ -201,27 +201,27 @@ class Worker:
 
     def _write(self, outcomes: list[Outcome]) -> None:
         """Write down how a batch went, in one transaction: the deliveries made in one
-        statement, each failure in its own, each webhook's latest status once."""
+        statement, the failed tries in one or two, each webhook's latest status once."""
         sent: list[tuple[int, datetime]] = []
+        failed: list[tuple[int, str, datetime | None, DeliveryState | None]] = []
         hooks: dict[int, tuple[str, datetime | None]] = {}
+        for outcome in outcomes:
+            row = outcome.row
+            if outcome.delivered:
+                at = outcome.at or self.clock()
+                sent.append((row.id, at))
+                status, when = "delivered", at
+            else:
+                error = outcome.error or "failed"
+                failed.append((row.id, error, outcome.retry_at, outcome.state))
+                status, when = error, None
+            if row.webhook_id is not None:
+                last = hooks.get(row.webhook_id)
+                hooks[row.webhook_id] = (status, when or (last[1] if last else None))
         uow = self.uow()
         with uow:
-            for outcome in outcomes:
-                row = outcome.row
-                if outcome.delivered:
-                    at = outcome.at or self.clock()
-                    sent.append((row.id, at))
-                    status, when = "delivered", at
-                else:
-                    error = outcome.error or "failed"
-                    uow.notify.failed(
-                        row.id, self.name, error, outcome.retry_at, state=outcome.state
-                    )
-                    status, when = error, None
-                if row.webhook_id is not None:
-                    last = hooks.get(row.webhook_id)
-                    hooks[row.webhook_id] = (status, when or (last[1] if last else None))
             uow.notify.delivered(self.name, sent)
+            uow.notify.failed(self.name, failed)
             for webhook_id, (status, when) in hooks.items():
                 uow.notify.webhook_status(webhook_id, status, when)
             uow.commit()

@@ -5,7 +5,7 @@ and login, and the daily digest."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -22,7 +22,7 @@ from accord.notify.sink import MailSink, Received
 from accord.notify.worker import Worker
 from accord.org import service as org
 from accord.uow import UnitOfWork
-from factories import data_and_care, make_commitment, make_person
+from factories import Partners, data_and_care, make_commitment, make_person
 from notify_smtp import (
     BASE,
     PASSWORD,
@@ -248,34 +248,48 @@ def test_the_digest_gathers_the_days_notifications_and_comes_once_a_day(
     assert keys == [f"digest:{ana.id}:2026-06-01", f"digest:{ana.id}:2026-06-02"]
 
 
+def statements_during(uow: UnitOfWork, work: Callable[[], object]) -> int:
+    """How many statements `work` sent to the database."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(uow.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(uow.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def four_readers(uow: UnitOfWork) -> tuple[Partners, list[str]]:
+    """`data_and_care` with three more people in `data`: a request of `data` reaches four."""
+    team = data_and_care(uow)
+    for name in ("cy", "di", "ed"):
+        make_person(uow, f"{name}@example.org", teams={"data": "member"})
+    return team, ["ana@example.org", "cy@example.org", "di@example.org", "ed@example.org"]
+
+
 def test_a_batch_is_read_in_the_same_few_statements_whatever_its_size(
     uow: UnitOfWork, clock, sink: MailSink
 ) -> None:
     """The worker reads what a batch of deliveries needs together (their people, their
-    notifications), not delivery by delivery: 3 and 24 e-mails to several people cost the
-    same statements, and each arrives once, to its reader, about its own request."""
-    team = data_and_care(uow)
-    for name in ("cy", "di", "ed"):
-        make_person(uow, f"{name}@example.org", teams={"data": "member"})
+    notifications) and writes down how they went together, not delivery by delivery: 4 and 28
+    e-mails to several people cost the same statements, and each arrives once, to its reader,
+    about its own request."""
+    team, readers = four_readers(uow)
     worker = Worker(uow.engine, smtp_settings(sink), clock=clock)
     worker.drain()  # what setting up the teams sent, and the first reminders' schedule
-    readers = ["ana@example.org", "cy@example.org", "di@example.org", "ed@example.org"]
 
     def statements_to_deliver(requests: int, title: str) -> int:
         for number in range(requests):
             make_commitment(
                 uow, team.partnership, team["bo"], "care", "data", title=title + str(number)
             )
-        seen: list[str] = []
-
-        def count(_conn, _cursor, statement: str, *_args: object) -> None:
-            seen.append(statement)
-
-        event.listen(uow.engine, "before_cursor_execute", count)
-        try:
-            assert worker.drain() == requests * len(readers)
-        finally:
-            event.remove(uow.engine, "before_cursor_execute", count)
+        delivered: list[int] = []
+        statements = statements_during(uow, lambda: delivered.append(worker.drain()))
+        assert delivered == [requests * len(readers)]
         for reader in readers:
             subjects = [m.subject for m in to(sink, reader) if title in m.subject]
             assert len(subjects) == requests
@@ -287,10 +301,33 @@ def test_a_batch_is_read_in_the_same_few_statements_whatever_its_size(
                 == 1
                 for number in range(requests)
             ), subjects
-        return len(seen)
+        return statements
 
     # one request reaches the 4 readers of `data`; seven, 28 (one batch of the worker's 32)
     assert statements_to_deliver(1, "Small batch ") == statements_to_deliver(7, "Large batch ")
+
+
+def test_a_batch_that_fails_is_written_down_in_the_same_few_statements(
+    uow: UnitOfWork, clock
+) -> None:
+    """Tries that fail are written down together too: 4 and 28 e-mails to a server that is
+    down cost the same statements, and every one is left to be tried again, none lost."""
+    team, readers = four_readers(uow)
+    worker = Worker(uow.engine, smtp_settings(), clock=clock)  # a closed port
+    worker.drain()
+
+    def statements_to_fail(requests: int) -> int:
+        before = {row[0] for row in outbox_rows(uow, "email")}
+        for _ in range(requests):
+            make_commitment(uow, team.partnership, team["bo"], "care", "data")
+        statements = statements_during(uow, worker.drain)
+        tried = [row for row in outbox_rows(uow, "email") if row[0] not in before]
+        assert len(tried) == requests * len(readers)
+        assert {(state, attempts) for _, _, state, attempts, _ in tried} == {("pending", 1)}
+        assert all(error and "SMTP server" in error for *_, error in tried), tried
+        return statements
+
+    assert statements_to_fail(1) == statements_to_fail(7)
 
 
 def test_without_an_smtp_server_the_emails_are_skipped(uow: UnitOfWork, clock) -> None:
