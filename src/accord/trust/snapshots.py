@@ -19,6 +19,7 @@ drops the snapshots after it, which the next rebuild makes again. Never commits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -368,6 +369,11 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+@functools.cache
+def _newest_query() -> Select[tuple[datetime]]:
+    return select(func.max(SN.at))
+
+
 class SnapshotStore:
     """The snapshot table: the rebuild's replace, the upkeep's writes and the reads."""
 
@@ -403,7 +409,8 @@ class SnapshotStore:
         return count
 
     def newest(self) -> datetime | None:
-        found: datetime | None = self.session.scalar(select(func.max(SN.at)))
+        """The newest snapshot's instant (every move on PostgreSQL asks it: built once)."""
+        found: datetime | None = self.session.scalar(_newest_query())
         return found
 
     def forget_after(self, moment: datetime) -> None:
