@@ -22,6 +22,7 @@ from factories import (
     make_commitment,
     make_partnership,
 )
+from statements import statements_during
 
 GOOD = {"purpose": 4, "direction": 4, "ability": 5, "integrity": 4, "value": 3, "overall": 4}
 
@@ -533,19 +534,7 @@ def test_the_database_keeps_no_answer_or_comment_in_the_order_given(uow, world) 
 
 
 def queries_of(uow, read: Any) -> int:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(uow.engine, "before_cursor_execute", count)
-    try:
-        read()
-    finally:
-        event.remove(uow.engine, "before_cursor_execute", count)
-    return len(seen)
+    return len(statements_during(uow.engine, read))
 
 
 def closed_rounds(uow, partnership: str, rounds: int, first_days_ago: int = 400) -> None:

@@ -5,13 +5,13 @@ and login, and the daily digest."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from accord.notify import service as notify
 from accord.notify.delivery import DeliveryFailed
@@ -33,6 +33,7 @@ from notify_smtp import (
     server_context,
     smtp_settings,
 )
+from statements import statements_during
 
 
 @pytest.fixture
@@ -248,21 +249,6 @@ def test_the_digest_gathers_the_days_notifications_and_comes_once_a_day(
     assert keys == [f"digest:{ana.id}:2026-06-01", f"digest:{ana.id}:2026-06-02"]
 
 
-def statements_during(uow: UnitOfWork, work: Callable[[], object]) -> int:
-    """How many statements `work` sent to the database."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(uow.engine, "before_cursor_execute", count)
-    try:
-        work()
-    finally:
-        event.remove(uow.engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def four_readers(uow: UnitOfWork) -> tuple[Partners, list[str]]:
     """`data_and_care` with three more people in `data`: a request of `data` reaches four."""
     team = data_and_care(uow)
@@ -288,7 +274,7 @@ def test_a_batch_is_read_in_the_same_few_statements_whatever_its_size(
                 uow, team.partnership, team["bo"], "care", "data", title=title + str(number)
             )
         delivered: list[int] = []
-        statements = statements_during(uow, lambda: delivered.append(worker.drain()))
+        statements = len(statements_during(uow.engine, lambda: delivered.append(worker.drain())))
         assert delivered == [requests * len(readers)]
         for reader in readers:
             subjects = [m.subject for m in to(sink, reader) if title in m.subject]
@@ -320,7 +306,7 @@ def test_a_batch_that_fails_is_written_down_in_the_same_few_statements(
         before = {row[0] for row in outbox_rows(uow, "email")}
         for _ in range(requests):
             make_commitment(uow, team.partnership, team["bo"], "care", "data")
-        statements = statements_during(uow, worker.drain)
+        statements = len(statements_during(uow.engine, worker.drain))
         tried = [row for row in outbox_rows(uow, "email") if row[0] not in before]
         assert len(tried) == requests * len(readers)
         assert {(state, attempts) for _, _, state, attempts, _ in tried} == {("pending", 1)}
