@@ -119,9 +119,13 @@ class Worker:
 
         The batch's deliveries are tried at the same time (each waits on a network), and how
         each went is written down together, in one transaction."""
+        return self._round()[1]
+
+    def _round(self) -> tuple[int, int]:
+        """`run_once`: how many rows were tried, and how many of them delivered."""
         self._schedule_when_due()
         if not self._anything_due():  # a read: an idle worker takes no write lock
-            return 0
+            return 0, 0
         uow = self.uow()
         with uow:
             rows = uow.notify.claim(
@@ -129,10 +133,10 @@ class Worker:
             )
             uow.commit()
         if not rows:
-            return 0
+            return 0, 0
         outcomes = self._deliver(rows)
         self._write(outcomes)
-        return sum(1 for outcome in outcomes if outcome.delivered)
+        return len(rows), sum(1 for outcome in outcomes if outcome.delivered)
 
     def drain(self, rounds: int = 1000) -> int:
         """Deliver until nothing more is due now (a test, a benchmark); how many were."""
@@ -275,14 +279,14 @@ class Worker:
         failures = 0
         while not stop.is_set():
             try:
-                sent = self.run_once()
+                tried, _ = self._round()
                 failures = 0
             except Exception:  # the database is down, say: wait, then try again
                 failures += 1
                 log.exception("the worker could not reach the outbox; trying again")
                 stop.wait(min(60.0, self.settings.worker_poll_seconds * 2**failures))
                 continue
-            if sent == 0:
+            if tried == 0:  # after a batch, even one all failed or skipped, the next at once
                 stop.wait(self.settings.worker_poll_seconds)
 
 

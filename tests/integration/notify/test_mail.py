@@ -5,6 +5,7 @@ and login, and the daily digest."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -19,7 +20,7 @@ from accord.notify.domain import DeliveryState, Kind
 from accord.notify.mail import message_id, send, trial_message
 from accord.notify.orm import outbox_table
 from accord.notify.sink import MailSink, Received
-from accord.notify.worker import Worker
+from accord.notify.worker import BATCH, Worker, start_in_thread
 from accord.org import service as org
 from accord.uow import UnitOfWork
 from factories import Partners, data_and_care, make_commitment, make_person
@@ -323,6 +324,26 @@ def test_without_an_smtp_server_the_emails_are_skipped(uow: UnitOfWork, clock) -
     rows = outbox_rows(uow, "email")
     assert rows
     assert {state for _, _, state, _, _ in rows} == {DeliveryState.SKIPPED.value}
+
+
+def test_the_worker_goes_on_at_once_after_a_batch_it_skipped(uow: UnitOfWork, clock) -> None:
+    """A batch whose e-mails were all skipped (no SMTP server) is followed by the next at once,
+    not after the worker's idle wait (a minute here): the whole outbox is gone through."""
+    team, _ = four_readers(uow)
+    for _ in range(10):  # 40 e-mails and what setting up the teams sent: two batches at least
+        make_commitment(uow, team.partnership, team["bo"], "care", "data")
+    assert len(outbox_rows(uow, "email")) > BATCH
+    settings = smtp_settings(smtp_host="", worker_poll_seconds=60.0)
+    stop = start_in_thread(uow.engine, settings, clock=clock)
+    try:
+        deadline = time.monotonic() + 30  # half the idle wait: a second batch must not wait it
+        while time.monotonic() < deadline and any(
+            state == "pending" for _, _, state, _, _ in outbox_rows(uow, "email")
+        ):
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert {state for _, _, state, _, _ in outbox_rows(uow, "email")} == {"skipped"}
 
 
 def test_message_ids_and_links_without_a_base_url() -> None:
