@@ -64,13 +64,14 @@ class Settings(BaseSettings):
     changes_at_once: int = Field(
         1,
         ge=0,
-        description="API changes (POST, PUT, PATCH, DELETE; not a sign-in or an import) one "
-        "server process makes at the same time; the others wait their turn (0: no limit).",
+        description="Changes (the API's POST, PUT, PATCH, DELETE and the pages' forms that "
+        "change something; not a sign-in or an import) one server process makes at the same "
+        "time; the others wait their turn (0: no limit).",
     )
     changes_wait_seconds: float = Field(
         30.0,
         gt=0,
-        description="Longest an API change waits for its turn before it is refused with "
+        description="Longest a change waits for its turn before it is refused with "
         "Retry-After (503).",
     )
     read_cache_entries: int = Field(

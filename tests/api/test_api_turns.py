@@ -8,12 +8,10 @@ server's `Turns` (`app.state.turns`) instead of timing anything."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -22,11 +20,10 @@ from sqlalchemy import Engine
 from test_api_expensive_reads import Limited, limited_server
 from test_api_move_cost import REQUEST
 
-from accord.api import routes
 from accord.channel.session import CSRF_COOKIE
 from accord.channel.turns import Turns
-from accord.commitments.schemas import CommitmentCreate
 from accord.org import service as org
+from turn_holding import Held
 
 
 def turns(server: Limited) -> Turns:
@@ -38,29 +35,6 @@ def turns(server: Limited) -> Turns:
 def one_at_once(engine: Engine, clock: Callable[[], datetime]) -> Iterator[Limited]:
     """The default: one change at a time; a change waits at most half a second for its turn."""
     yield from limited_server(engine, clock, changes_wait_seconds=0.5)
-
-
-class Held:
-    """Holds each request of a commitment once it is its turn, before it signs in (so before its
-    transaction: SQLite would make every other writer wait for it), until let go."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.inside = threading.Semaphore(0)
-        self.go = threading.Event()
-        real = routes.signed_in
-
-        @contextmanager
-        def held(arguments: dict[str, Any]) -> Iterator[None]:
-            if isinstance(arguments.get("body"), CommitmentCreate):
-                self.inside.release()
-                assert self.go.wait(30), "the test never let the change go"
-            with real(arguments):
-                yield
-
-        monkeypatch.setattr(routes, "signed_in", held)
-
-    def entered(self, timeout: float = 30) -> bool:
-        return self.inside.acquire(timeout=timeout)
 
 
 def ask(client: httpx.Client, key: str) -> httpx.Response:
