@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BY_TOKEN_DECLINED = "accord.by_token_declined"
 CSRF_HEADER = "X-CSRF-Token"
 T = TypeVar("T")
+
+
+def takes(endpoint: Callable[..., Any], dependency: Callable[..., Any]) -> bool:
+    """Whether a route's function takes a parameter given by `dependency` (`Depends`)."""
+    return any(
+        getattr(extra, "dependency", None) is dependency
+        for p in inspect.signature(endpoint, eval_str=True).parameters.values()
+        for extra in getattr(p.annotation, "__metadata__", ())
+    )
 
 
 async def get_settings(request: Request) -> Settings:

@@ -23,6 +23,7 @@ from accord.channel.deps import (
     SignerDep,
     get_uow,
     person_of_cookie,
+    takes,
 )
 from accord.channel.errors import SignInNeeded
 from accord.channel.session import CSRF_COOKIE, SESSION_COOKIE, csrf_ok, new_csrf_token
@@ -63,11 +64,7 @@ def _writes(endpoint: Callable[..., Any]) -> bool:
     """Whether `endpoint` is a plain function given a writer's unit of work (`UowDep`)."""
     if not inspect.isfunction(endpoint) or inspect.iscoroutinefunction(endpoint):
         return False
-    return any(
-        getattr(extra, "dependency", None) is get_uow
-        for p in inspect.signature(endpoint, eval_str=True).parameters.values()
-        for extra in getattr(p.annotation, "__metadata__", ())
-    )
+    return takes(endpoint, get_uow)
 
 
 def page_router() -> APIRouter:

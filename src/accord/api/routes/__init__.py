@@ -14,7 +14,7 @@ from fastapi.utils import is_body_allowed_for_status_code
 from starlette.concurrency import run_in_threadpool
 
 from accord.api.errors import problems
-from accord.channel.deps import api_credentials, signed_in
+from accord.channel.deps import api_credentials, signed_in, takes
 from accord.channel.turns import dressed, parameter_of, taking_turns
 
 # The argument through which a route that takes no `Response` of its own is handed the one
@@ -50,7 +50,7 @@ class DocRoute(APIRoute):
             if in_turn:  # it may wait too long for its turn
                 kwargs["responses"] = {**problems(503), **(kwargs.get("responses") or {})}
             endpoint = self._in_one_hop(endpoint, in_turn=in_turn)
-        elif _signs_in(endpoint):
+        elif takes(endpoint, api_credentials):
             raise TypeError(
                 f"{path}: a route that takes CurrentPerson must be a plain def, which this"
                 " route class runs inside `signed_in`"
@@ -104,15 +104,6 @@ class DocRoute(APIRoute):
             answer.body = b""
         answer.headers.raw.extend(response.headers.raw)
         return answer
-
-
-def _signs_in(endpoint: Callable[..., Any]) -> bool:
-    """Whether `endpoint` takes the API's credentials (`CurrentPerson`)."""
-    return any(
-        getattr(extra, "dependency", None) is api_credentials
-        for p in inspect.signature(endpoint, eval_str=True).parameters.values()
-        for extra in getattr(p.annotation, "__metadata__", ())
-    )
 
 
 def make_router(tag: str) -> APIRouter:
