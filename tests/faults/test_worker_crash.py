@@ -84,6 +84,17 @@ def wait_for(condition: object, seconds: float = 60) -> None:
     raise AssertionError("the condition never held")
 
 
+def settled(box: Receiver, quiet: float = 0.5) -> None:
+    """Wait until the receiver has read all that reached it: nothing new for `quiet` seconds.
+
+    A sender killed after writing a request leaves it in the kernel's buffers; the receiver's
+    threads may read it only after the kill."""
+    seen = -1
+    while seen != len(box.received) + box.partial:
+        seen = len(box.received) + box.partial
+        time.sleep(quiet)
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -102,6 +113,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
+    settled(box)
     in_flight = set(box.ids())
     box.hold.clear()
     box.released.set()
