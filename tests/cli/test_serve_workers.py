@@ -1,5 +1,6 @@
 """`accord serve --workers N`: several worker processes on one port, the secret key they must
-share, what runs once beside them, and TCP_NODELAY on every connection."""
+share, what runs once beside them, connections spread across the workers, and TCP_NODELAY on
+every connection."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def test_several_workers_build_their_apps_and_the_notifications_worker_runs_once
     db = tmp_path / "accord.db"
     init(db)
     spy = Spy()
-    monkeypatch.setattr(server, "Multiprocess", spy.supervisor)
+    monkeypatch.setattr(server, "Workers", spy.supervisor)
     monkeypatch.setattr("accord.notify.worker.start_in_thread", spy.start_worker)
     for name, value in environment(db, ACCORD_SECRET_KEY="k" * 32).items():
         if name.startswith("ACCORD_"):
@@ -135,7 +136,7 @@ def test_several_workers_build_their_apps_and_the_notifications_worker_runs_once
     assert config.app == "accord.server:app_from_environment"
     assert config.factory
     assert config.http is server.NoDelayHTTP
-    assert ports == [port]
+    assert ports == [port] * 3  # a listening socket for each worker, all on the one port
     # once, in the supervising process, however many workers serve; stopped with the server
     assert (spy.workers_started, spy.workers_stopped) == (1, 1)
 
@@ -146,7 +147,7 @@ def test_without_the_serve_worker_setting_no_notifications_worker_runs(
     db = tmp_path / "accord.db"
     init(db)
     spy = Spy()
-    monkeypatch.setattr(server, "Multiprocess", spy.supervisor)
+    monkeypatch.setattr(server, "Workers", spy.supervisor)
     monkeypatch.setattr("accord.notify.worker.start_in_thread", spy.start_worker)
     monkeypatch.setenv("ACCORD_DATABASE_URL", f"sqlite:///{db}")
     monkeypatch.setenv("ACCORD_SECRET_KEY", "k" * 32)
@@ -236,8 +237,63 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
                 f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
             )
             assert me.status_code == 200, me.text
+        # keep-alive connections opened at once, as a load balancer or wrk opens them, are
+        # spread across the workers (on one shared socket, one worker took them all)
+        held = opened_at_once(port, 32)
+        try:
+            by_worker = connections_of(port, children(process.pid))
+        finally:
+            for sock in held:
+                sock.close()
+        assert sum(by_worker.values()) == 32, by_worker
+        assert len(by_worker) == 2, by_worker
+        assert min(by_worker.values()) >= 6, by_worker
     finally:
         process.terminate()
         process.wait(timeout=60)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def opened_at_once(port: int, count: int) -> list[socket.socket]:
+    """`count` connections, all opened before any is used, then one request answered on each."""
+    held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+    for sock in held:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    for sock in held:
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "a connection was not served"
+    return held
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux: from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def connections_of(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established connections to `port` each of `pids` that holds any has open."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(f"socket:[{fields[9]}]")
+    counts = {}
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                held += os.readlink(fd) in inodes
+            except OSError:
+                continue
+        if held:
+            counts[pid] = held
+    return counts
