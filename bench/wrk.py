@@ -341,9 +341,14 @@ end
 {DONE}"""
 
 
-def read_script(paths: list[str], token: str | None) -> str:
+def read_script(paths: list[str], token: str | None, threads: int) -> str:
+    """Each wrk thread reads `paths` in turn, starting its own share of them apart from the
+    others: no two threads read one path close together, so that what a server keeps for a
+    moment (a team's present trust, for a second) is not given again to another thread by
+    chance, more in one run than in the next."""
     headers = f'["Authorization"] = {_lua_string("Bearer " + token)}' if token else ""
     listed = ",\n  ".join(_lua_string(p) for p in paths)
+    share = max(1, len(paths) // threads)
     return f"""{THREADS}
 local paths = {{
   {listed}
@@ -352,7 +357,7 @@ local headers = {{ {headers} }}
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", paths[((id or 1) * 7919 + n) % #paths + 1], headers)
+  return wrk.format("GET", paths[(((id or 1) - 1) * {share} + n) % #paths + 1], headers)
 end
 {DONE}"""
 
@@ -502,7 +507,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     token,
                 ),
             }[name]
-            return read_script(*paths)
+            return read_script(*paths, args.threads)
 
         for name in wanted:
             log(f"{name}: {args.warmup:g} s warm-up, then {args.seconds:g} s")
