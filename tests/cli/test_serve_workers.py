@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -248,6 +249,20 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
         assert sum(by_worker.values()) == 32, by_worker
         assert len(by_worker) == 2, by_worker
         assert min(by_worker.values()) >= 6, by_worker
+        # a worker killed is started again on its socket; what reaches that socket meanwhile
+        # waits for the new worker, and nothing is lost
+        victim = min(by_worker)
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(12):
+            assert httpx.get(f"{base}/healthz", timeout=60).status_code == 200
+        held = opened_at_once(port, 32)
+        try:
+            after = connections_of(port, children(process.pid))
+        finally:
+            for sock in held:
+                sock.close()
+        assert len(after) == 2, after
+        assert victim not in after
     finally:
         process.terminate()
         process.wait(timeout=60)
