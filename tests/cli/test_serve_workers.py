@@ -240,12 +240,7 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
             assert me.status_code == 200, me.text
         # keep-alive connections opened at once, as a load balancer or wrk opens them, are
         # spread across the workers (on one shared socket, one worker took them all)
-        held = opened_at_once(port, 32)
-        try:
-            by_worker = connections_of(port, children(process.pid))
-        finally:
-            for sock in held:
-                sock.close()
+        by_worker = spread(port, process.pid, 32)
         assert sum(by_worker.values()) == 32, by_worker
         assert len(by_worker) == 2, by_worker
         assert min(by_worker.values()) >= 6, by_worker
@@ -255,12 +250,7 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
         os.kill(victim, signal.SIGKILL)
         for _ in range(12):
             assert httpx.get(f"{base}/healthz", timeout=60).status_code == 200
-        held = opened_at_once(port, 32)
-        try:
-            after = connections_of(port, children(process.pid))
-        finally:
-            for sock in held:
-                sock.close()
+        after = spread(port, process.pid, 32)
         assert len(after) == 2, after
         assert victim not in after
     finally:
@@ -268,6 +258,16 @@ def test_two_workers_serve_one_port(tmp_path: Path) -> None:
         process.wait(timeout=60)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def spread(port: int, server: int, count: int) -> dict[int, int]:
+    """How many of `count` connections opened at once each worker of `server` holds."""
+    held = opened_at_once(port, count)
+    try:
+        return connections_of(port, children(server))
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def opened_at_once(port: int, count: int) -> list[socket.socket]:
