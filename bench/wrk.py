@@ -15,7 +15,8 @@ scenario with wrk in turn over keep-alive connections (64 by default, from 2 wrk
   `bench_writes`, is made before the server starts and dropped after the run);
 - `healthz`; `trust`: a team's trust (`/api/v1/teams/{slug}/trust`); `partnership`: a
   partnership's data; `list`: a page of a team's commitments (50), each cycling over every team
-  or partnership, signed in as an admin with an API token;
+  or partnership (each wrk thread from its own share of the list, so that no two threads read
+  one team close together), signed in as an admin with an API token;
 - `move`: commitments with fresh keys, each requested by a member of one team and promised by
   a member of the other once its request is answered (about half the requests are each move).
 
