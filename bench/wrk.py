@@ -276,9 +276,14 @@ def server_cpu(pid: int) -> float | None:
         return None
 
 
+# The first start after an import makes the trust snapshots of its history before it answers:
+# minutes at 1,000,000 commitments on two cores.
+READY_SECONDS = 1200
+
+
 def _wait_ready(process: subprocess.Popen[bytes], base: str, workers: int, out: IO[bytes]) -> None:
     """Until every worker answers: each answers the floor on a connection of its own."""
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + READY_SECONDS
     answered = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -290,7 +295,7 @@ def _wait_ready(process: subprocess.Popen[bytes], base: str, workers: int, out: 
                     return
                 continue
         time.sleep(0.3)
-    raise RuntimeError(f"{base} did not answer within 180 s:\n{_tail(out)}")
+    raise RuntimeError(f"{base} did not answer within {READY_SECONDS} s:\n{_tail(out)}")
 
 
 def _tail(output: IO[bytes], size: int = 4000) -> str:
