@@ -5,7 +5,8 @@ middleware, by the same processes on the same port and database:
 
 - `GET /bench/constant`: a constant small JSON body (async: no hop to the thread pool);
 - `GET /bench/row?slug=…`: one team found by its indexed slug through SQLAlchemy, in the thread
-  pool like every route of the app;
+  pool and in a transaction of a reader like every read of the app (`read_engine`: on SQLite a
+  deferred BEGIN, which takes no write lock; on PostgreSQL REPEATABLE READ);
 - `POST /bench/write`: one row inserted into a scratch table (`bench_writes`, none of the
   product's: `make_scratch` makes it, `drop_scratch` drops it) in a transaction of its own,
   committed, on the same engine: the same pool and the same durability (on SQLite the BEGIN
@@ -25,6 +26,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindpar
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.org.orm import teams_table
+from accord.uow import read_engine
 
 PREFIX = "/bench/"
 
@@ -61,6 +63,7 @@ def _write_statement() -> Any:
 
 def floors_app(engine: Engine) -> FastAPI:
     floors = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    reader = read_engine(engine)
 
     @floors.get("/bench/constant")
     async def constant() -> dict[str, bool]:
@@ -68,7 +71,7 @@ def floors_app(engine: Engine) -> FastAPI:
 
     @floors.get("/bench/row")
     def row(slug: str) -> dict[str, Any]:
-        with engine.connect() as connection:
+        with reader.connect() as connection:
             found = connection.execute(_row_query(), {"slug": slug}).first()
         if found is None:
             raise HTTPException(404, f"no team {slug!r}")
