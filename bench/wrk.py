@@ -9,7 +9,8 @@ mounts the floors; forecast refits off so that none runs during the load), then 
 scenario with wrk in turn over keep-alive connections (64 by default, from 2 wrk threads):
 
 - `constant`: the floor that answers a constant (`/bench/constant`, async, no database);
-- `row`: the floor that reads one team by its indexed slug through SQLAlchemy (`/bench/row`);
+- `row`: the floor that reads one team by its indexed slug through SQLAlchemy (`/bench/row`), in
+  a reader's transaction as the app's reads (on SQLite a deferred BEGIN, no write lock);
 - `write`: the floor of a change: one row inserted into a scratch table and committed, on the
   same engine, pool and durability settings as the app's changes (`/bench/write`; the table,
   `bench_writes`, is made before the server starts and dropped after the run);
