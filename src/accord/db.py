@@ -239,20 +239,18 @@ class _InLine(sqlite3.Connection):
             line.give()
 
     def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self.let_go()
+        self._ending(super().commit)
 
     def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self.let_go()
+        self._ending(super().rollback)
 
     def close(self) -> None:
+        self._ending(super().close)
+
+    def _ending(self, end: Callable[[], None]) -> None:
+        """End the transaction (or the connection), then let the line go, whatever happened."""
         try:
-            super().close()
+            end()
         finally:
             self.let_go()
 
