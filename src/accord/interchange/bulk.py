@@ -368,8 +368,8 @@ class BulkCommitments:
     def _write(self, *, full: bool = False) -> None:
         """The batch's commitments in one statement, then their events appended to the log
         (and handed to the trust upkeep), in the document's order. When the first batch is a
-        `full` one (a large import), the tables' secondary indexes are set aside on PostgreSQL
-        if the organization has no commitment yet, and made again by `finish` (`indexes`)."""
+        `full` one (a large import), the tables' secondary indexes are set aside if the
+        organization has no commitment yet, and made again by `finish` (`indexes`)."""
         batch, self._batch = self._batch, _Batch()
         if not batch.commitments:
             return
