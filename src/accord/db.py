@@ -7,8 +7,10 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -148,8 +150,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-# How long a writer waits for the other threads of its process before it waits on SQLite alone.
+# How long a writer waits in line (for the other threads of its process, then for the file)
+# before it waits on SQLite alone.
 LINE_WAIT_SECONDS = 30.0
+# The pauses of a writer trying the file again: the first, doubled up to the longest.
+LINE_PAUSES = (0.0002, 0.001)
 
 
 class WritersLine:
@@ -160,41 +165,55 @@ class WritersLine:
     5, 10 … 100 ms), so a change in one process often slept on while the lock was free: in a
     run of moves on two server processes the lock was held only 63% of the time, though a move
     always waited for it. Here a writer first takes the lock of a file beside the database
-    (`flock`; `<database>-writers`), which the kernel hands to the next writer the moment it is
-    let go, and SQLite's lock right after. One thread of a process at a time waits on the file;
-    the others take turns before it, each at most `LINE_WAIT_SECONDS`, after which it goes on to
-    wait on SQLite alone, as a writer that is not in line does (another program, a backup).
+    (`flock`; `<database>-writers`), tried again every millisecond at most (`LINE_PAUSES`),
+    then SQLite's lock, which is then free. One thread of a process at a time waits for the
+    file; the others take turns before it. A writer waits in line `LINE_WAIT_SECONDS` at most
+    in all, then goes on to wait on SQLite alone, as a writer that is not in line does (another
+    program, a backup). A child forked while a thread of its parent is in line starts with a
+    line of its own, free (`_forget_lines`).
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._turn = threading.Lock()
-        self._owner: int | None = None  # the thread in line, holding the file's lock
-        self._fd: int | None = None  # its file, open while it holds the lock
+        self.generation = 0
+        self._reset()
 
-    def take(self) -> bool:
-        """Wait for the file's lock; False when this writer is to wait on SQLite alone (its
-        thread is in line already, the wait was too long, or the file cannot be opened)."""
-        me = threading.get_ident()
-        if self._owner == me or not self._turn.acquire(timeout=LINE_WAIT_SECONDS):
-            return False
+    def _reset(self) -> None:
+        """No one in line (made, or again in a forked child, which holds none of its parent's
+        places); a place taken before is of another generation, and not given back here."""
+        self._turn = threading.Lock()
+        self._fd: int | None = None  # the file of the writer in line, open while it is
+        self.generation += 1
+
+    def take(self) -> int | None:
+        """Wait for the file's lock, `LINE_WAIT_SECONDS` at most; the generation to `give` it
+        back with, or None when this writer is to wait on SQLite alone (the wait was too long,
+        or the file cannot be opened)."""
+        deadline = time.monotonic() + LINE_WAIT_SECONDS
+        if not self._turn.acquire(timeout=LINE_WAIT_SECONDS):
+            return None
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError:
             self._turn.release()
-            return False
+            return None
+        locked = False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            self._turn.release()
-            raise
-        self._fd, self._owner = fd, me
-        return True
+            locked = _lock_by(fd, deadline)
+        finally:
+            if not locked:  # too long, or interrupted
+                os.close(fd)
+                self._turn.release()
+        if not locked:
+            return None
+        self._fd = fd
+        return self.generation
 
-    def give(self) -> None:
+    def give(self, generation: int) -> None:
         """Let the file's lock go (by closing the file), to the next writer of any process."""
-        fd, self._fd, self._owner = self._fd, None, None
+        if generation != self.generation:
+            return  # taken in the parent of this forked process: not this line's to give
+        fd, self._fd = self._fd, None
         try:
             if fd is not None:
                 os.close(fd)
@@ -202,9 +221,38 @@ class WritersLine:
             self._turn.release()
 
 
+def _lock_by(fd: int, deadline: float) -> bool:
+    """Take the file's lock, tried again after short pauses until `deadline`; whether taken."""
+    pause, longest = LINE_PAUSES
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+
 # kept while an engine of the file holds its line
 _LINES: weakref.WeakValueDictionary[str, WritersLine] = weakref.WeakValueDictionary()
 _LINES_MADE = threading.Lock()
+
+
+def _forget_lines() -> None:
+    """In a forked child: every line free, none of the parent's places held (the child's copy
+    of a parent's file is closed, which leaves the parent's lock to the parent)."""
+    global _LINES_MADE
+    _LINES_MADE = threading.Lock()
+    for line in list(_LINES.values()):
+        if line._fd is not None:
+            os.close(line._fd)
+        line._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_lines)
 
 
 def writers_line(url: str) -> WritersLine | None:
@@ -228,18 +276,28 @@ class _InLine(sqlite3.Connection):
     its BEGIN to its COMMIT or ROLLBACK (or its closing)."""
 
     _line: WritersLine | None = None
+    _generation = 0
 
     def wait_in(self, line: WritersLine) -> None:
-        if line.take():
-            self._line = line
+        generation = line.take()
+        if generation is not None:
+            self._line, self._generation = line, generation
 
     def let_go(self) -> None:
         line, self._line = self._line, None
         if line is not None:
-            line.give()
+            line.give(self._generation)
 
     def commit(self) -> None:
-        self._ending(super().commit)
+        try:
+            super().commit()
+        except BaseException:
+            # a COMMIT that fails leaves the transaction open, and SQLite's write lock held
+            with suppress(sqlite3.Error):
+                super().rollback()
+            raise
+        finally:
+            self.let_go()
 
     def rollback(self) -> None:
         self._ending(super().rollback)

@@ -1,7 +1,8 @@
 """SQLite's writers wait in one line, across threads and processes (`accord.db.WritersLine`): a
-write transaction holds the lock of `<database>-writers` from its BEGIN to its end, and a writer
-of another process waits for it in the kernel, handed the lock the moment it is let go, rather
-than asleep in SQLite's growing steps."""
+write transaction holds the lock of `<database>-writers` from its BEGIN to its end, a writer of
+another process waits for it (tried again every millisecond at most, rather than asleep in
+SQLite's growing steps) and goes on once it is let go, no writer waits in line longer than
+`LINE_WAIT_SECONDS`, and a forked child holds none of its parent's places."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from accord import db
 from accord.db import make_engine, migrate, writers_line
 from accord.uow import read_engine
 
@@ -59,20 +61,6 @@ def _taken(path: Path) -> bool:
         return True
     finally:
         os.close(fd)
-    return False
-
-
-def _waiting_on(path: Path, pid: int) -> bool:
-    """Whether process `pid` waits in the kernel for the flock of `path` (/proc/locks lists a
-    waiter as "-> FLOCK ..." with its pid and the file's device and inode)."""
-    inode = os.stat(path).st_ino
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if "->" in fields and "FLOCK" in fields:
-            at = fields.index("FLOCK")
-            who, where = fields[at + 3], fields[at + 4]
-            if who == str(pid) and where.rsplit(":", 1)[-1] == str(inode):
-                return True
     return False
 
 
@@ -132,13 +120,9 @@ def test_a_writer_of_another_process_waits_in_line_then_goes_on(
 
         writer = threading.Thread(target=write)
         writer.start()
-        deadline = time.monotonic() + 20
-        while not _waiting_on(_line_file(tmp_path), os.getpid()):
-            assert time.monotonic() < deadline, "the writer never waited on the line's file"
-            assert writer.is_alive()
-            assert not done
-            time.sleep(0.01)
-        assert not done  # it waits, in the kernel's line
+        time.sleep(0.5)
+        assert writer.is_alive()
+        assert not done  # it waits, in line
         child.stdin.write("go\n")
         child.stdin.flush()
         writer.join(20)
@@ -150,20 +134,65 @@ def test_a_writer_of_another_process_waits_in_line_then_goes_on(
     assert not _taken(_line_file(tmp_path))
 
 
-def test_a_thread_in_line_that_writes_again_waits_on_sqlite_alone(
-    database: tuple[str, Engine],
+def test_no_writer_waits_in_line_longer_than_its_limit(
+    database: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, _engine = database
+    monkeypatch.setattr(db, "LINE_WAIT_SECONDS", 0.3)
     line = writers_line(url)
     assert line is not None
-    assert line.take()
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        assert line.take() is None  # the other process holds the file: given up, not hung
+        assert time.monotonic() - started >= 0.3
+        assert line.take() is None  # and its turn in this process was given back
+        child.stdin.write("go\n")
+        child.stdin.close()
+        assert child.stdout.readline().strip() == "committed"
+    generation = line.take()  # let go: taken at once
+    assert generation is not None
+    assert _taken(_line_file(tmp_path))
+    line.give(generation)
+    assert not _taken(_line_file(tmp_path))
+
+
+def test_a_forked_child_holds_none_of_its_parents_places(
+    database: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _engine = database
+    monkeypatch.setattr(db, "LINE_WAIT_SECONDS", 0.3)
+    line = writers_line(url)
+    assert line is not None
+    generation = line.take()
+    assert generation is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its line is free of the parent's turn, the file the parent's
+        try:
+            os.close(read)
+            mine = line.take()  # not its turn's lock for ever; the parent holds the file
+            os.write(write, b"none" if mine is None else b"held")
+            time.sleep(2)  # alive, its copy of the parent's file closed
+        finally:
+            os._exit(0)
+    os.close(write)
     try:
-        # its own line again: no wait (it would wait for itself); SQLite's wait decides
-        assert not line.take()
+        assert os.read(read, 4) == b"none"
+        line.give(generation)
+        # the child, still alive, does not keep the parent's lock of the file
+        assert not _taken(_line_file(tmp_path))
     finally:
-        line.give()
-    assert line.take()  # let go: taken again at once
-    line.give()
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(read)
 
 
 def test_the_line_is_one_per_file_whatever_the_url(tmp_path: Path) -> None:
