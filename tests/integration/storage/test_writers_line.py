@@ -12,14 +12,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from accord import db
-from accord.db import make_engine, migrate, writers_line
+from accord.db import WritersLine, make_engine, migrate, writers_line
 from accord.uow import read_engine
 
 # A writer in another process: begins a write, says so, waits for a word on its stdin, commits.
@@ -98,19 +99,43 @@ def test_a_reader_stands_in_no_line(database: tuple[str, Engine], tmp_path: Path
         assert not _taken(_line_file(tmp_path))
 
 
-def test_a_writer_of_another_process_waits_in_line_then_goes_on(
-    database: tuple[str, Engine], tmp_path: Path
-) -> None:
-    url, engine = database
+@pytest.fixture
+def quick(database: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> tuple[str, WritersLine]:
+    """The database's URL and its line, in which no one waits longer than 0.3 s."""
+    url, _engine = database
+    monkeypatch.setattr(db, "LINE_WAIT_SECONDS", 0.3)
+    line = writers_line(url)
+    assert line is not None
+    return url, line
+
+
+@contextmanager
+def held_elsewhere(url: str) -> Iterator[Callable[[], None]]:
+    """A writer of another process holding the line (`HOLDER`), with what makes it commit."""
     with subprocess.Popen(
         [sys.executable, "-c", HOLDER, url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     ) as child:
-        assert child.stdin is not None
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "holding"
+        stdin, stdout = child.stdin, child.stdout
+        assert stdin is not None
+        assert stdout is not None
+        assert stdout.readline().strip() == "holding"
+
+        def commit() -> None:
+            stdin.write("go\n")
+            stdin.close()
+            assert stdout.readline().strip() == "committed"
+
+        yield commit
+
+
+def test_a_writer_of_another_process_waits_in_line_then_goes_on(
+    database: tuple[str, Engine], tmp_path: Path
+) -> None:
+    url, engine = database
+    with held_elsewhere(url) as commit:
         done: list[list[str]] = []
 
         def write() -> None:
@@ -123,40 +148,24 @@ def test_a_writer_of_another_process_waits_in_line_then_goes_on(
         time.sleep(0.5)
         assert writer.is_alive()
         assert not done  # it waits, in line
-        child.stdin.write("go\n")
-        child.stdin.flush()
+        commit()
         writer.join(20)
         assert not writer.is_alive()
-        assert child.stdout.readline().strip() == "committed"
-        child.stdin.close()
     # it began after the child's commit: it saw the child's row, and wrote its own after
     assert done == [["child", "parent"]]
     assert not _taken(_line_file(tmp_path))
 
 
 def test_no_writer_waits_in_line_longer_than_its_limit(
-    database: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick: tuple[str, WritersLine], tmp_path: Path
 ) -> None:
-    url, _engine = database
-    monkeypatch.setattr(db, "LINE_WAIT_SECONDS", 0.3)
-    line = writers_line(url)
-    assert line is not None
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLDER, url],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as child:
-        assert child.stdin is not None
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "holding"
+    url, line = quick
+    with held_elsewhere(url) as commit:
         started = time.monotonic()
         assert line.take() is None  # the other process holds the file: given up, not hung
         assert time.monotonic() - started >= 0.3
         assert line.take() is None  # and its turn in this process was given back
-        child.stdin.write("go\n")
-        child.stdin.close()
-        assert child.stdout.readline().strip() == "committed"
+        commit()
     generation = line.take()  # let go: taken at once
     assert generation is not None
     assert _taken(_line_file(tmp_path))
@@ -165,12 +174,9 @@ def test_no_writer_waits_in_line_longer_than_its_limit(
 
 
 def test_a_forked_child_holds_none_of_its_parents_places(
-    database: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick: tuple[str, WritersLine], tmp_path: Path
 ) -> None:
-    url, _engine = database
-    monkeypatch.setattr(db, "LINE_WAIT_SECONDS", 0.3)
-    line = writers_line(url)
-    assert line is not None
+    _url, line = quick
     generation = line.take()
     assert generation is not None
     read, write = os.pipe()
