@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, defaultload, joinedload, lazyload
 
-from accord.db import KeyCache
+from accord.db import DirectRead, KeyCache
 from accord.errors import NotFound
 from accord.org.domain import ApiToken, GlobalRole, MemberRole, Membership, Person, Team
 from accord.org.orm import (
@@ -154,7 +154,7 @@ def token_grant(connection: Connection | Session, token_hash: str, team: str) ->
     return _grant(rows) if rows else None
 
 
-def _grant(rows: Sequence[Row[Any]]) -> TokenGrant:
+def _grant(rows: Sequence[Any]) -> TokenGrant:
     """The `TokenGrant` of a grant query's rows (one per current team of the token's owner)."""
     first = rows[0]
     return TokenGrant(
@@ -199,15 +199,23 @@ def read_grant(
     connection: Connection | Session, token_hash: str, team: str, of: str | None
 ) -> ReadGrant | None:
     """The token of this hash for a read of `team` (as `of` sees it), as `ReadGrant` says; None
-    for no such token. One statement."""
-    rows = connection.execute(
-        _read_grant_query(), {"hash": token_hash, "team": team, "of": of}
-    ).all()
+    for no such token. One statement (on a connection, straight on the driver: `DirectRead`)."""
+    read = _read_grant()
+    rows = read.rows(connection, {"hash": token_hash, "team": team, "of": of})
     if not rows:
         return None
     first = rows[0]
-    state = {name[6:]: value for name, value in first._mapping.items() if name[:6] == "state_"}
+    state = dict(zip(_STATE_NAMES, first[len(read.names) - len(_STATE_NAMES) :], strict=True))
     return ReadGrant(_grant(rows), first.team_id, first.of_id, state)
+
+
+# the columns of `trust_state`, the last of `_read_grant_query`'s
+_STATE_NAMES = tuple(column.name for column in trust_state_table.c)
+
+
+@functools.cache
+def _read_grant() -> DirectRead:
+    return DirectRead(_read_grant_query())
 
 
 @functools.cache
