@@ -7,9 +7,12 @@ weighing most"), and the causes of a pair's flags. Pages, the CLI and the JSON a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
+
+import numpy as np
 
 from accord.trust.model import Opinion, Trust
 
@@ -17,6 +20,7 @@ from accord.trust.model import Opinion, Trust
 ENOUGH_EVIDENCE = 3.0
 # The credible interval holds 80% of the Beta: from its 10th to its 90th percentile.
 LOWER_QUANTILE, UPPER_QUANTILE = 0.1, 0.9
+QUANTILES = np.array([LOWER_QUANTILE, UPPER_QUANTILE])
 # Decayed counts this far from what full weights would give read "recent ones weighing most".
 VISIBLE_DECAY = 0.05
 THIN = "too little evidence to judge"
@@ -31,12 +35,18 @@ DIMENSION_NAMES = ("ability", "integrity", "value")
 
 def credible_interval(opinion: Opinion) -> tuple[float, float]:
     """The 80% credible interval of Beta(alpha, beta): its 10th and 90th percentiles."""
-    from scipy.special import betaincinv  # imported when first needed, as in `model`
-
     alpha, beta = max(opinion.alpha, 1e-12), max(opinion.beta, 1e-12)
-    low = float(betaincinv(alpha, beta, LOWER_QUANTILE))
-    high = float(betaincinv(alpha, beta, UPPER_QUANTILE))
+    low, high = _quantiles()(alpha, beta, QUANTILES).tolist()
     return low, high
+
+
+@functools.cache
+def _quantiles() -> Callable[..., Any]:
+    """scipy's inverse of the regularized incomplete beta function, imported when first needed
+    (as in `model`), once."""
+    from scipy.special import betaincinv
+
+    return cast(Callable[..., Any], betaincinv)
 
 
 def enough_evidence(opinion: Opinion) -> bool:
@@ -139,11 +149,15 @@ def describe(
     )
 
 
-def overall_interval(trust: Trust, weights: Sequence[float]) -> tuple[float, float]:
-    """The weighted mean of the dimensions' interval bounds: the interval of overall trust as
-    if the three rose and fell together, which they mostly do (the same commitments make them),
-    so it is never narrower than the truth."""
-    intervals = [credible_interval(trust.dimension(name)) for name in DIMENSION_NAMES]
+def overall_interval(
+    trust: Trust, weights: Sequence[float], intervals: Sequence[tuple[float, float]] | None = None
+) -> tuple[float, float]:
+    """The weighted mean of the dimensions' interval bounds (`intervals`, when already known, in
+    the order of DIMENSION_NAMES): the interval of overall trust as if the three rose and fell
+    together, which they mostly do (the same commitments make them), so it is never narrower
+    than the truth."""
+    if intervals is None:
+        intervals = [credible_interval(trust.dimension(name)) for name in DIMENSION_NAMES]
     low = sum(w * lo for w, (lo, _) in zip(weights, intervals, strict=True))
     high = sum(w * hi for w, (_, hi) in zip(weights, intervals, strict=True))
     return low, high
@@ -160,12 +174,18 @@ def overall_counts(ability: Opinion, count: int | None = None) -> str:
     return f"from {plural(n, 'finished commitment')}{recent}"
 
 
-def describe_overall(trust: Trust, weights: Sequence[float], count: int | None = None) -> Figure:
+def describe_overall(
+    trust: Trust,
+    weights: Sequence[float],
+    count: int | None = None,
+    intervals: Sequence[tuple[float, float]] | None = None,
+) -> Figure:
     """Overall trust in words: judged once ability (one piece of evidence a finished
-    commitment) is, and resting on the finished commitments ability counts."""
+    commitment) is, and resting on the finished commitments ability counts. `intervals`: the
+    dimensions' own, when already known (`overall_interval`)."""
     return Figure(
         trust.overall_expected,
-        overall_interval(trust, weights),
+        overall_interval(trust, weights, intervals),
         enough_evidence(trust.ability),
         overall_counts(trust.ability, count),
     )
