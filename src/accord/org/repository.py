@@ -199,7 +199,7 @@ def read_grant(
     connection: Connection | Session, token_hash: str, team: str, of: str | None
 ) -> ReadGrant | None:
     """The token of this hash for a read of `team` (as `of` sees it), as `ReadGrant` says; None
-    for no such token. One statement (on a connection, straight on the driver: `DirectRead`)."""
+    for no such token. One statement, straight on the driver (`DirectRead`)."""
     read = _read_grant()
     rows = read.rows(connection, {"hash": token_hash, "team": team, "of": of})
     if not rows:

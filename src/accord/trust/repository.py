@@ -974,7 +974,7 @@ def _overdue_arm(part: int | None, *where: ColumnElement[bool]) -> Select[Any]:
 
 @functools.cache
 def _sums_read(parts: tuple[str, ...], org: str | None) -> DirectRead:
-    """`_sums_query`, read straight on the driver when on a connection (a present trust read)."""
+    """`_sums_query`, read straight on the driver (`DirectRead`): the hottest read of trust."""
     return DirectRead(_sums_query(parts, org))
 
 

@@ -142,7 +142,9 @@ def figures_of(trust: Trust, settings: Settings) -> dict[str, Figure]:
     """Every figure of `trust` in words, overall with the configured weights."""
     found = {name: describe(name, trust.dimension(name)) for name in DIMENSIONS}
     intervals = [found[name].interval for name in DIMENSIONS]
-    found["overall"] = describe_overall(trust, weights_of(settings).normalized(), None, intervals)
+    found["overall"] = describe_overall(
+        trust, weights_of(settings).normalized(), intervals=intervals
+    )
     return found
 
 
