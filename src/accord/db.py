@@ -15,7 +15,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -31,6 +31,7 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, registry
 from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.types import TypeDecorator
@@ -429,32 +430,46 @@ class DirectRead:
     On a `Connection` it is compiled once per dialect; each time its parameters are converted
     by their types and its rows by its columns' types, as SQLAlchemy converts them, and it runs
     as SQLAlchemy runs its own statements on a cursor (its events and echo, the driver's errors
-    raised as SQLAlchemy's), without the execution context, result and row objects of a
-    statement executed. Those cost 3-4 times the statement itself on SQLite: 45 us against
-    10 us for the row of a token read for a team's present trust. On a `Session`, on its
-    connection, in its transaction (a statement of tables does not flush a session either).
+    raised as SQLAlchemy's), in the connection's transaction (begun as an execution begins it),
+    without the execution context, result and row objects of a statement executed. Those cost
+    3-4 times the statement itself on SQLite: 45 us against 10 us for the row of a token read
+    for a team's present trust. On a `Session`, on its connection, in its transaction: a select
+    of tables' columns does not flush a session either (a select of mapped classes is not for
+    here).
 
-    Rows are named tuples of the statement's column names. A statement with an IN of
-    parameters is refused (SQLAlchemy expands it at each execution): write its constants into
-    the statement (`trust.repository.one_of`).
+    Rows are named tuples of the statement's column names, each named once. Refused when it is
+    made: a column without a name of its own (label it), a parameter whose name the database
+    cannot take as it is, and an IN of parameters (SQLAlchemy expands it at each execution:
+    write its constants into the statement, `trust.repository.one_of`).
     """
 
     def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
         self.statement = statement
         self.names = tuple(statement.selected_columns.keys())
-        self.row: Any = namedtuple("Row", self.names, rename=True)  # type: ignore[misc]
-        self._plans: dict[str, _Plan] = {}
+        self.row: Any = cast(Any, namedtuple("Row", self.names, rename=True))
+        if self.row._fields != self.names:
+            raise ValueError(
+                "every column of a direct read needs a name of its own (a label): "
+                f"{', '.join(self.names)}"
+            )
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     def rows(self, on: Connection | Session, params: Mapping[str, Any]) -> list[Any]:
         if isinstance(on, Session):
             on = on.connection()
+        if not on.in_transaction():
+            on.begin()  # as an execution begins one (the engine's `begin` listener included)
         dialect = on.dialect
-        plan = self._plans.get(dialect.name) or self._plan(dialect)
+        plan = self._plans.get((dialect.name, dialect.driver)) or self._plan(dialect)
+        try:
+            parameters = plan.parameters(params)
+        except Exception as error:  # as SQLAlchemy raises a parameter it cannot convert
+            raise StatementError(str(error), plan.sql, dict(params), error) from error
         cursor = on.connection.cursor()
         try:
             # as SQLAlchemy runs its own statements on a cursor: its events and echo, and the
             # driver's errors raised as its own (a lost connection invalidated)
-            on._cursor_execute(cursor, plan.sql, plan.parameters(params))
+            on._cursor_execute(cursor, plan.sql, parameters)
             found = cursor.fetchall()
             if plan.convert is None:
                 made = self._converters(dialect, cursor.description)
@@ -477,8 +492,13 @@ class DirectRead:
                 "a direct read cannot expand an IN of parameters at each read: write its "
                 f"constants into the statement instead ({compiled.string!r})"
             )
+        if compiled.escaped_bind_names:
+            raise ValueError(
+                "a direct read takes parameters named as the database takes them: "
+                f"{', '.join(sorted(compiled.escaped_bind_names))}"
+            )
         binds = {
-            name: _bind_processor(parameter.type, dialect)
+            name: parameter.type.dialect_impl(dialect).bind_processor(dialect)
             for parameter, name in compiled.bind_names.items()
         }
         plan = _Plan(
@@ -487,7 +507,7 @@ class DirectRead:
             {name: processor for name, processor in binds.items() if processor is not None},
             tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
         )
-        self._plans[dialect.name] = plan
+        self._plans[(dialect.name, dialect.driver)] = plan
         return plan
 
     def _converters(self, dialect: Dialect, description: Any) -> list[Callable[[Any], Any] | None]:
@@ -515,11 +535,10 @@ class _Plan:
         self.convert: list[Callable[[Any], Any] | None] | None = None
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
+        """The values to send, each converted by its type (None too, as SQLAlchemy does)."""
         values = self.construct(params)
         for name, processor in self.processors.items():
-            value = values.get(name)
-            if value is not None:
-                values[name] = processor(value)
+            values[name] = processor(values[name])
         if self.positions is None:
             return values
         return tuple(values[name] for name in self.positions)

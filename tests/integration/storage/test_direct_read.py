@@ -1,7 +1,9 @@
 """A `DirectRead` reads on a connection what SQLAlchemy's execution of its statement reads: the
-same rows, with its parameters and values converted by their types (aware UTC instants, a
-StrEnum, booleans, NULL, a UNION), seen by SQLAlchemy's events, and the driver's errors raised
-as SQLAlchemy's; on a session, in the session's transaction. An IN of parameters is refused."""
+same rows, with its parameters (None too) and values converted by their types (aware UTC
+instants, a StrEnum, booleans, NULL, a UNION), in a transaction begun as an execution begins
+it, seen by SQLAlchemy's events, and errors raised as SQLAlchemy's; on a session, in the
+session's transaction. A column without a name, a parameter the database cannot take by its
+name and an IN of parameters are refused."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     cast,
+    event,
     func,
     literal,
     null,
@@ -28,8 +31,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from accord.db import DirectRead, UTCDateTime, enum_type
 from accord.org.domain import GlobalRole, Team
@@ -140,11 +144,13 @@ def test_a_union_of_aggregates_gives_sqlalchemy_s_rows(probed: Engine) -> None:
 
 
 def test_its_statement_is_seen_by_sqlalchemy_s_events(probed: Engine) -> None:
-    read = DirectRead(select(probe.c.id).where(probe.c.id == bindparam("id")))
+    statement = select(probe.c.id).where(probe.c.id == bindparam("id"))
+    read = DirectRead(statement)
     found: list[Any] = []
     sent = statements_during(probed, lambda: found.extend(direct(probed, read, {"id": 3})))
     assert found == [(3,)]
-    assert sent == [read.statement.compile(dialect=probed.dialect).string]
+    assert sent == statements_during(probed, lambda: executed(probed, statement, {"id": 3}))
+    assert statement.compile(dialect=probed.dialect).string in sent
 
 
 def test_a_driver_error_is_raised_as_sqlalchemy_s(probed: Engine) -> None:
@@ -175,3 +181,58 @@ def test_an_in_of_parameters_is_refused(probed: Engine) -> None:
     read = DirectRead(select(probe.c.id).where(probe.c.id.in_([1, 2])))
     with pytest.raises(ValueError, match="IN of parameters"):
         direct(probed, read, {})
+
+
+class NoneAsZero(TypeDecorator[int]):
+    """A type that sends None as 0: SQLAlchemy converts a None parameter too."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Any) -> int:
+        return 0 if value is None else value
+
+
+def test_a_none_parameter_is_converted_by_its_type_too(probed: Engine) -> None:
+    statement = select(probe.c.id).where(probe.c.id > bindparam("floor", type_=NoneAsZero()))
+    rows = direct(probed, DirectRead(statement), {"floor": None})
+    assert rows == executed(probed, statement, {"floor": None})
+    assert len(rows) == len(ROWS)
+
+
+def test_a_read_on_a_connection_begins_its_transaction(probed: Engine) -> None:
+    begun: list[object] = []
+
+    def note(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(probed, "begin", note)
+    try:
+        with probed.connect() as connection:
+            assert not connection.in_transaction()
+            assert DirectRead(select(probe.c.id).where(probe.c.id == 1)).rows(connection, {})
+            assert connection.in_transaction()
+            assert begun == [connection]
+            connection.commit()
+            assert not connection.in_transaction()
+    finally:
+        event.remove(probed, "begin", note)
+
+
+def test_a_parameter_its_type_refuses_is_raised_as_sqlalchemy_s(probed: Engine) -> None:
+    read = DirectRead(select(probe.c.id).where(probe.c.at < bindparam("moment")))
+    naive = datetime(2026, 3, 1, 12, 0)
+    with pytest.raises(StatementError, match="naive datetime"):
+        direct(probed, read, {"moment": naive})
+
+
+def test_a_column_without_a_name_of_its_own_is_refused() -> None:
+    with pytest.raises(ValueError, match="a name of its own"):
+        DirectRead(select(probe.c.id + 1))
+    assert DirectRead(select((probe.c.id + 1).label("next"))).names == ("next",)
+
+
+def test_a_parameter_the_database_cannot_take_by_its_name_is_refused(probed: Engine) -> None:
+    read = DirectRead(select(probe.c.id).where(probe.c.id == bindparam("a.b")))
+    with pytest.raises(ValueError, match="named as the database takes them"):
+        direct(probed, read, {"a.b": 1})
