@@ -446,7 +446,7 @@ class DirectRead:
     def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
         self.statement = statement
         self.names = tuple(statement.selected_columns.keys())
-        self.row: Any = cast(Any, namedtuple("Row", self.names, rename=True))
+        self.row = cast(Any, namedtuple("Row", self.names, rename=True))
         if self.row._fields != self.names:
             raise ValueError(
                 "every column of a direct read needs a name of its own (a label): "
@@ -497,14 +497,15 @@ class DirectRead:
                 "a direct read takes parameters named as the database takes them: "
                 f"{', '.join(sorted(compiled.escaped_bind_names))}"
             )
-        binds = {
-            name: parameter.type.dialect_impl(dialect).bind_processor(dialect)
+        processors = {
+            name: processor
             for parameter, name in compiled.bind_names.items()
+            if (processor := parameter.type.dialect_impl(dialect).bind_processor(dialect))
         }
         plan = _Plan(
             compiled.string,
             compiled.construct_params,
-            {name: processor for name, processor in binds.items() if processor is not None},
+            processors,
             tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
         )
         self._plans[(dialect.name, dialect.driver)] = plan
@@ -525,7 +526,7 @@ class _Plan:
         self,
         sql: str,
         construct: Callable[..., MutableMapping[str, Any]],
-        processors: dict[str, Callable[[Any], Any]],
+        processors: Mapping[str, Callable[[Any], Any]],
         positions: tuple[str, ...] | None,
     ) -> None:
         self.sql = sql
