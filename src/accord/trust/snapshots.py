@@ -31,6 +31,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -43,7 +44,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from accord.commitments.orm import commitments_table
-from accord.events.orm import events_table
+from accord.db import DirectRead
+from accord.events.orm import event_head_table, events_table
 from accord.org.orm import teams_table
 from accord.trust.domain import (
     COMMITTED,
@@ -369,6 +371,32 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+# By database (its URL): the log's last event id and hash when its earliest commitment event was
+# found, and that event's time (`SnapshotStore.first_event_at`).
+_FIRST_EVENT: dict[str, tuple[int, str, datetime | None]] = {}
+# Up to how many events appended since are read for it (more: the whole log is searched again).
+FEW_EVENTS = 10_000
+
+
+@functools.cache
+def _moves_read() -> DirectRead:
+    """`SnapshotStore.moves_between`'s statement: the events by time (`ix_events_at`), each
+    with its commitment's id (by its key, unique)."""
+    e, c = events_table.c, commitments_table.c
+    key = func.substr(e.subject, len(SUBJECT_PREFIX) + 1)
+    return DirectRead(
+        select(e.at, e.subject, e.payload, c.id.label("commitment_id"))
+        .select_from(events_table.outerjoin(commitments_table, c.key == key))
+        .where(
+            e.at >= bindparam("start", type_=e.at.type),
+            e.at <= bindparam("end", type_=e.at.type),
+            e.subject >= SUBJECT_PREFIX,
+            e.subject < "commitment;",
+        )
+        .order_by(e.id)
+    )
+
+
 @functools.cache
 def _newest_query() -> Select[tuple[datetime]]:
     return select(func.max(SN.at))
@@ -560,11 +588,11 @@ class SnapshotStore:
         )
 
     def columns_at(
-        self, at: datetime, start: datetime | None, moved: Iterable[str] = ()
+        self, at: datetime, start: datetime | None, moved: Mapping[int, str]
     ) -> tuple[PairRows, OpenRows, list[Track]]:
         """At snapshot `at`, from the snapshots at or after `start` (the full copy before it,
         which holds everything) in one query: every pair's finished evidence, the commitments
-        open but those `moved`, and the tracks of the `moved` ones open."""
+        open but those `moved` (their keys by id), and the tracks of the `moved` ones open."""
         where = [SN.at <= at]
         if start is not None:
             where.append(SN.at >= start)
@@ -572,9 +600,7 @@ class SnapshotStore:
         rows = _values(
             self.session, select(_raw(SN.at), SN.pairs, SN.tracks).where(*where).order_by(SN.at)
         )
-        moved = list(moved)
-        ids = self.ids_of(moved) if moved else {}
-        return self._pairs(rows), *self._open(rows, {number: key for key, number in ids.items()})
+        return self._pairs(rows), *self._open(rows, moved)
 
     @staticmethod
     def _pairs(rows: Sequence[Any]) -> PairRows:
@@ -699,32 +725,59 @@ class SnapshotStore:
         rows = self.session.execute(select(t.id, t.slug).order_by(t.id)).all()
         return {int(i): str(slug) for i, slug in rows}
 
-    def events_between(self, start: datetime, end: datetime) -> list[Event]:
-        """The commitment events with `start <= at <= end`, in log order."""
-        e = events_table.c
-        query = (
-            select(e.at, e.subject, e.payload)
-            .where(
-                e.at >= start,
-                e.at <= end,
-                and_(e.subject >= SUBJECT_PREFIX, e.subject < "commitment;"),
-            )
-            .order_by(e.id)
-        )
-        return [
-            (at, subject, payload) for at, subject, payload in self.session.execute(query).all()
-        ]
+    def moves_between(self, start: datetime, end: datetime) -> tuple[list[Event], dict[int, str]]:
+        """The commitment events with `start <= at <= end`, in log order, and the commitments
+        they move that still exist, by id (their keys), in one statement on the driver."""
+        events: list[Event] = []
+        moved: dict[int, str] = {}
+        for at, subject, payload, number in _moves_read().rows(
+            self.session, {"start": start, "end": end}
+        ):
+            events.append((at, subject, payload))
+            if number is not None:
+                moved[number] = subject.removeprefix(SUBJECT_PREFIX)
+        return events, moved
 
     def first_event_at(self) -> datetime | None:
-        """The time of the earliest commitment event."""
+        """The time of the earliest commitment event (a chart's first point).
+
+        Found once per database and log in this process, then from the events appended since:
+        the log only grows, and the hash of its last event names all of it (`events`), so the
+        earliest up to a later head is the earlier of the one known and the earliest of the
+        events since. (Found in the whole log, it costs a walk of the events in time order to
+        the first commitment event: 10 ms at 500,000 commitments on SQLite, 23 ms at 1,000,000
+        on PostgreSQL, whose partnerships were formed first.)"""
+        e, head = events_table.c, event_head_table.c
+        now = self.session.execute(select(head.last_id, head.last_hash).where(head.id == 1)).first()
+        if now is None:
+            return self._first_after(None)
+        where = str(self.session.connection().engine.url)
+        known = _FIRST_EVENT.get(where)
+        if known is not None and known[:2] == (now.last_id, now.last_hash):
+            return known[2]
+        if (
+            known is not None
+            and known[0] < now.last_id <= known[0] + FEW_EVENTS
+            and self.session.scalar(select(e.hash).where(e.id == known[0])) == known[1]
+        ):
+            since = self._first_after(known[0])
+            first = (
+                since if known[2] is None or (since is not None and since < known[2]) else known[2]
+            )
+        else:
+            first = self._first_after(None)
+        _FIRST_EVENT[where] = (now.last_id, now.last_hash, first)
+        return first
+
+    def _first_after(self, after: int | None) -> datetime | None:
+        """The time of the earliest commitment event, of those after event `after` if given."""
         e = events_table.c
-        # `subject || ''` keeps SQLite from reading every commitment event by subject: the events
-        # in time order reach the first one at once
+        # `subject || ''` keeps the database from reading every commitment event by subject:
+        # the events in time order reach the first one at once; those after an id are read in
+        # id order (in time order, PostgreSQL would read every event before them)
         subject = e.subject.concat("")
-        found: datetime | None = self.session.scalar(
-            select(e.at)
-            .where(subject >= SUBJECT_PREFIX, subject < "commitment;")
-            .order_by(e.at)
-            .limit(1)
-        )
-        return found
+        query = select(e.at).where(subject >= SUBJECT_PREFIX, subject < "commitment;")
+        if after is None:
+            found: datetime | None = self.session.scalar(query.order_by(e.at).limit(1))
+            return found
+        return min(self.session.scalars(query.where(e.id > after).order_by(e.id)), default=None)

@@ -22,7 +22,6 @@ from accord.trust.domain import (
     Ledger,
     TeamRef,
     Track,
-    commitment_key,
     fold,
     ledger,
 )
@@ -474,10 +473,9 @@ def snapshot_view(
         return np.asarray(places[np.minimum(ids, len(places) - 1)])
 
     start = snapshot.full  # the rows from the full copy before it on
-    events = store.events_between(snapshot.at, moment)
     # the commitments the events after the snapshot move are folded one by one; the others
     # stay as the snapshot has them, and count (overdue, reliance) in columns
-    moved = {key for key in (commitment_key(event[1]) for event in events) if key is not None}
+    events, moved = store.moves_between(snapshot.at, moment)
     pairs, still, moving = store.columns_at(snapshot.at, start, moved)
     tracks: dict[str, Track] = {}
     for track in moving:
@@ -541,7 +539,8 @@ def snapshot_view(
     performers.append(np.array(moved_p, dtype=np.int64))
     sums.append(np.array(moved_sums, dtype=float).reshape(len(moved_sums), 6))
     org = snapshot.org.scaled(decay_weight(days_between(snapshot.at, moment), H))
-    added = np.concatenate(sums[1:]).sum(axis=0)  # the evidence of the open commitments
+    opened = np.concatenate(sums[1:])  # the evidence of the open commitments, row by row
+    added = opened.sum(axis=0)
     size = len(names)
     keys, inverse = _group(
         requesters[0] * size + performers[0],
@@ -552,7 +551,8 @@ def snapshot_view(
     # (a few thousand) added one by one in order
     evidence = np.zeros((len(keys), 6))
     evidence[inverse[: len(sums[0])]] = sums[0] + 0.0  # 0.0 + x: x, and -0.0 becomes 0.0
-    np.add.at(evidence, inverse[len(sums[0]) :], np.concatenate(sums[1:]))
+    for column in range(6):  # column by column: 4 times quicker than rows of six
+        np.add.at(evidence[:, column], inverse[len(sums[0]) :], opened[:, column])
     return SnapshotView(
         moment,
         names=names,
@@ -579,15 +579,22 @@ def _group(distinct: np.ndarray, more: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if len(distinct) > 1 and not np.all(distinct[1:] > distinct[:-1]):
         keys, inverse = np.unique(np.concatenate([distinct, more]), return_inverse=True)
         return keys, inverse.reshape(-1)
-    place = np.searchsorted(distinct, more)
+    # each of `more` found among `distinct` in sorted order (a search for keys in order goes on
+    # from the last one found: about four times quicker than for keys in no order)
+    order = np.argsort(more)
+    place = np.empty(len(more), dtype=np.intp)
+    place[order] = np.searchsorted(distinct, more[order])
     found = place < len(distinct)
     found[found] = distinct[place[found]] == more[found]
     new = np.unique(more[~found])
     where = np.searchsorted(distinct, new)
     keys = np.insert(distinct, where, new)
-    # each of `distinct` moves up by the new keys before it (one pass, not a search each)
+    # each of `distinct` moves up by the new keys before it (one pass, not a search each), and
+    # each of `more` by the new keys below it (a search among those few, not among all keys)
     before = np.cumsum(np.bincount(where, minlength=len(distinct) + 1))[: len(distinct)]
-    inverse = np.concatenate([np.arange(len(distinct)) + before, np.searchsorted(keys, more)])
+    inverse = np.concatenate(
+        [np.arange(len(distinct)) + before, place + np.searchsorted(new, more)]
+    )
     return keys, inverse
 
 

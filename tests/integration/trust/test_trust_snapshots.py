@@ -346,16 +346,16 @@ def test_a_read_folds_at_most_one_period_of_the_log(uow, clock, org, made_by, mo
         times = uow.session.scalars(select(trust_snapshots_table.c.at)).all()
     assert all(snapshots.boundary_before(at) == at for at in times)
     folded: list[list[datetime]] = []
-    read = SnapshotStore.events_between
+    read = SnapshotStore.moves_between
 
     def recorded(store: SnapshotStore, start: datetime, end: datetime) -> Any:
-        found = read(store, start, end)
+        found, moved = read(store, start, end)
         folded.append([at for at, _, _ in found])
-        return found
+        return found, moved
 
     moments = instants(uow, random.Random(71), 30)
     plain = [replayed(uow, moment) for moment in moments]
-    monkeypatch.setattr(SnapshotStore, "events_between", recorded)
+    monkeypatch.setattr(SnapshotStore, "moves_between", recorded)
     for moment, expected in zip(moments, plain, strict=True):
         assert_same(from_snapshot(uow, moment), expected)
     assert sum(len(found) for found in folded) > 10
@@ -658,3 +658,59 @@ def test_the_charts_last_point_is_the_present_however_long_the_past_points_take(
     assert len(moments) == 11
     assert now not in moments, "the present was read from its snapshot"
     assert history[-1].document() == present
+
+
+def test_a_charts_first_point_is_the_earliest_commitment_event_as_the_log_grows(
+    engine, uow, clock, org, monkeypatch
+) -> None:
+    """The earliest commitment event is searched for in the whole log once, then among the
+    events appended since: the chart's first point is that event's instant after later moves,
+    after history told later about the past, after more events than it reads again, and when
+    the log it knew is not this one."""
+    searched: list[int | None] = []
+    search = SnapshotStore._first_after
+
+    def recorded(store: SnapshotStore, after: int | None) -> Any:
+        searched.append(after)
+        return search(store, after)
+
+    monkeypatch.setattr(SnapshotStore, "_first_after", recorded)
+    monkeypatch.setattr(snapshots, "_FIRST_EVENT", {})
+
+    def first_point() -> datetime:
+        searched.clear()
+        return trust.trust_history(uow, SETTINGS, OPERATOR, "p")[0].as_of
+
+    def earliest() -> datetime:
+        with uow:
+            return min(at for at, _, _ in uow.trust.commitment_events())
+
+    random_history(uow, clock, org, 81, steps=30)
+    first = earliest()
+    assert first_point() == first
+    assert searched == [None]  # the whole log, once
+    assert first_point() == first
+    assert searched == []  # the same log: nothing searched
+    end = clock.now
+    random_history(uow, clock, org, 82, steps=10)
+    assert first_point() == first
+    assert searched[0] is not None  # the events since only
+    assert len(searched) == 1
+    # the organization learns of commitments made before its first one
+    clock.now = first - timedelta(days=20)
+    random_history(uow, clock, org, 83, steps=4)
+    assert earliest() < first
+    assert first_point() == earliest()
+    assert searched[0] is not None
+    assert len(searched) == 1
+    clock.now = end + timedelta(days=30)
+    monkeypatch.setattr(snapshots, "FEW_EVENTS", 2)
+    random_history(uow, clock, org, 84, steps=6)  # more events than it reads again
+    assert first_point() == earliest()
+    assert searched == [None]
+    # what it knew was of another log (a database put back from a backup at the same URL)
+    (where, (last, _, _)) = next(iter(snapshots._FIRST_EVENT.items()))
+    snapshots._FIRST_EVENT[where] = (last - 1, "0" * 64, clock.now)
+    monkeypatch.setattr(snapshots, "FEW_EVENTS", 10_000)
+    assert first_point() == earliest()
+    assert searched == [None]
