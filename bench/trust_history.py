@@ -145,10 +145,14 @@ def subject(engine: Any) -> dict[str, Any]:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from accord.memory import keep_freed_memory
     from accord.org import service as org
     from accord.trust import service as trust
     from accord.trust.snapshots import SnapshotStore
 
+    # the reads below are a server's: its process keeps freed memory as `create_app` has it
+    # keep (`accord.memory`)
+    keep_freed_memory()
     url = _url(args.database)
     engine = make_engine(url)
     migrate(engine)

@@ -49,6 +49,7 @@ from accord.channel.session import Signer
 from accord.channel.turns import Turns
 from accord.config import Settings
 from accord.db import database_reachable, make_engine, utcnow
+from accord.memory import keep_freed_memory
 from accord.trust.read_cache import ExpensiveReads, TrustAnswers
 from accord.trust.service import ensure_built
 from accord.uow import UnitOfWork
@@ -73,6 +74,7 @@ def _ensure_trust(engine: Engine, settings: Settings, clock: Callable[[], dateti
 
 def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     """Build the app for `settings`; the engine is made here, never at import."""
+    keep_freed_memory()  # in every process that serves it (`accord.memory`)
     settings = settings or Settings()
     pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
     engine = make_engine(settings.database_url, **({} if _is_sqlite(settings) else pool))
