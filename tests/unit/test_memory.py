@@ -37,27 +37,41 @@ print(faults() - before)
 
 
 def run(setup: str, env: dict[str, str] | None = None) -> list[str]:
-    """The lines a fresh Python process prints after `setup` and the churn above."""
+    """The lines a fresh Python process prints after `setup` and the churn above, in this
+    environment without glibc's allocator settings, and with `env`."""
     script = textwrap.dedent(setup) + CHURN
+    plain = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("MALLOC_") and name != "GLIBC_TUNABLES"
+    }
     found = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, **(env or {})},
+        env={**plain, **(env or {})},
     )
     return found.stdout.split()
 
 
-def test_arrays_made_again_take_no_new_pages_once_freed_memory_is_kept() -> None:
+@pytest.fixture(scope="module")
+def churned() -> int:
+    """The page faults of the churn with glibc's own thresholds: about one a page (3 x 586
+    pages, 200 times), where the system's huge pages do not make them fewer."""
     (default,) = run("")
+    if int(default) < 100_000:
+        pytest.skip(f"this system's allocator takes few new pages here ({default} faults)")
+    return int(default)
+
+
+def test_arrays_made_again_take_no_new_pages_once_freed_memory_is_kept(churned: int) -> None:
     kept, faults = run("from accord.memory import keep_freed_memory\nprint(keep_freed_memory())")
     assert kept == "True"
-    assert int(default) > 100_000  # about a fault per page: 3 x 586 pages, 200 times
-    assert int(faults) * 20 < int(default)
+    assert int(faults) * 20 < churned
 
 
-def test_an_app_keeps_freed_memory(tmp_path: Path) -> None:
+def test_an_app_keeps_freed_memory(churned: int, tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'accord.db'}"
     (faults,) = run(
         f"""
@@ -66,8 +80,7 @@ def test_an_app_keeps_freed_memory(tmp_path: Path) -> None:
         create_app(Settings(database_url={database!r}))
         """
     )
-    (default,) = run("")
-    assert int(faults) * 20 < int(default)
+    assert int(faults) * 20 < churned
 
 
 @pytest.mark.parametrize(
@@ -75,7 +88,9 @@ def test_an_app_keeps_freed_memory(tmp_path: Path) -> None:
     [
         {"MALLOC_TRIM_THRESHOLD_": "1048576"},
         {"MALLOC_MMAP_THRESHOLD_": "1048576"},
+        {"MALLOC_TOP_PAD_": "1048576"},
         {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1048576"},
+        {"GLIBC_TUNABLES": "glibc.rtld.optional_static_tls=512:glibc.malloc.mmap_threshold=65536"},
     ],
 )
 def test_thresholds_set_in_the_environment_are_left_as_they_are(setting: dict[str, str]) -> None:
@@ -83,3 +98,11 @@ def test_thresholds_set_in_the_environment_are_left_as_they_are(setting: dict[st
         "from accord.memory import keep_freed_memory\nprint(keep_freed_memory())", setting
     )
     assert kept == "False"
+
+
+def test_other_tunables_leave_the_thresholds_to_accord() -> None:
+    kept, _ = run(
+        "from accord.memory import keep_freed_memory\nprint(keep_freed_memory())",
+        {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"},
+    )
+    assert kept == "True"

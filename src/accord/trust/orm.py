@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -17,9 +18,11 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    and_,
 )
 
 from accord.db import JSONType, UTCDateTime, metadata
+from accord.trust.domain import SUBJECT_PREFIX
 
 EVIDENCE_COLUMNS = (
     "ability_r",
@@ -29,6 +32,12 @@ EVIDENCE_COLUMNS = (
     "value_r",
     "value_s",
 )
+
+
+def commitment_subject(subject: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether an event's `subject` names a commitment (`commitment:<key>`): a range of the
+    subjects (";" follows ":"), which an index of them serves."""
+    return and_(subject >= SUBJECT_PREFIX, subject < "commitment;")
 
 
 def _evidence_columns() -> list[Column[float]]:

@@ -59,6 +59,7 @@ from accord.trust.domain import (
 from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scaled_weight
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
+    commitment_subject,
     trust_models_table,
     trust_pairs_table,
     trust_snapshots_table,
@@ -651,17 +652,14 @@ class TrustStore:
     def count_commitment_events(self) -> int:
         e = events_table.c
         return int(
-            self.session.scalar(
-                select(func.count()).where(e.subject >= "commitment:", e.subject < "commitment;")
-            )
-            or 0
+            self.session.scalar(select(func.count()).where(commitment_subject(e.subject))) or 0
         )
 
     def latest_commitment_event_at(self) -> datetime | None:
         """The instant of the latest commitment event, None when there is none."""
         e = events_table.c
         latest: datetime | None = self.session.scalar(
-            select(func.max(e.at)).where(e.subject >= "commitment:", e.subject < "commitment;")
+            select(func.max(e.at)).where(commitment_subject(e.subject))
         )
         return latest
 
@@ -707,7 +705,7 @@ class TrustStore:
         while True:
             query = (
                 select(e.id, e.at, e.subject, *picked)
-                .where(e.id > after, and_(e.subject >= "commitment:", e.subject < "commitment;"))
+                .where(e.id > after, commitment_subject(e.subject))
                 .order_by(e.id)
                 .limit(batch)
             )
@@ -737,7 +735,7 @@ class TrustStore:
                 select(e.id, e.at, e.subject, e.payload)
                 .where(
                     e.id > after,
-                    and_(e.subject >= "commitment:", e.subject < "commitment;"),
+                    commitment_subject(e.subject),
                 )
                 .order_by(e.id)
                 .limit(batch)

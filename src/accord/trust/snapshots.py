@@ -30,7 +30,6 @@ import numpy as np
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     bindparam,
     delete,
     func,
@@ -62,6 +61,7 @@ from accord.trust.domain import (
 from accord.trust.model import MAX_EXPONENT, Evidence, days_between, scale_to
 from accord.trust.orm import (
     EVIDENCE_COLUMNS,
+    commitment_subject,
     trust_pairs_table,
     trust_snapshots_table,
     trust_state_table,
@@ -371,8 +371,9 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-# By database (its URL): the log's last event id and hash when its earliest commitment event was
-# found, and that event's time (`SnapshotStore.first_event_at`).
+# By database (its URL; eight at most): the log's last event id and hash when its earliest
+# commitment event was found, and that event's time (`SnapshotStore.first_event_at`). Read with
+# the log's head in one transaction's view of it (a read-only one, or one that appended).
 _FIRST_EVENT: dict[str, tuple[int, str, datetime | None]] = {}
 # Up to how many events appended since are read for it (more: the whole log is searched again).
 FEW_EVENTS = 10_000
@@ -395,8 +396,7 @@ def _moves_read(joined: bool) -> DirectRead:
         .where(
             e.at >= bindparam("start", type_=e.at.type),
             e.at <= bindparam("end", type_=e.at.type),
-            e.subject >= SUBJECT_PREFIX,
-            e.subject < "commitment;",
+            commitment_subject(e.subject),
         )
         .order_by(e.id)
     )
@@ -495,7 +495,7 @@ class SnapshotStore:
             .where(
                 e.at >= since,
                 e.at < at,
-                and_(e.subject >= SUBJECT_PREFIX, e.subject < "commitment;"),
+                commitment_subject(e.subject),
             )
         ).all()
         keys = sorted(s.removeprefix(SUBJECT_PREFIX) for s in subjects)
@@ -754,11 +754,11 @@ class SnapshotStore:
         """The time of the earliest commitment event (a chart's first point).
 
         Found once per database and log in this process, then from the events appended since:
-        the log only grows, and the hash of its last event names all of it (`events`), so the
-        earliest up to a later head is the earlier of the one known and the earliest of the
-        events since. (Found in the whole log, it costs a walk of the events in time order to
-        the first commitment event: 10 ms at 500,000 commitments on SQLite, 23 ms at 1,000,000
-        on PostgreSQL, whose partnerships were formed first.)"""
+        the log only grows, and the hash of its last event names all of it (the hash chain of
+        `accord.events`), so the earliest up to a later head is the earlier of the one known
+        and the earliest of the events since. (Found in the whole log, it costs a walk of the
+        events in time order to the first commitment event: 10 ms at 500,000 commitments on
+        SQLite, 23 ms at 1,000,000 on PostgreSQL, whose partnerships were formed first.)"""
         e, head = events_table.c, event_head_table.c
         now = self.session.execute(select(head.last_id, head.last_hash).where(head.id == 1)).first()
         if now is None:
@@ -772,12 +772,12 @@ class SnapshotStore:
             and known[0] < now.last_id <= known[0] + FEW_EVENTS
             and self.session.scalar(select(e.hash).where(e.id == known[0])) == known[1]
         ):
-            since = self._first_after(known[0])
-            first = (
-                since if known[2] is None or (since is not None and since < known[2]) else known[2]
-            )
+            found = (known[2], self._first_after(known[0]))
+            first = min((moment for moment in found if moment is not None), default=None)
         else:
             first = self._first_after(None)
+        if where not in _FIRST_EVENT and len(_FIRST_EVENT) >= 8:
+            del _FIRST_EVENT[next(iter(_FIRST_EVENT))]  # the database found first
         _FIRST_EVENT[where] = (now.last_id, now.last_hash, first)
         return first
 
@@ -787,8 +787,7 @@ class SnapshotStore:
         # `subject || ''` keeps the database from reading every commitment event by subject:
         # the events in time order reach the first one at once; those after an id are read in
         # id order (in time order, PostgreSQL would read every event before them)
-        subject = e.subject.concat("")
-        query = select(e.at).where(subject >= SUBJECT_PREFIX, subject < "commitment;")
+        query = select(e.at).where(commitment_subject(e.subject.concat("")))
         if after is None:
             found: datetime | None = self.session.scalar(query.order_by(e.at).limit(1))
             return found
