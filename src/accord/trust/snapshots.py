@@ -44,7 +44,8 @@ from sqlalchemy.types import NullType
 
 from accord.commitments.orm import commitments_table
 from accord.db import DirectRead
-from accord.events.orm import event_head_table, events_table
+from accord.events.orm import events_table
+from accord.events.repository import EventStore
 from accord.org.orm import teams_table
 from accord.trust.domain import (
     COMMITTED,
@@ -759,17 +760,15 @@ class SnapshotStore:
         and the earliest of the events since. (Found in the whole log, it costs a walk of the
         events in time order to the first commitment event: 10 ms at 500,000 commitments on
         SQLite, 23 ms at 1,000,000 on PostgreSQL, whose partnerships were formed first.)"""
-        e, head = events_table.c, event_head_table.c
-        now = self.session.execute(select(head.last_id, head.last_hash).where(head.id == 1)).first()
-        if now is None:
-            return self._first_after(None)
+        e = events_table.c
+        last_id, last_hash = EventStore(self.session).head()
         where = str(self.session.connection().engine.url)
         known = _FIRST_EVENT.get(where)
-        if known is not None and known[:2] == (now.last_id, now.last_hash):
+        if known is not None and known[:2] == (last_id, last_hash):
             return known[2]
         if (
             known is not None
-            and known[0] < now.last_id <= known[0] + FEW_EVENTS
+            and known[0] < last_id <= known[0] + FEW_EVENTS
             and self.session.scalar(select(e.hash).where(e.id == known[0])) == known[1]
         ):
             found = (known[2], self._first_after(known[0]))
@@ -778,7 +777,7 @@ class SnapshotStore:
             first = self._first_after(None)
         if where not in _FIRST_EVENT and len(_FIRST_EVENT) >= 8:
             del _FIRST_EVENT[next(iter(_FIRST_EVENT))]  # the database found first
-        _FIRST_EVENT[where] = (now.last_id, now.last_hash, first)
+        _FIRST_EVENT[where] = (last_id, last_hash, first)
         return first
 
     def _first_after(self, after: int | None) -> datetime | None:
