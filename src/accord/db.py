@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     make_url,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import StatementError
@@ -392,16 +393,71 @@ def insert_rows(
     if dialect.name == "postgresql" and len(batch) >= COPY_FROM:
         driver = connection.connection.driver_connection
         assert driver is not None
+        types = _copy_types(table, columns, dialect, ready)
+        binary = " (FORMAT BINARY)" if types is not None else ""
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN{binary}") as copy,
         ):
+            if types is not None:
+                copy.set_types(types)
             for row in batch:
                 copy.write_row(row)
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join(mark for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch)
+
+
+# The types a binary COPY sends values as, by how SQLAlchemy writes the column's type on
+# PostgreSQL; a type not named here makes the COPY a text one. A JSON value converted as for
+# an INSERT is the driver's JSON wrapper; one given `ready` is its text, which is how
+# PostgreSQL reads a `json` value in binary.
+_COPY_TYPE = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "VARCHAR": "text",
+    "TEXT": "text",
+    "JSON": "json",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "FLOAT": "float8",
+    "DOUBLE PRECISION": "float8",
+    "BOOLEAN": "bool",
+}
+
+
+def _copy_types(
+    table: Table, columns: Sequence[str], dialect: Dialect, ready: Collection[str]
+) -> list[str] | None:
+    """The types of `columns` for a binary COPY into `table`, or None if one has no binary
+    form here. Binary, PostgreSQL parses no text and the driver escapes none: a COPY of the
+    log's rows takes about half the time it takes as text."""
+    found = []
+    for name in columns:
+        spelled = dialect.type_compiler_instance.process(table.c[name].type.dialect_impl(dialect))
+        kind = _COPY_TYPE.get(spelled.split("(")[0])
+        if kind is None:
+            return None
+        found.append("text" if kind == "json" and name in ready else kind)
+    return found
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
+    """`count` new values of `table`'s serial `id`, in increasing order, taken from its sequence
+    in one statement on PostgreSQL, for rows that `insert_rows` writes with their ids (a COPY
+    gives none back); None on SQLite, which numbers rows only as it inserts them."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or count <= 0:
+        return None
+    found = connection.execute(_RESERVE_IDS, {"table": table.name, "count": count})
+    return [int(value) for value in found.scalars()]
+
+
+_RESERVE_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) AS id "
+    "FROM generate_series(1, :count) ORDER BY 1"
+)
 
 
 def _bind_processor(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accord.commitments.domain import COMMITTED, Commitment, Side, State
 from accord.commitments.orm import commitments_table
-from accord.db import KeyCache, insert_rows
+from accord.db import KeyCache, insert_rows, reserve_ids
 from accord.errors import NotFound
 from accord.org.domain import Team
 from accord.partnerships.domain import Partnership
@@ -45,6 +45,32 @@ _COLUMNS = (
     "pending_by",
     "pending_proposer",
 )
+
+
+def _row(item: Commitment) -> tuple[Any, ...]:
+    """A commitment's values in the order of `_COLUMNS`."""
+    return (
+        item.key,
+        item.partnership.id,
+        item.requester.id,
+        item.performer.id,
+        item.title,
+        item.conditions_of_satisfaction,
+        item.due,
+        item.reliance,
+        item.measure.id if item.measure is not None else None,
+        item.state,
+        item.version,
+        item.requested_at,
+        item.updated_at,
+        item.delivered_at,
+        item.value,
+        item.pending,
+        item.pending_by,
+        item.pending_proposer,
+    )
+
+
 # The orders a search may take, by these columns and then id, so that every row has its place;
 # a state's commitments by due date, as the index on (state, due) gives them.
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -149,6 +175,7 @@ class CommitmentRepository:
         self.session = session
         self._by_key = KeyCache[Commitment](session)
         self._partnerships = KeyCache[Partnership](session)
+        self._numbered: dict[str, Commitment] = {}  # the last batch `insert_many` gave ids
 
     def partnership(self, key: str) -> Partnership:
         """The partnership a request is made in, loaded as `PartnershipRepository.get` loads it
@@ -183,43 +210,27 @@ class CommitmentRepository:
 
     def insert_many(self, commitments: Sequence[Commitment]) -> None:
         """New commitments in one go, as they stand (an import's batch): the rows the session
-        would write for each, without its bookkeeping per object (`insert_rows`)."""
-        insert_rows(
-            self.session,
-            commitments_table,
-            _COLUMNS,
-            (
-                (
-                    item.key,
-                    item.partnership.id,
-                    item.requester.id,
-                    item.performer.id,
-                    item.title,
-                    item.conditions_of_satisfaction,
-                    item.due,
-                    item.reliance,
-                    item.measure.id if item.measure is not None else None,
-                    item.state,
-                    item.version,
-                    item.requested_at,
-                    item.updated_at,
-                    item.delivered_at,
-                    item.value,
-                    item.pending,
-                    item.pending_by,
-                    item.pending_proposer,
-                )
-                for item in commitments
-            ),
-        )
+        would write for each, without its bookkeeping per object (`insert_rows`). Where the
+        database gives ids ahead (`reserve_ids`), each commitment gets its own, and the batch
+        is held (`held`) until the next: what follows need not read them back."""
+        ids = reserve_ids(self.session, commitments_table, len(commitments))
+        if ids is None:
+            insert_rows(self.session, commitments_table, _COLUMNS, map(_row, commitments))
+            return
+        for item, new in zip(commitments, ids, strict=True):
+            item.id = new
+        self._numbered = {item.key: item for item in commitments}
+        rows = ((item.id, *_row(item)) for item in commitments)
+        insert_rows(self.session, commitments_table, ("id", *_COLUMNS), rows)
 
     def find(self, key: str) -> Commitment | None:
         return self._by_key.find(key, lambda: self._load(key))
 
     def held(self, key: str) -> Commitment | None:
-        """The commitment if this unit of work holds it already (added or loaded), else None:
-        never asks the database."""
-        return self._by_key.find(key, lambda: None)
+        """The commitment if this unit of work holds it already (added, loaded, or in the last
+        batch `insert_many` numbered), else None: never asks the database."""
+        found = self._by_key.find(key, lambda: None)
+        return found if found is not None else self._numbered.get(key)
 
     def _load(self, key: str) -> Commitment | None:
         # A plain look-up first: loading a commitment with its eager graph costs milliseconds

@@ -105,7 +105,8 @@ def import_parts(
             progress=progress,
             partnership_keys=[doc.key for doc in document.partnerships] if document else (),
         )
-        bulk.add_all(commitments)
+        with uow.trust.pairs_kept():  # every batch adds to most pairs' sums: written once
+            bulk.add_all(commitments)
         shape += bulk.shape
         unknown = [*unknown, *bulk.unknown]
         if shape or document is None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from accord.commitments.orm import commitments_table
-from accord.db import DirectRead
+from accord.db import DirectRead, insert_rows
 from accord.events.catalog import CommitmentMoved, CommitmentRequested, TeamCreated
 from accord.events.orm import events_table
 from accord.org.orm import teams_table
@@ -83,6 +84,7 @@ T = trust_tracks_table.c
 M = trust_models_table.c
 C = commitments_table.c
 NEW_SUMS = tuple(f"new_{name}" for name in EVIDENCE_COLUMNS)
+_PAIR_COLUMNS = ("requester_id", "performer_id", *EVIDENCE_COLUMNS)
 
 
 class Fixed(NamedTuple):
@@ -183,10 +185,54 @@ def stored_state(row: Mapping[Any, Any]) -> StoredState:
     )
 
 
+@dataclass
+class _KeptPairs:
+    """The pairs' sums kept by `TrustStore.pairs_kept`: each pair asked for (None: it has no
+    row), those that have a row, and those changed since the table was last written."""
+
+    sums: dict[Pair, list[float] | None] = field(default_factory=dict)
+    stored: set[Pair] = field(default_factory=set)
+    changed: set[Pair] = field(default_factory=set)
+
+
 class TrustStore:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.snapshots = SnapshotStore(session)
+        self._kept: _KeptPairs | None = None
+
+    @contextmanager
+    def pairs_kept(self) -> Iterator[None]:
+        """Inside, the pairs' sums that the upkeep reads and writes are kept here: each pair is
+        read from the table once, and written to it once, on leaving, instead of at every
+        commit (a bulk import's every batch touches most pairs again). The table is written
+        first whenever something else reads or scales it (a read of sums, a snapshot, a
+        rebase). What is kept is what is stored: the pairs change only once the log's head is
+        locked, and the transaction holds that lock from its first batch to its commit. Left
+        by an error, nothing kept is written: the transaction is to be rolled back."""
+        if self._kept is not None:
+            yield
+            return
+        self._kept = _KeptPairs()
+        try:
+            yield
+            self._write_kept()
+        finally:
+            self._kept = None
+
+    def _write_kept(self) -> None:
+        """Write the kept pairs changed since the table was last written (`pairs_kept`)."""
+        kept = self._kept
+        if kept is None or not kept.changed:
+            return
+        changed: dict[Pair, list[float]] = {}
+        for pair in kept.changed:
+            sums = kept.sums[pair]
+            assert sums is not None  # a changed pair has sums
+            changed[pair] = sums
+        self._store_pairs(changed, kept.stored & kept.changed)
+        kept.stored |= kept.changed
+        kept.changed = set()
 
     def state(self, *, for_update: bool = False) -> StoredState:
         row = self.session.execute(_state_query(for_update)).one()
@@ -349,6 +395,7 @@ class TrustStore:
             return
         boundary = boundary_after(state.latest_at)
         if newest is not None and newest < boundary <= earliest:
+            self._write_kept()  # the snapshot copies the table's sums
             self.snapshots.write(boundary, newest, state.reference, state.half_life_days, state.org)
 
     def _sweep(self, since: datetime | None, through: datetime) -> tuple[int, float, float]:
@@ -438,6 +485,20 @@ class TrustStore:
         return load
 
     def _pairs(self, pairs: set[Pair]) -> dict[Pair, list[float]]:
+        """The sums of those of `pairs` that have any: kept ones from memory (`pairs_kept`,
+        each a copy, which the fold adds to), the others read."""
+        kept = self._kept
+        if kept is None:
+            return self._read_pairs(pairs)
+        unknown = {pair for pair in pairs if pair not in kept.sums}
+        if unknown:
+            found = self._read_pairs(unknown)
+            kept.stored.update(found)
+            for pair in unknown:
+                kept.sums[pair] = found.get(pair)
+        return {pair: list(sums) for pair in pairs if (sums := kept.sums[pair]) is not None}
+
+    def _read_pairs(self, pairs: set[Pair]) -> dict[Pair, list[float]]:
         """The stored sums of those of `pairs` that have a row, a chunk of pairs a query: only
         the pairs asked for are read. (Asking for the pairs' requesters and performers instead
         reads every pair between them: an import's batch touches most teams, and read most of
@@ -460,8 +521,19 @@ class TrustStore:
         return found
 
     def _write_pairs(self, pairs: dict[Any, list[float]], stored: set[Any]) -> None:
-        """The sums of the pairs a fold touched: the stored ones updated, the others inserted,
-        each kind in one statement run for every row."""
+        """The sums of the pairs a fold touched (`stored`: those read from the table), kept
+        for later (`pairs_kept`) or written now."""
+        kept = self._kept
+        if kept is None:
+            self._store_pairs(pairs, stored)
+            return
+        for pair, sums in pairs.items():
+            kept.sums[pair] = list(sums)
+        kept.changed.update(pairs)
+
+    def _store_pairs(self, pairs: dict[Any, list[float]], stored: set[Any]) -> None:
+        """The sums of `pairs` written: the `stored` ones updated by one statement run for every
+        row, the others inserted in one go (`insert_rows`)."""
         changed = [
             {"r": pair[0], "p": pair[1], **dict(zip(NEW_SUMS, sums, strict=True))}
             for pair, sums in pairs.items()
@@ -469,21 +541,15 @@ class TrustStore:
         ]
         if changed:
             self.session.execute(_pair_update(), changed)
-        new = [
-            {
-                "requester_id": pair[0],
-                "performer_id": pair[1],
-                **dict(zip(EVIDENCE_COLUMNS, sums, strict=True)),
-            }
-            for pair, sums in pairs.items()
-            if pair not in stored
-        ]
-        if new:
-            self.session.execute(insert(trust_pairs_table), new)
+        new = [(*pair, *sums) for pair, sums in pairs.items() if pair not in stored]
+        insert_rows(self.session, trust_pairs_table, _PAIR_COLUMNS, new)
 
     def _rebase(self, state: StoredState, reference: datetime) -> None:
         """Move the reference time forward, scaling every stored sum to match (rare)."""
         factor = 2.0 ** (-days_between(state.reference, reference) / state.half_life_days)
+        self._write_kept()
+        if self._kept is not None:
+            self._kept.sums.clear()  # scaled in the table: read again
         self.session.execute(
             update(trust_pairs_table).values(
                 **{name: P[name] * factor for name in EVIDENCE_COLUMNS}
@@ -522,6 +588,8 @@ class TrustStore:
                     silent += row["due_weight"]
         self.session.execute(delete(trust_tracks_table))
         self.session.execute(delete(trust_pairs_table))
+        if self._kept is not None:
+            self._kept = _KeptPairs()
         pair_rows = [
             {
                 "requester_id": r,
@@ -566,6 +634,7 @@ class TrustStore:
         "team": the performer's, "requester": all of the requester's commitments) and of the
         organization (with `org`), in one query: the same queries as one by one, and the same
         arithmetic on their rows."""
+        self._write_kept()
         wanted = set(parts)
         asked = tuple(part for part in SUM_PARTS if part in wanted)
         assert performer is not None or not wanted & {"pair", "team"}
@@ -615,6 +684,7 @@ class TrustStore:
 
     def local_trust(self, moment: datetime) -> Iterator[tuple[int, int, float]]:
         """(requester, performer, r - s) of ability and integrity, scaled, for EigenTrust."""
+        self._write_kept()
         overdue: dict[Pair, float] = {}
         query = (
             select(T.requester_id, T.performer_id, T.notice, func.sum(T.due_weight))

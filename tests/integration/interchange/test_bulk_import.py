@@ -3,7 +3,9 @@ log to the last hash, the same trust sums, the same report, and the same problem
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,10 +17,19 @@ from accord.commitments.domain import MOVE_FIELDS, TERMS_REQUIRED, TRANSITIONS, 
 from accord.commitments.orm import commitments_table
 from accord.demo import build_demo
 from accord.events.orm import events_table
+from accord.interchange import bulk
 from accord.interchange.exporter import export_document
 from accord.interchange.importer import import_document, replay_document
 from accord.interchange.report import ImportRefused, ImportReport
-from accord.trust.orm import trust_pairs_table, trust_state_table, trust_tracks_table
+from accord.trust import repository as trust_repository
+from accord.trust import service as trust_service
+from accord.trust.orm import (
+    trust_pairs_table,
+    trust_snapshots_table,
+    trust_state_table,
+    trust_tracks_table,
+)
+from accord.trust.repository import TrustStore
 from accord.uow import UnitOfWork
 from factories import OPERATOR
 from interchange_documents import example
@@ -255,3 +266,132 @@ def test_the_people_an_import_made_are_not_looked_up_again_for_its_moves(
     moved = people_looked_up(make_fresh_engine(), clock, with_history)
 
     assert moved == alone
+
+
+def statements(
+    engine: Engine, clock: Any, document: dict[str, Any], words: int = 3
+) -> Counter[str]:
+    """The statements importing `document` into `engine` runs, by their first `words`."""
+    seen: Counter[str] = Counter()
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen[" ".join(statement.split()[:words])] += 1
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        import_document(UnitOfWork(engine, clock=clock), OPERATOR, document)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_many_small_batches_are_written_as_the_replay_writes_them(
+    engine, make_fresh_engine, clock, monkeypatch
+):
+    monkeypatch.setattr(bulk, "BATCH", 5)
+
+    created, _, _ = assert_same(engine, make_fresh_engine, clock, random_document(4))
+
+    assert created["commitments"] == 80
+
+
+def test_the_pairs_sums_are_read_and_written_once_however_many_batches(engine, clock, monkeypatch):
+    """Every batch touches the same pairs again: their sums are kept from one batch to the
+    next, each read once (the document's two pairs) and all written at the end in one
+    statement, not read and written again by each of the 16 batches."""
+    monkeypatch.setattr(bulk, "BATCH", 5)
+
+    seen = statements(engine, clock, random_document(4))
+
+    pairs = {words: n for words, n in seen.items() if "trust_pairs" in words}
+    assert seen["INSERT INTO commitments"] + seen["COPY commitments (id,"] >= 16
+    assert pairs.get("UPDATE trust_pairs SET", 0) == 0
+    assert pairs["INSERT INTO trust_pairs"] == 1
+    reads = sum(n for words, n in pairs.items() if words.startswith("SELECT"))
+    assert 1 <= reads <= 2
+
+
+def test_pairs_kept_through_rebases_are_written_as_the_upkeep_writes_them_each_batch(
+    engine, make_fresh_engine, clock, monkeypatch
+):
+    """With the reference moved forward again and again (the table's sums scaled in it), the
+    sums kept from batch to batch end as those written and read back by every batch."""
+    monkeypatch.setattr(bulk, "BATCH", 5)
+    monkeypatch.setattr(trust_repository, "MAX_EXPONENT", 0.01)
+    document = random_document(5)
+    # in time order, each batch later than the last: the reference moves at nearly every one
+    document["commitments"].sort(key=lambda item: item["history"][0]["at"])
+    rebases: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE trust_pairs SET ability_r=(trust_pairs.ability_r *"):
+            rebases.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        kept = written(import_document, engine, clock, [document])
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    monkeypatch.setattr(TrustStore, "pairs_kept", lambda _self: contextlib.nullcontext())
+    each_batch = written(import_document, make_fresh_engine(), clock, [document])
+
+    assert len(rebases) >= 8
+    assert kept == each_batch
+
+
+def spaced_document(seed: int, count: int) -> dict[str, Any]:
+    """`random_document`'s histories one after the other, 90 days apart (each spans less), so
+    that each batch of the import begins after the periods of the one before: its moves end
+    those periods, and their snapshots are written in the import's transaction."""
+    doc = random_document(seed, count)
+    doc["commitments"].sort(key=lambda item: item["history"][0]["at"])
+    start = datetime(2026, 1, 12, tzinfo=UTC)
+    for number, item in enumerate(doc["commitments"]):
+        first = datetime.fromisoformat(item["history"][0]["at"])
+        shift = start + timedelta(days=90 * number) - first
+        for step in item["history"]:
+            step["at"] = _iso(datetime.fromisoformat(step["at"]) + shift)
+            if isinstance(step.get("due"), str) and "T" in step["due"]:
+                step["due"] = _iso(datetime.fromisoformat(step["due"]) + shift)
+            elif step.get("due"):
+                day = datetime.fromisoformat(step["due"]).replace(tzinfo=UTC) + shift
+                step["due"] = day.date().isoformat()
+    return doc
+
+
+def test_pairs_kept_are_written_before_a_snapshot_copies_them(
+    engine, make_fresh_engine, clock, monkeypatch
+):
+    """The snapshots the upkeep writes between batches hold the sums as a batch at a time
+    writes them (those the end of the import makes from the whole log are left out here)."""
+    monkeypatch.setattr(bulk, "BATCH", 3)
+    monkeypatch.setattr(trust_service, "refresh_snapshots", lambda *_a, **_k: None)
+    document = spaced_document(6, 30)
+
+    kept = written(import_document, engine, clock, [document])
+    kept_snapshots = rows(engine, trust_snapshots_table)
+    monkeypatch.setattr(TrustStore, "pairs_kept", lambda _self: contextlib.nullcontext())
+    fresh = make_fresh_engine()
+    each_batch = written(import_document, fresh, clock, [document])
+
+    assert len(kept_snapshots) >= 5
+    assert kept == each_batch
+    assert kept_snapshots == rows(fresh, trust_snapshots_table)
+
+
+def test_an_import_on_postgresql_reads_back_no_commitment_id(engine, clock, monkeypatch):
+    """Its commitments get their ids from the sequence ahead of their COPY (the same ids, the
+    tests above show): what follows a batch does not read them back by key."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite numbers the rows only as it inserts them")
+    monkeypatch.setattr(bulk, "BATCH", 5)
+
+    seen = statements(engine, clock, random_document(4), words=8)
+
+    written = [words for words in seen if words.startswith("INSERT INTO commitments (id,")]
+    assert sum(seen[words] for words in written) >= 16
+    assert sum(n for words, n in seen.items() if words.startswith("SELECT nextval(")) >= 16
+    by_key = [
+        w for w in seen if w.startswith("SELECT commitments.key, commitments.id") and "WHERE" in w
+    ]
+    assert not by_key

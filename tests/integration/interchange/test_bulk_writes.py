@@ -5,9 +5,11 @@ whatever the payloads say."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from accord.commitments import service as commitments
 from accord.db import COPY_FROM
@@ -104,3 +106,24 @@ def test_appended_events_chain_whatever_their_payloads_hold(uow: UnitOfWork, cou
     assert events.verify(uow).ok
     with uow:
         assert all(event_hash(event) == event.hash for event in uow.events.scan())
+
+
+def test_many_rows_go_in_by_a_binary_copy_on_postgresql(
+    engine: Engine, uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL then parses no text and the driver escapes none; the rows are those an INSERT
+    writes (the tests above, and the bulk import's against the replay's)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no COPY")
+    copied: list[str] = []
+    copy = psycopg.Cursor.copy
+
+    def noted(cursor: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        copied.append(str(statement))
+        return copy(cursor, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", noted)
+    import_document(uow, OPERATOR, with_commitments(COPY_FROM + 10))
+
+    assert sorted(statement.split()[1] for statement in copied) == ["commitments", "events"]
+    assert all(statement.endswith("FROM STDIN (FORMAT BINARY)") for statement in copied)
