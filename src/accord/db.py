@@ -394,6 +394,8 @@ def insert_rows(
         driver = connection.connection.driver_connection
         assert driver is not None
         types = _copy_types(table, columns, dialect, ready)
+        if types is not None:
+            _check_integers(table, columns, types, batch)
         binary = " (FORMAT BINARY)" if types is not None else ""
         with (
             driver.cursor() as cursor,
@@ -441,6 +443,27 @@ def _copy_types(
             return None
         found.append("text" if kind == "json" and name in ready else kind)
     return found
+
+
+_INTEGER_BITS = {"int2": 16, "int4": 32, "int8": 64}
+
+
+def _check_integers(
+    table: Table, columns: Sequence[str], types: Sequence[str], batch: Sequence[Sequence[Any]]
+) -> None:
+    """Refuse an integer its column cannot hold, as PostgreSQL refuses one given as text: the
+    driver's binary form of a 32-bit integer keeps only its low bits (2**32 + 5 goes in as 5)."""
+    for index, kind in enumerate(types):
+        bits = _INTEGER_BITS.get(kind)
+        if bits is None:
+            continue
+        low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        values = [row[index] for row in batch if row[index] is not None]
+        if values and (min(values) < low or max(values) > high):
+            wrong = next(value for value in values if not low <= value <= high)
+            raise ValueError(
+                f"{wrong} is out of range for {table.name}.{columns[index]} (from {low} to {high})"
+            )
 
 
 def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:

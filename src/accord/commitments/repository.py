@@ -175,7 +175,9 @@ class CommitmentRepository:
         self.session = session
         self._by_key = KeyCache[Commitment](session)
         self._partnerships = KeyCache[Partnership](session)
-        self._numbered: dict[str, Commitment] = {}  # the last batch `insert_many` gave ids
+        # the last batch `insert_many` gave ids, for `held` (kept after a rollback too: only the
+        # trust upkeep asks, for the ids of the commitments its commit requests, which are these)
+        self._numbered: dict[str, Commitment] = {}
 
     def partnership(self, key: str) -> Partnership:
         """The partnership a request is made in, loaded as `PartnershipRepository.get` loads it

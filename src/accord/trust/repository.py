@@ -207,9 +207,10 @@ class TrustStore:
         read from the table once, and written to it once, on leaving, instead of at every
         commit (a bulk import's every batch touches most pairs again). The table is written
         first whenever something else reads or scales it (a read of sums, a snapshot, a
-        rebase). What is kept is what is stored: the pairs change only once the log's head is
-        locked, and the transaction holds that lock from its first batch to its commit. Left
-        by an error, nothing kept is written: the transaction is to be rolled back."""
+        rebase). What is kept is what is stored: a fold reads pairs only once it holds the
+        trust state's row (`_locked_state`), which every other writer of the sums takes too (a
+        rebuild as well), and the transaction holds it from its first batch to its commit.
+        Left by an error, nothing kept is written: the transaction is to be rolled back."""
         if self._kept is not None:
             yield
             return

@@ -304,7 +304,7 @@ def test_the_pairs_sums_are_read_and_written_once_however_many_batches(engine, c
     seen = statements(engine, clock, random_document(4))
 
     pairs = {words: n for words, n in seen.items() if "trust_pairs" in words}
-    assert seen["INSERT INTO commitments"] + seen["COPY commitments (id,"] >= 16
+    assert seen["INSERT INTO commitments"] >= 16
     assert pairs.get("UPDATE trust_pairs SET", 0) == 0
     assert pairs["INSERT INTO trust_pairs"] == 1
     reads = sum(n for words, n in pairs.items() if words.startswith("SELECT"))

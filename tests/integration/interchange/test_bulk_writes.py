@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from accord.commitments import service as commitments
-from accord.db import COPY_FROM
+from accord.db import COPY_FROM, insert_rows
 from accord.events import service as events
 from accord.events.catalog import commitment_moved
 from accord.events.domain import event_hash
@@ -20,8 +20,9 @@ from accord.events.orm import events_table
 from accord.interchange.importer import import_document
 from accord.org.domain import Person
 from accord.search import service as search
+from accord.trust.orm import EVIDENCE_COLUMNS, trust_pairs_table
 from accord.uow import UnitOfWork
-from factories import OPERATOR
+from factories import OPERATOR, make_team
 from interchange_documents import example, with_commitments
 
 
@@ -127,3 +128,49 @@ def test_many_rows_go_in_by_a_binary_copy_on_postgresql(
 
     assert sorted(statement.split()[1] for statement in copied) == ["commitments", "events"]
     assert all(statement.endswith("FROM STDIN (FORMAT BINARY)") for statement in copied)
+
+
+PAIR_COLUMNS = ("requester_id", "performer_id", *EVIDENCE_COLUMNS)
+SUMS = [1 / 3, 0.1, 1e-300, 5e-324, 123456.789, 2.0**-40]
+
+
+def some_pairs(uow: UnitOfWork, teams: int) -> list[tuple[Any, ...]]:
+    """A row of sums for every ordered pair of `teams` new teams (more than COPY_FROM for 8)."""
+    ids = [make_team(uow, f"team-{number}").id for number in range(teams)]
+    return [
+        (r, p, *(value * (i + 1) for i, value in enumerate(SUMS)))
+        for r in ids
+        for p in ids
+        if r != p
+    ]
+
+
+def test_many_rows_of_sums_read_back_as_they_were_given(uow: UnitOfWork) -> None:
+    """Floats to the last bit, the smallest among them, in a binary COPY on PostgreSQL."""
+    rows = some_pairs(uow, 8)
+    assert len(rows) >= COPY_FROM
+    with uow:
+        insert_rows(uow.session, trust_pairs_table, PAIR_COLUMNS, rows)
+        uow.commit()
+
+    with uow:
+        columns = [trust_pairs_table.c[name] for name in PAIR_COLUMNS]
+        stored = uow.session.execute(select(*columns)).all()
+    assert sorted(tuple(row) for row in stored) == sorted(rows)
+
+
+def test_an_integer_its_column_cannot_hold_is_refused_by_name(
+    engine: Engine, uow: UnitOfWork
+) -> None:
+    """As PostgreSQL refuses it from a text COPY or an INSERT, and nothing goes in; in binary
+    the driver would keep its low 32 bits (2**32 + an id is that id)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's integers all have 64 bits")
+    rows = some_pairs(uow, 8)
+    rows[-1] = (2**32 + rows[-1][0], *rows[-1][1:])
+
+    out_of_range = rf"^{rows[-1][0]} is out of range for trust_pairs\.requester_id "
+    with uow, pytest.raises(ValueError, match=out_of_range):
+        insert_rows(uow.session, trust_pairs_table, PAIR_COLUMNS, rows)
+    with uow:
+        assert uow.session.execute(select(trust_pairs_table)).all() == []
